@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flowtuple file (.ft.zst): writer and reader. A file is a header, a
+ * sequence of self-describing checksummed blocks (per interval: its
+ * accounting, then zstd-compressed fixed-width records), and a trailer. The
+ * writer creates files atomically (.tmp, fsync, rename, fsync dir). The
+ * reader validates every length and checksum and reports the first problem
+ * with its byte offset. The normative byte layout is doc/file-format.md.
+ * This module does not merge or sort: it stores what it is given, in order.
+ */
+#ifndef FC_FTFILE_H
+#define FC_FTFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fc_tuple.h"
+
+/** Status codes. Stable: values are part of the API. */
+enum fc_ft_status {
+	FC_FT_OK = 0,
+	FC_FT_E_IO = -1,        /**< read/write/open failed (errno kept) */
+	FC_FT_E_MAGIC = -2,     /**< not a flowcap file */
+	FC_FT_E_VERSION = -3,   /**< major version this reader cannot read */
+	FC_FT_E_TRUNCATED = -4, /**< file ends inside a structure */
+	FC_FT_E_CHECKSUM = -5,  /**< a block or trailer checksum mismatch */
+	FC_FT_E_CORRUPT = -6,   /**< a length or field value is impossible */
+	FC_FT_E_ZSTD = -7,      /**< zstd (de)compression failed */
+	FC_FT_E_NOMEM = -8,
+	FC_FT_E_INVAL = -9,     /**< bad argument from the caller */
+	FC_FT_E_EXISTS = -10,   /**< final or .tmp name already exists */
+	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC/EDQUOT) */
+};
+
+/** Text for a status (never NULL). */
+const char *fc_ft_strerror(int status);
+
+/** Record kinds. */
+#define FC_FT_KIND_FLOWTUPLE 1
+
+/**
+ * Named counters of one interval. Ids 1..7 equal enum fc_parse_status so a
+ * parse reason maps to its counter directly. Ids are stored in files:
+ * append, never renumber. Every counter except the informational ones
+ * (FC_CTR_INFO_FIRST and above) is a packet that was received but is in no
+ * record: rx_pkts = rec_pkts + sum of the drop counters.
+ */
+enum fc_ft_counter {
+	FC_CTR_NOT_IP = 1,
+	FC_CTR_TRUNC_L2 = 2,
+	FC_CTR_TRUNC_L3 = 3,
+	FC_CTR_BAD_VERSION = 4,
+	FC_CTR_BAD_HDRLEN = 5,
+	FC_CTR_BAD_LINKTYPE = 6,
+	FC_CTR_TOO_DEEP = 7,
+	FC_CTR_TBL_FULL = 16,    /**< key not stored: flow table full */
+	FC_CTR_NO_TABLE = 17,    /**< collector behind, no free table */
+	FC_CTR_NIC_IMISSED = 18, /**< NIC dropped: RX ring full */
+	FC_CTR_NIC_NOMBUF = 19,  /**< NIC dropped: mempool empty */
+	FC_CTR_NIC_IERRORS = 20, /**< NIC dropped: bad frames */
+	FC_CTR_INFO_FIRST = 32,  /**< from here on: informational only */
+	FC_CTR_LATE = 32,        /**< older than the interval; in records */
+	FC_CTR_MAX = 40
+};
+
+/** Stable short name of a counter id ("not_ip", "tbl_full", ...), or NULL. */
+const char *fc_ft_counter_name(unsigned id);
+
+/** Interval flags. */
+#define FC_FT_IV_PARTIAL 0x1  /**< cut short by shutdown (SIGINT/SIGTERM) */
+#define FC_FT_IV_LATE 0x2     /**< some worker handed in late (backlog) */
+#define FC_FT_IV_LAST 0x4     /**< last interval of the run (ends at last packet) */
+
+/** One interval's metadata and accounting. */
+struct fc_ft_interval {
+	uint32_t index;     /**< interval number since the run began (0-based) */
+	uint32_t flags;     /**< FC_FT_IV_* */
+	uint64_t start;     /**< first second, inclusive (Unix time) */
+	uint64_t end;       /**< last second, inclusive */
+	uint64_t rx_pkts;   /**< packets received (incl. NIC drops) */
+	uint64_t rec_pkts;  /**< packets counted in this interval's records */
+	uint64_t n_records; /**< number of records */
+	uint64_t ctr[FC_CTR_MAX]; /**< indexed by enum fc_ft_counter */
+};
+
+/** File-level metadata (the header). */
+struct fc_ft_file_info {
+	uint16_t version_major;
+	uint16_t version_minor;
+	uint16_t kind;          /**< FC_FT_KIND_* */
+	uint32_t interval_len;  /**< seconds */
+	uint32_t flags;         /**< FC_FT_F_* */
+	uint64_t created;       /**< Unix time the file was opened */
+	char monitor[256];      /**< monitor name, NUL-terminated */
+};
+
+#define FC_FT_F_ALIGNED 0x1 /**< intervals aligned to multiples of the length */
+
+/** One record: a key and its packet count. */
+struct fc_ft_record {
+	struct fc_ftkey key;
+	uint64_t packets;
+};
+
+struct fc_ft_writer;
+struct fc_ft_reader;
+
+/**
+ * Create path + ".tmp" (O_EXCL, O_NOFOLLOW, mode 0640) and write the header.
+ * Returns NULL and sets *status on failure. Not thread safe per writer.
+ */
+struct fc_ft_writer *fc_ft_writer_open(const char *path,
+				       const struct fc_ft_file_info *info,
+				       int *status);
+
+/**
+ * Append one interval: its accounting and n records (already in the order
+ * they should be stored; the collector passes them sorted). n may be 0.
+ * iv->n_records is set from n. Returns FC_FT_OK or a status.
+ */
+int fc_ft_writer_add_interval(struct fc_ft_writer *w,
+			      const struct fc_ft_interval *iv,
+			      const struct fc_ft_record *recs, uint64_t n);
+
+/**
+ * Write the trailer, fsync, rename .tmp to the final name, fsync the
+ * directory, free w. On error the .tmp is removed and w freed.
+ */
+int fc_ft_writer_close(struct fc_ft_writer *w);
+
+/** Remove the .tmp and free w (free(NULL)-like: NULL is a no-op). */
+void fc_ft_writer_abort(struct fc_ft_writer *w);
+
+/** Open a file and validate its header. NULL and *status on failure. */
+struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status);
+
+/** Header of an open file. */
+const struct fc_ft_file_info *fc_ft_reader_info(const struct fc_ft_reader *r);
+
+/**
+ * Advance to the next interval and fill *iv. Skips unread records of the
+ * current one. Returns 1 (got one), 0 (clean end: trailer seen and
+ * verified) or a negative status.
+ */
+int fc_ft_reader_next_interval(struct fc_ft_reader *r,
+			       struct fc_ft_interval *iv);
+
+/**
+ * Next record of the current interval. Returns 1, 0 (interval done) or a
+ * negative status.
+ */
+int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
+
+/** Byte offset of the structure the last error was found in. */
+uint64_t fc_ft_reader_error_offset(const struct fc_ft_reader *r);
+
+/** Close and free (NULL is a no-op). */
+void fc_ft_reader_close(struct fc_ft_reader *r);
+
+#endif /* FC_FTFILE_H */
