@@ -96,11 +96,8 @@ struct fc_ft_file_info {
 
 #define FC_FT_F_ALIGNED 0x1 /**< intervals aligned to multiples of the length */
 
-/** One record: a key and its packet count. */
-struct fc_ft_record {
-	struct fc_ftkey key;
-	uint64_t packets;
-};
+/* struct fc_ft_record (a key and its packet count) is defined in fc_tuple.h:
+ * merge produces it and this module stores it, without knowing each other. */
 
 struct fc_ft_writer;
 struct fc_ft_reader;

@@ -53,6 +53,12 @@ struct fc_ftkey {
 
 _Static_assert(sizeof(struct fc_ftkey) == 48, "fc_ftkey must stay 48 bytes");
 
+/** One aggregate row: a key and its packet count. */
+struct fc_ft_record {
+	struct fc_ftkey key;
+	uint64_t packets;
+};
+
 /** Return the name of a class: "backscatter", "icmpreq", "other". */
 const char *fc_ft_class_name(unsigned cls);
 
