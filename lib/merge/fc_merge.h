@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Interval merge: the sealed tables of one interval (one per worker) become
+ * one stream of records in canonical order (fc_ftkey_cmp), with the counts
+ * of a key seen by several workers (several ports, asymmetric hashing)
+ * added together. It owns a reusable output buffer and does not write
+ * anything: the caller hands the records to a sink (the file writer).
+ */
+#ifndef FC_MERGE_H
+#define FC_MERGE_H
+
+#include <stdint.h>
+
+#include "fc_flowtable.h"
+#include "fc_tuple.h"
+
+struct fc_merge;
+
+/** Create a merger (its buffer grows on demand and is kept). */
+struct fc_merge *fc_merge_create(void);
+
+/** Free (NULL is a no-op). */
+void fc_merge_free(struct fc_merge *m);
+
+/**
+ * Merge n tables. On success *out points to *n_out records, valid until
+ * the next call, and *pkts is the sum of their counts. Returns 0 or
+ * -ENOMEM. Control plane (collector). Thread safety: one caller per merger;
+ * the tables must no longer be written.
+ */
+int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
+		    unsigned n, const struct fc_ft_record **out,
+		    uint64_t *n_out, uint64_t *pkts);
+
+#endif /* FC_MERGE_H */

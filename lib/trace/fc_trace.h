@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Trace input: pcap and pcapng files (or standard input) through libpcap,
+ * with nanosecond timestamps whatever the file's precision. It checks the
+ * link type against what the parser understands and reports problems with
+ * the file name. It does not parse packets or know about intervals.
+ */
+#ifndef FC_TRACE_H
+#define FC_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fc_trace;
+
+/** One packet; data valid until the next fc_trace_next. */
+struct fc_trace_pkt {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint64_t ts_ns;
+};
+
+/**
+ * Open a trace ("-" is standard input). Returns NULL with a message in err
+ * naming the file and the problem (missing, not a pcap/pcapng, link type
+ * not supported).
+ */
+struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen);
+
+/** pcap link type (DLT) of the trace. */
+uint32_t fc_trace_dlt(const struct fc_trace *t);
+
+/**
+ * Next packet: 1 (got one), 0 (end of file), -1 (read error: the message,
+ * with the file name and packet number, is in err).
+ */
+int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
+		  size_t errlen);
+
+/** Packets returned so far. */
+uint64_t fc_trace_count(const struct fc_trace *t);
+
+/** Close (NULL is a no-op). */
+void fc_trace_close(struct fc_trace *t);
+
+#endif /* FC_TRACE_H */
