@@ -36,8 +36,10 @@ struct fc_flowtable *fc_flowtable_create(uint64_t max_keys)
 	if (t == NULL)
 		return NULL;
 	t->map_len = n * sizeof(struct fc_flowtable_slot);
+	/* Pages are faulted in as keys arrive: a table sized for a busy
+	 * interval costs only what a quiet one touches. */
 	mem = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
 		free(t);
 		return NULL;
@@ -61,7 +63,10 @@ void fc_flowtable_free(struct fc_flowtable *t)
 
 void fc_flowtable_reset(struct fc_flowtable *t)
 {
-	if (t->n_keys)
+	/* Large tables: give the pages back (they read as zero afterwards),
+	 * so reset costs what the interval touched, not the table size. */
+	if (t->n_keys && (t->map_len < (2u << 20) ||
+			  madvise(t->slots, t->map_len, MADV_DONTNEED) != 0))
 		memset(t->slots, 0, t->map_len);
 	t->n_keys = 0;
 	t->pkts = 0;

@@ -38,7 +38,7 @@ struct fc_flowtable {
 /**
  * Create a table for up to max_keys keys (slots: the next power of two at
  * or above max_keys * 8 / 7, so probes stay short at full load). Memory is
- * mapped, populated and advised for transparent huge pages. NULL on error.
+ * mapped (faulted in on use) and advised for transparent huge pages. NULL on error.
  * Control plane.
  */
 struct fc_flowtable *fc_flowtable_create(uint64_t max_keys);

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowcap application internals shared by its files: configuration, the
+ * per-worker state, the table hand-off to the collector, and the entry
+ * points of each lcore role. DPDK lives here, at the edge; the libraries
+ * below know nothing of it.
+ */
+#ifndef FC_APP_H
+#define FC_APP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#define CDS_WFCQ_QUEUE_STATIC
+#include <urcu/wfcqueue.h>
+
+#include "fc_common.h"
+#include "fc_flowtable.h"
+#include "fc_ftfile.h"
+#include "fc_interval.h"
+#include "fc_parse.h"
+
+#define FC_MAX_WORKERS 128
+#define FC_MAX_PORTS 32
+#define FC_MAX_READS 256
+#define FC_BURST 32
+
+#ifndef FC_FT_IV_GAP
+#define FC_FT_IV_GAP 0x8
+#endif
+
+/** Options, filled by main() from the command line. */
+struct fc_cfg {
+	uint32_t interval;
+	const char *out_dir;
+	const char *name;
+	const char *tmpl;
+	uint32_t rotate;
+	bool align;
+	const char *ports;        /**< --ports LIST or NULL = all */
+	const char *drvcfg_path;
+	const char *reads[FC_MAX_READS];
+	unsigned n_reads;
+	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
+	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
+	unsigned tables_per_worker;
+	int zstd_level;
+	double idle_exit;         /**< seconds without packets, <0 = auto */
+	uint32_t max_empty;       /**< longer runs of empty intervals collapse */
+	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
+};
+
+/** Where a worker's packets come from. */
+enum fc_src_kind { FC_SRC_ETHDEV, FC_SRC_RING };
+
+struct fc_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+/** Tagged values on a trace worker's ring (mbuf pointers have bit 0 clear). */
+#define FC_MSG_ADVANCE 0x1 /**< value >> 2: the new current interval */
+#define FC_MSG_DLT 0x3     /**< value >> 2: link type of what follows */
+#define FC_MSG_END ((uintptr_t)~(uintptr_t)0)
+
+/** mbuf packet_type mark set by the trace reader on a late packet. */
+#define FC_PT_LATE 0x80000000u
+
+/**
+ * A sealed table on its way to the collector (and back). The node comes
+ * first so the wait-free queue can hand it over without extra allocation.
+ */
+struct fc_wtable {
+	struct cds_wfcq_node node;
+	struct fc_wtable *next_pending; /**< collector's per-worker FIFO */
+	struct fc_flowtable *ft;
+	uint32_t worker;
+	uint32_t flags;        /**< FC_FT_IV_* seen by this worker */
+	uint64_t iv;           /**< interval index of the contents */
+	uint64_t covers_until; /**< nothing from this worker before this+1 */
+	uint64_t rx_pkts;
+	uint64_t last_ts;      /**< second of the last packet counted here */
+	uint64_t ctr[FC_CTR_MAX];
+};
+
+/** Per-worker state: one cache-aligned struct, written by its lcore only. */
+struct fc_worker {
+	unsigned id;
+	unsigned lcore;
+	enum fc_src_kind src;
+	struct fc_rxq rxq[FC_MAX_PORTS];
+	unsigned n_rxq;
+	struct rte_ring *in;   /**< trace mode: packets and markers */
+	struct rte_ring *free; /**< empty tables back from the collector */
+	struct fc_wtable *cur;
+	uint64_t iv;           /**< current interval index */
+	bool started;          /**< live: has a current interval */
+	uint32_t dlt;
+	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
+	uint64_t pend_rx;
+	/* Published for the stats line and the shared clock (relaxed or
+	 * release stores by this worker; loads by main). */
+	_Atomic uint64_t pub_rx;
+	_Atomic uint64_t pub_drops;
+	_Atomic uint64_t pub_fill;
+	_Atomic uint64_t watermark; /**< newest packet second (release) */
+	_Atomic bool done;
+} FC_CACHE_ALIGNED;
+
+/** Everything the lcores share. */
+struct fc_app {
+	struct fc_cfg cfg;
+	unsigned n_workers;
+	struct fc_worker *workers;
+	unsigned collector_lcore;
+	uint16_t ports[FC_MAX_PORTS];
+	unsigned n_ports;
+	bool trace_mode;
+	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
+	int ts_off;              /**< mbuf dynfield offset, or -1 */
+	uint64_t ts_flag;        /**< RX timestamp dynflag */
+	uint64_t ts_div;         /**< dynfield units per second */
+	struct rte_mempool *pool;
+	/* The collector's input: a wait-free multi-producer queue. */
+	struct cds_wfcq_head q_head;
+	struct cds_wfcq_tail q_tail;
+	/* Time. start0 is set once by the first packet (CAS); clock is the
+	 * shared "now" in seconds, published by main (release) and read by
+	 * idle workers (acquire). */
+	_Atomic uint64_t start0;  /**< UINT64_MAX until the first packet */
+	_Atomic uint64_t clock;
+	_Atomic uint64_t last_ts; /**< trace mode: second of the last packet */
+	/* Stop requests: 1 = end of input (last interval complete),
+	 * 2 = signal (last interval partial). */
+	_Atomic int stop;
+	/* Collector results. */
+	_Atomic bool collector_done;
+	_Atomic uint64_t backlog;       /**< tables waiting in the collector */
+	_Atomic uint64_t files_written;
+	_Atomic uint64_t intervals_written;
+	_Atomic uint64_t intervals_lost;
+	_Atomic uint64_t late_handoffs;
+	uint64_t tot_rx, tot_rec, tot_ctr[FC_CTR_MAX];
+	bool conservation_ok;
+};
+
+extern struct fc_app fc_app;
+
+int fc_worker_main(void *arg);
+int fc_collector_main(void *arg);
+int fc_reader_run(struct fc_app *app);
+int fc_ports_init(struct fc_app *app);
+void fc_ports_fini(struct fc_app *app);
+void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
+			uint64_t *nombuf, uint64_t *ierrors);
+uint64_t fc_wall_now_ns(void);
+
+#endif /* FC_APP_H */

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Collector lcore: takes sealed tables from the wait-free queue, waits
+ * until every worker has handed in (or moved past) an interval, merges that
+ * interval's tables into sorted records and gives them to the file writer,
+ * then resets the tables and returns them to their workers. Intervals are
+ * written strictly in order. It is the only thread that touches files.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+
+#include "fc_app.h"
+#include "fc_merge.h"
+
+struct pending {
+	struct fc_wtable *head, *tail;
+	uint64_t done_upto; /**< covers_until of the newest table, or 0 */
+	bool any;           /**< a table has arrived */
+	bool last;          /**< the worker's final table has arrived */
+};
+
+struct collector {
+	struct fc_app *app;
+	struct pending pend[FC_MAX_WORKERS];
+	struct fc_merge *merge;
+	struct fc_ft_writer *wr;
+	char path[4096];
+	unsigned in_file;       /**< intervals in the open file */
+	uint64_t next_k;        /**< next interval to write */
+	uint64_t max_iv;        /**< highest interval seen in any table */
+	uint64_t nic_prev[3];
+	bool warned_write;
+};
+
+static void drain_queue(struct collector *c)
+{
+	struct cds_wfcq_node *node;
+
+	/* Single consumer: the non-blocking dequeue needs no lock. It may
+	 * return WOULDBLOCK while a producer is mid-enqueue; we retry on
+	 * the next round. */
+	for (;;) {
+		node = __cds_wfcq_dequeue_nonblocking(&c->app->q_head,
+						      &c->app->q_tail);
+		if (node == NULL || node == CDS_WFCQ_WOULDBLOCK)
+			break;
+		struct fc_wtable *t = caa_container_of(node, struct fc_wtable,
+						       node);
+		struct pending *p = &c->pend[t->worker];
+
+		t->next_pending = NULL;
+		if (p->tail)
+			p->tail->next_pending = t;
+		else
+			p->head = t;
+		p->tail = t;
+		p->any = true;
+		/* A worker hands in in interval order: the newest covers most. */
+		p->done_upto = t->covers_until;
+		if (t->flags & FC_FT_IV_LAST)
+			p->last = true;
+		if (t->iv > c->max_iv)
+			c->max_iv = t->iv;
+		atomic_fetch_add_explicit(&c->app->backlog, 1,
+					  memory_order_relaxed);
+	}
+}
+
+/* Has worker w nothing more to give for interval k? */
+static bool worker_past(const struct pending *p, uint64_t k)
+{
+	if (p->any && p->done_upto >= k)
+		return true;
+	return p->head != NULL && p->head->iv > k;
+}
+
+static bool all_last(const struct collector *c)
+{
+	for (unsigned w = 0; w < c->app->n_workers; w++)
+		if (!c->pend[w].last)
+			return false;
+	return true;
+}
+
+static void close_file(struct collector *c)
+{
+	int rc;
+
+	if (c->wr == NULL)
+		return;
+	rc = fc_ft_writer_close(c->wr);
+	c->wr = NULL;
+	c->in_file = 0;
+	if (rc != FC_FT_OK) {
+		RTE_LOG(ERR, USER1, "cannot complete %s: %s\n", c->path,
+			fc_ft_strerror(rc));
+		return;
+	}
+	atomic_fetch_add_explicit(&c->app->files_written, 1,
+				  memory_order_relaxed);
+	RTE_LOG(INFO, USER1, "wrote %s\n", c->path);
+}
+
+static int open_file(struct collector *c, uint64_t start)
+{
+	const struct fc_cfg *cfg = &c->app->cfg;
+	struct fc_ft_file_info info = {0};
+	char name[1024];
+	int st = FC_FT_OK;
+
+	if (fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
+			       FC_PLUGIN_FLOWTUPLE, start) != 0)
+		return FC_FT_E_INVAL;
+	info.kind = FC_FT_KIND_FLOWTUPLE;
+	info.interval_len = cfg->interval;
+	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
+	info.created = fc_wall_now_ns() / 1000000000ULL;
+	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
+	for (unsigned dup = 0; dup < 1000; dup++) {
+		size_t l = strlen(name);
+		const char *ext = ".ft.zst";
+		size_t el = strlen(ext);
+
+		if (dup == 0)
+			snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
+				 name);
+		else if (l > el && strcmp(name + l - el, ext) == 0)
+			snprintf(c->path, sizeof(c->path), "%s/%.*s-%u%s",
+				 cfg->out_dir, (int)(l - el), name, dup, ext);
+		else
+			snprintf(c->path, sizeof(c->path), "%s/%s-%u",
+				 cfg->out_dir, name, dup);
+		c->wr = fc_ft_writer_open(c->path, &info, &st);
+		if (c->wr != NULL) {
+			if (dup > 0)
+				RTE_LOG(WARNING, USER1,
+					"%s/%s exists already: writing %s\n",
+					cfg->out_dir, name, c->path);
+			return FC_FT_OK;
+		}
+		if (st != FC_FT_E_EXISTS)
+			break;
+	}
+	return st;
+}
+
+static void write_interval(struct collector *c, struct fc_ft_interval *iv,
+			   const struct fc_ft_record *recs, uint64_t n)
+{
+	int rc;
+
+	if (c->wr == NULL) {
+		rc = open_file(c, iv->start);
+		if (rc != FC_FT_OK)
+			goto fail;
+	}
+	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
+	if (rc != FC_FT_OK) {
+		fc_ft_writer_abort(c->wr);
+		c->wr = NULL;
+		c->in_file = 0;
+		goto fail;
+	}
+	atomic_fetch_add_explicit(&c->app->intervals_written, 1,
+				  memory_order_relaxed);
+	if (++c->in_file >= c->app->cfg.rotate)
+		close_file(c);
+	c->warned_write = false;
+	return;
+fail:
+	atomic_fetch_add_explicit(&c->app->intervals_lost, 1,
+				  memory_order_relaxed);
+	RTE_LOG(ERR, USER1,
+		"interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
+		" records, %" PRIu64 " packets) LOST: cannot write %s: %s; "
+		"capture continues\n",
+		(uint64_t)iv->index, iv->start, n, iv->rec_pkts, c->path,
+		fc_ft_strerror(rc));
+}
+
+/* Account and write interval k from the tables at the heads of the FIFOs
+ * (those whose interval is k); gap_end > k writes one collapsed run of
+ * empty intervals k..gap_end. */
+static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
+		 bool final)
+{
+	struct fc_app *app = c->app;
+	struct fc_flowtable *tabs[FC_MAX_WORKERS];
+	struct fc_wtable *used[FC_MAX_WORKERS];
+	struct fc_ft_interval iv;
+	const struct fc_ft_record *recs = NULL;
+	uint64_t n = 0, pkts = 0, drops = 0, s0;
+	unsigned nt = 0;
+
+	memset(&iv, 0, sizeof(iv));
+	s0 = atomic_load_explicit(&app->start0, memory_order_acquire);
+	iv.index = (uint32_t)k;
+	iv.start = s0 + k * app->cfg.interval;
+	iv.end = s0 + (gap_end + 1) * app->cfg.interval - 1;
+	if (gap_end > k)
+		iv.flags |= FC_FT_IV_GAP;
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		struct fc_wtable *t = c->pend[w].head;
+
+		if (t == NULL || t->iv != k)
+			continue;
+		c->pend[w].head = t->next_pending;
+		if (c->pend[w].head == NULL)
+			c->pend[w].tail = NULL;
+		tabs[nt] = t->ft;
+		used[nt++] = t;
+		iv.rx_pkts += t->rx_pkts;
+		for (unsigned i = 0; i < FC_CTR_MAX; i++)
+			iv.ctr[i] += t->ctr[i];
+		iv.flags |= t->flags & (FC_FT_IV_PARTIAL | FC_FT_IV_LATE);
+	}
+	if (final) {
+		iv.flags |= FC_FT_IV_LAST;
+		uint64_t last = atomic_load_explicit(&app->last_ts,
+						     memory_order_acquire);
+		if (!app->trace_mode) {
+			last = 0;
+			for (unsigned i = 0; i < nt; i++)
+				if (used[i]->last_ts > last)
+					last = used[i]->last_ts;
+		}
+		if (last >= iv.start && last < iv.end)
+			iv.end = last;
+	}
+	if (!app->trace_mode && app->n_ports > 0) {
+		uint64_t nic[3];
+
+		fc_ports_nic_drops(app, &nic[0], &nic[1], &nic[2]);
+		iv.ctr[FC_CTR_NIC_IMISSED] += nic[0] - c->nic_prev[0];
+		iv.ctr[FC_CTR_NIC_NOMBUF] += nic[1] - c->nic_prev[1];
+		iv.ctr[FC_CTR_NIC_IERRORS] += nic[2] - c->nic_prev[2];
+		iv.rx_pkts += (nic[0] - c->nic_prev[0]) +
+			      (nic[1] - c->nic_prev[1]) +
+			      (nic[2] - c->nic_prev[2]);
+		memcpy(c->nic_prev, nic, sizeof(nic));
+	}
+	if (fc_merge_tables(c->merge, tabs, nt, &recs, &n, &pkts) != 0) {
+		RTE_LOG(ERR, USER1, "out of memory merging interval %" PRIu64
+			"\n", k);
+		n = 0;
+		recs = NULL;
+		/* The packets are then accounted as lost to a full table. */
+		for (unsigned i = 0; i < nt; i++)
+			iv.ctr[FC_CTR_TBL_FULL] += tabs[i]->pkts;
+		pkts = 0;
+	}
+	iv.rec_pkts = pkts;
+	iv.n_records = n;
+	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
+		drops += iv.ctr[i];
+	if (iv.rx_pkts != iv.rec_pkts + drops) {
+		app->conservation_ok = false;
+		RTE_LOG(ERR, USER1,
+			"interval %" PRIu64 ": received %" PRIu64
+			" != %" PRIu64 " in records + %" PRIu64 " dropped\n",
+			k, iv.rx_pkts, iv.rec_pkts, drops);
+	}
+	app->tot_rx += iv.rx_pkts;
+	app->tot_rec += iv.rec_pkts;
+	for (unsigned i = 0; i < FC_CTR_MAX; i++)
+		app->tot_ctr[i] += iv.ctr[i];
+	write_interval(c, &iv, recs, n);
+	/* Tables go back clean; the worker takes them without work. */
+	for (unsigned i = 0; i < nt; i++) {
+		struct fc_wtable *t = used[i];
+
+		fc_flowtable_reset(t->ft);
+		rte_ring_sp_enqueue(app->workers[t->worker].free, t);
+		atomic_fetch_sub_explicit(&app->backlog, 1,
+					  memory_order_relaxed);
+	}
+}
+
+/* Write every interval that is complete. Returns true when the run is over. */
+static bool step(struct collector *c)
+{
+	struct fc_app *app = c->app;
+	bool fin = all_last(c);
+
+	if (atomic_load_explicit(&app->start0, memory_order_acquire) ==
+	    UINT64_MAX) {
+		/* No packet yet: nothing to write; when every worker has
+		 * finished, tables carry only drop counters (if any). */
+		if (!fin)
+			return false;
+	}
+	for (;;) {
+		uint64_t k = c->next_k, gap_end;
+		bool have = false;
+
+		if (fin && k > c->max_iv)
+			return true;
+		for (unsigned w = 0; w < app->n_workers; w++)
+			if (!worker_past(&c->pend[w], k))
+				return false;
+		for (unsigned w = 0; w < app->n_workers; w++)
+			if (c->pend[w].head && c->pend[w].head->iv == k)
+				have = true;
+		gap_end = k;
+		if (!have) {
+			/* A run of empty intervals: how far does it go? */
+			uint64_t e = UINT64_MAX;
+
+			for (unsigned w = 0; w < app->n_workers; w++) {
+				const struct pending *p = &c->pend[w];
+				uint64_t we = p->head ? p->head->iv - 1 :
+							p->done_upto;
+				if (we < e)
+					e = we;
+			}
+			if (fin && e > c->max_iv)
+				e = c->max_iv;
+			if (e != UINT64_MAX && e - k + 1 > app->cfg.max_empty)
+				gap_end = e;
+		}
+		if (atomic_load_explicit(&app->start0, memory_order_acquire) ==
+		    UINT64_MAX) {
+			/* Finished without a single packet: drop the tables
+			 * (they can only hold drop counters of frames with no
+			 * time, which cannot happen) and stop. */
+			return true;
+		}
+		emit(c, k, gap_end, fin && gap_end >= c->max_iv);
+		c->next_k = gap_end + 1;
+	}
+}
+
+int fc_collector_main(void *arg)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	struct fc_app *app = arg;
+
+	if (c == NULL || (c->merge = fc_merge_create()) == NULL) {
+		RTE_LOG(ERR, USER1, "collector: out of memory\n");
+		free(c);
+		atomic_store(&app->stop, 2);
+		atomic_store(&app->collector_done, true);
+		return -ENOMEM;
+	}
+	c->app = app;
+	if (!app->trace_mode && app->n_ports > 0)
+		fc_ports_nic_drops(app, &c->nic_prev[0], &c->nic_prev[1],
+				   &c->nic_prev[2]);
+	for (;;) {
+		drain_queue(c);
+		if (step(c))
+			break;
+		rte_delay_us_sleep(200);
+	}
+	close_file(c);
+	fc_merge_free(c->merge);
+	free(c);
+	atomic_store_explicit(&app->collector_done, true, memory_order_release);
+	return 0;
+}

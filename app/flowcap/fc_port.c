@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port set-up: one RX queue per worker on every port, symmetric RSS masked
+ * against what the device can hash (as DPDK's l3fwd does), mempools per
+ * socket sized from queues x descriptors, promiscuous mode, link status.
+ * When a device has fewer queues than workers, or no RSS, it says what it
+ * does instead. Also the NIC drop counters for the accounting.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf_dyn.h>
+
+#include "fc_app.h"
+
+/* Symmetric Toeplitz key: a repeated 16-bit pattern makes the hash of
+ * (src, dst) equal to that of (dst, src), so both directions of a
+ * conversation reach the same queue. 52 bytes covers every PMD here. */
+static uint8_t sym_rss_key[52] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+#define FC_RX_DESC 1024
+#define FC_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
+		   RTE_ETH_RSS_SCTP)
+
+static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+
+static int parse_ports(struct fc_app *app)
+{
+	uint16_t pid;
+
+	app->n_ports = 0;
+	if (app->cfg.ports == NULL) {
+		RTE_ETH_FOREACH_DEV(pid) {
+			if (app->n_ports == FC_MAX_PORTS)
+				break;
+			app->ports[app->n_ports++] = pid;
+		}
+		return 0;
+	}
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", app->cfg.ports);
+	for (char *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (*tok == '\0' || *end != '\0' || v >= RTE_MAX_ETHPORTS ||
+		    !rte_eth_dev_is_valid_port((uint16_t)v)) {
+			fprintf(stderr,
+				"flowcap: --ports %s: '%s' is not a DPDK port "
+				"(ports present: 0..%u); list port ids "
+				"separated by commas\n",
+				app->cfg.ports, tok,
+				rte_eth_dev_count_avail() ?
+					rte_eth_dev_count_avail() - 1 : 0);
+			return -1;
+		}
+		if (app->n_ports == FC_MAX_PORTS)
+			return -1;
+		app->ports[app->n_ports++] = (uint16_t)v;
+	}
+	return 0;
+}
+
+static struct rte_mempool *pool_for(int socket, unsigned n)
+{
+	char name[32];
+	unsigned s = socket < 0 ? 0 : (unsigned)socket;
+
+	if (pools[s])
+		return pools[s];
+	snprintf(name, sizeof(name), "fc_pool_%u", s);
+	pools[s] = rte_pktmbuf_pool_create(name, n, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (pools[s] == NULL)
+		fprintf(stderr,
+			"flowcap: cannot create a pool of %u mbufs on socket "
+			"%d: %s; reserve more hugepages (dpdk-scripts/"
+			"hugepages.sh setup 2G) or pass -m with --no-huge\n",
+			n, socket, rte_strerror(rte_errno));
+	return pools[s];
+}
+
+int fc_ports_init(struct fc_app *app)
+{
+	unsigned per_socket[RTE_MAX_NUMA_NODES] = {0};
+
+	if (parse_ports(app) != 0)
+		return -1;
+	if (app->n_ports == 0) {
+		fprintf(stderr,
+			"flowcap: no DPDK port to capture from. Bind a NIC "
+			"(dpdk-scripts/bind-nics.sh), pass a virtual device "
+			"(e.g. --vdev net_pcap0,rx_pcap=trace.pcap) or read "
+			"a trace with --read FILE\n");
+		return -1;
+	}
+	/* Size pools: every descriptor may hold an mbuf, plus what the
+	 * worker bursts and the per-lcore caches keep. */
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		int s = rte_eth_dev_socket_id(app->ports[i]);
+		unsigned idx = s < 0 ? 0 : (unsigned)s;
+
+		per_socket[idx] += app->n_workers * FC_RX_DESC;
+	}
+	app->hw_ts = true;
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		uint16_t pid = app->ports[i];
+		struct rte_eth_dev_info info;
+		struct rte_eth_conf conf;
+		struct rte_eth_link link;
+		uint16_t nrxq, desc = FC_RX_DESC;
+		int s = rte_eth_dev_socket_id(pid), rc;
+		unsigned idx = s < 0 ? 0 : (unsigned)s;
+		struct rte_mempool *mp;
+
+		rc = rte_eth_dev_info_get(pid, &info);
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: port %u: cannot get device "
+				"info: %s\n", pid, rte_strerror(-rc));
+			return -1;
+		}
+		mp = pool_for(s, per_socket[idx] + app->n_workers * 512 + 4096);
+		if (mp == NULL)
+			return -1;
+		if (app->pool == NULL)
+			app->pool = mp;
+		nrxq = (uint16_t)FC_MIN(app->n_workers, info.max_rx_queues);
+		memset(&conf, 0, sizeof(conf));
+		uint64_t hf = FC_RSS_HF & info.flow_type_rss_offloads;
+		if (nrxq > 1 && hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+			conf.rx_adv_conf.rss_conf.rss_key = sym_rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len =
+				info.hash_key_size ? info.hash_key_size : 40;
+			if (hf != FC_RSS_HF)
+				printf("flowcap: port %u (%s): RSS limited to "
+				       "hash fields 0x%" PRIx64 " of 0x%" PRIx64
+				       " requested\n",
+				       pid, info.driver_name, hf,
+				       (uint64_t)FC_RSS_HF);
+		} else if (nrxq > 1) {
+			/* No RSS: several queues would receive nothing. */
+			printf("flowcap: port %u (%s) cannot hash (no RSS): "
+			       "one queue, polled by worker 0\n",
+			       pid, info.driver_name);
+			nrxq = 1;
+		}
+		if (nrxq < app->n_workers)
+			printf("flowcap: port %u (%s) has %u RX queue(s) for %u "
+			       "workers: workers %u..%u poll no queue of this "
+			       "port\n",
+			       pid, info.driver_name, nrxq, app->n_workers,
+			       nrxq, app->n_workers - 1);
+		rc = rte_eth_dev_configure(pid, nrxq, 0, &conf);
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: port %u (%s): configure with "
+				"%u RX queues failed: %s\n",
+				pid, info.driver_name, nrxq, rte_strerror(-rc));
+			return -1;
+		}
+		rte_eth_dev_adjust_nb_rx_tx_desc(pid, &desc, NULL);
+		for (uint16_t q = 0; q < nrxq; q++) {
+			rc = rte_eth_rx_queue_setup(pid, q, desc, s, NULL, mp);
+			if (rc != 0) {
+				fprintf(stderr, "flowcap: port %u queue %u: "
+					"setup failed: %s\n",
+					pid, q, rte_strerror(-rc));
+				return -1;
+			}
+			struct fc_worker *w = &app->workers[q];
+
+			w->rxq[w->n_rxq].port = pid;
+			w->rxq[w->n_rxq].queue = q;
+			w->n_rxq++;
+		}
+		rc = rte_eth_dev_start(pid);
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: port %u: start failed: %s\n",
+				pid, rte_strerror(-rc));
+			return -1;
+		}
+		rc = rte_eth_promiscuous_enable(pid);
+		if (rc != 0 && rc != -ENOTSUP)
+			printf("flowcap: port %u: promiscuous mode not enabled: "
+			       "%s\n", pid, rte_strerror(-rc));
+		if (strcmp(info.driver_name, "net_pcap") != 0)
+			app->hw_ts = false;
+		memset(&link, 0, sizeof(link));
+		rte_eth_link_get_nowait(pid, &link);
+		char ls[RTE_ETH_LINK_MAX_STR_LEN];
+		rte_eth_link_to_str(ls, sizeof(ls), &link);
+		printf("flowcap: port %u (%s, socket %d): %u RX queue(s) x %u "
+		       "descriptors, %s\n",
+		       pid, info.driver_name, s, nrxq, desc, ls);
+	}
+	/* net_pcap stamps every mbuf with the trace's own time (the RX
+	 * timestamp dynfield, microseconds, flagged with the dynflag); any
+	 * other device: the TSC mapped to wall-clock time. */
+	if (app->hw_ts) {
+		int off = rte_mbuf_dynfield_lookup(
+			RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+		int bit = rte_mbuf_dynflag_lookup(
+			RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+		if (off < 0 || bit < 0) {
+			app->hw_ts = false;
+		} else {
+			app->ts_off = off;
+			app->ts_flag = 1ULL << bit;
+			app->ts_div = 1000000;
+		}
+	}
+	printf("flowcap: packet times from %s\n",
+	       app->hw_ts ? "the trace (net_pcap timestamps)" :
+			    "the TSC mapped to wall-clock time");
+	return 0;
+}
+
+void fc_ports_fini(struct fc_app *app)
+{
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		rte_eth_dev_stop(app->ports[i]);
+		rte_eth_dev_close(app->ports[i]);
+	}
+}
+
+void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
+			uint64_t *nombuf, uint64_t *ierrors)
+{
+	*imissed = *nombuf = *ierrors = 0;
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct rte_eth_stats s;
+
+		if (rte_eth_stats_get(app->ports[i], &s) != 0)
+			continue;
+		*imissed += s.imissed;
+		*nombuf += s.rx_nombuf;
+		*ierrors += s.ierrors;
+	}
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Trace input (--read): the main lcore reads pcap/pcapng files in order,
+ * runs the one sequential interval clock (Corsaro's semantics), and feeds
+ * the workers through their rings: packets sharded by the symmetric flow
+ * hash, and in-band markers for interval changes, link-type changes and the
+ * end of input. Every worker therefore seals at exactly the same point of
+ * the trace and N workers count what one would. The reader may wait for a
+ * full ring (offline input has no deadline); workers never wait.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include "fc_app.h"
+#include "fc_trace.h"
+
+struct stage {
+	void *obj[FC_BURST];
+	unsigned n;
+};
+
+static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
+{
+	unsigned done = 0;
+
+	while (done < s->n) {
+		done += rte_ring_sp_enqueue_burst(app->workers[w].in,
+						  s->obj + done, s->n - done,
+						  NULL);
+		if (done < s->n)
+			rte_pause();
+	}
+	s->n = 0;
+}
+
+static void push(struct fc_app *app, struct stage *st, unsigned w, void *obj)
+{
+	st[w].obj[st[w].n++] = obj;
+	if (st[w].n == FC_BURST)
+		flush_one(app, w, &st[w]);
+}
+
+/* A marker goes to every worker, after what is staged for it. */
+static void broadcast(struct fc_app *app, struct stage *st, uintptr_t v)
+{
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		push(app, st, w, (void *)v);
+		flush_one(app, w, &st[w]);
+	}
+}
+
+static struct rte_mbuf *get_mbuf(struct fc_app *app, struct stage *st)
+{
+	struct rte_mbuf *m;
+
+	while ((m = rte_pktmbuf_alloc(app->pool)) == NULL) {
+		/* Mbufs sit in staging buffers: push them out and wait for
+		 * the workers to free some. */
+		for (unsigned w = 0; w < app->n_workers; w++)
+			flush_one(app, w, &st[w]);
+		rte_pause();
+	}
+	return m;
+}
+
+static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
+{
+	double secs = (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz();
+
+	fprintf(stderr,
+		"flowcap: read %" PRIu64 " packets (%.2f Mpps), %" PRIu64
+		" intervals written, collector backlog %" PRIu64 "\n",
+		pkts, secs > 0 ? (double)pkts / secs / 1e6 : 0.0,
+		atomic_load(&app->intervals_written),
+		atomic_load(&app->backlog));
+}
+
+int fc_reader_run(struct fc_app *app)
+{
+	struct stage st[FC_MAX_WORKERS];
+	struct fc_interval_clock clk;
+	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
+	uint64_t hz = rte_get_tsc_hz();
+	uint32_t cur_dlt = UINT32_MAX;
+	int rc = 0;
+
+	memset(st, 0, sizeof(st));
+	next_print = t0 + hz;
+	fc_interval_init(&clk, app->cfg.interval, app->cfg.align);
+	for (unsigned f = 0; f < app->cfg.n_reads; f++) {
+		char err[512];
+		struct fc_trace *tr = fc_trace_open(app->cfg.reads[f], err,
+						    sizeof(err));
+		struct fc_trace_pkt p;
+		int r;
+
+		if (tr == NULL) {
+			fprintf(stderr, "flowcap: %s\n", err);
+			rc = -1;
+			continue;
+		}
+		if (fc_trace_dlt(tr) != cur_dlt) {
+			cur_dlt = fc_trace_dlt(tr);
+			broadcast(app, st, ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
+		}
+		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
+			uint64_t from, nclosed, k, ts = p.ts_ns / 1000000000ULL;
+			struct rte_mbuf *m;
+			unsigned w = 0;
+			bool late;
+
+			if (atomic_load_explicit(&app->stop,
+						 memory_order_relaxed) == 2)
+				break;
+			bool first = !clk.started;
+			k = fc_interval_feed(&clk, ts, &from, &nclosed, &late);
+			if (first)
+				/* Partner: acquire loads in the collector. */
+				atomic_store_explicit(&app->start0, clk.start0,
+						      memory_order_release);
+			if (nclosed)
+				broadcast(app, st,
+					  ((uintptr_t)k << 2) | FC_MSG_ADVANCE);
+			m = get_mbuf(app, st);
+			uint32_t len = p.caplen;
+			uint32_t room = rte_pktmbuf_tailroom(m);
+			/* Only headers matter; a longer frame keeps its
+			 * first room bytes (2 KB and more: every header). */
+			if (len > room)
+				len = room;
+			memcpy(rte_pktmbuf_mtod(m, void *), p.data, len);
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			m->packet_type = late ? FC_PT_LATE : 0;
+			if (app->n_workers > 1) {
+				struct fc_ftkey key;
+
+				if (fc_parse_pkt(p.data, p.caplen, cur_dlt,
+						 &key) == FC_PARSE_OK)
+					w = (unsigned)(((uint64_t)fc_ftkey_hash_sym(
+								&key) *
+							app->n_workers) >>
+						       32);
+			}
+			push(app, st, w, m);
+			pkts++;
+			if ((pkts & 4095) == 0 && app->cfg.stats > 0 &&
+			    rte_rdtsc() > next_print) {
+				print_progress(app, pkts, t0);
+				next_print = rte_rdtsc() + hz;
+			}
+		}
+		if (r < 0) {
+			/* Packets before the damage were delivered; say so
+			 * and stop reading, as a truncated input ends. */
+			fprintf(stderr, "flowcap: %s\n", err);
+			rc = -1;
+		}
+		fc_trace_close(tr);
+		if (atomic_load(&app->stop) == 2)
+			break;
+	}
+	atomic_store_explicit(&app->last_ts, clk.last_ts, memory_order_release);
+	for (unsigned w = 0; w < app->n_workers; w++)
+		flush_one(app, w, &st[w]);
+	broadcast(app, st, FC_MSG_END);
+	return rc;
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcore: receive a burst, parse every packet into a key, count the
+ * keys in this worker's own table, and at each interval boundary hand the
+ * sealed table to the collector through a wait-free queue and carry on
+ * with a fresh one. Nothing here blocks, locks or allocates: when no fresh
+ * table is available (collector behind) the packets are counted as
+ * no_table drops. It does not write files or merge.
+ */
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "fc_app.h"
+
+/* Take a fresh table from the free ring; NULL when the collector has all
+ * of them. */
+static struct fc_wtable *take_table(struct fc_worker *w)
+{
+	void *p;
+
+	if (rte_ring_sc_dequeue(w->free, &p) != 0)
+		return NULL;
+	return p;
+}
+
+static void attach_table(struct fc_worker *w, struct fc_wtable *t)
+{
+	t->iv = w->iv;
+	t->flags = 0;
+	t->rx_pkts = w->pend_rx;
+	t->last_ts = 0;
+	memcpy(t->ctr, w->pend_ctr, sizeof(t->ctr));
+	w->pend_rx = 0;
+	memset(w->pend_ctr, 0, sizeof(w->pend_ctr));
+	w->cur = t;
+}
+
+/*
+ * Hand the current table over. Thread safety: cds_wfcq_enqueue is
+ * wait-free for any number of producers; the collector is the only
+ * dequeuer. The enqueue publishes the table contents (it implies a full
+ * barrier before the node becomes visible).
+ */
+static void handoff(struct fc_worker *w, uint64_t covers_until,
+		    uint32_t flags)
+{
+	struct fc_wtable *t = w->cur;
+
+	t->worker = w->id;
+	t->iv = w->iv;
+	t->covers_until = covers_until;
+	t->flags |= flags;
+	t->ctr[FC_CTR_TBL_FULL] += t->ft->tbl_full;
+	cds_wfcq_node_init(&t->node);
+	cds_wfcq_enqueue(&fc_app.q_head, &fc_app.q_tail, &t->node);
+	w->cur = NULL;
+}
+
+/* Close the current interval and move to interval k (> w->iv). */
+static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
+{
+	if (w->cur != NULL)
+		handoff(w, k - 1, 0);
+	w->iv = k;
+	struct fc_wtable *t = take_table(w);
+	if (t != NULL)
+		attach_table(w, t);
+}
+
+/* Final hand-off. Shutdown is the one place a worker may wait: for a table
+ * to carry its last counters, should the collector still hold them all. */
+static void finish(struct fc_worker *w, uint32_t flags)
+{
+	if (w->cur == NULL) {
+		struct fc_wtable *t;
+		uint64_t spins = 0;
+
+		while ((t = take_table(w)) == NULL) {
+			rte_pause();
+			if (++spins > (1ULL << 34))
+				break;
+		}
+		if (t == NULL)
+			return;
+		attach_table(w, t);
+	}
+	handoff(w, UINT64_MAX, flags | FC_FT_IV_LAST);
+	atomic_store_explicit(&w->done, true, memory_order_release);
+}
+
+static inline void count_keys(struct fc_worker *w, struct fc_ftkey *keys,
+			      unsigned n)
+{
+	if (n > 0)
+		fc_flowtable_add_burst(w->cur->ft, keys, n);
+}
+
+/* Count a packet that yields no record. */
+static inline void count_drop(struct fc_worker *w, unsigned ctr)
+{
+	if (FC_LIKELY(w->cur != NULL))
+		w->cur->ctr[ctr]++;
+	else
+		w->pend_ctr[ctr]++;
+}
+
+static inline void count_rx(struct fc_worker *w)
+{
+	if (FC_LIKELY(w->cur != NULL))
+		w->cur->rx_pkts++;
+	else
+		w->pend_rx++;
+}
+
+static void publish(struct fc_worker *w)
+{
+	uint64_t drops = 0;
+	struct fc_wtable *t = w->cur;
+
+	if (t != NULL) {
+		for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
+			drops += t->ctr[i];
+		drops += t->ft->tbl_full;
+		atomic_store_explicit(&w->pub_fill, t->ft->n_keys,
+				      memory_order_relaxed);
+	}
+	(void)drops;
+}
+
+/* --- live ports ---------------------------------------------------------- */
+
+/* Interval index for second ts; sets the shared start on the first packet. */
+static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
+				     bool *late)
+{
+	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+					   memory_order_acquire);
+	uint32_t len = fc_app.cfg.interval;
+
+	if (FC_UNLIKELY(s0 == UINT64_MAX)) {
+		uint64_t want = fc_interval_start0(ts, len, fc_app.cfg.align);
+
+		/* One CAS per run: the first packet of any worker fixes the
+		 * grid. Partner: the acquire load above. */
+		if (atomic_compare_exchange_strong_explicit(
+			    &fc_app.start0, &s0, want, memory_order_acq_rel,
+			    memory_order_acquire))
+			s0 = want;
+	}
+	if (FC_UNLIKELY(!w->started)) {
+		w->started = true;
+		w->iv = ts >= s0 ? (ts - s0) / len : 0;
+		if (w->cur != NULL)
+			w->cur->iv = w->iv;
+	}
+	if (FC_UNLIKELY(ts < s0 + w->iv * len)) {
+		*late = true;
+		return w->iv;
+	}
+	*late = false;
+	return (ts - s0) / len;
+}
+
+static void process_live(struct fc_worker *w, struct rte_mbuf **m,
+			 unsigned n, uint64_t now_sec)
+{
+	struct fc_ftkey keys[FC_BURST];
+	uint64_t maxts = 0;
+	unsigned nk = 0;
+
+	for (unsigned i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t ts = now_sec, k;
+		bool late;
+
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 4], void *));
+		if (fc_app.hw_ts && (m[i]->ol_flags & fc_app.ts_flag))
+			ts = *RTE_MBUF_DYNFIELD(m[i], fc_app.ts_off,
+						uint64_t *) /
+			     fc_app.ts_div;
+		k = live_interval(w, ts, &late);
+		if (FC_UNLIKELY(k > w->iv)) {
+			if (w->cur)
+				count_keys(w, keys, nk);
+			nk = 0;
+			advance(w, k);
+		}
+		if (ts > maxts)
+			maxts = ts;
+		count_rx(w);
+		if (FC_UNLIKELY(late))
+			count_drop(w, FC_CTR_LATE);
+		enum fc_parse_status st = fc_parse_pkt(
+			rte_pktmbuf_mtod(m[i], const uint8_t *),
+			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB, &keys[nk]);
+		if (FC_LIKELY(st == FC_PARSE_OK)) {
+			if (FC_LIKELY(w->cur != NULL)) {
+				w->cur->last_ts = ts;
+				nk++;
+			} else {
+				w->pend_ctr[FC_CTR_NO_TABLE]++;
+			}
+		} else {
+			count_drop(w, st);
+		}
+	}
+	if (w->cur)
+		count_keys(w, keys, nk);
+	rte_pktmbuf_free_bulk(m, n);
+	if (maxts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
+		/* Partner: main's acquire load when it computes the clock. */
+		atomic_store_explicit(&w->watermark, maxts,
+				      memory_order_release);
+	atomic_store_explicit(&w->pub_rx,
+			      atomic_load_explicit(&w->pub_rx,
+						   memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* No packets this round: let the shared clock close our interval so an
+ * idle worker never holds the others back. */
+static void idle_live(struct fc_worker *w)
+{
+	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+					   memory_order_acquire);
+	uint64_t now = atomic_load_explicit(&fc_app.clock,
+					    memory_order_acquire);
+	uint64_t k;
+
+	if (s0 == UINT64_MAX || now < s0)
+		return;
+	k = (now - s0) / fc_app.cfg.interval;
+	if (!w->started) {
+		w->started = true;
+		w->iv = k;
+		if (w->cur != NULL)
+			w->cur->iv = k;
+		return;
+	}
+	if (k > w->iv)
+		advance(w, k);
+}
+
+static int run_live(struct fc_worker *w)
+{
+	struct rte_mbuf *m[FC_BURST];
+	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc();
+	uint64_t wall0 = fc_wall_now_ns() / 1000000000ULL, polls = 0;
+
+	for (;;) {
+		unsigned got = 0;
+		/* One TSC read per round of bursts: the fallback clock. */
+		uint64_t now_sec = wall0 + (rte_rdtsc() - tsc0) / hz;
+
+		for (unsigned q = 0; q < w->n_rxq; q++) {
+			uint16_t n = rte_eth_rx_burst(w->rxq[q].port,
+						      w->rxq[q].queue, m,
+						      FC_BURST);
+			if (n) {
+				process_live(w, m, n, now_sec);
+				got += n;
+			}
+		}
+		if (got == 0) {
+			int stop = atomic_load_explicit(&fc_app.stop,
+							memory_order_acquire);
+			if (stop) {
+				if (!w->started) {
+					uint64_t s0 = atomic_load(&fc_app.start0);
+					uint64_t c = atomic_load(&fc_app.clock);
+
+					w->iv = (s0 != UINT64_MAX && c >= s0) ?
+							(c - s0) / fc_app.cfg.interval :
+							0;
+					if (w->cur)
+						w->cur->iv = w->iv;
+				}
+				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
+				return 0;
+			}
+			idle_live(w);
+			rte_pause();
+		}
+		if ((++polls & 1023) == 0)
+			publish(w);
+	}
+}
+
+/* --- trace input (rings fed by the reader) ------------------------------- */
+
+static void process_ring(struct fc_worker *w, void **objs, unsigned n,
+			 bool *end)
+{
+	struct fc_ftkey keys[FC_BURST];
+	unsigned nk = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t v = (uintptr_t)objs[i];
+
+		if (FC_UNLIKELY(v & 1)) {
+			if (w->cur)
+				count_keys(w, keys, nk);
+			nk = 0;
+			if (v == FC_MSG_END) {
+				int stop = atomic_load_explicit(
+					&fc_app.stop, memory_order_acquire);
+				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
+				*end = true;
+				/* The reader sends END last: nothing follows. */
+				return;
+			}
+			if ((v & 3) == FC_MSG_DLT)
+				w->dlt = (uint32_t)(v >> 2);
+			else if ((uint64_t)(v >> 2) > w->iv)
+				advance(w, (uint64_t)(v >> 2));
+			continue;
+		}
+		struct rte_mbuf *m = objs[i];
+
+		count_rx(w);
+		if (FC_UNLIKELY(m->packet_type & FC_PT_LATE))
+			count_drop(w, FC_CTR_LATE);
+		enum fc_parse_status st = fc_parse_pkt(
+			rte_pktmbuf_mtod(m, const uint8_t *),
+			rte_pktmbuf_data_len(m), w->dlt, &keys[nk]);
+		if (FC_LIKELY(st == FC_PARSE_OK)) {
+			if (FC_LIKELY(w->cur != NULL))
+				nk++;
+			else
+				w->pend_ctr[FC_CTR_NO_TABLE]++;
+		} else {
+			count_drop(w, st);
+		}
+		rte_pktmbuf_free(m);
+	}
+	if (w->cur)
+		count_keys(w, keys, nk);
+}
+
+static int run_ring(struct fc_worker *w)
+{
+	void *objs[FC_BURST];
+	bool end = false;
+	uint64_t polls = 0, rx = 0;
+
+	while (!end) {
+		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
+						       NULL);
+		if (n == 0) {
+			rte_pause();
+			continue;
+		}
+		process_ring(w, objs, n, &end);
+		rx += n;
+		if ((++polls & 255) == 0) {
+			atomic_store_explicit(&w->pub_rx, rx,
+					      memory_order_relaxed);
+			publish(w);
+		}
+	}
+	atomic_store_explicit(&w->pub_rx, rx, memory_order_relaxed);
+	return 0;
+}
+
+int fc_worker_main(void *arg)
+{
+	struct fc_worker *w = arg;
+
+	w->dlt = FC_DLT_EN10MB;
+	w->cur = take_table(w);
+	if (w->cur != NULL)
+		attach_table(w, w->cur);
+	if (w->src == FC_SRC_RING)
+		return run_ring(w);
+	return run_live(w);
+}

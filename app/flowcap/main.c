@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowcap: capture packets from DPDK ports (or read pcap traces) and write
+ * per-interval flowtuple aggregates to zstd-compressed files.
+ *
+ * Roles: the main lcore does control (signals, the stats line, the end of
+ * a trace, the shared clock) and, with --read, reads the traces; the next
+ * lcore is the collector; every other lcore is a worker. This file holds
+ * option parsing, EAL start-up, the control loop and the exit summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "fc_app.h"
+#include "fc_trace.h"
+
+struct fc_app fc_app;
+static volatile sig_atomic_t sig_count;
+
+uint64_t fc_wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	/* Only flags here. A second SIGINT ends the process at once. */
+	if (sig_count++ > 0 && sig == SIGINT)
+		_exit(130);
+	atomic_store(&fc_app.stop, 2);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: flowcap [EAL options] -- [options]\n"
+"       flowcap --read FILE [options]        (trace input, EAL defaults)\n"
+"\n"
+"Counts packets per flowtuple (src ip, dst ip, src port, dst port,\n"
+"protocol, ttl, tcp flags, ip length) per interval and writes one\n"
+"zstd-compressed file per interval (or per --rotate intervals).\n"
+"\n"
+"Options:\n"
+"  --interval SECS    interval length in seconds (default 60)\n"
+"  --out DIR          output directory (default .); must exist\n"
+"  --name MONITOR     monitor name, %%N in the template (default flowcap)\n"
+"  --template FMT     file name (default %%N.%%s.%%P.ft.zst): %%N monitor,\n"
+"                     %%P record kind (flowtuple), %%s Unix time, any\n"
+"                     strftime conversion (UTC) of the interval start\n"
+"  --rotate K         intervals per file (default 1)\n"
+"  --no-align         first interval starts at the first packet's second\n"
+"                     (Corsaro's default); otherwise intervals are aligned\n"
+"                     to multiples of the interval length\n"
+"  --ports LIST       DPDK port ids to capture from (default: all)\n"
+"  --driver-config F  per-NIC settings file (see drivers-config/)\n"
+"  --read FILE        read a pcap/pcapng trace instead of ports; repeat\n"
+"                     for several files (read in order); '-' is stdin\n"
+"  --workers N        workers when flowcap picks the EAL options itself\n"
+"                     (--read without EAL options; default 1)\n"
+"  --table-keys N     keys per worker table per interval (default 1048576);\n"
+"                     beyond it new keys are counted as tbl_full\n"
+"  --tables N         tables per worker (default 4): current + waiting\n"
+"                     for the collector\n"
+"  --zstd-level L     zstd level 1..19 (default 3)\n"
+"  --max-empty N      a run of more than N empty intervals is written as\n"
+"                     one interval flagged gap (default 60)\n"
+"  --idle-exit SECS   stop after SECS without packets (default: 2 when\n"
+"                     every port is a net_pcap replay, else never)\n"
+"  --stats / --no-stats  per-second stats line on stderr (default: when\n"
+"                     stderr is a terminal)\n"
+"  -h, --help         this text\n"
+"\n"
+"Examples:\n"
+"  flowcap -l 0-15 -- --interval 60 --out /data/ft --name telescope-1\n"
+"  flowcap --read trace.pcap --interval 60 --out /tmp/ft\n"
+"  flowcap --no-huge -m 512 -l 0-2 --vdev net_pcap0,rx_pcap=trace.pcap \\\n"
+"          -- --out /tmp/ft\n"
+"\n"
+"SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
+"a second SIGINT exits at once. Read files with flowcap-read.\n");
+}
+
+static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
+		     uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *v == '\0' || *v == '-' || *end != '\0' || x < lo ||
+	    x > hi) {
+		fprintf(stderr,
+			"flowcap: %s '%s': expected an integer from %" PRIu64
+			" to %" PRIu64 "\n",
+			opt, v, lo, hi);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+enum {
+	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
+	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
+	OPT_TABLEKEYS, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
+	OPT_STATS, OPT_NOSTATS,
+};
+
+static const struct option longopts[] = {
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"template", required_argument, NULL, OPT_TEMPLATE},
+	{"rotate", required_argument, NULL, OPT_ROTATE},
+	{"no-align", no_argument, NULL, OPT_NOALIGN},
+	{"ports", required_argument, NULL, OPT_PORTS},
+	{"driver-config", required_argument, NULL, OPT_DRVCFG},
+	{"read", required_argument, NULL, OPT_READ},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"table-keys", required_argument, NULL, OPT_TABLEKEYS},
+	{"tables", required_argument, NULL, OPT_TABLES},
+	{"zstd-level", required_argument, NULL, OPT_ZSTD},
+	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
+	{"idle-exit", required_argument, NULL, OPT_IDLE},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"no-stats", no_argument, NULL, OPT_NOSTATS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
+{
+	uint64_t v;
+	int c;
+
+	cfg->interval = 60;
+	cfg->out_dir = ".";
+	cfg->name = "flowcap";
+	cfg->tmpl = "%N.%s.%P.ft.zst";
+	cfg->rotate = 1;
+	cfg->align = true;
+	cfg->workers_req = 1;
+	cfg->table_keys = 1u << 20;
+	cfg->tables_per_worker = 4;
+	cfg->zstd_level = 3;
+	cfg->idle_exit = -1;
+	cfg->max_empty = 60;
+	cfg->stats = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_INTERVAL:
+			if (parse_u64("--interval", optarg, 1, 86400 * 366, &v))
+				return -1;
+			cfg->interval = (uint32_t)v;
+			break;
+		case OPT_OUT: cfg->out_dir = optarg; break;
+		case OPT_NAME: cfg->name = optarg; break;
+		case OPT_TEMPLATE: cfg->tmpl = optarg; break;
+		case OPT_ROTATE:
+			if (parse_u64("--rotate", optarg, 1, 1000000, &v))
+				return -1;
+			cfg->rotate = (uint32_t)v;
+			break;
+		case OPT_NOALIGN: cfg->align = false; break;
+		case OPT_PORTS: cfg->ports = optarg; break;
+		case OPT_DRVCFG: cfg->drvcfg_path = optarg; break;
+		case OPT_READ:
+			if (cfg->n_reads == FC_MAX_READS) {
+				fprintf(stderr, "flowcap: at most %d --read files\n",
+					FC_MAX_READS);
+				return -1;
+			}
+			cfg->reads[cfg->n_reads++] = optarg;
+			break;
+		case OPT_WORKERS:
+			if (parse_u64("--workers", optarg, 1, FC_MAX_WORKERS, &v))
+				return -1;
+			cfg->workers_req = (unsigned)v;
+			break;
+		case OPT_TABLEKEYS:
+			if (parse_u64("--table-keys", optarg, 64, 1ULL << 32, &v))
+				return -1;
+			cfg->table_keys = v;
+			break;
+		case OPT_TABLES:
+			if (parse_u64("--tables", optarg, 2, 64, &v))
+				return -1;
+			cfg->tables_per_worker = (unsigned)v;
+			break;
+		case OPT_ZSTD:
+			if (parse_u64("--zstd-level", optarg, 1, 19, &v))
+				return -1;
+			cfg->zstd_level = (int)v;
+			break;
+		case OPT_MAXEMPTY:
+			if (parse_u64("--max-empty", optarg, 1, 1000000, &v))
+				return -1;
+			cfg->max_empty = (uint32_t)v;
+			break;
+		case OPT_IDLE:
+			if (parse_u64("--idle-exit", optarg, 0, 86400, &v))
+				return -1;
+			cfg->idle_exit = (double)v;
+			break;
+		case OPT_STATS: cfg->stats = 1; break;
+		case OPT_NOSTATS: cfg->stats = 0; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr,
+				"flowcap: unknown or incomplete option '%s'; "
+				"see flowcap --help\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"flowcap: unexpected argument '%s' (EAL options go "
+			"before '--', flowcap options after it); see "
+			"flowcap --help\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cfg(const struct fc_cfg *cfg)
+{
+	char err[512];
+	struct stat st;
+
+	if (fc_template_check(cfg->tmpl, err, sizeof(err)) != 0) {
+		fprintf(stderr, "flowcap: --template: %s\n", err);
+		return -1;
+	}
+	if (cfg->name[0] == '\0' || strlen(cfg->name) > 255 ||
+	    strchr(cfg->name, '/') != NULL) {
+		fprintf(stderr, "flowcap: --name '%s': the monitor name must be "
+			"1 to 255 characters without '/'\n", cfg->name);
+		return -1;
+	}
+	if (stat(cfg->out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "flowcap: output directory '%s' does not exist; "
+			"create it (mkdir -p %s) or pass another --out\n",
+			cfg->out_dir, cfg->out_dir);
+		return -1;
+	}
+	if (access(cfg->out_dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "flowcap: output directory '%s' is not writable "
+			"(%s); fix its permissions or pass another --out\n",
+			cfg->out_dir, strerror(errno));
+		return -1;
+	}
+	/* Check every trace before capture starts: a typo must not cost
+	 * the first hour of a run. */
+	for (unsigned i = 0; i < cfg->n_reads; i++) {
+		if (strcmp(cfg->reads[i], "-") == 0)
+			continue;
+		struct fc_trace *t = fc_trace_open(cfg->reads[i], err,
+						   sizeof(err));
+		if (t == NULL) {
+			fprintf(stderr, "flowcap: %s\n", err);
+			return -1;
+		}
+		fc_trace_close(t);
+	}
+	return 0;
+}
+
+/* Build EAL arguments for trace input when the user gave none: no PCI
+ * scan, in memory, hugepages only if some are free. */
+static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
+			    char *store, size_t storelen)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned lcores = cfg->workers_req + 2;
+	int n = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long free_huge = 0;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %lu", &free_huge) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (ncpu < 1)
+		ncpu = 1;
+	snprintf(store, storelen, "--lcores=(0-%u)@(0-%ld)", lcores - 1,
+		 ncpu - 1);
+	out[n++] = "flowcap";
+	out[n++] = store;
+	out[n++] = "--no-pci";
+	out[n++] = "--in-memory";
+	out[n++] = "--no-telemetry";
+	out[n++] = "--log-level=lib.eal:error";
+	if (free_huge < 256) {
+		out[n++] = "--no-huge";
+		out[n++] = "-m";
+		out[n++] = "256";
+	}
+	(void)max;
+	return n;
+}
+
+static int setup_workers(struct fc_app *app)
+{
+	unsigned lc, i = 0;
+	unsigned n_lcores = rte_lcore_count();
+
+	if (n_lcores < 3) {
+		fprintf(stderr,
+			"flowcap: needs at least 3 lcores (1 control, 1 "
+			"collector, 1 or more workers), got %u; e.g. -l 0-2, or "
+			"--lcores '(0-2)@(0-1)' on a machine with fewer CPUs\n",
+			n_lcores);
+		return -1;
+	}
+	app->n_workers = n_lcores - 2;
+	if (app->n_workers > FC_MAX_WORKERS)
+		app->n_workers = FC_MAX_WORKERS;
+	app->workers = rte_zmalloc("fc_workers",
+				   sizeof(struct fc_worker) * app->n_workers,
+				   RTE_CACHE_LINE_SIZE);
+	if (app->workers == NULL)
+		return -1;
+	app->collector_lcore = rte_get_next_lcore(-1, 1, 0);
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (lc == app->collector_lcore)
+			continue;
+		if (i == app->n_workers)
+			break;
+		struct fc_worker *w = &app->workers[i];
+		char name[32];
+
+		w->id = i;
+		w->lcore = lc;
+		w->src = app->trace_mode ? FC_SRC_RING : FC_SRC_ETHDEV;
+		snprintf(name, sizeof(name), "fc_free_%u", i);
+		w->free = rte_ring_create(name, 128, rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->free == NULL)
+			return -1;
+		if (app->trace_mode) {
+			snprintf(name, sizeof(name), "fc_in_%u", i);
+			w->in = rte_ring_create(name, 1024, rte_socket_id(),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (w->in == NULL)
+				return -1;
+		}
+		for (unsigned t = 0; t < app->cfg.tables_per_worker; t++) {
+			struct fc_wtable *wt = calloc(1, sizeof(*wt));
+
+			if (wt == NULL)
+				return -1;
+			wt->ft = fc_flowtable_create(app->cfg.table_keys);
+			if (wt->ft == NULL) {
+				fprintf(stderr,
+					"flowcap: cannot reserve a table of %" PRIu64
+					" keys (%" PRIu64 " MB); lower --table-keys\n",
+					app->cfg.table_keys,
+					fc_flowtable_mem_size(app->cfg.table_keys) >> 20);
+				free(wt);
+				return -1;
+			}
+			rte_ring_sp_enqueue(w->free, wt);
+		}
+		atomic_store(&w->watermark, 0);
+		i++;
+	}
+	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)\n",
+	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
+	       app->collector_lcore, app->n_workers);
+	return 0;
+}
+
+static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
+{
+	char buf[1024];
+	int o = 0;
+
+	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
+	for (unsigned i = 0; i < app->n_workers && o < 900; i++) {
+		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
+						   memory_order_relaxed);
+		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+			      " w%u %.2f Mpps fill %" PRIu64, i,
+			      dt > 0 ? (double)(rx - prev[i]) / dt / 1e6 : 0.0,
+			      atomic_load_explicit(&app->workers[i].pub_fill,
+						   memory_order_relaxed));
+		prev[i] = rx;
+	}
+	if (!app->trace_mode) {
+		uint64_t im, nb, ie;
+
+		fc_ports_nic_drops(app, &im, &nb, &ie);
+		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64,
+			      im, nb);
+	}
+	snprintf(buf + o, sizeof(buf) - (size_t)o,
+		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64,
+		 atomic_load(&app->backlog), atomic_load(&app->intervals_written),
+		 atomic_load(&app->intervals_lost));
+	fprintf(stderr, "%s\n", buf);
+}
+
+/* Live capture control loop: the shared clock, idle exit, stats, signals. */
+static void control_loop(struct fc_app *app)
+{
+	uint64_t hz = rte_get_tsc_hz(), t_last_rx = rte_rdtsc();
+	uint64_t next_stats = rte_rdtsc() + hz, last_total = 0;
+	uint64_t prev[FC_MAX_WORKERS] = {0};
+	double idle = app->cfg.idle_exit;
+
+	if (idle < 0)
+		idle = app->hw_ts ? 2.0 : 0.0;
+	while (!atomic_load(&app->stop)) {
+		uint64_t now = rte_rdtsc(), total = 0, wm = 0;
+
+		for (unsigned i = 0; i < app->n_workers; i++) {
+			uint64_t w = atomic_load_explicit(
+				&app->workers[i].watermark, memory_order_acquire);
+			if (w > wm)
+				wm = w;
+			total += atomic_load_explicit(&app->workers[i].pub_rx,
+						      memory_order_relaxed);
+		}
+		if (!app->hw_ts) {
+			uint64_t wall = fc_wall_now_ns() / 1000000000ULL;
+			/* Live time: the clock runs even with no traffic, so
+			 * empty intervals close on time. */
+			if (wall > wm)
+				wm = wall;
+		}
+		/* Partner: the acquire load in idle workers. */
+		if (wm > atomic_load(&app->clock))
+			atomic_store_explicit(&app->clock, wm,
+					      memory_order_release);
+		if (total != last_total) {
+			last_total = total;
+			t_last_rx = now;
+		} else if (idle > 0 &&
+			   (double)(now - t_last_rx) / (double)hz >= idle) {
+			printf("flowcap: no packets for %.0f s: end of input\n",
+			       idle);
+			atomic_store(&app->stop, 1);
+			break;
+		}
+		if (app->cfg.stats > 0 && now >= next_stats) {
+			print_stats_line(app, prev, 1.0);
+			next_stats = now + hz;
+		}
+		rte_delay_us_sleep(10000);
+	}
+}
+
+static void summary(struct fc_app *app, double secs)
+{
+	uint64_t drops = 0;
+
+	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
+		drops += app->tot_ctr[i];
+	printf("flowcap: summary: %" PRIu64 " packets received, %" PRIu64
+	       " in records, %" PRIu64 " dropped; %" PRIu64
+	       " intervals written to %" PRIu64 " files, %" PRIu64
+	       " intervals lost; %.2f s\n",
+	       app->tot_rx, app->tot_rec, drops,
+	       atomic_load(&app->intervals_written),
+	       atomic_load(&app->files_written),
+	       atomic_load(&app->intervals_lost), secs);
+	for (unsigned i = 1; i < FC_CTR_MAX; i++)
+		if (app->tot_ctr[i] && fc_ft_counter_name(i))
+			printf("flowcap:   %-12s %" PRIu64 "%s\n",
+			       fc_ft_counter_name(i), app->tot_ctr[i],
+			       i >= FC_CTR_INFO_FIRST ? " (counted in records)" :
+							"");
+	printf("flowcap: conservation %s: received %" PRIu64 " = %" PRIu64
+	       " in records + %" PRIu64 " in drop counters\n",
+	       app->conservation_ok && app->tot_rx == app->tot_rec + drops ?
+		       "OK" : "FAILED",
+	       app->tot_rx, app->tot_rec, drops);
+}
+
+int main(int argc, char **argv)
+{
+	struct fc_app *app = &fc_app;
+	char *eal_argv[32], store[128];
+	int eal_argc, app_argc, rc, dd = -1, reader_rc = 0;
+	char **app_argv;
+	uint64_t t0;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dd = i;
+			break;
+		}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Options first: --help and mistakes never wait for the EAL. */
+	if (dd >= 0) {
+		app_argc = argc - dd;
+		app_argv = argv + dd;
+	} else {
+		app_argc = argc;
+		app_argv = argv;
+	}
+	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
+	    check_cfg(&app->cfg) != 0)
+		return 2;
+	app->trace_mode = app->cfg.n_reads > 0;
+	if (app->cfg.stats < 0)
+		app->cfg.stats = isatty(STDERR_FILENO);
+	if (dd < 0 && app->trace_mode) {
+		eal_argc = default_eal_args(&app->cfg, eal_argv, 32, store,
+					    sizeof(store));
+		rc = rte_eal_init(eal_argc, eal_argv);
+	} else if (dd < 0) {
+		char *a0[] = {argv[0], NULL};
+		rc = rte_eal_init(1, a0);
+	} else {
+		argv[dd] = argv[0];
+		rc = rte_eal_init(dd, argv);
+		argv[dd] = "--";
+	}
+	if (rc < 0) {
+		fprintf(stderr, "flowcap: EAL initialisation failed: %s. Without "
+			"hugepages add --no-huge -m 512 before '--'; see "
+			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	app->conservation_ok = true;
+	atomic_store(&app->start0, UINT64_MAX);
+	cds_wfcq_init(&app->q_head, &app->q_tail);
+	if (setup_workers(app) != 0)
+		goto err_eal;
+	if (app->trace_mode) {
+		unsigned n = app->n_workers * 1200 + 4096;
+
+		app->pool = rte_pktmbuf_pool_create("fc_trace_pool", n, 256, 0,
+						    RTE_MBUF_DEFAULT_BUF_SIZE,
+						    (int)rte_socket_id());
+		if (app->pool == NULL) {
+			fprintf(stderr, "flowcap: cannot create the trace mbuf "
+				"pool (%u mbufs): %s; pass -m 512 (with "
+				"--no-huge) or reserve hugepages\n",
+				n, rte_strerror(rte_errno));
+			goto err_eal;
+		}
+	} else if (fc_ports_init(app) != 0) {
+		goto err_ports;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = rte_rdtsc();
+	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
+	for (unsigned i = 0; i < app->n_workers; i++)
+		rte_eal_remote_launch(fc_worker_main, &app->workers[i],
+				      app->workers[i].lcore);
+	if (app->trace_mode) {
+		reader_rc = fc_reader_run(app);
+		if (!atomic_load(&app->stop))
+			atomic_store(&app->stop, 1);
+	} else {
+		control_loop(app);
+	}
+	/* Shutdown order: workers seal and hand in, the collector drains
+	 * and closes files, then ports stop. */
+	for (unsigned i = 0; i < app->n_workers; i++)
+		rte_eal_wait_lcore(app->workers[i].lcore);
+	rte_eal_wait_lcore(app->collector_lcore);
+	summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	if (!app->trace_mode)
+		fc_ports_fini(app);
+	rte_eal_cleanup();
+	if (!app->conservation_ok)
+		return 3;
+	return reader_rc == 0 && atomic_load(&app->intervals_lost) == 0 ? 0 : 1;
+
+err_ports:
+	fc_ports_fini(app);
+err_eal:
+	rte_eal_cleanup();
+	return 1;
+}
