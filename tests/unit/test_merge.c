@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <criterion/criterion.h>
+
+#include "fc_merge.h"
+
+static struct fc_ftkey key(unsigned cls, uint8_t a, uint16_t port)
+{
+	struct fc_ftkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 4;
+	k.src_ip[0] = a;
+	k.dst_port = port;
+	k.proto = 17;
+	k.cls = (uint8_t)cls;
+	return k;
+}
+
+static void add(struct fc_flowtable *t, struct fc_ftkey k, unsigned times)
+{
+	while (times--)
+		fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+}
+
+Test(merge, same_key_from_two_workers_is_summed_and_sorted)
+{
+	struct fc_flowtable *t[2] = {fc_flowtable_create(100),
+				     fc_flowtable_create(100)};
+	struct fc_merge *m = fc_merge_create();
+	const struct fc_ft_record *r;
+	uint64_t n, pkts;
+
+	add(t[0], key(FC_FT_CLASS_OTHER, 9, 53), 3);
+	add(t[1], key(FC_FT_CLASS_OTHER, 9, 53), 4);
+	add(t[1], key(FC_FT_CLASS_BACKSCATTER, 200, 1), 1);
+	add(t[0], key(FC_FT_CLASS_OTHER, 1, 53), 2);
+	cr_assert_eq(fc_merge_tables(m, t, 2, &r, &n, &pkts), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(pkts, 10);
+	cr_assert_eq(r[0].key.cls, FC_FT_CLASS_BACKSCATTER, "class first");
+	cr_assert_eq(r[1].key.src_ip[0], 1);
+	cr_assert_eq(r[1].packets, 2);
+	cr_assert_eq(r[2].key.src_ip[0], 9);
+	cr_assert_eq(r[2].packets, 7);
+	for (uint64_t i = 1; i < n; i++)
+		cr_assert_lt(fc_ftkey_cmp(&r[i - 1].key, &r[i].key), 0);
+	fc_merge_free(m);
+	fc_flowtable_free(t[0]);
+	fc_flowtable_free(t[1]);
+}
+
+Test(merge, empty_tables_give_no_records)
+{
+	struct fc_flowtable *t[1] = {fc_flowtable_create(100)};
+	struct fc_merge *m = fc_merge_create();
+	const struct fc_ft_record *r;
+	uint64_t n = 99, pkts = 99;
+
+	cr_assert_eq(fc_merge_tables(m, t, 1, &r, &n, &pkts), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(pkts, 0);
+	cr_assert_eq(fc_merge_tables(m, t, 0, &r, &n, &pkts), 0);
+	fc_merge_free(m);
+	fc_flowtable_free(t[0]);
+}
+
+Test(merge, result_independent_of_worker_split)
+{
+	struct fc_flowtable *one[1] = {fc_flowtable_create(5000)};
+	struct fc_flowtable *three[3] = {fc_flowtable_create(5000),
+					 fc_flowtable_create(5000),
+					 fc_flowtable_create(5000)};
+	struct fc_merge *m1 = fc_merge_create(), *m3 = fc_merge_create();
+	const struct fc_ft_record *r1, *r3;
+	uint64_t n1, n3, p1, p3;
+
+	for (unsigned i = 0; i < 3000; i++) {
+		struct fc_ftkey k = key(i % 3, (uint8_t)(i % 97), (uint16_t)(i % 13));
+
+		add(one[0], k, 1);
+		add(three[(i * 7) % 3], k, 1);
+	}
+	fc_merge_tables(m1, one, 1, &r1, &n1, &p1);
+	fc_merge_tables(m3, three, 3, &r3, &n3, &p3);
+	cr_assert_eq(n1, n3);
+	cr_assert_eq(p1, 3000);
+	cr_assert_eq(p3, 3000);
+	cr_assert_eq(memcmp(r1, r3, n1 * sizeof(*r1)), 0);
+	fc_merge_free(m1);
+	fc_merge_free(m3);
+}
