@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared helpers for the integration tests (sourced, not run).
+# Environment from meson: FC_BUILD (build dir), FC_SRC, FC_SHARED.
+set -eu
+
+: "${FC_BUILD:?run through meson test}"
+: "${FC_SHARED:=$FC_SRC/../shared}"
+FLOWCAP="$FC_BUILD/app/flowcap/flowcap"
+FCREAD="$FC_BUILD/app/flowcap-read/flowcap-read"
+FCGEN="$FC_BUILD/app/flowcap-gen/flowcap-gen"
+ORACLE="$FC_SRC/tests/oracle/tshark-oracle.py"
+NCPU=$(nproc)
+TMP=$(mktemp -d /tmp/fc-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+PASS=0
+FAIL=0
+
+ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+
+# EAL options for N workers on this machine's CPUs, no hugepages.
+eal() {
+	n=$1
+	echo "--no-huge -m 512 --no-pci --in-memory --no-telemetry" \
+		"--log-level=lib.eal:error --lcores=(0-$((n + 1)))@(0-$((NCPU - 1)))"
+}
+
+# Rows of every file in a directory, CSV without header, sorted.
+rows() {
+	set -- "$1"/*.ft.zst
+	[ -e "$1" ] || return 0
+	"$FCREAD" --format csv "$@" | tail -n +2 | LC_ALL=C sort
+}
+
+# Compare two sorted row files; print a short diff on mismatch.
+same_rows() {
+	if cmp -s "$1" "$2"; then
+		return 0
+	fi
+	diff "$1" "$2" | head -n 10
+	return 1
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
