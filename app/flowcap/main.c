@@ -75,7 +75,8 @@ static void usage(FILE *f)
 "                     for several files (read in order); '-' is stdin\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
 "                     (--read without EAL options; default 1)\n"
-"  --table-keys N     keys per worker table per interval (default 1048576);\n"
+"  --table-keys N     keys per worker table per interval (default 1048576,\n"
+"                     less if all tables would exceed 1/4 of the memory);\n"
 "                     beyond it new keys are counted as tbl_full\n"
 "  --tables N         tables per worker (default 4): current + waiting\n"
 "                     for the collector\n"
@@ -159,7 +160,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->rotate = 1;
 	cfg->align = true;
 	cfg->workers_req = 1;
-	cfg->table_keys = 1u << 20;
+	cfg->table_keys = 0; /* auto, see setup_workers() */
 	cfg->tables_per_worker = 4;
 	cfg->zstd_level = 3;
 	cfg->idle_exit = -1;
@@ -347,6 +348,19 @@ static int setup_workers(struct fc_app *app)
 				   RTE_CACHE_LINE_SIZE);
 	if (app->workers == NULL)
 		return -1;
+	if (app->cfg.table_keys == 0) {
+		/* Default: 1M keys per table, less when all tables of all
+		 * workers would take more than a quarter of the memory. */
+		uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+			       (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t per = mem / 4 /
+			       (app->n_workers * app->cfg.tables_per_worker);
+		uint64_t keys = 1u << 20;
+
+		while (keys > 4096 && fc_flowtable_mem_size(keys) > per)
+			keys >>= 1;
+		app->cfg.table_keys = keys;
+	}
 	app->collector_lcore = rte_get_next_lcore(-1, 1, 0);
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		if (lc == app->collector_lcore)
@@ -391,9 +405,11 @@ static int setup_workers(struct fc_app *app)
 		atomic_store(&w->watermark, 0);
 		i++;
 	}
-	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)\n",
+	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s); "
+	       "%u tables of %" PRIu64 " keys per worker\n",
 	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
-	       app->collector_lcore, app->n_workers);
+	       app->collector_lcore, app->n_workers,
+	       app->cfg.tables_per_worker, app->cfg.table_keys);
 	return 0;
 }
 
