@@ -92,7 +92,8 @@ static void usage(FILE *f)
 "Examples:\n"
 "  flowcap -l 0-15 -- --interval 60 --out /data/ft --name telescope-1\n"
 "  flowcap --read trace.pcap --interval 60 --out /tmp/ft\n"
-"  flowcap --no-huge -m 512 -l 0-2 --vdev net_pcap0,rx_pcap=trace.pcap \\\n"
+"  flowcap --no-huge --no-shconf -m 512 -l 0-2 \\\n"
+"          --vdev net_pcap0,rx_pcap=trace.pcap \\\n"
 "          -- --out /tmp/ft\n"
 "\n"
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
@@ -315,13 +316,17 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 	out[n++] = "flowcap";
 	out[n++] = store;
 	out[n++] = "--no-pci";
-	out[n++] = "--in-memory";
 	out[n++] = "--no-telemetry";
 	out[n++] = "--log-level=lib.eal:error";
 	if (free_huge < 256) {
+		/* --no-huge implies legacy memory, which --in-memory refuses;
+		 * --no-shconf keeps concurrent runs apart instead. */
 		out[n++] = "--no-huge";
+		out[n++] = "--no-shconf";
 		out[n++] = "-m";
 		out[n++] = "256";
+	} else {
+		out[n++] = "--in-memory";
 	}
 	(void)max;
 	return n;
@@ -563,7 +568,7 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0) {
 		fprintf(stderr, "flowcap: EAL initialisation failed: %s. Without "
-			"hugepages add --no-huge -m 512 before '--'; see "
+			"hugepages add --no-huge --no-shconf -m 512 before '--'; see "
 			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
 		return 1;
 	}

@@ -21,7 +21,7 @@ bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
 # EAL options for N workers on this machine's CPUs, no hugepages.
 eal() {
 	n=$1
-	echo "--no-huge -m 512 --no-pci --in-memory --no-telemetry" \
+	echo "--no-huge --no-shconf -m 512 --no-pci --no-telemetry" \
 		"--log-level=lib.eal:error --lcores=(0-$((n + 1)))@(0-$((NCPU - 1)))"
 }
 
