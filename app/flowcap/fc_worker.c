@@ -118,19 +118,21 @@ static inline void count_rx(struct fc_worker *w)
 		w->pend_rx++;
 }
 
+/* Figures for the stats line: relaxed stores, read by main only for
+ * display. Called every few hundred polls, never per packet. */
 static void publish(struct fc_worker *w)
 {
-	uint64_t drops = 0;
 	struct fc_wtable *t = w->cur;
+	uint64_t drops = 0;
 
+	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
+		drops += w->pend_ctr[i] + (t ? t->ctr[i] : 0);
 	if (t != NULL) {
-		for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
-			drops += t->ctr[i];
 		drops += t->ft->tbl_full;
 		atomic_store_explicit(&w->pub_fill, t->ft->n_keys,
 				      memory_order_relaxed);
 	}
-	(void)drops;
+	atomic_store_explicit(&w->pub_drops, drops, memory_order_relaxed);
 }
 
 /* --- live ports ---------------------------------------------------------- */

@@ -428,8 +428,11 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
 						   memory_order_relaxed);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
-			      " w%u %.2f Mpps fill %" PRIu64, i,
+			      " w%u %.2f Mpps drops %" PRIu64 " fill %" PRIu64,
+			      i,
 			      dt > 0 ? (double)(rx - prev[i]) / dt / 1e6 : 0.0,
+			      atomic_load_explicit(&app->workers[i].pub_drops,
+						   memory_order_relaxed),
 			      atomic_load_explicit(&app->workers[i].pub_fill,
 						   memory_order_relaxed));
 		prev[i] = rx;
