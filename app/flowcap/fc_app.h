@@ -15,7 +15,6 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#define CDS_WFCQ_QUEUE_STATIC
 #include <urcu/wfcqueue.h>
 
 #include "fc_common.h"

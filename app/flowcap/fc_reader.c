@@ -9,6 +9,7 @@
  * full ring (offline input has no deadline); workers never wait.
  */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
 						  s->obj + done, s->n - done,
 						  NULL);
 		if (done < s->n)
-			rte_pause();
+			sched_yield(); /* let the workers drain */
 	}
 	s->n = 0;
 }
@@ -65,7 +66,7 @@ static struct rte_mbuf *get_mbuf(struct fc_app *app, struct stage *st)
 		 * the workers to free some. */
 		for (unsigned w = 0; w < app->n_workers; w++)
 			flush_one(app, w, &st[w]);
-		rte_pause();
+		sched_yield();
 	}
 	return m;
 }

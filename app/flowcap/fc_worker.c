@@ -16,6 +16,8 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include <sched.h>
+
 #include "fc_app.h"
 
 /* Take a fresh table from the free ring; NULL when the collector has all
@@ -251,9 +253,25 @@ static void idle_live(struct fc_worker *w)
 		advance(w, k);
 }
 
+/*
+ * After a long run of empty polls, give the CPU away once: free on a
+ * dedicated core (nothing else is runnable), and it keeps tests and
+ * laptops with more lcores than CPUs moving.
+ */
+static inline void idle_pause(uint32_t *empty)
+{
+	if (++*empty >= 256) {
+		*empty = 0;
+		sched_yield();
+	} else {
+		rte_pause();
+	}
+}
+
 static int run_live(struct fc_worker *w)
 {
 	struct rte_mbuf *m[FC_BURST];
+	uint32_t empty = 0;
 	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc();
 	uint64_t wall0 = fc_wall_now_ns() / 1000000000ULL, polls = 0;
 
@@ -289,7 +307,9 @@ static int run_live(struct fc_worker *w)
 				return 0;
 			}
 			idle_live(w);
-			rte_pause();
+			idle_pause(&empty);
+		} else {
+			empty = 0;
 		}
 		if ((++polls & 1023) == 0)
 			publish(w);
@@ -352,14 +372,16 @@ static int run_ring(struct fc_worker *w)
 	void *objs[FC_BURST];
 	bool end = false;
 	uint64_t polls = 0, rx = 0;
+	uint32_t empty = 0;
 
 	while (!end) {
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
-			rte_pause();
+			idle_pause(&empty);
 			continue;
 		}
+		empty = 0;
 		process_ring(w, objs, n, &end);
 		rx += n;
 		if ((++polls & 255) == 0) {
