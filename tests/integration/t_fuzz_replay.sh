@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The fuzz targets' corpora replayed as ordinary tests: every packet of
+# ../shared/pcaps (edge and a few real traces) through the parser target;
+# files flowcap writes, cut at many lengths and with flipped bytes,
+# through the file reader target; a set of templates through the template
+# target. A crash or sanitizer report fails the test.
+. "$(dirname "$0")/lib.sh"
+F="$FC_BUILD/tests/fuzz"
+
+mkdir -p "$TMP/parse" "$TMP/ftfile" "$TMP/template"
+"$F/mkcorpus" "$TMP/parse" "$FC_SHARED"/pcaps/edge/* \
+	"$FC_SHARED"/pcaps/real/tcpreplay-test-mix.pcap \
+	"$FC_SHARED"/pcaps/real/many-protocols-vlan-ipv6-llc.pcap \
+	"$FC_SHARED"/pcaps/real/gnutella-lan-mix.pcap >/dev/null
+# Every prefix of every seed, too: truncation at each layer.
+for s in "$TMP"/parse/tcpreplay-test-mix.pcap-*; do
+	len=$(wc -c <"$s")
+	i=1
+	while [ "$i" -lt "$len" ] && [ "$i" -le 120 ]; do
+		head -c "$i" "$s" >"$s.cut$i"
+		i=$((i + 1))
+	done
+done
+if "$F/fuzz_parse_replay" "$TMP/parse" >"$TMP/p.log" 2>&1; then
+	ok "parser: $(cat "$TMP/p.log")"
+else
+	bad "parser replay"; tail -20 "$TMP/p.log"
+fi
+
+out="$TMP/ftout"
+mkdir -p "$out"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap" \
+	--interval 1 --rotate 3 --out "$out" --name fz >/dev/null 2>&1
+for f in "$out"/*.ft.zst; do
+	b=$(basename "$f")
+	cp "$f" "$TMP/ftfile/$b"
+	len=$(wc -c <"$f")
+	step=$((len / 40 + 1))
+	i=0
+	while [ "$i" -lt "$len" ]; do
+		head -c "$i" "$f" >"$TMP/ftfile/$b.cut$i"
+		# one byte flipped at offset i
+		python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[int(sys.argv[2])]^=0x41; open(sys.argv[3],'wb').write(d)" \
+			"$f" "$i" "$TMP/ftfile/$b.flip$i"
+		i=$((i + step))
+	done
+done
+if "$F/fuzz_ftfile_replay" "$TMP/ftfile" >"$TMP/f.log" 2>&1; then
+	ok "file reader: $(cat "$TMP/f.log")"
+else
+	bad "file reader replay"; tail -20 "$TMP/f.log"
+fi
+
+i=0
+for t in '%N.%s.%P.ft.zst' '%Y/%m' '%' '%%%' '%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N%N' '%c%x%X' '%q' '.x' 'abc'; do
+	printf '\377\377\377\377\377\377\377\377%s' "$t" >"$TMP/template/t$i"
+	i=$((i + 1))
+done
+if "$F/fuzz_template_replay" "$TMP/template" >"$TMP/t.log" 2>&1; then
+	ok "templates: $(cat "$TMP/t.log")"
+else
+	bad "template replay"; tail -20 "$TMP/t.log"
+fi
+finish
