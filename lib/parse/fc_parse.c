@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet parser: link layer (by DLT) -> ethertype walk (VLAN/QinQ and
+ * vendor tags, MPLS label stacks and Ethernet pseudowires, PPPoE sessions,
+ * FabricPath, NSH) -> outermost IPv4/IPv6 header (IPv6 extension chain up
+ * to the upper-layer protocol) -> first bytes of TCP/UDP/SCTP/ICMP/ICMPv6
+ * -> one flowtuple key and its class. Every read is preceded by a check of
+ * the bytes left in the capture, so a frame cut anywhere yields either a key
+ * with the fields it could see or a named reason. It does not decapsulate
+ * IP tunnels (GRE, IP-in-IP, VXLAN, GTP, Teredo are recorded as their outer
+ * header), reassemble fragments, validate checksums or look at payload, and
+ * it never allocates or prints: it runs once per packet on the hot path.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "fc_common.h"
+#include "fc_parse.h"
+
+/*
+ * Walk limits. Real traffic carries at most two or three VLAN tags, a
+ * handful of MPLS labels and two or three IPv6 extension headers; anything
+ * deeper is either an attack on the parser or garbage, and is counted as
+ * too_deep rather than walked.
+ */
+#define FC_PARSE_MAX_TAGS 8
+#define FC_PARSE_MAX_LABELS 16
+#define FC_PARSE_MAX_EXTHDRS 16
+
+#define ETH_HLEN 14
+#define SLL_HLEN 16
+#define SLL2_HLEN 20
+#define PPPOE_HLEN 6
+
+#define ET_IPV4 0x0800
+#define ET_IPV6 0x86dd
+#define ET_VLAN 0x8100
+#define ET_QINQ 0x88a8
+#define ET_QINQ_OLD 0x9100
+#define ET_MPLS_UC 0x8847
+#define ET_MPLS_MC 0x8848
+#define ET_PPPOE_SESS 0x8864
+#define ET_FABRICPATH 0x8903 /* Cisco FabricPath */
+#define ET_CISCO_MD 0x8909   /* Cisco MetaData (SGT) */
+#define ET_VNTAG 0x8926      /* Cisco VN-Tag */
+#define ET_ETAG 0x893f       /* IEEE 802.1BR E-Tag */
+#define ET_NSH 0x894f        /* Network Service Header, RFC 8300 */
+
+#define NSH_NP_IPV4 1
+#define NSH_NP_IPV6 2
+#define NSH_NP_ETH 3
+#define NSH_NP_NSH 4
+#define NSH_NP_MPLS 5
+
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+#define BSD_AF_INET 2
+#define BSD_AF_INET6_BSD 24     /* NetBSD, OpenBSD, BSD/OS */
+#define BSD_AF_INET6_FREEBSD 28 /* FreeBSD, DragonFly */
+#define BSD_AF_INET6_DARWIN 30  /* macOS, iOS */
+
+#define PROTO_HOPOPTS 0
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define PROTO_ROUTING 43
+#define PROTO_FRAGMENT 44
+#define PROTO_AH 51
+#define PROTO_ICMPV6 58
+#define PROTO_DSTOPTS 60
+#define PROTO_SCTP 132
+
+#define TCP_RST 0x04
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+
+static const char *const status_names[FC_PARSE_STATUS_COUNT] = {
+	[FC_PARSE_OK] = "ok",
+	[FC_PARSE_NOT_IP] = "not_ip",
+	[FC_PARSE_TRUNC_L2] = "trunc_l2",
+	[FC_PARSE_TRUNC_L3] = "trunc_l3",
+	[FC_PARSE_BAD_VERSION] = "bad_version",
+	[FC_PARSE_BAD_HDRLEN] = "bad_hdrlen",
+	[FC_PARSE_BAD_LINKTYPE] = "bad_linktype",
+	[FC_PARSE_TOO_DEEP] = "too_deep",
+};
+
+const char *fc_parse_status_name(unsigned st)
+{
+	if (st >= FC_PARSE_STATUS_COUNT)
+		return "unknown";
+	return status_names[st];
+}
+
+int fc_parse_dlt_supported(uint32_t dlt)
+{
+	switch (dlt) {
+	case FC_DLT_NULL:
+	case FC_DLT_EN10MB:
+	case FC_DLT_PPP:
+	case FC_DLT_RAW:
+	case FC_DLT_RAW_OLD:
+	case FC_DLT_RAW_LT:
+	case FC_DLT_LOOP:
+	case FC_DLT_LINUX_SLL:
+	case FC_DLT_IPV4:
+	case FC_DLT_IPV6:
+	case FC_DLT_LINUX_SLL2:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * ICMP types that answer or report on something another host sent (echo
+ * reply, unreachable, source quench, redirect, time exceeded, parameter
+ * problem, timestamp/info/mask replies): what a telescope sees as
+ * backscatter. Bit n set = type n.
+ */
+#define ICMP4_BACKSCATTER_TYPES                                               \
+	((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) |        \
+	 (1u << 12) | (1u << 14) | (1u << 16) | (1u << 18))
+
+/*
+ * L4 fields and class, chosen by protocol number whatever the IP version
+ * (as tshark does). l4 points at the upper-layer header, rem is what the
+ * capture holds of it (possibly 0). Fields that are not captured stay 0 and
+ * the class stays "other".
+ */
+static inline void parse_l4(const uint8_t *l4, uint32_t rem,
+			    struct fc_ftkey *key)
+{
+	switch (key->proto) {
+	case PROTO_TCP:
+		if (rem >= 4) {
+			key->src_port = fc_be16(l4);
+			key->dst_port = fc_be16(l4 + 2);
+		}
+		if (rem >= 14) {
+			uint8_t f = l4[13];
+
+			key->tcp_flags = f;
+			if ((f & TCP_RST) ||
+			    (f & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+				key->cls = FC_FT_CLASS_BACKSCATTER;
+		}
+		break;
+	case PROTO_UDP:
+	case PROTO_SCTP:
+		if (rem >= 4) {
+			key->src_port = fc_be16(l4);
+			key->dst_port = fc_be16(l4 + 2);
+		}
+		break;
+	case PROTO_ICMP:
+		if (rem >= 1) {
+			uint8_t t = l4[0];
+
+			key->src_port = t;
+			key->cls = (t < 32 && (ICMP4_BACKSCATTER_TYPES >> t & 1))
+					   ? FC_FT_CLASS_BACKSCATTER
+					   : FC_FT_CLASS_ICMPREQ;
+		}
+		if (rem >= 2)
+			key->dst_port = l4[1];
+		break;
+	case PROTO_ICMPV6:
+		if (rem >= 1) {
+			uint8_t t = l4[0];
+
+			key->src_port = t;
+			/* errors 1..4 and echo reply */
+			key->cls = ((t >= 1 && t <= 4) || t == 129)
+					   ? FC_FT_CLASS_BACKSCATTER
+					   : FC_FT_CLASS_ICMPREQ;
+		}
+		if (rem >= 2)
+			key->dst_port = l4[1];
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * IPv4 at ip, rem bytes captured. The L4 header is bounded by the capture
+ * only, not by the total length field: that field is recorded as is, and is
+ * 0 on TSO/BIG TCP captures.
+ */
+static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
+					      struct fc_ftkey *key)
+{
+	uint32_t hlen;
+
+	if (rem < 1)
+		return FC_PARSE_TRUNC_L3;
+	if ((ip[0] >> 4) != 4)
+		return FC_PARSE_BAD_VERSION;
+	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (hlen < 20)
+		return FC_PARSE_BAD_HDRLEN;
+	if (rem < hlen)
+		return FC_PARSE_TRUNC_L3;
+
+	memset(key, 0, sizeof(*key));
+	memcpy(key->src_ip, ip + 12, 4);
+	memcpy(key->dst_ip, ip + 16, 4);
+	key->ip_len = fc_be16(ip + 2);
+	key->ttl = ip[8];
+	key->proto = ip[9];
+	key->family = 4;
+	key->cls = FC_FT_CLASS_OTHER;
+	/* A non-first fragment carries no L4 header: its first bytes are
+	 * payload, so ports, flags and ICMP type stay 0 and the class is
+	 * other, as in Corsaro. */
+	if ((fc_be16(ip + 6) & 0x1fff) == 0)
+		parse_l4(ip + hlen, rem - hlen, key);
+	return FC_PARSE_OK;
+}
+
+/* IPv6 at ip, rem bytes captured. */
+static inline enum fc_parse_status parse_ipv6(const uint8_t *ip, uint32_t rem,
+					      struct fc_ftkey *key)
+{
+	const uint8_t *h;
+	uint8_t nh;
+	int nonfirst = 0;
+
+	if (rem < 1)
+		return FC_PARSE_TRUNC_L3;
+	if ((ip[0] >> 4) != 6)
+		return FC_PARSE_BAD_VERSION;
+	if (rem < 40)
+		return FC_PARSE_TRUNC_L3;
+
+	nh = ip[6];
+	h = ip + 40;
+	rem -= 40;
+	/*
+	 * Walk the extension chain to the upper-layer protocol. A header
+	 * cut by the capture is skipped as far as the capture goes (rem
+	 * becomes 0): its next-header byte is known, so if that is the
+	 * upper layer the packet keeps its tuple with ports 0, and if it is
+	 * another extension header the walk ends in trunc_l3.
+	 */
+	for (unsigned n = 0;; n++) {
+		uint32_t len;
+
+		switch (nh) {
+		case PROTO_HOPOPTS:
+		case PROTO_ROUTING:
+		case PROTO_DSTOPTS:
+			if (rem < 2)
+				return FC_PARSE_TRUNC_L3;
+			len = ((uint32_t)h[1] + 1) * 8;
+			break;
+		case PROTO_AH:
+			if (rem < 2)
+				return FC_PARSE_TRUNC_L3;
+			len = ((uint32_t)h[1] + 2) * 4;
+			break;
+		case PROTO_FRAGMENT:
+			/* next header and offset are all we need */
+			if (rem < 4)
+				return FC_PARSE_TRUNC_L3;
+			len = 8;
+			/* non-first fragment: no L4 header; the recorded
+			 * protocol is the fragment header's next header */
+			if ((fc_be16(h + 2) & 0xfff8) != 0)
+				nonfirst = 1;
+			break;
+		default:
+			/* upper layer, ESP (50), no next header (59),
+			 * mobility (135) or unknown: final */
+			goto final;
+		}
+		if (n >= FC_PARSE_MAX_EXTHDRS)
+			return FC_PARSE_TOO_DEEP;
+		nh = h[0];
+		if (nonfirst)
+			goto final;
+		if (len > rem)
+			len = rem;
+		h += len;
+		rem -= len;
+	}
+
+final:
+	memset(key, 0, sizeof(*key));
+	memcpy(key->src_ip, ip + 8, 16);
+	memcpy(key->dst_ip, ip + 24, 16);
+	key->ip_len = (uint32_t)fc_be16(ip + 4) + 40;
+	key->ttl = ip[7];
+	key->proto = nh;
+	key->family = 6;
+	key->cls = FC_FT_CLASS_OTHER;
+	if (!nonfirst)
+		parse_l4(h, rem, key);
+	return FC_PARSE_OK;
+}
+
+/* Raw IP: the version nibble decides. */
+static inline enum fc_parse_status parse_ip_any(const uint8_t *ip,
+						uint32_t rem,
+						struct fc_ftkey *key)
+{
+	if (rem < 1)
+		return FC_PARSE_TRUNC_L3;
+	switch (ip[0] >> 4) {
+	case 4:
+		return parse_ipv4(ip, rem, key);
+	case 6:
+		return parse_ipv6(ip, rem, key);
+	default:
+		return FC_PARSE_BAD_VERSION;
+	}
+}
+
+/* Ethertypes that may start an Ethernet frame inside an MPLS pseudowire. */
+static inline int pw_ethertype_plausible(uint16_t et)
+{
+	switch (et) {
+	case ET_IPV4:
+	case ET_IPV6:
+	case ET_VLAN:
+	case ET_QINQ:
+	case ET_QINQ_OLD:
+	case ET_MPLS_UC:
+	case ET_MPLS_MC:
+	case ET_PPPOE_SESS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * From an ethertype whose field ends at offset off, through L2 shims (VLAN
+ * tags, vendor tags, service headers), MPLS label stacks and PPPoE sessions
+ * to the IP header. Also serves SLL/SLL2, whose protocol field is an
+ * ethertype. Encapsulated Ethernet (pseudowire, FabricPath, NSH) is walked
+ * to its first IP header, which is then the outermost one.
+ *
+ * Bounds: at most FC_PARSE_MAX_TAGS shims and FC_PARSE_MAX_LABELS labels in
+ * all; every step consumes at least 4 bytes, so the walk ends either way.
+ */
+static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
+						   uint32_t off,
+						   uint32_t caplen,
+						   uint16_t et,
+						   struct fc_ftkey *key)
+{
+	unsigned tags = 0, labels = 0;
+	uint32_t rem, len;
+
+	for (;;) {
+		rem = caplen - off;
+		switch (et) {
+		case ET_IPV4:
+			return parse_ipv4(p + off, rem, key);
+		case ET_IPV6:
+			return parse_ipv6(p + off, rem, key);
+		case ET_VLAN:
+		case ET_QINQ:
+		case ET_QINQ_OLD:
+			len = 4; /* TCI, ethertype */
+			break;
+		case ET_VNTAG:
+			len = 6; /* 4-byte tag, ethertype */
+			break;
+		case ET_ETAG:
+		case ET_CISCO_MD:
+			len = 8; /* 6-byte tag, ethertype */
+			break;
+		case ET_FABRICPATH:
+			len = 16; /* FTag/TTL, inner DA, SA, ethertype */
+			break;
+		case ET_MPLS_UC:
+		case ET_MPLS_MC:
+			for (;;) {
+				if (++labels > FC_PARSE_MAX_LABELS)
+					return FC_PARSE_TOO_DEEP;
+				if (caplen - off < 4)
+					return FC_PARSE_TRUNC_L2;
+				off += 4;
+				if (p[off - 2] & 0x01) /* bottom of stack */
+					break;
+			}
+			/*
+			 * MPLS does not say what it carries: look at the
+			 * first nibble, as every MPLS-aware tool does. 4 and
+			 * 6 are IP. 0 starts a pseudowire control word (RFC
+			 * 4385), normally followed by an Ethernet frame
+			 * (RFC 4448); 1 is an associated channel (OAM).
+			 * Anything else may be an Ethernet pseudowire
+			 * without control word. The Ethernet readings are
+			 * taken only if they lead to an ethertype we walk.
+			 */
+			rem = caplen - off;
+			if (rem < 1)
+				return FC_PARSE_TRUNC_L2;
+			switch (p[off] >> 4) {
+			case 4:
+				return parse_ipv4(p + off, rem, key);
+			case 6:
+				return parse_ipv6(p + off, rem, key);
+			case 1:
+				return FC_PARSE_NOT_IP;
+			case 0:
+				if (rem < 4 + ETH_HLEN)
+					return FC_PARSE_TRUNC_L2;
+				if (pw_ethertype_plausible(
+					    fc_be16(p + off + 4 + 12))) {
+					off += 4;
+					rem -= 4;
+				}
+				break;
+			default:
+				break;
+			}
+			if (rem < ETH_HLEN)
+				return FC_PARSE_TRUNC_L2;
+			et = fc_be16(p + off + 12);
+			if (!pw_ethertype_plausible(et))
+				return FC_PARSE_NOT_IP;
+			if (++tags > FC_PARSE_MAX_TAGS)
+				return FC_PARSE_TOO_DEEP;
+			off += ETH_HLEN;
+			continue;
+		case ET_PPPOE_SESS:
+			if (rem < PPPOE_HLEN + 2)
+				return FC_PARSE_TRUNC_L2;
+			switch (fc_be16(p + off + PPPOE_HLEN)) {
+			case PPP_IPV4:
+				return parse_ipv4(p + off + PPPOE_HLEN + 2,
+						  rem - PPPOE_HLEN - 2, key);
+			case PPP_IPV6:
+				return parse_ipv6(p + off + PPPOE_HLEN + 2,
+						  rem - PPPOE_HLEN - 2, key);
+			default:
+				return FC_PARSE_NOT_IP;
+			}
+		case ET_NSH:
+			/* RFC 8300: length in 4-byte words (6 bits) in the
+			 * second byte, next protocol in the fourth */
+			if (rem < 4)
+				return FC_PARSE_TRUNC_L2;
+			len = (uint32_t)(p[off + 1] & 0x3f) * 4;
+			if (len < 8)
+				return FC_PARSE_NOT_IP;
+			if (rem < len)
+				return FC_PARSE_TRUNC_L2;
+			switch (p[off + 3]) {
+			case NSH_NP_IPV4:
+				return parse_ipv4(p + off + len, rem - len, key);
+			case NSH_NP_IPV6:
+				return parse_ipv6(p + off + len, rem - len, key);
+			case NSH_NP_ETH:
+				if (rem - len < ETH_HLEN)
+					return FC_PARSE_TRUNC_L2;
+				et = fc_be16(p + off + len + 12);
+				len += ETH_HLEN;
+				break;
+			case NSH_NP_NSH:
+				et = ET_NSH;
+				break;
+			case NSH_NP_MPLS:
+				et = ET_MPLS_UC;
+				break;
+			default:
+				return FC_PARSE_NOT_IP;
+			}
+			if (++tags > FC_PARSE_MAX_TAGS)
+				return FC_PARSE_TOO_DEEP;
+			off += len;
+			continue;
+		default:
+			/* ARP, LLDP, 802.3 length field (LLC), ... */
+			return FC_PARSE_NOT_IP;
+		}
+		/* a shim of len bytes ending in the next ethertype */
+		if (++tags > FC_PARSE_MAX_TAGS)
+			return FC_PARSE_TOO_DEEP;
+		if (rem < len)
+			return FC_PARSE_TRUNC_L2;
+		et = fc_be16(p + off + len - 2);
+		off += len;
+	}
+}
+
+/*
+ * PPP (DLT 9): optional ff 03 address/control, then a 1- or 2-byte
+ * protocol (RFC 1661: a first byte with its low bit set is the whole,
+ * compressed, field).
+ */
+static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
+					     struct fc_ftkey *key)
+{
+	uint32_t off = 0;
+	uint16_t proto;
+
+	if (caplen >= 1 && p[0] == 0xff) {
+		if (caplen < 2)
+			return FC_PARSE_TRUNC_L2;
+		if (p[1] == 0x03)
+			off = 2;
+	}
+	if (caplen - off < 1)
+		return FC_PARSE_TRUNC_L2;
+	if (p[off] & 0x01) {
+		proto = p[off];
+		off += 1;
+	} else {
+		if (caplen - off < 2)
+			return FC_PARSE_TRUNC_L2;
+		proto = fc_be16(p + off);
+		off += 2;
+	}
+	switch (proto) {
+	case PPP_IPV4:
+		return parse_ipv4(p + off, caplen - off, key);
+	case PPP_IPV6:
+		return parse_ipv6(p + off, caplen - off, key);
+	default:
+		return FC_PARSE_NOT_IP;
+	}
+}
+
+/* BSD loopback address family -> IP version; p points at the 4-byte AF. */
+static inline enum fc_parse_status parse_af(const uint8_t *p, uint32_t caplen,
+					    uint32_t af, struct fc_ftkey *key)
+{
+	switch (af) {
+	case BSD_AF_INET:
+		return parse_ipv4(p + 4, caplen - 4, key);
+	case BSD_AF_INET6_BSD:
+	case BSD_AF_INET6_FREEBSD:
+	case BSD_AF_INET6_DARWIN:
+		return parse_ipv6(p + 4, caplen - 4, key);
+	default:
+		return FC_PARSE_NOT_IP;
+	}
+}
+
+enum fc_parse_status fc_parse_pkt(const uint8_t *p, uint32_t caplen,
+				  uint32_t dlt, struct fc_ftkey *key)
+{
+	uint32_t af;
+
+	switch (dlt) {
+	case FC_DLT_EN10MB:
+		if (FC_UNLIKELY(caplen < ETH_HLEN))
+			return FC_PARSE_TRUNC_L2;
+		return parse_ethertype(p, ETH_HLEN, caplen, fc_be16(p + 12),
+				       key);
+	case FC_DLT_RAW:
+	case FC_DLT_RAW_OLD:
+	case FC_DLT_RAW_LT:
+		return parse_ip_any(p, caplen, key);
+	case FC_DLT_IPV4:
+		return parse_ipv4(p, caplen, key);
+	case FC_DLT_IPV6:
+		return parse_ipv6(p, caplen, key);
+	case FC_DLT_LINUX_SLL:
+		if (caplen < SLL_HLEN)
+			return FC_PARSE_TRUNC_L2;
+		return parse_ethertype(p, SLL_HLEN, caplen, fc_be16(p + 14),
+				       key);
+	case FC_DLT_LINUX_SLL2:
+		if (caplen < SLL2_HLEN)
+			return FC_PARSE_TRUNC_L2;
+		return parse_ethertype(p, SLL2_HLEN, caplen, fc_be16(p), key);
+	case FC_DLT_NULL:
+		if (caplen < 4)
+			return FC_PARSE_TRUNC_L2;
+		/* host order of the capturing machine, which may not be
+		 * ours: the values are small, so one reading is < 256 and
+		 * the other is not */
+		af = fc_le32(p);
+		if (af > 0xff)
+			af = fc_be32(p);
+		return parse_af(p, caplen, af, key);
+	case FC_DLT_LOOP:
+		if (caplen < 4)
+			return FC_PARSE_TRUNC_L2;
+		return parse_af(p, caplen, fc_be32(p), key);
+	case FC_DLT_PPP:
+		return parse_ppp(p, caplen, key);
+	default:
+		return FC_PARSE_BAD_LINKTYPE;
+	}
+}
