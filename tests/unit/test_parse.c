@@ -779,8 +779,9 @@ Test(parse, ipv4_fragments)
 	cr_assert_eq(key.dst_port, 33333);
 
 	/* non-first fragments (with and without MF, and DF set) */
-	static const uint16_t frags[] = {0x00b9, 0x20b9, 0x4001, 0x1fff};
-	for (size_t i = 0; i < 4; i++) {
+	static const uint16_t frags[] = {0x00b9, 0x20b9, 0x4001, 0x1fff,
+					 0x1000, 0x0001};
+	for (size_t i = 0; i < 6; i++) {
 		memset(&k, 0, sizeof(k));
 		eth(&k, 0x0800);
 		ipv4(&k, 6, 5, frags[i], 40);
@@ -1126,6 +1127,17 @@ Test(parse, truncation_at_every_byte)
 	ipv4(&k, 17, 5, 0, 28);
 	udp(&k, 5, 6);
 	sweep(&k, FC_DLT_EN10MB, 40, 20, 60, 4);
+
+	/* MPLS pseudowire without control word, IPv6 */
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x8847);
+	mpls(&k, 3, 1);
+	put8(&k, 0xcc);
+	zeros(&k, 11);
+	put16(&k, 0x86dd);
+	ipv6(&k, 6, 20);
+	tcp(&k, 7, 8, 0x10);
+	sweep(&k, FC_DLT_EN10MB, 32, 40, 72, 4);
 
 	/* PPPoE, IPv6, ICMPv6 */
 	memset(&k, 0, sizeof(k));
