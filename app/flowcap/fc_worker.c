@@ -71,6 +71,13 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 		handoff(w, k - 1, 0);
 	w->iv = k;
 	struct fc_wtable *t = take_table(w);
+	/* Trace input has no deadline: wait for the collector rather than
+	 * drop (the reader behind us waits too). Live capture never waits. */
+	while (t == NULL && w->src == FC_SRC_RING &&
+	       atomic_load_explicit(&fc_app.stop, memory_order_relaxed) != 2) {
+		sched_yield();
+		t = take_table(w);
+	}
 	if (t != NULL)
 		attach_table(w, t);
 }

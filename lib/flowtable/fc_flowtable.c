@@ -20,7 +20,8 @@ static uint64_t slots_for(uint64_t max_keys)
 
 uint64_t fc_flowtable_mem_size(uint64_t max_keys)
 {
-	return slots_for(max_keys) * sizeof(struct fc_flowtable_slot);
+	return slots_for(max_keys) * sizeof(struct fc_flowtable_slot) +
+	       max_keys * sizeof(uint32_t);
 }
 
 struct fc_flowtable *fc_flowtable_create(uint64_t max_keys)
@@ -29,18 +30,24 @@ struct fc_flowtable *fc_flowtable_create(uint64_t max_keys)
 	uint64_t n;
 	void *mem;
 
-	if (max_keys == 0 || max_keys > (1ULL << 36))
+	if (max_keys == 0 || max_keys > FC_FLOWTABLE_MAX_KEYS)
 		return NULL;
 	n = slots_for(max_keys);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	t->map_len = n * sizeof(struct fc_flowtable_slot);
+	t->used = malloc(max_keys * sizeof(uint32_t));
+	if (t->used == NULL) {
+		free(t);
+		return NULL;
+	}
 	/* Pages are faulted in as keys arrive: a table sized for a busy
 	 * interval costs only what a quiet one touches. */
 	mem = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
+		free(t->used);
 		free(t);
 		return NULL;
 	}
@@ -58,16 +65,21 @@ void fc_flowtable_free(struct fc_flowtable *t)
 	if (t == NULL)
 		return;
 	munmap(t->slots, t->map_len);
+	free(t->used);
 	free(t);
 }
 
 void fc_flowtable_reset(struct fc_flowtable *t)
 {
-	/* Large tables: give the pages back (they read as zero afterwards),
-	 * so reset costs what the interval touched, not the table size. */
-	if (t->n_keys && (t->map_len < (2u << 20) ||
-			  madvise(t->slots, t->map_len, MADV_DONTNEED) != 0))
+	/* A few keys: clear just their slots. Many: give the pages back
+	 * (they read as zero afterwards) or clear the whole map. */
+	if (t->n_keys < t->map_len / 4096) {
+		for (uint64_t i = 0; i < t->n_keys; i++)
+			t->slots[t->used[i]].packets = 0;
+	} else if (t->map_len < (2u << 20) ||
+		   madvise(t->slots, t->map_len, MADV_DONTNEED) != 0) {
 		memset(t->slots, 0, t->map_len);
+	}
 	t->n_keys = 0;
 	t->pkts = 0;
 	t->tbl_full = 0;
@@ -84,7 +96,7 @@ void fc_flowtable_insert_slow(struct fc_flowtable *t,
 	empty->key = *key;
 	empty->hash = hash;
 	empty->packets = 1;
-	t->n_keys++;
+	t->used[t->n_keys++] = (uint32_t)(empty - t->slots);
 	t->pkts++;
 }
 

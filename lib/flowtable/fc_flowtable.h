@@ -32,6 +32,8 @@ struct fc_flowtable {
 	uint64_t n_keys;    /**< distinct keys stored */
 	uint64_t pkts;      /**< packets counted in slots */
 	uint64_t tbl_full;  /**< packets refused: new key, table full */
+	uint32_t *used;     /**< slot index of every key, in insertion order:
+			     *   merge and reset cost O(keys), not O(slots) */
 	size_t map_len;
 };
 
@@ -43,11 +45,21 @@ struct fc_flowtable {
  */
 struct fc_flowtable *fc_flowtable_create(uint64_t max_keys);
 
+/* Slots are indexed by uint32_t: at most 2^31 keys per table. */
+#define FC_FLOWTABLE_MAX_KEYS (1ULL << 31)
+
 /** Free (NULL is a no-op). */
 void fc_flowtable_free(struct fc_flowtable *t);
 
-/** Empty the table for reuse. O(slots). Control plane (collector side). */
+/** Empty the table for reuse. O(keys). Control plane (collector side). */
 void fc_flowtable_reset(struct fc_flowtable *t);
+
+/** Slot of the i-th key inserted (i < n_keys). */
+static inline const struct fc_flowtable_slot *
+fc_flowtable_key_at(const struct fc_flowtable *t, uint64_t i)
+{
+	return &t->slots[t->used[i]];
+}
 
 /** Bytes of memory one table of max_keys keys reserves. */
 uint64_t fc_flowtable_mem_size(uint64_t max_keys);

@@ -51,11 +51,12 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 	for (unsigned i = 0; i < n; i++) {
 		const struct fc_flowtable *t = tabs[i];
 
-		for (uint64_t s = 0; s <= t->mask && k < total; s++) {
-			if (t->slots[s].packets == 0)
-				continue;
-			m->recs[k].key = t->slots[s].key;
-			m->recs[k].packets = t->slots[s].packets;
+		for (uint64_t j = 0; j < t->n_keys; j++) {
+			const struct fc_flowtable_slot *s =
+				fc_flowtable_key_at(t, j);
+
+			m->recs[k].key = s->key;
+			m->recs[k].packets = s->packets;
 			k++;
 		}
 	}
