@@ -185,9 +185,10 @@ static inline void parse_l4(const uint8_t *l4, uint32_t rem,
 }
 
 /*
- * IPv4 at ip, rem bytes captured. The L4 header is bounded by the capture
- * only, not by the total length field: that field is recorded as is, and is
- * 0 on TSO/BIG TCP captures.
+ * IPv4 at ip, rem bytes captured. The L4 header lies inside the IP payload:
+ * bytes past the total length (Ethernet padding) are not read as ports or
+ * flags. A total length of 0 (TSO/BIG TCP captures) bounds nothing. The
+ * field itself is recorded as is.
  */
 static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
 					      struct fc_ftkey *key)
@@ -215,8 +216,14 @@ static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
 	/* A non-first fragment carries no L4 header: its first bytes are
 	 * payload, so ports, flags and ICMP type stay 0 and the class is
 	 * other, as in Corsaro. */
-	if ((fc_be16(ip + 6) & 0x1fff) == 0)
-		parse_l4(ip + hlen, rem - hlen, key);
+	if ((fc_be16(ip + 6) & 0x1fff) == 0) {
+		uint32_t l4 = rem - hlen;
+
+		if (key->ip_len != 0)
+			l4 = key->ip_len <= hlen ? 0 :
+					     FC_MIN(l4, key->ip_len - hlen);
+		parse_l4(ip + hlen, l4, key);
+	}
 	return FC_PARSE_OK;
 }
 
@@ -238,6 +245,10 @@ static inline enum fc_parse_status parse_ipv6(const uint8_t *ip, uint32_t rem,
 	nh = ip[6];
 	h = ip + 40;
 	rem -= 40;
+	/* Headers past the payload length are padding; 0 (jumbogram, TSO)
+	 * bounds nothing. */
+	if (fc_be16(ip + 4) != 0 && fc_be16(ip + 4) < rem)
+		rem = fc_be16(ip + 4);
 	/*
 	 * Walk the extension chain to the upper-layer protocol. A header
 	 * cut by the capture is skipped as far as the capture goes (rem

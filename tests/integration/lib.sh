@@ -41,6 +41,18 @@ same_rows() {
 	return 1
 }
 
+# Expected rows of a real trace, with the documented exceptions applied
+# (tests/integration/oracle-exceptions.txt).
+expected_rows() {
+	name=$1
+	grep -v '^#' "$FC_SRC/tests/integration/oracle-exceptions.txt" |
+		awk -F'|' -v t="$name" '$1 == t {print $2 "|" $3}' >"$TMP/exc.$name"
+	awk -F'|' 'NR == FNR {sub_[$1] = $2; next}
+		($0 in sub_) {print sub_[$0]; next} {print}' \
+		"$TMP/exc.$name" "$FC_SHARED/expected/oracle-aligned60/$name.csv" |
+		LC_ALL=C sort
+}
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

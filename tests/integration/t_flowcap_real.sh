@@ -9,8 +9,10 @@
 
 for pcap in "$FC_SHARED"/pcaps/real/*.pcap; do
 	name=$(basename "$pcap" .pcap)
-	exp="$FC_SHARED/expected/oracle-aligned60/$name.csv"
-	[ -f "$exp" ] || { bad "$name: no expected rows"; continue; }
+	[ -f "$FC_SHARED/expected/oracle-aligned60/$name.csv" ] ||
+		{ bad "$name: no expected rows"; continue; }
+	exp="$TMP/$name.expected"
+	expected_rows "$name" >"$exp"
 	for workers in 1 2; do
 		out="$TMP/$name.read$workers"
 		mkdir -p "$out"
