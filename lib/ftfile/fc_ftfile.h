@@ -70,6 +70,8 @@ const char *fc_ft_counter_name(unsigned id);
 #define FC_FT_IV_PARTIAL 0x1  /**< cut short by shutdown (SIGINT/SIGTERM) */
 #define FC_FT_IV_LATE 0x2     /**< some worker handed in late (backlog) */
 #define FC_FT_IV_LAST 0x4     /**< last interval of the run (ends at last packet) */
+#define FC_FT_IV_GAP 0x8      /**< a run of empty intervals written as one:
+				   start..end spans several lengths */
 
 /** One interval's metadata and accounting. */
 struct fc_ft_interval {
@@ -128,6 +130,22 @@ int fc_ft_writer_close(struct fc_ft_writer *w);
 /** Remove the .tmp and free w (free(NULL)-like: NULL is a no-op). */
 void fc_ft_writer_abort(struct fc_ft_writer *w);
 
+/** Default zstd level of a new writer. */
+#define FC_FT_LEVEL_DEFAULT 3
+
+/** Most records in one RECORDS block; longer intervals take several. */
+#define FC_FT_BLOCK_RECORDS 65536
+
+/**
+ * Set the zstd level (1..ZSTD_maxCLevel(); negative levels are zstd's fast
+ * modes) for the blocks written from now on. Returns FC_FT_OK or
+ * FC_FT_E_INVAL.
+ */
+int fc_ft_writer_set_level(struct fc_ft_writer *w, int level);
+
+/** Bytes written so far (header and blocks), for size-based decisions. */
+uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w);
+
 /** Open a file and validate its header. NULL and *status on failure. */
 struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status);
 
@@ -153,5 +171,20 @@ uint64_t fc_ft_reader_error_offset(const struct fc_ft_reader *r);
 
 /** Close and free (NULL is a no-op). */
 void fc_ft_reader_close(struct fc_ft_reader *r);
+
+/**
+ * Byte offset of the next unread byte: after a clean end, the file size;
+ * after FC_FT_E_TRUNCATED, where the last complete block ended.
+ */
+uint64_t fc_ft_reader_offset(const struct fc_ft_reader *r);
+
+/**
+ * CRC32C (Castagnoli, reflected, as iSCSI and ext4) of n bytes, continuing
+ * from crc (start with 0). Uses the SSE4.2 instruction when built for it.
+ */
+uint32_t fc_ft_crc32c(uint32_t crc, const void *p, size_t n);
+
+/** Table-driven CRC32C, same result; kept public so tests compare both. */
+uint32_t fc_ft_crc32c_sw(uint32_t crc, const void *p, size_t n);
 
 #endif /* FC_FTFILE_H */

@@ -1249,3 +1249,40 @@ Test(parse, edge_captures_parse_safely)
 	cr_assert_gt(total, 3000);
 	cr_assert_gt(ok, total / 2);
 }
+
+Test(parse, padding_past_the_ip_payload_is_not_l4)
+{
+	struct pkt k = {0};
+	struct fc_ftkey key;
+
+	/* IPv4 total length 20: no L4 header, though the frame's padding
+	 * holds bytes that look like one. */
+	eth(&k, 0x0800);
+	ipv4(&k, 6, 5, 0, 20);
+	tcp(&k, 1, 2, 0x12);
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	cr_assert_eq(key.src_port, 0);
+	cr_assert_eq(key.tcp_flags, 0);
+	cr_assert_eq(key.cls, FC_FT_CLASS_OTHER);
+	/* Total length covering ports but not the flags byte. */
+	k.b[17] = 24;
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	cr_assert_eq(key.src_port, 1);
+	cr_assert_eq(key.dst_port, 2);
+	cr_assert_eq(key.tcp_flags, 0);
+
+	/* IPv6 payload length 0 with a UDP header in the padding; a
+	 * payload length of 8 makes it real. 0 means jumbogram/TSO, so
+	 * use a payload length that ends before the header instead. */
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x86dd);
+	ipv6(&k, 17, 2);
+	udp(&k, 53, 5353);
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	cr_assert_eq(key.src_port, 0);
+	cr_assert_eq(key.ip_len, 42);
+	k.b[14 + 5] = 8;
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	cr_assert_eq(key.src_port, 53);
+	cr_assert_eq(key.dst_port, 5353);
+}
