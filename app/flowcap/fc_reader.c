@@ -107,11 +107,14 @@ int fc_reader_run(struct fc_app *app)
 			rc = -1;
 			continue;
 		}
-		if (fc_trace_dlt(tr) != cur_dlt) {
-			cur_dlt = fc_trace_dlt(tr);
-			broadcast(app, st, ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
-		}
 		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
+			/* Link type changes (a new file, a pcapng interface)
+			 * travel in band, in order with the packets. */
+			if (FC_UNLIKELY(p.dlt != cur_dlt)) {
+				cur_dlt = p.dlt;
+				broadcast(app, st,
+					  ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
+			}
 			uint64_t from, nclosed, k, ts = p.ts_ns / 1000000000ULL;
 			struct rte_mbuf *m;
 			unsigned w = 0;

@@ -1,63 +1,145 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libpcap-backed trace reader (see fc_trace.h).
+ * Trace reader (see fc_trace.h): pcap through libpcap, pcapng through
+ * fc_pcapng. The first four bytes decide; on a pipe they are replayed to
+ * the chosen reader through a small cookie stream.
  */
 #include "fc_trace.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fc_parse.h"
+#include "fc_pcapng.h"
 
 struct fc_trace {
 	pcap_t *pc;
+	struct fc_pcapng *ng;
+	FILE *f;       /* the stream the reader reads (ours to close) */
+	FILE *under;   /* under a prefix stream (ours to close unless stdin) */
 	char *name;
 	uint32_t dlt;
 	uint64_t count;
+	uint64_t last_ts;
 };
+
+/* A stream that returns pre[] first, then the rest of under. */
+struct prefix {
+	FILE *under;
+	uint8_t pre[4];
+	size_t n, pos;
+};
+
+static ssize_t prefix_read(void *c, char *buf, size_t size)
+{
+	struct prefix *p = c;
+	size_t n = 0;
+
+	while (p->pos < p->n && n < size)
+		buf[n++] = (char)p->pre[p->pos++];
+	if (n < size)
+		n += fread(buf + n, 1, size - n, p->under);
+	return (ssize_t)n;
+}
+
+static int prefix_close(void *c)
+{
+	free(c);
+	return 0;
+}
+
+static FILE *prefixed(FILE *under, const uint8_t *pre, size_t n)
+{
+	cookie_io_functions_t io = {.read = prefix_read, .close = prefix_close};
+	struct prefix *p = calloc(1, sizeof(*p));
+	FILE *f;
+
+	if (p == NULL)
+		return NULL;
+	p->under = under;
+	memcpy(p->pre, pre, n);
+	p->n = n;
+	f = fopencookie(p, "r", io);
+	if (f == NULL)
+		free(p);
+	return f;
+}
+
+static void fail(char *err, size_t errlen, const char *path, const char *why)
+{
+	snprintf(err, errlen,
+		 "cannot read trace '%s': %s (expected a pcap or pcapng file)",
+		 path, why);
+}
 
 struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	struct fc_trace *t;
-	pcap_t *pc;
+	struct fc_trace *t = calloc(1, sizeof(*t));
+	int is_stdin = strcmp(path, "-") == 0;
+	uint8_t magic[4];
+	size_t got;
 
-	if (strcmp(path, "-") == 0)
-		pc = pcap_fopen_offline_with_tstamp_precision(
-			stdin, PCAP_TSTAMP_PRECISION_NANO, perr);
-	else
-		pc = pcap_open_offline_with_tstamp_precision(
-			path, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (pc == NULL) {
-		snprintf(err, errlen,
-			 "cannot read trace '%s': %s (expected a pcap or pcapng "
-			 "file)",
-			 path, perr);
-		return NULL;
-	}
-	if (!fc_parse_dlt_supported((uint32_t)pcap_datalink(pc))) {
-		const char *n = pcap_datalink_val_to_name(pcap_datalink(pc));
-
-		snprintf(err, errlen,
-			 "trace '%s': link type %d (%s) is not supported; "
-			 "supported: Ethernet, raw IPv4/IPv6, Linux SLL/SLL2, "
-			 "BSD null/loopback, PPP",
-			 path, pcap_datalink(pc), n ? n : "unknown");
-		pcap_close(pc);
-		return NULL;
-	}
-	t = calloc(1, sizeof(*t));
 	if (t == NULL || (t->name = strdup(path)) == NULL) {
 		free(t);
-		pcap_close(pc);
 		snprintf(err, errlen, "trace '%s': out of memory", path);
 		return NULL;
 	}
-	t->pc = pc;
-	t->dlt = (uint32_t)pcap_datalink(pc);
+	t->under = is_stdin ? stdin : fopen(path, "rb");
+	if (t->under == NULL) {
+		fail(err, errlen, path, strerror(errno));
+		goto err;
+	}
+	got = fread(magic, 1, 4, t->under);
+	if (got < 4) {
+		fail(err, errlen, path, "file too short");
+		goto err;
+	}
+	if (!is_stdin && fseek(t->under, 0, SEEK_SET) == 0) {
+		t->f = t->under;
+		t->under = NULL;
+	} else {
+		t->f = prefixed(t->under, magic, 4);
+		if (t->f == NULL) {
+			fail(err, errlen, path, "out of memory");
+			goto err;
+		}
+	}
+	if (magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d &&
+	    magic[3] == 0x0a) {
+		t->ng = fc_pcapng_open(t->f);
+		if (t->ng == NULL) {
+			fail(err, errlen, path, "out of memory");
+			goto err;
+		}
+		t->dlt = FC_DLT_EN10MB;
+		return t;
+	}
+	t->pc = pcap_fopen_offline_with_tstamp_precision(
+		t->f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (t->pc == NULL) {
+		fail(err, errlen, path, perr);
+		goto err;
+	}
+	t->f = NULL; /* libpcap closes it */
+	t->dlt = (uint32_t)pcap_datalink(t->pc);
+	if (!fc_parse_dlt_supported(t->dlt)) {
+		const char *n = pcap_datalink_val_to_name((int)t->dlt);
+
+		snprintf(err, errlen,
+			 "trace '%s': link type %u (%s) is not supported; "
+			 "supported: Ethernet, raw IPv4/IPv6, Linux SLL/SLL2, "
+			 "BSD null/loopback, PPP",
+			 path, t->dlt, n ? n : "unknown");
+		goto err;
+	}
 	return t;
+err:
+	fc_trace_close(t);
+	return NULL;
 }
 
 uint32_t fc_trace_dlt(const struct fc_trace *t)
@@ -68,6 +150,32 @@ uint32_t fc_trace_dlt(const struct fc_trace *t)
 int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		  size_t errlen)
 {
+	if (t->ng != NULL) {
+		struct fc_pcapng_pkt p;
+		char e[256];
+		int r = fc_pcapng_next(t->ng, &p, e, sizeof(e));
+
+		if (r == 1) {
+			pkt->data = p.data;
+			pkt->caplen = p.caplen;
+			pkt->wirelen = p.wirelen;
+			pkt->dlt = p.dlt;
+			/* A simple packet block has no time of its own. */
+			pkt->ts_ns = p.has_ts ? p.ts_ns : t->last_ts;
+			t->last_ts = pkt->ts_ns;
+			t->count++;
+			return 1;
+		}
+		if (r == 0)
+			return 0;
+		snprintf(err, errlen,
+			 "trace '%s': %s, after packet %llu (the file is "
+			 "truncated or corrupt; packets before it were "
+			 "processed)",
+			 t->name, e, (unsigned long long)t->count);
+		return -1;
+	}
+
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	int rc = pcap_next_ex(t->pc, &h, &d);
@@ -76,6 +184,7 @@ int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		pkt->data = d;
 		pkt->caplen = h->caplen;
 		pkt->wirelen = h->len;
+		pkt->dlt = t->dlt;
 		/* With nanosecond precision tv_usec holds nanoseconds. */
 		pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL +
 			     (uint64_t)h->ts.tv_usec;
@@ -100,7 +209,13 @@ void fc_trace_close(struct fc_trace *t)
 {
 	if (t == NULL)
 		return;
-	pcap_close(t->pc);
+	if (t->pc)
+		pcap_close(t->pc);
+	fc_pcapng_close(t->ng);
+	if (t->f)
+		fclose(t->f);
+	if (t->under && t->under != stdin)
+		fclose(t->under);
 	free(t->name);
 	free(t);
 }

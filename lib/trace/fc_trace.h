@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Trace input: pcap and pcapng files (or standard input) through libpcap,
- * with nanosecond timestamps whatever the file's precision. It checks the
- * link type against what the parser understands and reports problems with
- * the file name. It does not parse packets or know about intervals.
+ * Trace input: pcap files through libpcap and pcapng files through our own
+ * reader (libpcap refuses pcapng files whose interfaces differ in link
+ * type), from a path or standard input, with nanosecond timestamps
+ * whatever the file's precision and each packet's own link type. It checks
+ * a pcap's link type against what the parser understands and reports
+ * problems with the file name. It does not parse packets or know about
+ * intervals.
  */
 #ifndef FC_TRACE_H
 #define FC_TRACE_H
@@ -18,6 +21,7 @@ struct fc_trace_pkt {
 	const uint8_t *data;
 	uint32_t caplen;
 	uint32_t wirelen;
+	uint32_t dlt;      /**< link type of this packet */
 	uint64_t ts_ns;
 };
 
@@ -28,7 +32,8 @@ struct fc_trace_pkt {
  */
 struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen);
 
-/** pcap link type (DLT) of the trace. */
+/** Link type (DLT) of a pcap trace; of the first interface of pcapng
+ *  (packets carry their own in fc_trace_pkt.dlt). */
 uint32_t fc_trace_dlt(const struct fc_trace *t);
 
 /**

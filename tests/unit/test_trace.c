@@ -92,3 +92,43 @@ Test(trace, corrupt_record_is_an_error_with_packet_number)
 	cr_assert(strstr(err, "after packet") != NULL, "%s", err);
 	fc_trace_close(t);
 }
+
+Test(trace, pcapng_with_several_link_types_gives_each_packet_its_own)
+{
+	char err[512];
+	struct fc_trace *t = fc_trace_open(EDGE "format-pcapng-example.pcapng",
+					   err, sizeof(err));
+	struct fc_trace_pkt p;
+	uint64_t eth = 0, sll = 0;
+	int r;
+
+	cr_assert_not_null(t, "%s", err);
+	while ((r = fc_trace_next(t, &p, err, sizeof(err))) == 1) {
+		if (p.dlt == 1)
+			eth++;
+		else if (p.dlt == 113)
+			sll++;
+	}
+	cr_assert_eq(r, 0, "%s", err);
+	/* capinfos: 59 Ethernet, 100 Linux cooked-mode packets */
+	cr_assert_eq(eth, 59);
+	cr_assert_eq(sll, 100);
+	fc_trace_close(t);
+}
+
+Test(trace, pcapng_times_match_libpcap_for_the_same_packets)
+{
+	uint64_t a = 0, b = 0;
+
+	/* Same packets: vlan-pcp-dei.pcap was converted from the pcapng. */
+	cr_assert_eq(count_all(EDGE "vlan-pcp-dei.pcapng", &a),
+		     count_all(EDGE "vlan-pcp-dei.pcap", &b));
+	cr_assert_eq(a, b);
+}
+
+Test(trace, multi_interface_pcapng_reads_every_packet)
+{
+	/* capinfos: 62 + 2 packets on interfaces of two link types */
+	cr_assert_eq(count_all(EDGE "format-pcapng-multi-interface.pcapng", NULL),
+		     64);
+}
