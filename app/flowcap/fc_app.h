@@ -127,17 +127,19 @@ struct fc_app {
 	/* The collector's input: a wait-free multi-producer queue. */
 	struct cds_wfcq_head q_head;
 	struct cds_wfcq_tail q_tail;
-	/* Time. start0 is set once by the first packet (CAS); clock is the
-	 * shared "now" in seconds, published by main (release) and read by
-	 * idle workers (acquire). */
-	_Atomic uint64_t start0;  /**< UINT64_MAX until the first packet */
-	_Atomic uint64_t clock;
-	_Atomic uint64_t last_ts; /**< trace mode: second of the last packet */
-	/* Stop requests: 1 = end of input (last interval complete),
-	 * 2 = signal (last interval partial). */
+	/* Read-mostly line, loaded by every worker every round: written once
+	 * each. start0 is set by the first packet (CAS, acq_rel; partner:
+	 * the workers' and collector's acquire loads). stop: 1 = end of
+	 * input (last interval complete), 2 = signal (last interval
+	 * partial); partner: the workers' acquire loads. */
+	_Atomic uint64_t start0 FC_CACHE_ALIGNED; /**< UINT64_MAX: no packet */
 	_Atomic int stop;
+	/* The shared "now" in seconds, published by main every 10 ms
+	 * (release) and read by idle workers (acquire). */
+	_Atomic uint64_t clock FC_CACHE_ALIGNED;
+	_Atomic uint64_t last_ts; /**< trace mode: second of the last packet */
 	/* Collector results. */
-	_Atomic bool collector_done;
+	_Atomic bool collector_done FC_CACHE_ALIGNED;
 	_Atomic uint64_t backlog;       /**< tables waiting in the collector */
 	_Atomic uint64_t files_written;
 	_Atomic uint64_t intervals_written;
@@ -148,6 +150,16 @@ struct fc_app {
 };
 
 extern struct fc_app fc_app;
+
+/*
+ * Log lines of the control plane (collector, ports): "flowcap: " then the
+ * message, on stdout for information and stderr for problems. Never on
+ * the packet path.
+ */
+#define FC_INFO(...) fc_log(0, __VA_ARGS__)
+#define FC_WARN(...) fc_log(1, __VA_ARGS__)
+void fc_log(int problem, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 int fc_worker_main(void *arg);
 int fc_collector_main(void *arg);

@@ -101,13 +101,13 @@ static void close_file(struct collector *c)
 	c->wr = NULL;
 	c->in_file = 0;
 	if (rc != FC_FT_OK) {
-		RTE_LOG(ERR, USER1, "cannot complete %s: %s\n", c->path,
+		FC_WARN("cannot complete %s: %s\n", c->path,
 			fc_ft_strerror(rc));
 		return;
 	}
 	atomic_fetch_add_explicit(&c->app->files_written, 1,
 				  memory_order_relaxed);
-	RTE_LOG(INFO, USER1, "wrote %s\n", c->path);
+	FC_INFO("wrote %s\n", c->path);
 }
 
 static int open_file(struct collector *c, uint64_t start)
@@ -142,8 +142,7 @@ static int open_file(struct collector *c, uint64_t start)
 		c->wr = fc_ft_writer_open(c->path, &info, &st);
 		if (c->wr != NULL) {
 			if (dup > 0)
-				RTE_LOG(WARNING, USER1,
-					"%s/%s exists already: writing %s\n",
+				FC_WARN("%s/%s exists already: writing %s\n",
 					cfg->out_dir, name, c->path);
 			return FC_FT_OK;
 		}
@@ -179,8 +178,7 @@ static void write_interval(struct collector *c, struct fc_ft_interval *iv,
 fail:
 	atomic_fetch_add_explicit(&c->app->intervals_lost, 1,
 				  memory_order_relaxed);
-	RTE_LOG(ERR, USER1,
-		"interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
+	FC_WARN("interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
 		" records, %" PRIu64 " packets) LOST: cannot write %s: %s; "
 		"capture continues\n",
 		(uint64_t)iv->index, iv->start, n, iv->rec_pkts, c->path,
@@ -249,7 +247,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		memcpy(c->nic_prev, nic, sizeof(nic));
 	}
 	if (fc_merge_tables(c->merge, tabs, nt, &recs, &n, &pkts) != 0) {
-		RTE_LOG(ERR, USER1, "out of memory merging interval %" PRIu64
+		FC_WARN("out of memory merging interval %" PRIu64
 			"\n", k);
 		n = 0;
 		recs = NULL;
@@ -264,8 +262,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		drops += iv.ctr[i];
 	if (iv.rx_pkts != iv.rec_pkts + drops) {
 		app->conservation_ok = false;
-		RTE_LOG(ERR, USER1,
-			"interval %" PRIu64 ": received %" PRIu64
+		FC_WARN("interval %" PRIu64 ": received %" PRIu64
 			" != %" PRIu64 " in records + %" PRIu64 " dropped\n",
 			k, iv.rx_pkts, iv.rec_pkts, drops);
 	}
@@ -345,7 +342,7 @@ int fc_collector_main(void *arg)
 	struct fc_app *app = arg;
 
 	if (c == NULL || (c->merge = fc_merge_create()) == NULL) {
-		RTE_LOG(ERR, USER1, "collector: out of memory\n");
+		FC_WARN("collector: out of memory\n");
 		free(c);
 		atomic_store(&app->stop, 2);
 		atomic_store(&app->collector_done, true);

@@ -296,23 +296,25 @@ static int run_live(struct fc_worker *w)
 				got += n;
 			}
 		}
-		if (got == 0) {
-			int stop = atomic_load_explicit(&fc_app.stop,
-							memory_order_acquire);
-			if (stop) {
-				if (!w->started) {
-					uint64_t s0 = atomic_load(&fc_app.start0);
-					uint64_t c = atomic_load(&fc_app.clock);
+		/* Checked every round, with traffic flowing too: a cached
+		 * load of a read-mostly line (fc_app.stop has its own). */
+		int stop = atomic_load_explicit(&fc_app.stop,
+						memory_order_acquire);
+		if (FC_UNLIKELY(stop)) {
+			if (!w->started) {
+				uint64_t s0 = atomic_load(&fc_app.start0);
+				uint64_t c = atomic_load(&fc_app.clock);
 
-					w->iv = (s0 != UINT64_MAX && c >= s0) ?
-							(c - s0) / fc_app.cfg.interval :
-							0;
-					if (w->cur)
-						w->cur->iv = w->iv;
-				}
-				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
-				return 0;
+				w->iv = (s0 != UINT64_MAX && c >= s0) ?
+						(c - s0) / fc_app.cfg.interval :
+						0;
+				if (w->cur)
+					w->cur->iv = w->iv;
 			}
+			finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
+			return 0;
+		}
+		if (got == 0) {
 			idle_live(w);
 			idle_pause(&empty);
 		} else {

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,18 @@
 
 struct fc_app fc_app;
 static volatile sig_atomic_t sig_count;
+
+void fc_log(int problem, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line: lines of several threads never interleave. */
+	fprintf(problem ? stderr : stdout, "flowcap: %s", line);
+}
 
 uint64_t fc_wall_now_ns(void)
 {
