@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# flowcap's command line and process behaviour: help, every kind of bad
+# option or input refused with a clear message and exit status 2 before
+# capture starts, too few lcores, no ports, SIGTERM in the middle of an
+# interval (partial interval written, exit 0), names that exist already.
+. "$(dirname "$0")/lib.sh"
+T="$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap"
+
+# expect STATUS PATTERN ARGS...: flowcap exits STATUS and says PATTERN.
+expect() {
+	want=$1 pat=$2
+	shift 2
+	set +e
+	"$FLOWCAP" "$@" >"$TMP/out.txt" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" -eq "$want" ] && grep -q -- "$pat" "$TMP/out.txt"; then
+		ok "flowcap $*: exit $rc, says '$pat'"
+	else
+		bad "flowcap $*: exit $rc (want $want), output:"
+		head -5 "$TMP/out.txt"
+	fi
+}
+
+mkdir -p "$TMP/out"
+expect 0 "--interval SECS" --help
+expect 2 "unknown or incomplete option '--bogus'" --bogus
+expect 2 "expected an integer from 1" --interval 0 --read "$T" --out "$TMP/out"
+expect 2 "expected an integer from 1" --interval 10x --read "$T" --out "$TMP/out"
+expect 2 "does not exist" --read "$T" --out "$TMP/missing"
+touch "$TMP/afile"
+expect 2 "does not exist" --read "$T" --out "$TMP/afile"
+expect 2 "cannot read trace '$TMP/nope.pcap'" --read "$TMP/nope.pcap" --out "$TMP/out"
+echo "not a capture" >"$TMP/text.pcap"
+expect 2 "text.pcap" --read "$TMP/text.pcap" --out "$TMP/out"
+expect 2 "contains '/'" --read "$T" --out "$TMP/out" --template 'a/b.ft.zst'
+expect 2 "unknown conversion" --read "$T" --out "$TMP/out" --template '%q.ft'
+expect 2 "monitor name" --read "$T" --out "$TMP/out" --name 'a/b'
+expect 2 "unexpected argument" --read "$T" --out "$TMP/out" stray
+[ -z "$(ls "$TMP/out")" ] && ok "nothing written by refused runs" ||
+	bad "refused runs wrote files"
+expect 1 "needs at least 3 lcores" --no-huge --no-shconf -m 256 --no-pci \
+	-l 0-1 -- --read "$T" --out "$TMP/out"
+expect 1 "no DPDK port" --no-huge --no-shconf -m 256 --no-pci \
+	"--lcores=(0-2)@(0-$((NCPU - 1)))" -- --out "$TMP/out"
+
+# The same trace twice into one directory: the second run must not
+# replace the first run's file; it writes name-1.ft.zst.
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$T" --out "$TMP/out" --name twice >/dev/null 2>&1
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$T" --out "$TMP/out" --name twice \
+	>"$TMP/twice.log" 2>&1
+if [ -f "$TMP/out/twice.1278472560.flowtuple.ft.zst" ] &&
+	[ -f "$TMP/out/twice.1278472560.flowtuple-1.ft.zst" ] &&
+	grep -q "exists already" "$TMP/twice.log"; then
+	ok "existing file kept, second run wrote -1 and said so"
+else
+	bad "name collision"; ls "$TMP/out"; tail -3 "$TMP/twice.log"
+fi
+
+# SIGTERM while packets flow (net_pcap replaying in a loop): the partial
+# interval is written, flagged partial, and flowcap exits 0.
+mkdir -p "$TMP/sig"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$T,infinite_rx=1" -- \
+	--out "$TMP/sig" --interval 3600 --name sig >"$TMP/sig.log" 2>&1 &
+pid=$!
+sleep 3
+kill -TERM "$pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+if [ "$rc" -eq 0 ] && grep -q "conservation OK" "$TMP/sig.log" &&
+	"$FCREAD" --stats "$TMP"/sig/*.ft.zst 2>&1 | grep -qi partial; then
+	ok "SIGTERM: exit 0, partial interval written and flagged"
+else
+	bad "SIGTERM: exit $rc"; tail -3 "$TMP/sig.log"
+fi
+finish
