@@ -277,10 +277,16 @@ static int check_cfg(const struct fc_cfg *cfg)
 			"1 to 255 characters without '/'\n", cfg->name);
 		return -1;
 	}
-	if (stat(cfg->out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(cfg->out_dir, &st) != 0) {
 		fprintf(stderr, "flowcap: output directory '%s' does not exist; "
 			"create it (mkdir -p %s) or pass another --out\n",
 			cfg->out_dir, cfg->out_dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "flowcap: --out '%s' is not a directory; pass "
+			"the directory the files should go to\n",
+			cfg->out_dir);
 		return -1;
 	}
 	if (access(cfg->out_dir, W_OK | X_OK) != 0) {
