@@ -1,0 +1,1316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The .ft.zst writer and reader; the byte layout is doc/file-format.md. The
+ * writer turns each interval into an INTERVAL block and RECORDS blocks of at
+ * most FC_FT_BLOCK_RECORDS records, stored column by column as byte planes
+ * and compressed with zstd, and finishes with an END block; it never exposes
+ * a file under its final name before it is complete and on disk. The reader
+ * checks every length against a fixed cap and the bytes left in the file
+ * before it allocates, every checksum before it decodes, and every decoded
+ * value before it returns it, so its memory is bounded (a few MiB) whatever
+ * the input. Neither side sorts or merges: records are stored in the order
+ * given.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#endif
+
+#include "fc_ftfile.h"
+
+#define FT_MAGIC "FCFT"
+#define FT_VMAJOR 1
+#define FT_VMINOR 0
+
+#define FT_HDR_FIXED 33      /* bytes before the monitor name */
+#define FT_HDR_MAX 65536     /* a longer header is corrupt */
+#define FT_MAX_FIELDS 64
+#define FT_MAX_ROW 256       /* widest row (sum of field widths) accepted */
+#define FT_BLK_HDR 12
+#define FT_RAW_MAX ((size_t)FC_FT_BLOCK_RECORDS * FT_MAX_ROW)
+#define FT_IV_FIXED 52       /* INTERVAL payload before its counters */
+#define FT_IV_CTR 10         /* one (id u16, value u64) entry */
+#define FT_IV_MAXCTR 4096
+#define FT_REC_PREFIX 8      /* RECORDS payload: count u32, raw size u32 */
+#define FT_END_LEN 20
+#define FT_WBUF (1u << 20)
+
+enum ft_block {
+	FT_BLK_INTERVAL = 1,
+	FT_BLK_RECORDS = 2,
+	FT_BLK_END = 3,
+};
+#define FT_BLK_SKIPPABLE 0x8000 /* unknown types with this bit are skipped */
+
+enum ft_field {
+	FT_F_FAMILY = 1,
+	FT_F_CLASS = 2,
+	FT_F_SRC_IP = 3,
+	FT_F_DST_IP = 4,
+	FT_F_SRC_PORT = 5,
+	FT_F_DST_PORT = 6,
+	FT_F_PROTO = 7,
+	FT_F_TTL = 8,
+	FT_F_TCP_FLAGS = 9,
+	FT_F_IP_LEN = 10,
+	FT_F_PACKETS = 11,
+	FT_F_KNOWN = 12,
+};
+#define FT_ENC_PLANES 0
+#define FT_ENC_DELTA 1
+#define FT_FD_CRITICAL 0x1
+
+static const uint8_t field_width[FT_F_KNOWN] = {
+	[FT_F_FAMILY] = 1, [FT_F_CLASS] = 1, [FT_F_SRC_IP] = 16,
+	[FT_F_DST_IP] = 16, [FT_F_SRC_PORT] = 2, [FT_F_DST_PORT] = 2,
+	[FT_F_PROTO] = 1, [FT_F_TTL] = 1, [FT_F_TCP_FLAGS] = 1,
+	[FT_F_IP_LEN] = 4, [FT_F_PACKETS] = 8,
+};
+
+struct ft_field_desc {
+	uint8_t id;
+	uint8_t width;
+	uint8_t enc;
+	uint8_t flags;
+};
+
+/* What this writer stores: every known field, the source address (sorted
+ * within a class and family) delta coded, the rest as plain planes. */
+static const struct ft_field_desc writer_fields[] = {
+	{FT_F_FAMILY, 1, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_CLASS, 1, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_SRC_IP, 16, FT_ENC_DELTA, FT_FD_CRITICAL},
+	{FT_F_DST_IP, 16, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_SRC_PORT, 2, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_DST_PORT, 2, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_PROTO, 1, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_TTL, 1, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_TCP_FLAGS, 1, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_IP_LEN, 4, FT_ENC_PLANES, FT_FD_CRITICAL},
+	{FT_F_PACKETS, 8, FT_ENC_PLANES, FT_FD_CRITICAL},
+};
+#define N_WRITER_FIELDS (sizeof(writer_fields) / sizeof(writer_fields[0]))
+
+/* ---------------------------------------------------------------------- */
+/* Status text and counter names                                          */
+
+const char *fc_ft_strerror(int status)
+{
+	switch (status) {
+	case FC_FT_OK: return "success";
+	case FC_FT_E_IO: return "input/output error";
+	case FC_FT_E_MAGIC: return "not a flowcap flowtuple file (bad magic)";
+	case FC_FT_E_VERSION:
+		return "file needs a newer reader (unsupported version, kind or field)";
+	case FC_FT_E_TRUNCATED: return "file is truncated";
+	case FC_FT_E_CHECKSUM: return "checksum mismatch (file is corrupt)";
+	case FC_FT_E_CORRUPT: return "impossible length or value (file is corrupt)";
+	case FC_FT_E_ZSTD: return "zstd (de)compression failed";
+	case FC_FT_E_NOMEM: return "out of memory";
+	case FC_FT_E_INVAL: return "invalid argument";
+	case FC_FT_E_EXISTS: return "file already exists";
+	case FC_FT_E_NOSPACE: return "no space left on device";
+	}
+	return "unknown status";
+}
+
+static const char *const ctr_names[FC_CTR_MAX] = {
+	[FC_CTR_NOT_IP] = "not_ip",
+	[FC_CTR_TRUNC_L2] = "trunc_l2",
+	[FC_CTR_TRUNC_L3] = "trunc_l3",
+	[FC_CTR_BAD_VERSION] = "bad_version",
+	[FC_CTR_BAD_HDRLEN] = "bad_hdrlen",
+	[FC_CTR_BAD_LINKTYPE] = "bad_linktype",
+	[FC_CTR_TOO_DEEP] = "too_deep",
+	[FC_CTR_TBL_FULL] = "tbl_full",
+	[FC_CTR_NO_TABLE] = "no_table",
+	[FC_CTR_NIC_IMISSED] = "nic_imissed",
+	[FC_CTR_NIC_NOMBUF] = "nic_nombuf",
+	[FC_CTR_NIC_IERRORS] = "nic_ierrors",
+	[FC_CTR_LATE] = "late",
+};
+
+const char *fc_ft_counter_name(unsigned id)
+{
+	return id < FC_CTR_MAX ? ctr_names[id] : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* CRC32C                                                                 */
+
+static uint32_t crc_tab[8][256];
+
+__attribute__((constructor)) static void crc_init(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+		crc_tab[0][i] = c;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		for (unsigned t = 1; t < 8; t++)
+			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^
+					crc_tab[0][crc_tab[t - 1][i] & 0xff];
+}
+
+uint32_t fc_ft_crc32c_sw(uint32_t crc, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	uint32_t c = ~crc;
+
+	while (n >= 8) {
+		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		c = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		    crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		    crc_tab[3][p[4]] ^ crc_tab[2][p[5]] ^ crc_tab[1][p[6]] ^
+		    crc_tab[0][p[7]];
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c = (c >> 8) ^ crc_tab[0][(c ^ *p++) & 0xff];
+	return ~c;
+}
+
+uint32_t fc_ft_crc32c(uint32_t crc, const void *buf, size_t n)
+{
+#ifdef __SSE4_2__
+	const uint8_t *p = buf;
+	uint64_t c = ~crc;
+
+	while (n >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c = _mm_crc32_u64(c, v);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c = _mm_crc32_u8((uint32_t)c, *p++);
+	return ~(uint32_t)c;
+#else
+	return fc_ft_crc32c_sw(crc, buf, n);
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* Little-endian helpers                                                  */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static bool is_addr(unsigned id)
+{
+	return id == FT_F_SRC_IP || id == FT_F_DST_IP;
+}
+
+/* Bytes of one field's column in a block of n rows, n6 of them IPv6. */
+static size_t column_size(const struct ft_field_desc *f, size_t n, size_t n6)
+{
+	if (is_addr(f->id))
+		return 4 * n + 12 * n6;
+	return (size_t)f->width * n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Writer                                                                 */
+
+struct fc_ft_writer {
+	int fd;
+	int failed;           /* sticky status after a write error */
+	int level;
+	uint32_t crc;         /* CRC32C of every byte written so far */
+	uint64_t off;         /* bytes written so far (incl. buffered) */
+	uint64_t tot_recs;
+	uint64_t tot_ivs;
+	size_t wlen;
+	uint8_t *wbuf;        /* FT_WBUF bytes of pending output */
+	uint8_t *raw;         /* one block's columns */
+	uint8_t *zbuf;        /* one block's payload */
+	size_t zcap;
+	uint64_t *vals;       /* one column as integers */
+	ZSTD_CCtx *cctx;
+	char *path;
+	char *tmp;
+};
+
+static int errno_status(int e)
+{
+	if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+		return FC_FT_E_NOSPACE;
+	if (e == EEXIST)
+		return FC_FT_E_EXISTS;
+	if (e == ENOMEM)
+		return FC_FT_E_NOMEM;
+	return FC_FT_E_IO;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno_status(errno);
+		}
+		if (k == 0)
+			return FC_FT_E_NOSPACE;
+		p += k;
+		n -= (size_t)k;
+	}
+	return FC_FT_OK;
+}
+
+static int w_flush(struct fc_ft_writer *w)
+{
+	int rc;
+
+	if (w->failed)
+		return w->failed;
+	rc = write_all(w->fd, w->wbuf, w->wlen);
+	w->wlen = 0;
+	if (rc != FC_FT_OK)
+		w->failed = rc;
+	return rc;
+}
+
+static int w_put(struct fc_ft_writer *w, const void *p, size_t n)
+{
+	int rc;
+
+	if (w->failed)
+		return w->failed;
+	w->crc = fc_ft_crc32c(w->crc, p, n);
+	w->off += n;
+	if (w->wlen + n <= FT_WBUF) {
+		memcpy(w->wbuf + w->wlen, p, n);
+		w->wlen += n;
+		return FC_FT_OK;
+	}
+	rc = w_flush(w);
+	if (rc != FC_FT_OK)
+		return rc;
+	if (n >= FT_WBUF / 2) {
+		rc = write_all(w->fd, p, n);
+		if (rc != FC_FT_OK)
+			w->failed = rc;
+		return rc;
+	}
+	memcpy(w->wbuf, p, n);
+	w->wlen = n;
+	return FC_FT_OK;
+}
+
+static int w_block(struct fc_ft_writer *w, uint16_t type, const uint8_t *pl,
+		   uint32_t len)
+{
+	uint8_t h[FT_BLK_HDR];
+	uint32_t c;
+	int rc;
+
+	put16(h, type);
+	put16(h + 2, 0);
+	put32(h + 4, len);
+	c = fc_ft_crc32c(0, h, 8);
+	c = fc_ft_crc32c(c, pl, len);
+	put32(h + 8, c);
+	rc = w_put(w, h, sizeof(h));
+	if (rc == FC_FT_OK)
+		rc = w_put(w, pl, len);
+	return rc;
+}
+
+static char *str_cat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 1);
+
+	if (s != NULL) {
+		memcpy(s, a, la);
+		memcpy(s + la, b, lb + 1);
+	}
+	return s;
+}
+
+static void w_free(struct fc_ft_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->wbuf);
+	free(w->raw);
+	free(w->zbuf);
+	free(w->vals);
+	free(w->path);
+	free(w->tmp);
+	free(w);
+}
+
+static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
+{
+	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_WRITER_FIELDS + 4];
+	size_t ml = strnlen(info->monitor, sizeof(info->monitor));
+	size_t hl, p;
+
+	if (ml > 255)
+		return FC_FT_E_INVAL;
+	hl = FT_HDR_FIXED + ml + 4 * N_WRITER_FIELDS + 4;
+	memcpy(h, FT_MAGIC, 4);
+	put16(h + 4, FT_VMAJOR);
+	put16(h + 6, FT_VMINOR);
+	put32(h + 8, (uint32_t)hl);
+	put16(h + 12, info->kind);
+	put16(h + 14, (uint16_t)N_WRITER_FIELDS);
+	put32(h + 16, info->interval_len);
+	put32(h + 20, info->flags);
+	put64(h + 24, info->created);
+	h[32] = (uint8_t)ml;
+	memcpy(h + 33, info->monitor, ml);
+	p = FT_HDR_FIXED + ml;
+	for (size_t i = 0; i < N_WRITER_FIELDS; i++, p += 4) {
+		h[p] = writer_fields[i].id;
+		h[p + 1] = writer_fields[i].width;
+		h[p + 2] = writer_fields[i].enc;
+		h[p + 3] = writer_fields[i].flags;
+	}
+	put32(h + p, fc_ft_crc32c(0, h, p));
+	return w_put(w, h, hl);
+}
+
+struct fc_ft_writer *fc_ft_writer_open(const char *path,
+				       const struct fc_ft_file_info *info,
+				       int *status)
+{
+	struct fc_ft_writer *w;
+	struct stat st;
+	int rc = FC_FT_E_NOMEM, dummy;
+
+	if (status == NULL)
+		status = &dummy;
+	if (path == NULL || info == NULL || path[0] == '\0' ||
+	    info->kind != FC_FT_KIND_FLOWTUPLE ||
+	    strnlen(info->monitor, sizeof(info->monitor)) > 255) {
+		*status = FC_FT_E_INVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		goto err;
+	w->fd = -1;
+	w->level = FC_FT_LEVEL_DEFAULT;
+	w->path = strdup(path);
+	w->tmp = str_cat(path, ".tmp");
+	w->wbuf = malloc(FT_WBUF);
+	w->cctx = ZSTD_createCCtx();
+	if (w->path == NULL || w->tmp == NULL || w->wbuf == NULL ||
+	    w->cctx == NULL)
+		goto err_free;
+	/* A final name that exists is refused now (callers pick another
+	 * name) and again, atomically, at rename time. */
+	if (lstat(path, &st) == 0) {
+		rc = FC_FT_E_EXISTS;
+		goto err_free;
+	} else if (errno != ENOENT) {
+		rc = errno_status(errno);
+		goto err_free;
+	}
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			     O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		rc = errno_status(errno);
+		goto err_free;
+	}
+	rc = w_header(w, info);
+	if (rc != FC_FT_OK)
+		goto err_unlink;
+	*status = FC_FT_OK;
+	return w;
+err_unlink:
+	unlink(w->tmp);
+err_free:
+	w_free(w);
+err:
+	*status = rc;
+	return NULL;
+}
+
+int fc_ft_writer_set_level(struct fc_ft_writer *w, int level)
+{
+	if (w == NULL || level < ZSTD_minCLevel() || level > ZSTD_maxCLevel() ||
+	    level == 0)
+		return FC_FT_E_INVAL;
+	w->level = level;
+	return FC_FT_OK;
+}
+
+uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w)
+{
+	return w != NULL ? w->off : 0;
+}
+
+static int w_buffers(struct fc_ft_writer *w)
+{
+	if (w->raw != NULL)
+		return FC_FT_OK;
+	w->zcap = FT_REC_PREFIX +
+		  ZSTD_compressBound((size_t)FC_FT_BLOCK_RECORDS * 53);
+	w->raw = malloc((size_t)FC_FT_BLOCK_RECORDS * 53);
+	w->zbuf = malloc(w->zcap);
+	w->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
+	if (w->raw == NULL || w->zbuf == NULL || w->vals == NULL)
+		return FC_FT_E_NOMEM;
+	return FC_FT_OK;
+}
+
+/* Store n values of w bytes as w planes (plane j: bits 8j..8j+7 of every
+ * value), optionally as differences modulo 2^(8w) from the previous value. */
+static uint8_t *put_planes(uint8_t *out, const uint64_t *v, size_t n,
+			   unsigned width, bool delta)
+{
+	uint64_t prev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = delta ? v[i] - prev : v[i];
+
+		prev = v[i];
+		for (unsigned j = 0; j < width; j++)
+			out[j * n + i] = (uint8_t)(x >> (8 * j));
+	}
+	return out + (size_t)width * n;
+}
+
+static uint64_t key_field(const struct fc_ftkey *k, unsigned id)
+{
+	switch (id) {
+	case FT_F_FAMILY: return k->family;
+	case FT_F_CLASS: return k->cls;
+	case FT_F_SRC_IP:
+		return (uint64_t)k->src_ip[0] << 24 | k->src_ip[1] << 16 |
+		       k->src_ip[2] << 8 | k->src_ip[3];
+	case FT_F_DST_IP:
+		return (uint64_t)k->dst_ip[0] << 24 | k->dst_ip[1] << 16 |
+		       k->dst_ip[2] << 8 | k->dst_ip[3];
+	case FT_F_SRC_PORT: return k->src_port;
+	case FT_F_DST_PORT: return k->dst_port;
+	case FT_F_PROTO: return k->proto;
+	case FT_F_TTL: return k->ttl;
+	case FT_F_TCP_FLAGS: return k->tcp_flags;
+	case FT_F_IP_LEN: return k->ip_len;
+	}
+	return 0;
+}
+
+static bool key_valid(const struct fc_ftkey *k)
+{
+	static const uint8_t zero[12];
+
+	if (k->cls >= FC_FT_CLASS_COUNT)
+		return false;
+	if (k->family == 4)
+		return memcmp(k->src_ip + 4, zero, 12) == 0 &&
+		       memcmp(k->dst_ip + 4, zero, 12) == 0;
+	return k->family == 6;
+}
+
+static int w_records(struct fc_ft_writer *w, const struct fc_ft_record *r,
+		     size_t n)
+{
+	uint8_t *o = w->raw;
+	size_t n6 = 0, raw_len, zl;
+
+	for (size_t i = 0; i < n; i++)
+		n6 += r[i].key.family == 6;
+	for (size_t fi = 0; fi < N_WRITER_FIELDS; fi++) {
+		const struct ft_field_desc *f = &writer_fields[fi];
+		unsigned width = is_addr(f->id) ? 4 : f->width;
+
+		for (size_t i = 0; i < n; i++)
+			w->vals[i] = f->id == FT_F_PACKETS ?
+					     r[i].packets :
+					     key_field(&r[i].key, f->id);
+		o = put_planes(o, w->vals, n, width, f->enc == FT_ENC_DELTA);
+		if (is_addr(f->id) && n6 > 0) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < n; i++) {
+				const uint8_t *a = f->id == FT_F_SRC_IP ?
+							   r[i].key.src_ip :
+							   r[i].key.dst_ip;
+
+				if (r[i].key.family != 6)
+					continue;
+				for (unsigned j = 0; j < 12; j++)
+					o[j * n6 + k] = a[4 + j];
+				k++;
+			}
+			o += 12 * n6;
+		}
+	}
+	raw_len = (size_t)(o - w->raw);
+	zl = ZSTD_compressCCtx(w->cctx, w->zbuf + FT_REC_PREFIX,
+			       w->zcap - FT_REC_PREFIX, w->raw, raw_len,
+			       w->level);
+	if (ZSTD_isError(zl))
+		return FC_FT_E_ZSTD;
+	put32(w->zbuf, (uint32_t)n);
+	put32(w->zbuf + 4, (uint32_t)raw_len);
+	return w_block(w, FT_BLK_RECORDS, w->zbuf,
+		       (uint32_t)(FT_REC_PREFIX + zl));
+}
+
+int fc_ft_writer_add_interval(struct fc_ft_writer *w,
+			      const struct fc_ft_interval *iv,
+			      const struct fc_ft_record *recs, uint64_t n)
+{
+	uint8_t pl[FT_IV_FIXED + FT_IV_CTR * FC_CTR_MAX];
+	unsigned nc = 0;
+	size_t len;
+	int rc;
+
+	if (w == NULL || iv == NULL || (n > 0 && recs == NULL) ||
+	    iv->end < iv->start)
+		return FC_FT_E_INVAL;
+	if (w->failed)
+		return w->failed;
+	for (uint64_t i = 0; i < n; i++)
+		if (!key_valid(&recs[i].key))
+			return FC_FT_E_INVAL;
+	put32(pl, iv->index);
+	put32(pl + 4, iv->flags);
+	put64(pl + 8, iv->start);
+	put64(pl + 16, iv->end);
+	put64(pl + 24, iv->rx_pkts);
+	put64(pl + 32, iv->rec_pkts);
+	put64(pl + 40, n);
+	len = FT_IV_FIXED;
+	for (unsigned id = 1; id < FC_CTR_MAX; id++) {
+		if (iv->ctr[id] == 0 || ctr_names[id] == NULL)
+			continue;
+		put16(pl + len, (uint16_t)id);
+		put64(pl + len + 2, iv->ctr[id]);
+		len += FT_IV_CTR;
+		nc++;
+	}
+	put32(pl + 48, nc);
+	rc = w_block(w, FT_BLK_INTERVAL, pl, (uint32_t)len);
+	if (rc != FC_FT_OK)
+		return rc;
+	if (n > 0 && (rc = w_buffers(w)) != FC_FT_OK) {
+		w->failed = rc;
+		return rc;
+	}
+	for (uint64_t i = 0; i < n; i += FC_FT_BLOCK_RECORDS) {
+		size_t k = n - i < FC_FT_BLOCK_RECORDS ? (size_t)(n - i) :
+							 FC_FT_BLOCK_RECORDS;
+
+		rc = w_records(w, recs + i, k);
+		if (rc != FC_FT_OK) {
+			w->failed = rc;
+			return rc;
+		}
+	}
+	w->tot_recs += n;
+	w->tot_ivs++;
+	return FC_FT_OK;
+}
+
+static int fsync_dir(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	char *dir;
+	int fd, rc = FC_FT_OK;
+
+	if (sl == NULL)
+		dir = strdup(".");
+	else if (sl == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(sl - path));
+	if (dir == NULL)
+		return FC_FT_E_NOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return errno_status(errno);
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = errno_status(errno);
+	close(fd);
+	return rc;
+}
+
+/* Rename without ever replacing a file that appeared meanwhile. */
+static int rename_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return FC_FT_OK;
+	if (errno != EINVAL && errno != ENOSYS)
+		return errno_status(errno);
+	/* File system without RENAME_NOREPLACE: check, then rename. */
+	if (lstat(to, &st) == 0)
+		return FC_FT_E_EXISTS;
+	if (rename(from, to) != 0)
+		return errno_status(errno);
+	return FC_FT_OK;
+}
+
+int fc_ft_writer_close(struct fc_ft_writer *w)
+{
+	uint8_t pl[FT_END_LEN];
+	int rc;
+
+	if (w == NULL)
+		return FC_FT_E_INVAL;
+	rc = w->failed;
+	if (rc != FC_FT_OK)
+		goto err;
+	put64(pl, w->tot_recs);
+	put64(pl + 8, w->tot_ivs);
+	put32(pl + 16, w->crc);
+	rc = w_block(w, FT_BLK_END, pl, sizeof(pl));
+	if (rc == FC_FT_OK)
+		rc = w_flush(w);
+	if (rc != FC_FT_OK)
+		goto err;
+	if (fsync(w->fd) != 0) {
+		rc = errno_status(errno);
+		goto err;
+	}
+	rc = close(w->fd) != 0 ? errno_status(errno) : FC_FT_OK;
+	w->fd = -1;
+	if (rc != FC_FT_OK)
+		goto err;
+	rc = rename_noreplace(w->tmp, w->path);
+	if (rc != FC_FT_OK)
+		goto err;
+	rc = fsync_dir(w->path);
+	w_free(w);
+	return rc;
+err:
+	unlink(w->tmp);
+	w_free(w);
+	return rc;
+}
+
+void fc_ft_writer_abort(struct fc_ft_writer *w)
+{
+	if (w == NULL)
+		return;
+	unlink(w->tmp);
+	w_free(w);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reader                                                                 */
+
+struct fc_ft_reader {
+	FILE *f;
+	uint64_t size;        /* file size at open */
+	uint64_t off;         /* bytes consumed */
+	uint64_t err_off;
+	uint32_t crc;         /* CRC32C of the bytes consumed */
+	int err;              /* sticky status */
+	bool done;            /* END seen and verified */
+	bool in_iv;           /* an INTERVAL block has been read */
+	uint64_t iv_left;     /* records of this interval not yet in a block */
+	uint64_t n_ivs;
+	uint64_t n_recs;
+	struct fc_ft_file_info info;
+	unsigned nf;
+	struct ft_field_desc fields[FT_MAX_FIELDS];
+	size_t row_min;       /* bytes per IPv4 row, all columns */
+	size_t row_v6;        /* extra bytes per IPv6 row */
+	uint8_t *pl;          /* one block payload */
+	size_t pl_cap;
+	uint8_t *raw;         /* one block's columns */
+	size_t raw_cap;
+	uint64_t *vals;
+	struct fc_ft_record *recs;
+	size_t nrec, pos;
+	ZSTD_DCtx *dctx;
+};
+
+struct ft_blk {
+	uint64_t off;
+	uint16_t type;
+	uint32_t len;
+};
+
+static int r_fail(struct fc_ft_reader *r, int st, uint64_t off)
+{
+	if (r->err == FC_FT_OK) {
+		r->err = st;
+		r->err_off = off;
+	}
+	return r->err;
+}
+
+/* Read exactly n bytes (the caller checked that the file has them). */
+static int r_read(struct fc_ft_reader *r, void *p, size_t n)
+{
+	if (n > 0 && fread(p, 1, n, r->f) != n)
+		return ferror(r->f) ? FC_FT_E_IO : FC_FT_E_TRUNCATED;
+	r->crc = fc_ft_crc32c(r->crc, p, n);
+	r->off += n;
+	return FC_FT_OK;
+}
+
+static size_t max_payload(void)
+{
+	return FT_REC_PREFIX + ZSTD_compressBound(FT_RAW_MAX);
+}
+
+/* Read the next block into r->pl, check its length and checksum. */
+static int r_block(struct fc_ft_reader *r, struct ft_blk *b, uint32_t *crc0)
+{
+	uint8_t h[FT_BLK_HDR];
+	uint32_t c;
+	int rc;
+
+	b->off = r->off;
+	*crc0 = r->crc;
+	if (r->size - r->off < FT_BLK_HDR)
+		return r_fail(r, FC_FT_E_TRUNCATED, b->off);
+	rc = r_read(r, h, sizeof(h));
+	if (rc != FC_FT_OK)
+		return r_fail(r, rc, b->off);
+	b->type = get16(h);
+	b->len = get32(h + 4);
+	if (b->len > max_payload())
+		return r_fail(r, FC_FT_E_CORRUPT, b->off);
+	if (r->size - r->off < b->len)
+		return r_fail(r, FC_FT_E_TRUNCATED, b->off);
+	if (b->len > r->pl_cap) {
+		size_t cap = b->len < 65536 ? 65536 : b->len;
+		uint8_t *p = realloc(r->pl, cap);
+
+		if (p == NULL)
+			return r_fail(r, FC_FT_E_NOMEM, b->off);
+		r->pl = p;
+		r->pl_cap = cap;
+	}
+	rc = r_read(r, r->pl, b->len);
+	if (rc != FC_FT_OK)
+		return r_fail(r, rc, b->off);
+	c = fc_ft_crc32c(0, h, 8);
+	c = fc_ft_crc32c(c, r->pl, b->len);
+	if (c != get32(h + 8))
+		return r_fail(r, FC_FT_E_CHECKSUM, b->off);
+	return FC_FT_OK;
+}
+
+static int r_header(struct fc_ft_reader *r)
+{
+	uint8_t *h;
+	uint8_t fix[12];
+	size_t n = r->size < 12 ? (size_t)r->size : 12, hl, ml, p;
+	bool seen[FT_F_KNOWN] = {false};
+	int rc;
+
+	rc = r_read(r, fix, n);
+	if (rc != FC_FT_OK)
+		return r_fail(r, rc, 0);
+	if (memcmp(fix, FT_MAGIC, n < 4 ? n : 4) != 0)
+		return r_fail(r, FC_FT_E_MAGIC, 0);
+	if (n < 8)
+		return r_fail(r, FC_FT_E_TRUNCATED, 0);
+	r->info.version_major = get16(fix + 4);
+	r->info.version_minor = get16(fix + 6);
+	if (r->info.version_major != FT_VMAJOR)
+		return r_fail(r, FC_FT_E_VERSION, 4);
+	if (n < 12)
+		return r_fail(r, FC_FT_E_TRUNCATED, 0);
+	hl = get32(fix + 8);
+	if (hl < FT_HDR_FIXED + 4 || hl > FT_HDR_MAX)
+		return r_fail(r, FC_FT_E_CORRUPT, 8);
+	if (hl > r->size)
+		return r_fail(r, FC_FT_E_TRUNCATED, 0);
+	h = malloc(hl);
+	if (h == NULL)
+		return r_fail(r, FC_FT_E_NOMEM, 0);
+	memcpy(h, fix, 12);
+	rc = r_read(r, h + 12, hl - 12);
+	if (rc != FC_FT_OK) {
+		rc = r_fail(r, rc, 0);
+		goto out;
+	}
+	rc = FC_FT_E_CHECKSUM;
+	p = 0;
+	if (fc_ft_crc32c(0, h, hl - 4) != get32(h + hl - 4))
+		goto bad;
+	rc = FC_FT_E_VERSION;
+	p = 12;
+	r->info.kind = get16(h + 12);
+	if (r->info.kind != FC_FT_KIND_FLOWTUPLE)
+		goto bad;
+	rc = FC_FT_E_CORRUPT;
+	p = 14;
+	r->nf = get16(h + 14);
+	if (r->nf == 0 || r->nf > FT_MAX_FIELDS)
+		goto bad;
+	r->info.interval_len = get32(h + 16);
+	r->info.flags = get32(h + 20);
+	r->info.created = get64(h + 24);
+	ml = h[32];
+	p = 32;
+	if (FT_HDR_FIXED + ml + 4 * (size_t)r->nf + 4 > hl ||
+	    memchr(h + 33, '\0', ml) != NULL)
+		goto bad;
+	memcpy(r->info.monitor, h + 33, ml);
+	r->info.monitor[ml] = '\0';
+	p = FT_HDR_FIXED + ml;
+	for (unsigned i = 0; i < r->nf; i++, p += 4) {
+		struct ft_field_desc *f = &r->fields[i];
+
+		f->id = h[p];
+		f->width = h[p + 1];
+		f->enc = h[p + 2];
+		f->flags = h[p + 3];
+		if (f->id < FT_F_KNOWN && f->id != 0) {
+			/* Known fields: fixed width, known encoding, once. */
+			rc = FC_FT_E_CORRUPT;
+			if (f->width != field_width[f->id] || seen[f->id])
+				goto bad;
+			rc = FC_FT_E_VERSION;
+			if (f->enc > FT_ENC_DELTA)
+				goto bad;
+			seen[f->id] = true;
+		} else {
+			/* Unknown: a critical one means this reader cannot
+			 * give correct records; others are skipped. */
+			rc = FC_FT_E_VERSION;
+			if (f->flags & FT_FD_CRITICAL)
+				goto bad;
+			rc = FC_FT_E_CORRUPT;
+			if (f->width == 0 || f->width > 8)
+				goto bad;
+		}
+		rc = FC_FT_E_CORRUPT;
+		if (i == 0 && f->id != FT_F_FAMILY)
+			goto bad;
+		r->row_min += is_addr(f->id) ? 4 : f->width;
+		r->row_v6 += is_addr(f->id) ? 12 : 0;
+	}
+	rc = FC_FT_E_CORRUPT;
+	if (!seen[FT_F_CLASS] || !seen[FT_F_SRC_IP] || !seen[FT_F_DST_IP] ||
+	    !seen[FT_F_PACKETS] || r->row_min + r->row_v6 > FT_MAX_ROW)
+		goto bad;
+	rc = FC_FT_OK;
+	goto out;
+bad:
+	rc = r_fail(r, rc, p);
+out:
+	free(h);
+	return rc;
+}
+
+struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status)
+{
+	struct fc_ft_reader *r;
+	struct stat st;
+	int rc, dummy;
+
+	if (status == NULL)
+		status = &dummy;
+	if (path == NULL) {
+		*status = FC_FT_E_INVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		*status = FC_FT_E_NOMEM;
+		return NULL;
+	}
+	r->f = fopen(path, "rbe");
+	if (r->f == NULL) {
+		*status = errno == ENOMEM ? FC_FT_E_NOMEM : FC_FT_E_IO;
+		free(r);
+		return NULL;
+	}
+	if (fstat(fileno(r->f), &st) != 0) {
+		*status = FC_FT_E_IO;
+		fc_ft_reader_close(r);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* Lengths are checked against the file size: regular files
+		 * only; errno tells the caller why. */
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		*status = FC_FT_E_IO;
+		fc_ft_reader_close(r);
+		return NULL;
+	}
+	r->size = (uint64_t)st.st_size;
+	r->dctx = ZSTD_createDCtx();
+	if (r->dctx == NULL) {
+		*status = FC_FT_E_NOMEM;
+		fc_ft_reader_close(r);
+		return NULL;
+	}
+	rc = r_header(r);
+	if (rc != FC_FT_OK) {
+		*status = rc;
+		fc_ft_reader_close(r);
+		return NULL;
+	}
+	*status = FC_FT_OK;
+	return r;
+}
+
+const struct fc_ft_file_info *fc_ft_reader_info(const struct fc_ft_reader *r)
+{
+	return &r->info;
+}
+
+uint64_t fc_ft_reader_error_offset(const struct fc_ft_reader *r)
+{
+	return r != NULL ? r->err_off : 0;
+}
+
+uint64_t fc_ft_reader_offset(const struct fc_ft_reader *r)
+{
+	return r != NULL ? r->off : 0;
+}
+
+void fc_ft_reader_close(struct fc_ft_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->f != NULL)
+		fclose(r->f);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->pl);
+	free(r->raw);
+	free(r->vals);
+	free(r->recs);
+	free(r);
+}
+
+static void get_planes(const uint8_t *in, uint64_t *v, size_t n,
+		       unsigned width, bool delta)
+{
+	uint64_t prev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = 0;
+
+		for (unsigned j = 0; j < width; j++)
+			x |= (uint64_t)in[j * n + i] << (8 * j);
+		if (delta) {
+			x += prev;
+			if (width < 8)
+				x &= (UINT64_C(1) << (8 * width)) - 1;
+		}
+		v[i] = prev = x;
+	}
+}
+
+static void set_field(struct fc_ft_record *rec, unsigned id, uint64_t v)
+{
+	struct fc_ftkey *k = &rec->key;
+	uint8_t *a;
+
+	switch (id) {
+	case FT_F_CLASS: k->cls = (uint8_t)v; break;
+	case FT_F_SRC_IP:
+	case FT_F_DST_IP:
+		a = id == FT_F_SRC_IP ? k->src_ip : k->dst_ip;
+		a[0] = (uint8_t)(v >> 24);
+		a[1] = (uint8_t)(v >> 16);
+		a[2] = (uint8_t)(v >> 8);
+		a[3] = (uint8_t)v;
+		break;
+	case FT_F_SRC_PORT: k->src_port = (uint16_t)v; break;
+	case FT_F_DST_PORT: k->dst_port = (uint16_t)v; break;
+	case FT_F_PROTO: k->proto = (uint8_t)v; break;
+	case FT_F_TTL: k->ttl = (uint8_t)v; break;
+	case FT_F_TCP_FLAGS: k->tcp_flags = (uint8_t)v; break;
+	case FT_F_IP_LEN: k->ip_len = (uint32_t)v; break;
+	case FT_F_PACKETS: rec->packets = v; break;
+	}
+}
+
+/* Decode the RECORDS block in r->pl (checksum already verified). */
+static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
+{
+	uint32_t n, raw_len;
+	unsigned long long fcs;
+	size_t zl, got, n6 = 0;
+	const uint8_t *c;
+
+	if (b->len < FT_REC_PREFIX)
+		return FC_FT_E_CORRUPT;
+	n = get32(r->pl);
+	raw_len = get32(r->pl + 4);
+	zl = b->len - FT_REC_PREFIX;
+	if (n == 0 || n > FC_FT_BLOCK_RECORDS || n > r->iv_left ||
+	    raw_len < (size_t)n * r->row_min ||
+	    raw_len > (size_t)n * (r->row_min + r->row_v6))
+		return FC_FT_E_CORRUPT;
+	fcs = ZSTD_getFrameContentSize(r->pl + FT_REC_PREFIX, zl);
+	if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN)
+		return FC_FT_E_ZSTD;
+	if (fcs != raw_len)
+		return FC_FT_E_CORRUPT;
+	got = ZSTD_findFrameCompressedSize(r->pl + FT_REC_PREFIX, zl);
+	if (ZSTD_isError(got))
+		return FC_FT_E_ZSTD;
+	if (got != zl)
+		return FC_FT_E_CORRUPT;
+	if (r->raw == NULL) {
+		r->raw_cap = (size_t)FC_FT_BLOCK_RECORDS * FT_MAX_ROW;
+		r->raw = malloc(r->raw_cap);
+		r->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
+		r->recs = malloc(sizeof(*r->recs) * FC_FT_BLOCK_RECORDS);
+		if (r->raw == NULL || r->vals == NULL || r->recs == NULL)
+			return FC_FT_E_NOMEM;
+	}
+	got = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len,
+				  r->pl + FT_REC_PREFIX, zl);
+	if (ZSTD_isError(got))
+		return FC_FT_E_ZSTD;
+	if (got != raw_len)
+		return FC_FT_E_CORRUPT;
+	/* The family column comes first and says how long the rest is. */
+	for (size_t i = 0; i < n; i++) {
+		if (r->raw[i] != 4 && r->raw[i] != 6)
+			return FC_FT_E_CORRUPT;
+		n6 += r->raw[i] == 6;
+	}
+	if (raw_len != (size_t)n * r->row_min + n6 * r->row_v6)
+		return FC_FT_E_CORRUPT;
+	memset(r->recs, 0, sizeof(*r->recs) * n);
+	for (size_t i = 0; i < n; i++)
+		r->recs[i].key.family = r->raw[i];
+	c = r->raw;
+	for (unsigned fi = 0; fi < r->nf; fi++) {
+		const struct ft_field_desc *f = &r->fields[fi];
+		unsigned width = is_addr(f->id) ? 4 : f->width;
+
+		if (f->id == FT_F_FAMILY || f->id == 0 || f->id >= FT_F_KNOWN) {
+			c += column_size(f, n, n6);
+			continue;
+		}
+		get_planes(c, r->vals, n, width, f->enc == FT_ENC_DELTA);
+		for (size_t i = 0; i < n; i++)
+			set_field(&r->recs[i], f->id, r->vals[i]);
+		c += (size_t)width * n;
+		if (is_addr(f->id) && n6 > 0) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < n; i++) {
+				uint8_t *a = f->id == FT_F_SRC_IP ?
+						     r->recs[i].key.src_ip :
+						     r->recs[i].key.dst_ip;
+
+				if (r->recs[i].key.family != 6)
+					continue;
+				for (unsigned j = 0; j < 12; j++)
+					a[4 + j] = c[j * n6 + k];
+				k++;
+			}
+			c += 12 * n6;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (r->recs[i].key.cls >= FC_FT_CLASS_COUNT)
+			return FC_FT_E_CORRUPT;
+	r->nrec = n;
+	r->pos = 0;
+	r->iv_left -= n;
+	r->n_recs += n;
+	return FC_FT_OK;
+}
+
+static int r_interval(struct fc_ft_reader *r, const struct ft_blk *b,
+		      struct fc_ft_interval *iv)
+{
+	const uint8_t *p = r->pl;
+	uint32_t nc;
+
+	if (b->len < FT_IV_FIXED)
+		return FC_FT_E_CORRUPT;
+	nc = get32(p + 48);
+	if (nc > FT_IV_MAXCTR || b->len != FT_IV_FIXED + (size_t)nc * FT_IV_CTR)
+		return FC_FT_E_CORRUPT;
+	memset(iv, 0, sizeof(*iv));
+	iv->index = get32(p);
+	iv->flags = get32(p + 4);
+	iv->start = get64(p + 8);
+	iv->end = get64(p + 16);
+	iv->rx_pkts = get64(p + 24);
+	iv->rec_pkts = get64(p + 32);
+	iv->n_records = get64(p + 40);
+	if (iv->end < iv->start)
+		return FC_FT_E_CORRUPT;
+	for (uint32_t i = 0; i < nc; i++) {
+		const uint8_t *e = p + FT_IV_FIXED + (size_t)i * FT_IV_CTR;
+		unsigned id = get16(e);
+
+		/* Ids this reader does not know (a newer minor version) are
+		 * ignored; id 0 and repeats are corrupt. */
+		if (id == 0)
+			return FC_FT_E_CORRUPT;
+		if (id >= FC_CTR_MAX)
+			continue;
+		if (iv->ctr[id] != 0)
+			return FC_FT_E_CORRUPT;
+		iv->ctr[id] = get64(e + 2);
+		if (iv->ctr[id] == 0)
+			return FC_FT_E_CORRUPT;
+	}
+	return FC_FT_OK;
+}
+
+static int r_end(struct fc_ft_reader *r, const struct ft_blk *b,
+		 uint32_t crc_before)
+{
+	if (b->len != FT_END_LEN)
+		return FC_FT_E_CORRUPT;
+	if (get32(r->pl + 16) != crc_before)
+		return FC_FT_E_CHECKSUM;
+	if (get64(r->pl) != r->n_recs || get64(r->pl + 8) != r->n_ivs)
+		return FC_FT_E_CORRUPT;
+	if (r->off != r->size)
+		return FC_FT_E_CORRUPT; /* bytes after the trailer */
+	return FC_FT_OK;
+}
+
+int fc_ft_reader_next_interval(struct fc_ft_reader *r,
+			       struct fc_ft_interval *iv)
+{
+	struct ft_blk b;
+	uint32_t crc0;
+	int rc;
+
+	if (r == NULL || iv == NULL)
+		return FC_FT_E_INVAL;
+	if (r->err != FC_FT_OK)
+		return r->err;
+	if (r->done)
+		return 0;
+	r->nrec = r->pos = 0;
+	for (;;) {
+		rc = r_block(r, &b, &crc0);
+		if (rc != FC_FT_OK)
+			return rc;
+		switch (b.type) {
+		case FT_BLK_RECORDS:
+			/* Skipping the rest of the current interval: the
+			 * checksum was verified, the count must fit. */
+			if (b.len < FT_REC_PREFIX || get32(r->pl) == 0 ||
+			    get32(r->pl) > r->iv_left)
+				return r_fail(r, FC_FT_E_CORRUPT, b.off);
+			r->iv_left -= get32(r->pl);
+			r->n_recs += get32(r->pl);
+			continue;
+		case FT_BLK_INTERVAL:
+		case FT_BLK_END:
+			if (r->iv_left != 0)
+				return r_fail(r, FC_FT_E_CORRUPT, b.off);
+			if (b.type == FT_BLK_END) {
+				rc = r_end(r, &b, crc0);
+				if (rc != FC_FT_OK)
+					return r_fail(r, rc, b.off);
+				r->done = true;
+				return 0;
+			}
+			rc = r_interval(r, &b, iv);
+			if (rc != FC_FT_OK)
+				return r_fail(r, rc, b.off);
+			r->in_iv = true;
+			r->iv_left = iv->n_records;
+			r->n_ivs++;
+			return 1;
+		default:
+			if (b.type & FT_BLK_SKIPPABLE)
+				continue;
+			return r_fail(r, FC_FT_E_VERSION, b.off);
+		}
+	}
+}
+
+int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
+{
+	struct ft_blk b;
+	uint32_t crc0;
+	int rc;
+
+	if (r == NULL || rec == NULL)
+		return FC_FT_E_INVAL;
+	if (r->pos < r->nrec) {
+		*rec = r->recs[r->pos++];
+		return 1;
+	}
+	if (r->err != FC_FT_OK)
+		return r->err;
+	if (r->done || !r->in_iv || r->iv_left == 0)
+		return 0;
+	for (;;) {
+		rc = r_block(r, &b, &crc0);
+		if (rc != FC_FT_OK)
+			return rc;
+		if (b.type == FT_BLK_RECORDS)
+			break;
+		if (b.type == FT_BLK_INTERVAL || b.type == FT_BLK_END ||
+		    !(b.type & FT_BLK_SKIPPABLE))
+			return r_fail(r, b.type == FT_BLK_INTERVAL ||
+						 b.type == FT_BLK_END ?
+					 FC_FT_E_CORRUPT : FC_FT_E_VERSION,
+				      b.off);
+	}
+	rc = r_decode(r, &b);
+	if (rc != FC_FT_OK) {
+		r->nrec = r->pos = 0;
+		return r_fail(r, rc, b.off);
+	}
+	*rec = r->recs[r->pos++];
+	return 1;
+}

@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the flowtuple file writer and reader: round trips (IPv4 and
+ * IPv6, empty intervals, intervals of several blocks, counters), atomic
+ * creation, and hostile files: every truncation, every bit flip, bad magic
+ * and version, absurd lengths and counts with valid checksums, values the
+ * format forbids, unknown fields and block types.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "fc_ftfile.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/fc-test-ftfile.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(ftfile, .init = setup, .fini = teardown);
+
+static char *pathf(const char *name)
+{
+	static char p[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+/* A deterministic record: every 5th one IPv6, all fields varied. */
+static void make_rec(struct fc_ft_record *r, uint64_t i)
+{
+	memset(r, 0, sizeof(*r));
+	r->key.cls = (uint8_t)(i % 3);
+	if (i % 5 == 4) {
+		r->key.family = 6;
+		r->key.src_ip[0] = 0x20;
+		r->key.src_ip[1] = 0x01;
+		r->key.src_ip[15] = (uint8_t)i;
+		r->key.src_ip[8] = (uint8_t)(i >> 8);
+		r->key.dst_ip[0] = 0xfe;
+		r->key.dst_ip[1] = 0x80;
+		r->key.dst_ip[14] = (uint8_t)(i >> 3);
+	} else {
+		r->key.family = 4;
+		r->key.src_ip[0] = 10;
+		r->key.src_ip[1] = (uint8_t)(i >> 16);
+		r->key.src_ip[2] = (uint8_t)(i >> 8);
+		r->key.src_ip[3] = (uint8_t)i;
+		r->key.dst_ip[0] = 192;
+		r->key.dst_ip[1] = 168;
+		r->key.dst_ip[3] = (uint8_t)(i * 7);
+	}
+	r->key.src_port = (uint16_t)(i * 31);
+	r->key.dst_port = (uint16_t)(i % 1024);
+	r->key.proto = (uint8_t)(i % 2 ? 6 : 17);
+	r->key.ttl = (uint8_t)(i % 255);
+	r->key.tcp_flags = (uint8_t)(i % 64);
+	r->key.ip_len = (uint32_t)(40 + i % 70000);
+	r->packets = 1 + i % 1000 + (i % 17 == 0 ? (1ull << 40) : 0);
+}
+
+static const uint64_t iv_sizes[] = {10, 0, 150000, 3, 0};
+#define N_IVS (sizeof(iv_sizes) / sizeof(iv_sizes[0]))
+
+static void fill_iv(struct fc_ft_interval *iv, unsigned k)
+{
+	memset(iv, 0, sizeof(*iv));
+	iv->index = k;
+	iv->flags = k == N_IVS - 1 ? FC_FT_IV_LAST : 0;
+	iv->start = 1700000000 + 60ull * k;
+	iv->end = iv->start + 59;
+	iv->rec_pkts = 1000 + k;
+	iv->ctr[FC_CTR_NOT_IP] = k;
+	iv->ctr[FC_CTR_TBL_FULL] = 7 * k;
+	iv->ctr[FC_CTR_LATE] = 3;
+	iv->rx_pkts = iv->rec_pkts + iv->ctr[FC_CTR_NOT_IP] +
+		      iv->ctr[FC_CTR_TBL_FULL];
+}
+
+static void info_of(struct fc_ft_file_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->kind = FC_FT_KIND_FLOWTUPLE;
+	info->interval_len = 60;
+	info->flags = FC_FT_F_ALIGNED;
+	info->created = 1700000123;
+	snprintf(info->monitor, sizeof(info->monitor), "telescope-1");
+}
+
+/* Write intervals with sizes[] records; record numbers continue across
+ * intervals. */
+static void write_file(const char *path, const uint64_t *sizes, unsigned n)
+{
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	struct fc_ft_record *recs;
+	uint64_t base = 0, max = 0;
+	int st;
+
+	for (unsigned k = 0; k < n; k++)
+		if (sizes[k] > max)
+			max = sizes[k];
+	recs = calloc(max + 1, sizeof(*recs));
+	cr_assert_not_null(recs);
+	info_of(&info);
+	w = fc_ft_writer_open(path, &info, &st);
+	cr_assert_not_null(w, "open: %s", fc_ft_strerror(st));
+	for (unsigned k = 0; k < n; k++) {
+		struct fc_ft_interval iv;
+
+		fill_iv(&iv, k);
+		for (uint64_t i = 0; i < sizes[k]; i++)
+			make_rec(&recs[i], base + i);
+		base += sizes[k];
+		cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, sizes[k]),
+			     FC_FT_OK);
+	}
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	free(recs);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b;
+	long l;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	l = ftell(f);
+	rewind(f);
+	b = malloc((size_t)l + 1);
+	cr_assert_eq(fread(b, 1, (size_t)l, f), (size_t)l);
+	fclose(f);
+	*len = (size_t)l;
+	return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(b, 1, len, f), len);
+	fclose(f);
+}
+
+/* Read a whole file. Returns the final status (0 clean end, <0 error,
+ * including open errors); counts what was returned and checks every record
+ * against make_rec. */
+static int read_all(const char *path, uint64_t *n_iv, uint64_t *n_rec,
+		    uint64_t *err_off)
+{
+	struct fc_ft_reader *r;
+	struct fc_ft_interval iv;
+	struct fc_ft_record rec, want;
+	uint64_t ni = 0, nr = 0;
+	int st, rc;
+
+	r = fc_ft_reader_open(path, &st);
+	if (r == NULL) {
+		cr_assert_lt(st, 0);
+		if (err_off)
+			*err_off = 0;
+		if (n_iv)
+			*n_iv = 0;
+		if (n_rec)
+			*n_rec = 0;
+		return st;
+	}
+	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
+		ni++;
+		while ((rc = fc_ft_reader_next_record(r, &rec)) == 1) {
+			make_rec(&want, nr);
+			cr_assert(memcmp(&rec, &want, sizeof(rec)) == 0,
+				  "record %lu differs", (unsigned long)nr);
+			nr++;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (err_off)
+		*err_off = fc_ft_reader_error_offset(r);
+	fc_ft_reader_close(r);
+	if (n_iv)
+		*n_iv = ni;
+	if (n_rec)
+		*n_rec = nr;
+	return rc;
+}
+
+/* Block offsets of a file in memory: header length, then each block. */
+static size_t blocks(const uint8_t *b, size_t len, size_t *off, size_t max)
+{
+	size_t p, n = 0;
+
+	p = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 |
+	    (size_t)b[11] << 24;
+	while (p + 12 <= len && n < max) {
+		uint32_t l = (uint32_t)b[p + 4] | (uint32_t)b[p + 5] << 8 |
+			     (uint32_t)b[p + 6] << 16 |
+			     (uint32_t)b[p + 7] << 24;
+
+		off[n++] = p;
+		p += 12 + l;
+	}
+	return n;
+}
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Recompute the checksum of the block at off (after a patch). */
+static void fix_block(uint8_t *b, size_t off)
+{
+	uint32_t l = get32le(b + off + 4);
+	uint32_t c = fc_ft_crc32c(0, b + off, 8);
+
+	c = fc_ft_crc32c(c, b + off + 12, l);
+	put32le(b + off + 8, c);
+}
+
+/* Recompute the END block (the last 32 bytes) for the bytes before it. */
+static void fix_end(uint8_t *b, size_t len)
+{
+	put32le(b + len - 32 + 12 + 16, fc_ft_crc32c(0, b, len - 32));
+	fix_block(b, len - 32);
+}
+
+static void fix_header(uint8_t *b)
+{
+	uint32_t hl = get32le(b + 8);
+
+	put32le(b + hl - 4, fc_ft_crc32c(0, b, hl - 4));
+}
+
+/* ---------------------------------------------------------------------- */
+
+Test(ftfile, crc32c_known_value_and_both_paths_agree)
+{
+	uint8_t buf[1000];
+
+	cr_assert_eq(fc_ft_crc32c(0, "123456789", 9), 0xE3069283u);
+	cr_assert_eq(fc_ft_crc32c_sw(0, "123456789", 9), 0xE3069283u);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rnd();
+	for (size_t n = 0; n < 40; n++)
+		cr_assert_eq(fc_ft_crc32c(0, buf + 3, n),
+			     fc_ft_crc32c_sw(0, buf + 3, n));
+	cr_assert_eq(fc_ft_crc32c(fc_ft_crc32c(0, buf, 333), buf + 333, 667),
+		     fc_ft_crc32c_sw(0, buf, 1000));
+}
+
+Test(ftfile, names_of_statuses_and_counters)
+{
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_NOT_IP), "not_ip");
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_TOO_DEEP), "too_deep");
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_TBL_FULL), "tbl_full");
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_NIC_IERRORS), "nic_ierrors");
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_LATE), "late");
+	cr_assert_null(fc_ft_counter_name(0));
+	cr_assert_null(fc_ft_counter_name(8));
+	cr_assert_null(fc_ft_counter_name(FC_CTR_MAX));
+	cr_assert_null(fc_ft_counter_name(1000));
+	for (int s = 0; s >= -12; s--)
+		cr_assert_not_null(fc_ft_strerror(s));
+	cr_assert_str_eq(fc_ft_strerror(FC_FT_E_TRUNCATED),
+			 "file is truncated");
+	cr_assert_str_eq(fc_ft_strerror(12345), "unknown status");
+}
+
+Test(ftfile, round_trip_ipv4_ipv6_empty_and_multi_block_intervals)
+{
+	const char *p = pathf("a.ft.zst");
+	struct fc_ft_reader *r;
+	struct fc_ft_interval iv, want;
+	struct fc_ft_record rec, wrec;
+	uint64_t nr = 0;
+	int st;
+
+	write_file(p, iv_sizes, N_IVS);
+	r = fc_ft_reader_open(p, &st);
+	cr_assert_not_null(r, "%s", fc_ft_strerror(st));
+	cr_assert_eq(fc_ft_reader_info(r)->version_major, 1);
+	cr_assert_eq(fc_ft_reader_info(r)->kind, FC_FT_KIND_FLOWTUPLE);
+	cr_assert_eq(fc_ft_reader_info(r)->interval_len, 60);
+	cr_assert_eq(fc_ft_reader_info(r)->flags, FC_FT_F_ALIGNED);
+	cr_assert_eq(fc_ft_reader_info(r)->created, 1700000123);
+	cr_assert_str_eq(fc_ft_reader_info(r)->monitor, "telescope-1");
+	for (unsigned k = 0; k < N_IVS; k++) {
+		uint64_t got = 0;
+
+		cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+		fill_iv(&want, k);
+		want.n_records = iv_sizes[k];
+		cr_assert(memcmp(&iv, &want, sizeof(iv)) == 0,
+			  "interval %u differs", k);
+		while ((st = fc_ft_reader_next_record(r, &rec)) == 1) {
+			make_rec(&wrec, nr++);
+			cr_assert(memcmp(&rec, &wrec, sizeof(rec)) == 0);
+			got++;
+		}
+		cr_assert_eq(st, 0);
+		cr_assert_eq(got, iv_sizes[k]);
+	}
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
+	cr_assert_eq(fc_ft_reader_next_record(r, &rec), 0);
+	fc_ft_reader_close(r);
+}
+
+Test(ftfile, next_interval_skips_unread_records)
+{
+	const char *p = pathf("s.ft.zst");
+	struct fc_ft_reader *r;
+	struct fc_ft_interval iv;
+	struct fc_ft_record rec, want;
+	int st;
+
+	write_file(p, iv_sizes, N_IVS);
+	r = fc_ft_reader_open(p, &st);
+	cr_assert_not_null(r);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	cr_assert_eq(fc_ft_reader_next_record(r, &rec), 1); /* 1 of 10 */
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	cr_assert_eq(iv.index, 1);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	cr_assert_eq(iv.index, 2); /* 150000 records, none read */
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	cr_assert_eq(iv.index, 3);
+	cr_assert_eq(fc_ft_reader_next_record(r, &rec), 1);
+	make_rec(&want, 10 + 150000);
+	cr_assert(memcmp(&rec, &want, sizeof(rec)) == 0);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
+	fc_ft_reader_close(r);
+}
+
+Test(ftfile, every_counter_and_flag_round_trips)
+{
+	const char *p = pathf("c.ft.zst");
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv, got;
+	struct fc_ft_writer *w;
+	struct fc_ft_reader *r;
+	int st;
+
+	info_of(&info);
+	memset(&iv, 0, sizeof(iv));
+	iv.flags = FC_FT_IV_PARTIAL | FC_FT_IV_LATE | FC_FT_IV_LAST |
+		   FC_FT_IV_GAP;
+	iv.start = 5;
+	iv.end = 5 + 600 - 1;
+	for (unsigned i = 1; i < FC_CTR_MAX; i++)
+		if (fc_ft_counter_name(i))
+			iv.ctr[i] = UINT64_MAX - i;
+	iv.ctr[9] = 99; /* no name: not stored */
+	w = fc_ft_writer_open(p, &info, &st);
+	cr_assert_not_null(w);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, NULL, 0), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	r = fc_ft_reader_open(p, &st);
+	cr_assert_not_null(r);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &got), 1);
+	iv.ctr[9] = 0;
+	cr_assert(memcmp(&iv, &got, sizeof(iv)) == 0);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &got), 0);
+	fc_ft_reader_close(r);
+}
+
+Test(ftfile, file_appears_only_at_close_and_tmp_goes_away)
+{
+	const char *p = pathf("x.ft.zst"), *tmp = pathf("x.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_writer *w;
+	struct stat st;
+	int s;
+
+	info_of(&info);
+	umask(022);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	cr_assert_neq(stat(p, &st), 0);
+	cr_assert_eq(stat(tmp, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0640);
+	fill_iv(&iv, 0);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, NULL, 0), FC_FT_OK);
+	cr_assert_neq(stat(p, &st), 0);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0640);
+	cr_assert_neq(stat(tmp, &st), 0);
+	cr_assert_eq(read_all(p, NULL, NULL, NULL), 0);
+}
+
+Test(ftfile, abort_removes_tmp)
+{
+	const char *p = pathf("y.ft.zst"), *tmp = pathf("y.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	struct stat st;
+	int s;
+
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	fc_ft_writer_abort(w);
+	fc_ft_writer_abort(NULL);
+	cr_assert_neq(stat(tmp, &st), 0);
+	cr_assert_neq(stat(p, &st), 0);
+}
+
+Test(ftfile, existing_final_or_tmp_name_is_refused)
+{
+	const char *p = pathf("e.ft.zst"), *tmp = pathf("e.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	struct stat st;
+	size_t len;
+	uint8_t *b;
+	int s;
+
+	info_of(&info);
+	spit(p, (const uint8_t *)"keep", 4);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_null(w);
+	cr_assert_eq(s, FC_FT_E_EXISTS);
+	unlink(p);
+	spit(tmp, (const uint8_t *)"other writer", 12);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_null(w);
+	cr_assert_eq(s, FC_FT_E_EXISTS);
+	unlink(tmp);
+	/* A final file that appears while writing is not replaced. */
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	spit(p, (const uint8_t *)"keep", 4);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_EXISTS);
+	b = slurp(p, &len);
+	cr_assert_eq(len, 4);
+	cr_assert(memcmp(b, "keep", 4) == 0);
+	free(b);
+	cr_assert_neq(stat(tmp, &st), 0);
+	/* A symlink as tmp name is not followed. */
+	cr_assert_eq(symlink("/tmp/fc-nowhere", tmp), 0);
+	unlink(p);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_null(w);
+	cr_assert_eq(s, FC_FT_E_EXISTS);
+}
+
+Test(ftfile, writer_rejects_what_the_reader_would_reject)
+{
+	const char *p = pathf("v.ft.zst");
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_record rec;
+	struct fc_ft_writer *w;
+	int s;
+
+	info_of(&info);
+	info.kind = 7;
+	cr_assert_null(fc_ft_writer_open(p, &info, &s));
+	cr_assert_eq(s, FC_FT_E_INVAL);
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	make_rec(&rec, 1);
+	rec.key.family = 5;
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, &rec, 1), FC_FT_E_INVAL);
+	make_rec(&rec, 1);
+	rec.key.cls = FC_FT_CLASS_COUNT;
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, &rec, 1), FC_FT_E_INVAL);
+	make_rec(&rec, 1);
+	rec.key.src_ip[9] = 1; /* IPv4 with bytes beyond the fourth */
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, &rec, 1), FC_FT_E_INVAL);
+	iv.end = iv.start - 1;
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, NULL, 0), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_set_level(w, 0), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_set_level(w, 1000), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_set_level(w, 19), FC_FT_OK);
+	fill_iv(&iv, 0);
+	make_rec(&rec, 0);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, &rec, 1), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	cr_assert_eq(read_all(p, NULL, NULL, NULL), 0);
+}
+
+static const uint64_t small_sizes[] = {4, 0, 6};
+
+Test(ftfile, truncated_at_every_offset)
+{
+	const char *p = pathf("t.ft.zst"), *q = pathf("cut.ft.zst");
+	size_t len, off[16], nb;
+	uint8_t *b;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	nb = blocks(b, len, off, 16);
+	cr_assert_eq(nb, 6); /* IV RECS IV IV RECS END */
+	cr_assert_eq(off[nb - 1] + 32, len);
+	for (size_t cut = 0; cut < len; cut++) {
+		uint64_t ni, nr, eo;
+		int rc;
+
+		spit(q, b, cut);
+		rc = read_all(q, &ni, &nr, &eo);
+		cr_assert_eq(rc, FC_FT_E_TRUNCATED, "cut at %zu: %s", cut,
+			     fc_ft_strerror(rc));
+		/* What came out were whole blocks before the cut. */
+		cr_assert_leq(eo, cut);
+		if (cut >= off[5])
+			cr_assert_eq(nr, 10, "cut at %zu", cut);
+		else if (cut >= off[2])
+			cr_assert_eq(nr, 4, "cut at %zu", cut);
+		else
+			cr_assert_eq(nr, 0, "cut at %zu", cut);
+	}
+	free(b);
+}
+
+Test(ftfile, every_bit_flip_is_detected)
+{
+	const char *p = pathf("f.ft.zst"), *q = pathf("flip.ft.zst");
+	size_t len;
+	uint8_t *b;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			int rc;
+
+			b[i] ^= (uint8_t)(1u << bit);
+			spit(q, b, len);
+			rc = read_all(q, NULL, NULL, NULL);
+			cr_assert_lt(rc, 0, "flip of byte %zu bit %d not "
+				     "detected", i, bit);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	free(b);
+}
+
+Test(ftfile, error_offset_names_the_damaged_block)
+{
+	const char *p = pathf("o.ft.zst"), *q = pathf("o2.ft.zst");
+	size_t len, off[16];
+	uint64_t ni, nr, eo;
+	uint8_t *b;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	blocks(b, len, off, 16);
+	b[off[4] + 30] ^= 0x40; /* inside the second RECORDS block */
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, &ni, &nr, &eo), FC_FT_E_CHECKSUM);
+	cr_assert_eq(eo, off[4]);
+	cr_assert_eq(ni, 3);
+	cr_assert_eq(nr, 4);
+	free(b);
+}
+
+Test(ftfile, bad_magic_version_and_empty_file)
+{
+	const char *p = pathf("m.ft.zst"), *q = pathf("m2.ft.zst");
+	size_t len;
+	uint8_t *b;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	spit(q, b, 0);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_TRUNCATED);
+	spit(q, (const uint8_t *)"PK\3\4 this is a zip", 18);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_MAGIC);
+	b[0] = 'X';
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_MAGIC);
+	b[0] = 'F';
+	b[4] = 2; /* major 2, checksum made valid */
+	fix_header(b);
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
+	b[4] = 1;
+	b[6] = 9; /* minor 9: readable */
+	fix_header(b);
+	fix_end(b, len);
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), 0);
+	cr_assert_eq(fc_ft_reader_open(pathf("missing"), &(int){0}), NULL);
+	free(b);
+}
+
+Test(ftfile, absurd_lengths_and_counts_are_rejected_without_allocating)
+{
+	const char *p = pathf("l.ft.zst"), *q = pathf("l2.ft.zst");
+	size_t len, off[16];
+	uint64_t ni, nr, eo;
+	uint8_t *b, *c;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	c = malloc(len);
+	blocks(b, len, off, 16);
+	/* 4 GiB block length (checksum cannot be reached): corrupt. */
+	memcpy(c, b, len);
+	put32le(c + off[1] + 4, 0xFFFFFFFFu);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, &ni, &nr, &eo), FC_FT_E_CORRUPT);
+	cr_assert_eq(eo, off[1]);
+	/* Header length 4 GiB. */
+	memcpy(c, b, len);
+	put32le(c + 8, 0xFFFFFFF0u);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* Record count of a block beyond the interval's, valid checksum. */
+	memcpy(c, b, len);
+	put32le(c + off[1] + 12, 1000000);
+	fix_block(c, off[1]);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, &eo), FC_FT_E_CORRUPT);
+	cr_assert_eq(eo, off[1]);
+	/* Uncompressed size that disagrees with the zstd frame. */
+	memcpy(c, b, len);
+	put32le(c + off[1] + 16, get32le(c + off[1] + 16) + 1);
+	fix_block(c, off[1]);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* An interval that claims 2^40 records, valid checksum. */
+	memcpy(c, b, len);
+	c[off[0] + 12 + 40 + 5] = 1;
+	fix_block(c, off[0]);
+	spit(q, c, len);
+	cr_assert_lt(read_all(q, NULL, NULL, NULL), 0);
+	/* An interval that claims fewer records than its blocks hold. */
+	memcpy(c, b, len);
+	c[off[0] + 12 + 40] = 3;
+	fix_block(c, off[0]);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* Counter count huge. */
+	memcpy(c, b, len);
+	put32le(c + off[0] + 12 + 48, 0x7FFFFFFF);
+	fix_block(c, off[0]);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* END totals that disagree. */
+	memcpy(c, b, len);
+	c[len - 32 + 12] ^= 1;
+	fix_block(c, len - 32);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* Garbage after the END block. */
+	memcpy(c, b, len);
+	spit(q, c, len);
+	{
+		FILE *f = fopen(q, "ab");
+
+		fputs("x", f);
+		fclose(f);
+	}
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	free(c);
+	free(b);
+}
+
+/* Rewrite the first RECORDS block's decompressed columns with fn. */
+static void patch_columns(uint8_t **bp, size_t *lenp, size_t boff,
+			  void (*fn)(uint8_t *raw, size_t n, size_t rawlen))
+{
+	uint8_t *b = *bp, *nb, raw[4096], z[4096];
+	uint32_t l = get32le(b + boff + 4), n = get32le(b + boff + 12);
+	uint32_t rl = get32le(b + boff + 16);
+	size_t zl, nlen;
+
+	cr_assert_eq(ZSTD_decompress(raw, sizeof(raw), b + boff + 20, l - 8),
+		     rl);
+	fn(raw, n, rl);
+	zl = ZSTD_compress(z, sizeof(z), raw, rl, 3);
+	cr_assert(!ZSTD_isError(zl));
+	nlen = *lenp - (l - 8) + zl;
+	nb = malloc(nlen);
+	memcpy(nb, b, boff + 20);
+	memcpy(nb + boff + 20, z, zl);
+	memcpy(nb + boff + 20 + zl, b + boff + 12 + l, *lenp - boff - 12 - l);
+	put32le(nb + boff + 4, (uint32_t)(zl + 8));
+	fix_block(nb, boff);
+	fix_end(nb, nlen);
+	free(b);
+	*bp = nb;
+	*lenp = nlen;
+}
+
+static void bad_family(uint8_t *raw, size_t n, size_t rl)
+{
+	raw[1] = 5;
+}
+
+static void bad_class(uint8_t *raw, size_t n, size_t rl)
+{
+	raw[n + 2] = 3; /* class column follows family */
+}
+
+static void identity(uint8_t *raw, size_t n, size_t rl)
+{
+}
+
+Test(ftfile, impossible_values_behind_valid_checksums)
+{
+	const char *p = pathf("h.ft.zst"), *q = pathf("h2.ft.zst");
+	size_t len, off[16], l2;
+	uint64_t nr, eo;
+	uint8_t *b, *c;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	blocks(b, len, off, 16);
+	/* The patch machinery itself leaves a valid file. */
+	c = malloc(len);
+	memcpy(c, b, len);
+	l2 = len;
+	patch_columns(&c, &l2, off[1], identity);
+	spit(q, c, l2);
+	cr_assert_eq(read_all(q, NULL, &nr, NULL), 0);
+	cr_assert_eq(nr, 10);
+	free(c);
+	c = malloc(len);
+	memcpy(c, b, len);
+	l2 = len;
+	patch_columns(&c, &l2, off[1], bad_family);
+	spit(q, c, l2);
+	cr_assert_eq(read_all(q, NULL, &nr, &eo), FC_FT_E_CORRUPT);
+	cr_assert_eq(nr, 0);
+	cr_assert_eq(eo, off[1]);
+	free(c);
+	c = malloc(len);
+	memcpy(c, b, len);
+	l2 = len;
+	patch_columns(&c, &l2, off[1], bad_class);
+	spit(q, c, l2);
+	cr_assert_eq(read_all(q, NULL, &nr, NULL), FC_FT_E_CORRUPT);
+	cr_assert_eq(nr, 0);
+	free(c);
+	free(b);
+}
+
+Test(ftfile, unknown_fields_and_block_types)
+{
+	const char *p = pathf("u.ft.zst"), *q = pathf("u2.ft.zst");
+	size_t len, off[16];
+	uint8_t *b, *c;
+	uint32_t hl;
+
+	write_file(p, small_sizes, 3);
+	b = slurp(p, &len);
+	blocks(b, len, off, 16);
+	hl = get32le(b + 8);
+	/* An unknown field marked critical: this reader must refuse. The
+	 * last descriptor (packets) becomes id 200. */
+	c = malloc(len + 64);
+	memcpy(c, b, len);
+	c[hl - 8] = 200;
+	fix_header(c);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
+	/* A known field with a wrong width: corrupt. */
+	memcpy(c, b, len);
+	c[hl - 8 + 1] = 4;
+	fix_header(c);
+	spit(q, c, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	/* A skippable unknown block (type 0x8001) before the END is
+	 * ignored; a non-skippable one (type 9) is refused. */
+	memcpy(c, b, len - 32);
+	memcpy(c + len - 32 + 16, b + len - 32, 32);
+	put32le(c + len - 32, 0x8001);
+	put32le(c + len - 32 + 4, 4);
+	memcpy(c + len - 32 + 12, "abcd", 4);
+	fix_block(c, len - 32);
+	fix_end(c, len + 16);
+	spit(q, c, len + 16);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), 0);
+	put32le(c + len - 32, 9);
+	fix_block(c, len - 32);
+	fix_end(c, len + 16);
+	spit(q, c, len + 16);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
+	free(c);
+	free(b);
+}
+
+Test(ftfile, full_disk_is_no_space)
+{
+	const char *p = pathf("n.ft.zst"), *tmp = pathf("n.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_record *recs;
+	struct fc_ft_writer *w;
+	struct rlimit rl = {.rlim_cur = 100000, .rlim_max = RLIM_INFINITY};
+	struct stat st;
+	int s, rc;
+
+	/* A file size limit fails write() with EFBIG, the cheap stand-in
+	 * for a full disk here. */
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	recs = calloc(200000, sizeof(*recs));
+	for (uint64_t i = 0; i < 200000; i++) {
+		make_rec(&recs[i], i);
+		recs[i].key.src_ip[3] ^= (uint8_t)rnd();
+		recs[i].key.src_port = (uint16_t)rnd();
+	}
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	rc = fc_ft_writer_add_interval(w, &iv, recs, 200000);
+	if (rc == FC_FT_OK)
+		rc = fc_ft_writer_close(w);
+	else
+		cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_NOSPACE);
+	cr_assert_eq(rc, FC_FT_E_NOSPACE, "%s", fc_ft_strerror(rc));
+	cr_assert_neq(stat(tmp, &st), 0);
+	cr_assert_neq(stat(p, &st), 0);
+	free(recs);
+}
