@@ -107,6 +107,7 @@ struct fc_worker {
 	_Atomic uint64_t pub_drops;
 	_Atomic uint64_t pub_fill;
 	_Atomic uint64_t watermark; /**< newest packet second (release) */
+	_Atomic uint32_t pub_empty; /**< consecutive empty rounds (relaxed) */
 	_Atomic bool done;
 } FC_CACHE_ALIGNED;
 

@@ -278,7 +278,7 @@ static inline void idle_pause(uint32_t *empty)
 static int run_live(struct fc_worker *w)
 {
 	struct rte_mbuf *m[FC_BURST];
-	uint32_t empty = 0;
+	uint32_t empty = 0, idle_rounds = 0;
 	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc();
 	uint64_t wall0 = fc_wall_now_ns() / 1000000000ULL, polls = 0;
 
@@ -316,9 +316,18 @@ static int run_live(struct fc_worker *w)
 		}
 		if (got == 0) {
 			idle_live(w);
+			if (idle_rounds < UINT32_MAX)
+				atomic_store_explicit(&w->pub_empty,
+						      ++idle_rounds,
+						      memory_order_relaxed);
 			idle_pause(&empty);
 		} else {
 			empty = 0;
+			if (idle_rounds) {
+				idle_rounds = 0;
+				atomic_store_explicit(&w->pub_empty, 0,
+						      memory_order_relaxed);
+			}
 		}
 		if ((++polls & 1023) == 0)
 			publish(w);

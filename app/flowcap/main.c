@@ -503,10 +503,19 @@ static void control_loop(struct fc_app *app)
 		if (wm > atomic_load(&app->clock))
 			atomic_store_explicit(&app->clock, wm,
 					      memory_order_release);
+		/* End of a replay: no packet for `idle` seconds, and every
+		 * worker has really been polling meanwhile (a worker starved
+		 * of CPU is not a sign that the input has ended). */
+		bool polling = true;
+
+		for (unsigned i = 0; i < app->n_workers; i++)
+			if (atomic_load_explicit(&app->workers[i].pub_empty,
+						 memory_order_relaxed) < 1000)
+				polling = false;
 		if (total != last_total) {
 			last_total = total;
 			t_last_rx = now;
-		} else if (idle > 0 &&
+		} else if (idle > 0 && polling &&
 			   (double)(now - t_last_rx) / (double)hz >= idle) {
 			printf("flowcap: no packets for %.0f s: end of input\n",
 			       idle);

@@ -47,9 +47,11 @@ expected_rows() {
 	name=$1
 	grep -v '^#' "$FC_SRC/tests/integration/oracle-exceptions.txt" |
 		awk -F'|' -v t="$name" '$1 == t {print $2 "|" $3}' >"$TMP/exc.$name"
-	awk -F'|' 'NR == FNR {sub_[$1] = $2; next}
-		($0 in sub_) {print sub_[$0]; next} {print}' \
-		"$TMP/exc.$name" "$FC_SHARED/expected/oracle-aligned60/$name.csv" |
+	awk -v exc="$TMP/exc.$name" '
+		BEGIN { while ((getline l < exc) > 0) {
+			split(l, a, "|"); s[a[1]] = a[2] } }
+		($0 in s) { print s[$0]; next } { print }' \
+		"$FC_SHARED/expected/oracle-aligned60/$name.csv" |
 		LC_ALL=C sort
 }
 
