@@ -99,6 +99,7 @@ struct fc_worker {
 	uint64_t iv;           /**< current interval index */
 	bool started;          /**< live: has a current interval */
 	uint32_t dlt;
+	bool may_wait;         /**< input without deadline: trace or replay */
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
 	/* Published for the stats line and the shared clock (relaxed or

@@ -71,9 +71,10 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 		handoff(w, k - 1, 0);
 	w->iv = k;
 	struct fc_wtable *t = take_table(w);
-	/* Trace input has no deadline: wait for the collector rather than
-	 * drop (the reader behind us waits too). Live capture never waits. */
-	while (t == NULL && w->src == FC_SRC_RING &&
+	/* Input without a deadline (a trace, or a pcap replayed by net_pcap
+	 * with its own times) waits for the collector rather than drop.
+	 * Live capture never waits: it counts no_table. */
+	while (t == NULL && w->may_wait &&
 	       atomic_load_explicit(&fc_app.stop, memory_order_relaxed) != 2) {
 		sched_yield();
 		t = take_table(w);
@@ -193,10 +194,13 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 4], void *));
-		if (fc_app.hw_ts && (m[i]->ol_flags & fc_app.ts_flag))
+		if (fc_app.hw_ts && (m[i]->ol_flags & fc_app.ts_flag)) {
 			ts = *RTE_MBUF_DYNFIELD(m[i], fc_app.ts_off,
 						uint64_t *) /
 			     fc_app.ts_div;
+			/* Trace time from a replay: no deadline. */
+			w->may_wait = true;
+		}
 		k = live_interval(w, ts, &late);
 		if (FC_UNLIKELY(k > w->iv)) {
 			if (w->cur)
@@ -417,6 +421,7 @@ int fc_worker_main(void *arg)
 	struct fc_worker *w = arg;
 
 	w->dlt = FC_DLT_EN10MB;
+	w->may_wait = w->src == FC_SRC_RING;
 	w->cur = take_table(w);
 	if (w->cur != NULL)
 		attach_table(w, w->cur);
