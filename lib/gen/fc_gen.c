@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Deterministic synthetic frames: a xoshiro256** stream picks a flow rank
- * per packet through a Zipf alias table; the flow's fields are a hash of
+ * per packet through a Zipf alias table (a second stream draws jitter); the flow's fields are a hash of
  * (seed, rank); the frame is written with correct lengths and checksums
  * (IPv4 header, TCP/UDP/ICMP/ICMPv6 over the pseudo header) and a zero
  * payload. It does not model connections (no handshakes, no sequence
@@ -89,9 +89,19 @@ static const uint16_t well_known[16] = {
 	993, 110, 500 };
 static const uint8_t ttl_base[4] = { 64, 128, 255, 32 };
 
+/*
+ * Random words are drawn this many packets ahead so that the alias-table
+ * entry of a coming packet can be prefetched: with millions of flows every
+ * lookup is a cache miss. Drawing ahead does not change the sequence.
+ */
+#define AHEAD 8
+
 struct fc_gen {
 	struct fc_gen_cfg cfg;
-	uint64_t rng[4];       /* xoshiro256** state */
+	uint64_t rng[4];       /* xoshiro256** state: flow choice */
+	uint64_t jrng[4];      /* a second stream for jitter */
+	uint64_t ahead[AHEAD]; /* the next packets' random words */
+	uint32_t ahead_pos;
 	uint64_t fkey;         /* key of the flow hash */
 	uint64_t count;
 	uint64_t *alias;       /* Zipf alias table, NULL when uniform */
@@ -361,6 +371,10 @@ struct fc_gen *fc_gen_create(const struct fc_gen_cfg *cfg)
 		x += 0x9e3779b97f4a7c15ULL;
 		g->rng[i] = mix64(x);
 	}
+	for (int i = 0; i < 4; i++) {
+		x += 0x9e3779b97f4a7c15ULL;
+		g->jrng[i] = mix64(x);
+	}
 	g->fkey = mix64(cfg->seed ^ 0x6a09e667f3bcc908ULL);
 	g->mix_sum = cfg->mix_tcp + cfg->mix_udp + cfg->mix_icmp;
 	g->th_ipv6 = frac_q32(cfg->ipv6);
@@ -378,6 +392,8 @@ struct fc_gen *fc_gen_create(const struct fc_gen_cfg *cfg)
 			return NULL;
 		}
 	}
+	for (int i = 0; i < AHEAD; i++)
+		g->ahead[i] = rng_next(g->rng);
 	return g;
 }
 
@@ -600,7 +616,6 @@ static uint32_t write_embedded(const struct gen_flow *f, uint8_t *p)
 int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 		uint32_t *len, uint64_t *ts_ns)
 {
-	uint64_t s[4];
 	uint64_t r, jit = 0;
 	uint32_t rank, l2, l3, l4, hdrs, flen, l4len;
 	struct gen_flow f;
@@ -608,8 +623,8 @@ int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 
 	if (FC_UNLIKELY(g->cfg.packets != 0 && g->count >= g->cfg.packets))
 		return -ENODATA;
-	memcpy(s, g->rng, sizeof(s));
-	r = rng_next(s);
+	/* nothing changes state until the frame is known to fit */
+	r = g->ahead[g->ahead_pos];
 	rank = pick32((uint32_t)(r >> 32), g->flows);
 	if (g->alias != NULL) {
 		uint64_t e = g->alias[rank];
@@ -617,9 +632,6 @@ int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 		if ((uint32_t)r >= (uint32_t)e)
 			rank = (uint32_t)(e >> 32);
 	}
-	if (g->cfg.jitter_ns != 0)
-		jit = (uint64_t)(((unsigned __int128)rng_next(s) *
-				  (g->cfg.jitter_ns + 1)) >> 64);
 	flow_derive(g, rank, &f);
 
 	l2 = ETH_HLEN + VLAN_HLEN * f.tags;
@@ -744,9 +756,17 @@ int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 	if (flen > hdrs)
 		memset(buf + hdrs, 0, flen - hdrs);
 
+	if (g->cfg.jitter_ns != 0)
+		jit = (uint64_t)(((unsigned __int128)rng_next(g->jrng) *
+				  (g->cfg.jitter_ns + 1)) >> 64);
 	*len = flen;
 	*ts_ns = g->cfg.start_ns + g->t_q + jit;
-	memcpy(g->rng, s, sizeof(s));
+	r = rng_next(g->rng);
+	g->ahead[g->ahead_pos] = r;
+	g->ahead_pos = (g->ahead_pos + 1) % AHEAD;
+	if (g->alias != NULL)
+		__builtin_prefetch(&g->alias[pick32((uint32_t)(r >> 32),
+						    g->flows)]);
 	g->count++;
 	g->t_q += g->step_q;
 	g->t_r += g->step_r;
