@@ -76,9 +76,17 @@ static const struct {
 	{"ipv6-other", RTE_ETH_RSS_NONFRAG_IPV6_OTHER},
 	{"l2-payload", RTE_ETH_RSS_L2_PAYLOAD},
 };
-#define RSS_CHOICES "none, ip, tcp, udp, sctp, ipv4, ipv6, frag, other, " \
-	"ipv4-{tcp,udp,sctp,frag,other}, ipv6-{tcp,udp,sctp,frag,other}, " \
-	"l2-payload"
+
+/* "none, ip, tcp, ...": every name rss_hf accepts, for messages. */
+static const char *rss_choices(char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "none");
+
+	for (size_t i = 0; i < FC_ARRAY_SIZE(rss_names) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, ", %s",
+					rss_names[i].name);
+	return buf;
+}
 
 /* Where each key was found, for messages. */
 struct scan {
@@ -209,6 +217,7 @@ static int parse_rss_hf(const struct ctx *x, uint64_t *out)
 {
 	char buf[CFG_VALUE_LEN], *save = NULL;
 	uint64_t hf = 0;
+	char choices[256];
 	bool none = false, any = false;
 
 	snprintf(buf, sizeof(buf), "%s", x->value);
@@ -226,12 +235,14 @@ static int parse_rss_hf(const struct ctx *x, uint64_t *out)
 				break;
 		if (i == FC_ARRAY_SIZE(rss_names))
 			return bad_value(x, "unknown hash type '%s'; choose "
-					 "from: %s", t, RSS_CHOICES);
+					 "from: %s", t,
+					 rss_choices(choices, sizeof(choices)));
 		hf |= rss_names[i].bits;
 	}
 	if (!any)
 		return bad_value(x, "empty list; name the hash types (%s) or "
-				 "write none", RSS_CHOICES);
+				 "write none",
+				 rss_choices(choices, sizeof(choices)));
 	if (none && hf != 0)
 		return bad_value(x, "'none' cannot be combined with hash "
 				 "types");
@@ -545,8 +556,8 @@ static int scan_file(const char *path, struct scan *s, char *err,
 				"than %d keys", path, lineno, MAX_ENTRIES);
 			goto bad;
 		}
-		snprintf(s->e[s->n].section, CFG_NAME_LEN, "%s",
-			 s->sections[s->n_sec - 1]);
+		memcpy(s->e[s->n].section, s->sections[s->n_sec - 1],
+		       CFG_NAME_LEN);
 		snprintf(s->e[s->n].key, CFG_NAME_LEN, "%s", p);
 		s->e[s->n].line = lineno;
 		s->n++;
