@@ -33,8 +33,8 @@ Semantics (doc/testing.md has the long form):
 """
 
 import argparse
-import ipaddress
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -91,6 +91,16 @@ def num(v):
     if not v:
         return 0
     return int(v, 0)
+
+
+def ip6_text(a):
+    """RFC 5952 text of an IPv6 address, as the C library's inet_ntop
+    writes it (flowcap-read's format): lower case, the longest run of zero
+    groups (the first of equal runs, never a single group) as '::', and
+    IPv4-mapped/-compatible addresses in mixed notation (::ffff:192.0.2.1).
+    Python's ipaddress differs on that last point before Python 3.13."""
+    return socket.inet_ntop(socket.AF_INET6,
+                            socket.inet_pton(socket.AF_INET6, a))
 
 
 def outer_family(protocols):
@@ -164,8 +174,8 @@ def key_v6(cols):
         seen[proto] = n + 1
         proto = num(occ[n])
     sp, dp, flags, cls = l4(cols, proto, fragment)
-    src = str(ipaddress.IPv6Address(first(cols[F["ipv6.src"]])))
-    dst = str(ipaddress.IPv6Address(first(cols[F["ipv6.dst"]])))
+    src = ip6_text(first(cols[F["ipv6.src"]]))
+    dst = ip6_text(first(cols[F["ipv6.dst"]]))
     return (cls, src, dst, sp, dp, proto, num(first(cols[F["ipv6.hlim"]])),
             flags, num(first(cols[F["ipv6.plen"]])) + 40)
 
