@@ -67,7 +67,7 @@ echo "      net_pcap virtual device (no NIC, no hugepages needed), one"
 echo "      worker counts flowtuples, the collector writes one file per"
 echo "      60-second interval."
 ncpu=$(nproc)
-"$build/app/flowcap/flowcap" --no-huge --no-shconf -m 512 --no-pci \
+"$build/app/flowcap/flowcap" --no-huge --no-shconf -m 512 --no-pci --no-telemetry \
 	--lcores "(0-2)@(0-$((ncpu - 1)))" --log-level=lib.eal:error \
 	--vdev "net_pcap0,rx_pcap=$demo/demo.pcap" -- \
 	--interval 60 --out "$demo/out" --name demo --idle-exit 2

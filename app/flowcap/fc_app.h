@@ -18,6 +18,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "fc_common.h"
+#include "fc_drvcfg.h"
 #include "fc_flowtable.h"
 #include "fc_ftfile.h"
 #include "fc_interval.h"
@@ -26,7 +27,8 @@
 #define FC_MAX_WORKERS 128
 #define FC_MAX_PORTS 32
 #define FC_MAX_READS 256
-#define FC_BURST 32
+#define FC_BURST 32      /**< default RX burst */
+#define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
 
 #ifndef FC_FT_IV_GAP
 #define FC_FT_IV_GAP 0x8
@@ -100,6 +102,7 @@ struct fc_worker {
 	bool started;          /**< live: has a current interval */
 	uint32_t dlt;
 	bool may_wait;         /**< input without deadline: trace or replay */
+	uint16_t burst;        /**< RX burst size */
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
 	/* Published for the stats line and the shared clock (relaxed or
@@ -115,6 +118,7 @@ struct fc_worker {
 /** Everything the lcores share. */
 struct fc_app {
 	struct fc_cfg cfg;
+	struct fc_drvcfg drv;    /**< --driver-config, or the defaults */
 	unsigned n_workers;
 	struct fc_worker *workers;
 	unsigned collector_lcore;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -29,8 +31,6 @@ static uint8_t sym_rss_key[52] = {
 };
 
 #define FC_RX_DESC 1024
-#define FC_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
-		   RTE_ETH_RSS_SCTP)
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
@@ -73,7 +73,7 @@ static int parse_ports(struct fc_app *app)
 	return 0;
 }
 
-static struct rte_mempool *pool_for(int socket, unsigned n)
+static struct rte_mempool *pool_for(int socket, unsigned n, unsigned cache)
 {
 	char name[32];
 	unsigned s = socket < 0 ? 0 : (unsigned)socket;
@@ -81,7 +81,7 @@ static struct rte_mempool *pool_for(int socket, unsigned n)
 	if (pools[s])
 		return pools[s];
 	snprintf(name, sizeof(name), "fc_pool_%u", s);
-	pools[s] = rte_pktmbuf_pool_create(name, n, 256, 0,
+	pools[s] = rte_pktmbuf_pool_create(name, n, cache, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (pools[s] == NULL)
 		fprintf(stderr,
@@ -92,10 +92,46 @@ static struct rte_mempool *pool_for(int socket, unsigned n)
 	return pools[s];
 }
 
+/*
+ * Driver-config devargs apply when a device is probed, which the EAL has
+ * done already: re-probe each PCI port with them (hot-unplug, plug).
+ * Virtual devices take their arguments from --vdev and are left alone.
+ */
+static void apply_devargs(struct fc_app *app)
+{
+	uint16_t pid;
+
+	if (app->drv.devargs[0] == '\0')
+		return;
+	RTE_ETH_FOREACH_DEV(pid) {
+		struct rte_eth_dev_info info;
+		char name[RTE_DEV_NAME_MAX_LEN];
+		const char *bus;
+
+		if (rte_eth_dev_info_get(pid, &info) != 0 || info.device == NULL)
+			continue;
+		bus = rte_bus_name(rte_dev_bus(info.device));
+		if (bus == NULL || strcmp(bus, "pci") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%s", rte_dev_name(info.device));
+		if (rte_eal_hotplug_remove(bus, name) != 0 ||
+		    rte_eal_hotplug_add(bus, name, app->drv.devargs) != 0)
+			printf("flowcap: %s: could not re-probe with devargs '%s'; "
+			       "pass them to the EAL instead: -a %s,%s\n",
+			       name, app->drv.devargs, name, app->drv.devargs);
+		else
+			printf("flowcap: %s: probed with devargs '%s'\n", name,
+			       app->drv.devargs);
+	}
+}
+
 int fc_ports_init(struct fc_app *app)
 {
+	const struct fc_drvcfg *d = &app->drv;
 	unsigned per_socket[RTE_MAX_NUMA_NODES] = {0};
+	uint16_t want_desc = d->rx_desc ? d->rx_desc : FC_RX_DESC;
 
+	apply_devargs(app);
 	if (parse_ports(app) != 0)
 		return -1;
 	if (app->n_ports == 0) {
@@ -106,21 +142,23 @@ int fc_ports_init(struct fc_app *app)
 			"a trace with --read FILE\n");
 		return -1;
 	}
+	printf("flowcap: driver settings from %s\n", d->source);
 	/* Size pools: every descriptor may hold an mbuf, plus what the
 	 * worker bursts and the per-lcore caches keep. */
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		int s = rte_eth_dev_socket_id(app->ports[i]);
 		unsigned idx = s < 0 ? 0 : (unsigned)s;
+		unsigned q = d->rx_queues ? d->rx_queues : app->n_workers;
 
-		per_socket[idx] += app->n_workers * FC_RX_DESC;
+		per_socket[idx] += q * want_desc;
 	}
-	app->hw_ts = true;
+	app->hw_ts = d->timestamps == FC_DRVCFG_TS_HW;
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		uint16_t pid = app->ports[i];
 		struct rte_eth_dev_info info;
 		struct rte_eth_conf conf;
 		struct rte_eth_link link;
-		uint16_t nrxq, desc = FC_RX_DESC;
+		uint16_t nrxq, desc = want_desc;
 		int s = rte_eth_dev_socket_id(pid), rc;
 		unsigned idx = s < 0 ? 0 : (unsigned)s;
 		struct rte_mempool *mp;
@@ -131,26 +169,53 @@ int fc_ports_init(struct fc_app *app)
 				"info: %s\n", pid, rte_strerror(-rc));
 			return -1;
 		}
-		mp = pool_for(s, per_socket[idx] + app->n_workers * 512 + 4096);
+		mp = pool_for(s, d->mbuf_count ? d->mbuf_count :
+				 per_socket[idx] + app->n_workers *
+				 (FC_BURST_MAX + 2u * (d->mbuf_cache ? d->mbuf_cache : 256)) + 4096,
+			      d->mbuf_cache ? d->mbuf_cache : 256);
 		if (mp == NULL)
 			return -1;
 		if (app->pool == NULL)
 			app->pool = mp;
-		nrxq = (uint16_t)FC_MIN(app->n_workers, info.max_rx_queues);
+		nrxq = d->rx_queues ? d->rx_queues : (uint16_t)app->n_workers;
+		if (nrxq > app->n_workers) {
+			printf("flowcap: port %u: %u RX queues asked for, but "
+			       "there are %u workers: using %u\n",
+			       pid, nrxq, app->n_workers, app->n_workers);
+			nrxq = (uint16_t)app->n_workers;
+		}
+		if (nrxq > info.max_rx_queues)
+			nrxq = info.max_rx_queues;
 		memset(&conf, 0, sizeof(conf));
-		uint64_t hf = FC_RSS_HF & info.flow_type_rss_offloads;
+		uint64_t hf = d->rss_hf & info.flow_type_rss_offloads;
 		if (nrxq > 1 && hf != 0) {
+			uint8_t key_len = info.hash_key_size ?
+						  info.hash_key_size : 40;
+
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
-			conf.rx_adv_conf.rss_conf.rss_key = sym_rss_key;
-			conf.rx_adv_conf.rss_conf.rss_key_len =
-				info.hash_key_size ? info.hash_key_size : 40;
-			if (hf != FC_RSS_HF)
+			if (d->rss_key_len) {
+				conf.rx_adv_conf.rss_conf.rss_key =
+					(uint8_t *)d->rss_key;
+				key_len = d->rss_key_len;
+			} else {
+				conf.rx_adv_conf.rss_conf.rss_key = sym_rss_key;
+			}
+			conf.rx_adv_conf.rss_conf.rss_key_len = key_len;
+			if (d->rss_symmetric == FC_DRVCFG_SYM_FUNC)
+				printf("flowcap: port %u: symmetric Toeplitz as a "
+				       "hash function needs DPDK 23.11; using "
+				       "the symmetric key instead\n", pid);
+			if (hf != d->rss_hf) {
+				char a[128], b[128];
+
 				printf("flowcap: port %u (%s): RSS limited to "
-				       "hash fields 0x%" PRIx64 " of 0x%" PRIx64
-				       " requested\n",
-				       pid, info.driver_name, hf,
-				       (uint64_t)FC_RSS_HF);
+				       "%s of %s requested\n",
+				       pid, info.driver_name,
+				       fc_drvcfg_rss_hf_str(hf, a, sizeof(a)),
+				       fc_drvcfg_rss_hf_str(d->rss_hf, b,
+							    sizeof(b)));
+			}
 		} else if (nrxq > 1) {
 			/* No RSS: several queues would receive nothing. */
 			printf("flowcap: port %u (%s) cannot hash (no RSS): "
@@ -164,6 +229,12 @@ int fc_ports_init(struct fc_app *app)
 			       "port\n",
 			       pid, info.driver_name, nrxq, app->n_workers,
 			       nrxq, app->n_workers - 1);
+		if (d->mtu) {
+			rc = rte_eth_dev_set_mtu(pid, d->mtu);
+			if (rc != 0)
+				printf("flowcap: port %u: MTU %u not set: %s\n",
+				       pid, d->mtu, rte_strerror(-rc));
+		}
 		rc = rte_eth_dev_configure(pid, nrxq, 0, &conf);
 		if (rc != 0) {
 			fprintf(stderr, "flowcap: port %u (%s): configure with "
@@ -192,23 +263,33 @@ int fc_ports_init(struct fc_app *app)
 				pid, rte_strerror(-rc));
 			return -1;
 		}
-		rc = rte_eth_promiscuous_enable(pid);
-		if (rc != 0 && rc != -ENOTSUP)
-			printf("flowcap: port %u: promiscuous mode not enabled: "
-			       "%s\n", pid, rte_strerror(-rc));
-		if (strcmp(info.driver_name, "net_pcap") != 0)
+		if (d->promisc) {
+			rc = rte_eth_promiscuous_enable(pid);
+			if (rc != 0 && rc != -ENOTSUP)
+				printf("flowcap: port %u: promiscuous mode not "
+				       "enabled: %s\n", pid, rte_strerror(-rc));
+		}
+		/* Only net_pcap's timestamps are known to be wall-clock
+		 * time (the trace's); other PMDs stamp in device clock
+		 * units, which flowcap does not convert. */
+		if (app->hw_ts && strcmp(info.driver_name, "net_pcap") != 0) {
+			printf("flowcap: port %u (%s): hardware timestamps are "
+			       "in device clock units; using the TSC\n",
+			       pid, info.driver_name);
 			app->hw_ts = false;
+		}
 		memset(&link, 0, sizeof(link));
 		rte_eth_link_get_nowait(pid, &link);
 		char ls[RTE_ETH_LINK_MAX_STR_LEN];
 		rte_eth_link_to_str(ls, sizeof(ls), &link);
 		printf("flowcap: port %u (%s, socket %d): %u RX queue(s) x %u "
-		       "descriptors, %s\n",
-		       pid, info.driver_name, s, nrxq, desc, ls);
+		       "descriptors, bursts of %u, %s\n",
+		       pid, info.driver_name, s, nrxq, desc,
+		       app->workers[0].burst, ls);
 	}
 	/* net_pcap stamps every mbuf with the trace's own time (the RX
-	 * timestamp dynfield, microseconds, flagged with the dynflag); any
-	 * other device: the TSC mapped to wall-clock time. */
+	 * timestamp dynfield, microseconds, flagged with the dynflag);
+	 * anything else: the TSC mapped to wall-clock time. */
 	if (app->hw_ts) {
 		int off = rte_mbuf_dynfield_lookup(
 			RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);

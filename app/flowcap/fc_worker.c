@@ -182,7 +182,7 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			 unsigned n, uint64_t now_sec)
 {
-	struct fc_ftkey keys[FC_BURST];
+	struct fc_ftkey keys[FC_BURST_MAX];
 	uint64_t maxts = 0;
 	unsigned nk = 0;
 
@@ -281,7 +281,7 @@ static inline void idle_pause(uint32_t *empty)
 
 static int run_live(struct fc_worker *w)
 {
-	struct rte_mbuf *m[FC_BURST];
+	struct rte_mbuf *m[FC_BURST_MAX];
 	uint32_t empty = 0, idle_rounds = 0;
 	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc();
 	uint64_t wall0 = fc_wall_now_ns() / 1000000000ULL, polls = 0;
@@ -294,7 +294,7 @@ static int run_live(struct fc_worker *w)
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rxq[q].port,
 						      w->rxq[q].queue, m,
-						      FC_BURST);
+						      w->burst);
 			if (n) {
 				process_live(w, m, n, now_sec);
 				got += n;

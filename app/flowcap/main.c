@@ -295,6 +295,14 @@ static int check_cfg(const struct fc_cfg *cfg)
 			cfg->out_dir, strerror(errno));
 		return -1;
 	}
+	if (cfg->drvcfg_path != NULL) {
+		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,
+					sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: --driver-config: %s\n", err);
+			return -1;
+		}
+	}
 	/* Check every trace before capture starts: a typo must not cost
 	 * the first hour of a run. */
 	for (unsigned i = 0; i < cfg->n_reads; i++) {
@@ -396,6 +404,9 @@ static int setup_workers(struct fc_app *app)
 
 		w->id = i;
 		w->lcore = lc;
+		w->burst = app->drv.burst ? app->drv.burst : FC_BURST;
+		if (w->burst > FC_BURST_MAX)
+			w->burst = FC_BURST_MAX;
 		w->src = app->trace_mode ? FC_SRC_RING : FC_SRC_ETHDEV;
 		snprintf(name, sizeof(name), "fc_free_%u", i);
 		w->free = rte_ring_create(name, 128, rte_socket_id(),
@@ -579,6 +590,7 @@ int main(int argc, char **argv)
 		app_argc = argc;
 		app_argv = argv;
 	}
+	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
 	    check_cfg(&app->cfg) != 0)
 		return 2;

@@ -39,12 +39,32 @@ expect 2 "contains '/'" --read "$T" --out "$TMP/out" --template 'a/b.ft.zst'
 expect 2 "unknown conversion" --read "$T" --out "$TMP/out" --template '%q.ft'
 expect 2 "monitor name" --read "$T" --out "$TMP/out" --name 'a/b'
 expect 2 "unexpected argument" --read "$T" --out "$TMP/out" stray
+printf '[port]\nrx_desc = 3\n' >"$TMP/bad.ini"
+expect 2 "bad.ini line 2: \[port\] rx_desc = '3'" --read "$T" --out "$TMP/out" \
+	--driver-config "$TMP/bad.ini"
+expect 2 "nonexistent.ini" --read "$T" --out "$TMP/out" \
+	--driver-config "$TMP/nonexistent.ini"
 [ -z "$(ls "$TMP/out")" ] && ok "nothing written by refused runs" ||
 	bad "refused runs wrote files"
 expect 1 "needs at least 3 lcores" --no-huge --no-shconf -m 256 --no-pci \
 	-l 0-1 -- --read "$T" --out "$TMP/out"
 expect 1 "no DPDK port" --no-huge --no-shconf -m 256 --no-pci \
 	"--lcores=(0-2)@(0-$((NCPU - 1)))" -- --out "$TMP/out"
+
+# A shipped driver config on a replay: applied and exact.
+mkdir -p "$TMP/drv"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/drv" \
+	--idle-exit 1 --driver-config "$FC_SRC/drivers-config/virtual.ini" \
+	>"$TMP/drv.log" 2>&1
+rows "$TMP/drv" >"$TMP/drv.csv"
+if grep -q "driver settings from .*virtual.ini" "$TMP/drv.log" &&
+	grep -q "x 512 descriptors" "$TMP/drv.log" &&
+	same_rows "$TMP/drv.csv" "$FC_SHARED/expected/oracle-aligned60/tcpreplay-test-mix.csv"; then
+	ok "--driver-config virtual.ini applied (512 descriptors), rows exact"
+else
+	bad "--driver-config virtual.ini"; tail -5 "$TMP/drv.log"
+fi
 
 # The same trace twice into one directory: the second run must not
 # replace the first run's file; it writes name-1.ft.zst.
