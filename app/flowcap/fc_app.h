@@ -30,10 +30,6 @@
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
 
-#ifndef FC_FT_IV_GAP
-#define FC_FT_IV_GAP 0x8
-#endif
-
 /** Options, filled by main() from the command line. */
 struct fc_cfg {
 	uint32_t interval;

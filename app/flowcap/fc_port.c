@@ -217,11 +217,14 @@ int fc_ports_init(struct fc_app *app)
 							    sizeof(b)));
 			}
 		} else if (nrxq > 1) {
-			/* No RSS: several queues would receive nothing. */
-			printf("flowcap: port %u (%s) cannot hash (no RSS): "
-			       "one queue, polled by worker 0\n",
-			       pid, info.driver_name);
-			nrxq = 1;
+			/* No RSS: whatever spreads packets over the queues
+			 * is the device's own doing (net_pcap: one file per
+			 * queue; net_af_packet: the kernel's fanout); on a
+			 * NIC everything lands in queue 0. */
+			printf("flowcap: port %u (%s) has no RSS: %u queues, "
+			       "filled as the device distributes; symmetric "
+			       "sharding is not guaranteed\n",
+			       pid, info.driver_name, nrxq);
 		}
 		if (nrxq < app->n_workers)
 			printf("flowcap: port %u (%s) has %u RX queue(s) for %u "

@@ -63,7 +63,9 @@ uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k)
 	return c->start0 + (k + 1) * c->len - 1;
 }
 
-static const char strftime_ok[] = "aAbBcCdDeFgGhHIjklmMnprRStTuUVwWxXyYzZ";
+/* strftime conversions allowed in a file name: not %D and %x, whose
+ * text holds '/', nor %n and %t (newline, tab). */
+static const char strftime_ok[] = "aAbBcCdeFgGhHIjklmMprRSTuUVwWXyYzZ";
 
 int fc_template_check(const char *tmpl, char *err, size_t errlen)
 {
@@ -146,6 +148,10 @@ int fc_template_expand(char *buf, size_t len, const char *tmpl,
 				one[1] = *p;
 				if (strftime(tmp, sizeof(tmp), one, &tm) == 0)
 					tmp[0] = '\0';
+				/* Locale-dependent text must not make a
+				 * path out of a file name. */
+				if (strchr(tmp, '/') != NULL)
+					return -EINVAL;
 				break;
 			}
 		}

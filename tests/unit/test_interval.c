@@ -88,4 +88,7 @@ Test(interval, template_rejects_bad_input)
 	cr_assert_eq(fc_template_check(".hidden", err, sizeof(err)), -EINVAL);
 	cr_assert_eq(fc_template_check("", err, sizeof(err)), -EINVAL);
 	cr_assert_eq(fc_template_check("%N.%Y%%.x", err, sizeof(err)), 0);
+	/* %D and %x print dates with '/' */
+	cr_assert_eq(fc_template_check("%N.%D", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_template_check("%x", err, sizeof(err)), -EINVAL);
 }
