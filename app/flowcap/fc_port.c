@@ -143,6 +143,8 @@ int fc_ports_init(struct fc_app *app)
 		return -1;
 	}
 	printf("flowcap: driver settings from %s\n", d->source);
+	if (app->cfg.drvcfg_path != NULL)
+		fc_drvcfg_print(d, stdout);
 	/* Size pools: every descriptor may hold an mbuf, plus what the
 	 * worker bursts and the per-lcore caches keep. */
 	for (unsigned i = 0; i < app->n_ports; i++) {
@@ -169,10 +171,11 @@ int fc_ports_init(struct fc_app *app)
 				"info: %s\n", pid, rte_strerror(-rc));
 			return -1;
 		}
+		/* mbuf_cache 0 means no per-lcore cache. */
 		mp = pool_for(s, d->mbuf_count ? d->mbuf_count :
 				 per_socket[idx] + app->n_workers *
-				 (FC_BURST_MAX + 2u * (d->mbuf_cache ? d->mbuf_cache : 256)) + 4096,
-			      d->mbuf_cache ? d->mbuf_cache : 256);
+				 (FC_BURST_MAX + 2u * d->mbuf_cache) + 4096,
+			      d->mbuf_cache);
 		if (mp == NULL)
 			return -1;
 		if (app->pool == NULL)
