@@ -49,6 +49,8 @@ struct fc_cfg {
 	double idle_exit;         /**< seconds without packets, <0 = auto */
 	uint32_t max_empty;       /**< longer runs of empty intervals collapse */
 	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
+	uint32_t test_collector_delay_ms; /**< fault injection: slow disk */
+	const char *user;         /**< --user: drop privileges to it */
 };
 
 /** Where a worker's packets come from. */

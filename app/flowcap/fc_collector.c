@@ -97,12 +97,19 @@ static void close_file(struct collector *c)
 
 	if (c->wr == NULL)
 		return;
+	unsigned n = c->in_file;
+
 	rc = fc_ft_writer_close(c->wr);
 	c->wr = NULL;
 	c->in_file = 0;
 	if (rc != FC_FT_OK) {
-		FC_WARN("cannot complete %s: %s\n", c->path,
-			fc_ft_strerror(rc));
+		FC_WARN("cannot complete %s: %s; its %u interval(s) are LOST; "
+			"capture continues\n",
+			c->path, fc_ft_strerror(rc), n);
+		atomic_fetch_add_explicit(&c->app->intervals_lost, n,
+					  memory_order_relaxed);
+		atomic_fetch_sub_explicit(&c->app->intervals_written, n,
+					  memory_order_relaxed);
 		return;
 	}
 	atomic_fetch_add_explicit(&c->app->files_written, 1,
@@ -164,6 +171,15 @@ static void write_interval(struct collector *c, struct fc_ft_interval *iv,
 	}
 	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
 	if (rc != FC_FT_OK) {
+		/* The intervals already in this file go with it: the file
+		 * cannot be completed without the space that just ran out. */
+		if (c->in_file > 0) {
+			FC_WARN("%u earlier interval(s) of %s are LOST with it\n",
+				c->in_file, c->path);
+			atomic_fetch_add_explicit(&c->app->intervals_lost,
+						  c->in_file,
+						  memory_order_relaxed);
+		}
 		fc_ft_writer_abort(c->wr);
 		c->wr = NULL;
 		c->in_file = 0;
@@ -220,6 +236,9 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		for (unsigned i = 0; i < FC_CTR_MAX; i++)
 			iv.ctr[i] += t->ctr[i];
 		iv.flags |= t->flags & (FC_FT_IV_PARTIAL | FC_FT_IV_LATE);
+		if (t->flags & FC_FT_IV_LATE)
+			atomic_fetch_add_explicit(&app->late_handoffs, 1,
+						  memory_order_relaxed);
 	}
 	if (final) {
 		iv.flags |= FC_FT_IV_LAST;
@@ -270,6 +289,9 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	app->tot_rec += iv.rec_pkts;
 	for (unsigned i = 0; i < FC_CTR_MAX; i++)
 		app->tot_ctr[i] += iv.ctr[i];
+	/* Fault injection (--test-collector-delay): a slow disk. */
+	if (app->cfg.test_collector_delay_ms)
+		rte_delay_us_sleep(app->cfg.test_collector_delay_ms * 1000u);
 	write_interval(c, &iv, recs, n);
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++) {
@@ -358,6 +380,7 @@ int fc_collector_main(void *arg)
 			break;
 		rte_delay_us_sleep(200);
 	}
+
 	close_file(c);
 	fc_merge_free(c->merge);
 	free(c);

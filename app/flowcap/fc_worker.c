@@ -38,6 +38,10 @@ static void attach_table(struct fc_worker *w, struct fc_wtable *t)
 	t->rx_pkts = w->pend_rx;
 	t->last_ts = 0;
 	memcpy(t->ctr, w->pend_ctr, sizeof(t->ctr));
+	/* Packets were dropped while the collector held every table: the
+	 * interval that reports them is flagged late. */
+	if (w->pend_ctr[FC_CTR_NO_TABLE])
+		t->flags |= FC_FT_IV_LATE;
 	w->pend_rx = 0;
 	memset(w->pend_ctr, 0, sizeof(w->pend_ctr));
 	w->cur = t;

@@ -9,13 +9,17 @@
  * option parsing, EAL start-up, the control loop and the exit summary.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +104,11 @@ static void usage(FILE *f)
 "                     every port is a net_pcap replay, else never)\n"
 "  --stats / --no-stats  per-second stats line on stderr (default: when\n"
 "                     stderr is a terminal)\n"
+"  --user NAME        after EAL and port set-up, drop root privileges to\n"
+"                     user NAME (and its groups), as tcpdump -Z does; the\n"
+"                     output directory must be writable by NAME\n"
+"  --test-collector-delay MS  fault injection for tests: the collector\n"
+"                     sleeps MS before each interval (a stalled disk)\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -137,7 +146,7 @@ enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
-	OPT_STATS, OPT_NOSTATS,
+	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -158,6 +167,8 @@ static const struct option longopts[] = {
 	{"idle-exit", required_argument, NULL, OPT_IDLE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
+	{"test-collector-delay", required_argument, NULL, OPT_TESTDELAY},
+	{"user", required_argument, NULL, OPT_USER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -238,6 +249,13 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 				return -1;
 			cfg->idle_exit = (double)v;
 			break;
+		case OPT_TESTDELAY:
+			if (parse_u64("--test-collector-delay", optarg, 0,
+				      600000, &v))
+				return -1;
+			cfg->test_collector_delay_ms = (uint32_t)v;
+			break;
+		case OPT_USER: cfg->user = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -293,6 +311,12 @@ static int check_cfg(const struct fc_cfg *cfg)
 		fprintf(stderr, "flowcap: output directory '%s' is not writable "
 			"(%s); fix its permissions or pass another --out\n",
 			cfg->out_dir, strerror(errno));
+		return -1;
+	}
+	if (cfg->user != NULL && getpwnam(cfg->user) == NULL) {
+		fprintf(stderr, "flowcap: --user '%s': no such user; create it "
+			"(useradd --system %s) or name another\n",
+			cfg->user, cfg->user);
 		return -1;
 	}
 	if (cfg->drvcfg_path != NULL) {
@@ -357,6 +381,83 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 	}
 	(void)max;
 	return n;
+}
+
+/*
+ * A .tmp file left in the output directory is what a run killed in the
+ * middle of a write leaves (SIGKILL, power loss). Its complete blocks are
+ * readable (flowcap-read warns at the cut), but it must never be taken for
+ * a finished file: rename it to NAME.incomplete, out of every loader's
+ * *.ft.zst pattern, and say so. Symbolic links are reported, not touched.
+ */
+static void handle_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char from[4096], to[4096];
+		struct stat st;
+
+		if (l <= 4 || strcmp(e->d_name + l - 4, ".tmp") != 0)
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
+		if (lstat(from, &st) != 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "flowcap: %s is not a regular file; "
+				"left alone\n", from);
+			continue;
+		}
+		snprintf(to, sizeof(to), "%s/%.*s.incomplete", dir,
+			 (int)(l - 4), e->d_name);
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to,
+			      RENAME_NOREPLACE) == 0) {
+			fprintf(stderr, "flowcap: %s was left by an interrupted "
+				"run: renamed to %s (read what it holds with "
+				"flowcap-read)\n", from, to);
+			n++;
+		} else {
+			fprintf(stderr, "flowcap: %s was left by an interrupted "
+				"run and cannot be renamed: %s\n", from,
+				strerror(errno));
+		}
+	}
+	closedir(d);
+	if (n)
+		fprintf(stderr, "flowcap: %u incomplete file(s) from an earlier "
+			"run set aside\n", n);
+}
+
+/* --user: drop root for good once the EAL and the ports are set up. */
+static int drop_privileges(const struct fc_cfg *cfg)
+{
+	struct passwd *pw = getpwnam(cfg->user);
+
+	if (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "flowcap: --user %s: cannot switch to it: %s\n",
+			cfg->user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		fprintf(stderr, "flowcap: --user %s: root could be regained; "
+			"refusing to run\n", cfg->user);
+		return -1;
+	}
+	if (access(cfg->out_dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "flowcap: --user %s cannot write to '%s': %s; "
+			"chown or chmod the directory\n",
+			cfg->user, cfg->out_dir, strerror(errno));
+		return -1;
+	}
+	printf("flowcap: running as user %s (uid %u)\n", pw->pw_name,
+	       (unsigned)pw->pw_uid);
+	return 0;
 }
 
 static int setup_workers(struct fc_app *app)
@@ -561,6 +662,11 @@ static void summary(struct fc_app *app, double secs)
 			       fc_ft_counter_name(i), app->tot_ctr[i],
 			       i >= FC_CTR_INFO_FIRST ? " (counted in records)" :
 							"");
+	if (atomic_load(&app->late_handoffs))
+		printf("flowcap:   %" PRIu64 " interval(s) flagged late: the "
+		       "collector fell behind and packets were dropped as "
+		       "no_table\n",
+		       atomic_load(&app->late_handoffs));
 	printf("flowcap: conservation %s: received %" PRIu64 " = %" PRIu64
 	       " in records + %" PRIu64 " in drop counters\n",
 	       app->conservation_ok && app->tot_rx == app->tot_rec + drops ?
@@ -636,6 +742,9 @@ int main(int argc, char **argv)
 	} else if (fc_ports_init(app) != 0) {
 		goto err_ports;
 	}
+	if (app->cfg.user != NULL && drop_privileges(&app->cfg) != 0)
+		goto err_ports;
+	handle_leftovers(app->cfg.out_dir);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	t0 = rte_rdtsc();

@@ -1,0 +1,157 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Faults: a full disk in the middle of a run (a small tmpfs), SIGKILL in
+# the middle of writing, leftover .tmp files at start, a stalled collector,
+# a full flow table, a symbolic link planted in the output directory, and
+# dropping privileges with --user. Each: what flowcap must do, asserted.
+. "$(dirname "$0")/lib.sh"
+R="$FC_SHARED/pcaps/real"
+
+# --- full flow table: overflow counted, capture goes on, the file says so.
+mkdir -p "$TMP/full"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/synflood-spoofed-many-flows.pcap" \
+	--table-keys 1000 --out "$TMP/full" >"$TMP/full.log" 2>&1 || true
+n=$(sed -n 's/.*tbl_full *\([0-9]*\).*/\1/p' "$TMP/full.log" | head -1)
+st=$("$FCREAD" --stats "$TMP"/full/*.ft.zst 2>&1)
+if [ "${n:-0}" -gt 30000 ] && grep -q "conservation OK" "$TMP/full.log" &&
+	echo "$st" | grep -q "tbl_full=$n" && echo "$st" | grep -q "conservation=ok"; then
+	ok "full table: $n packets counted as tbl_full, in the file, conservation OK"
+else
+	bad "full table"; tail -5 "$TMP/full.log"; echo "$st" | tail -2
+fi
+
+# --- leftover .tmp from a killed run: set aside as .incomplete, reported.
+mkdir -p "$TMP/left"
+head -c 300 "$TMP"/full/*.ft.zst >"$TMP/left/old.1.flowtuple.ft.zst.tmp"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
+	--out "$TMP/left" >"$TMP/left.log" 2>&1
+if [ -f "$TMP/left/old.1.flowtuple.ft.zst.incomplete" ] &&
+	! ls "$TMP"/left/*.tmp >/dev/null 2>&1 &&
+	grep -q "left by an interrupted run" "$TMP/left.log" &&
+	"$FCREAD" --verify "$TMP"/left/*.ft.zst >/dev/null 2>&1; then
+	ok "leftover .tmp renamed to .incomplete and reported; new files verify"
+else
+	bad "leftover .tmp"; ls "$TMP/left"; tail -3 "$TMP/left.log"
+fi
+
+# --- SIGKILL while writing: no file under its final name is ever partial.
+mkdir -p "$TMP/kill"
+i=0
+while [ $i -lt 3 ]; do
+	# shellcheck disable=SC2046
+	"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
+		-- --out "$TMP/kill" --interval 1 --name k$i >/dev/null 2>&1 &
+	pid=$!
+	sleep 3
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	i=$((i + 1))
+done
+set -- "$TMP"/kill/*.ft.zst
+if [ -e "$1" ] && "$FCREAD" --verify "$@" >"$TMP/kill.verify" 2>&1; then
+	ok "SIGKILL x3: all $# final files verify (checksums, conservation)"
+else
+	bad "SIGKILL: a final file does not verify"; tail -3 "$TMP/kill.verify"
+fi
+
+# --- symbolic link planted where flowcap will write: never followed.
+mkdir -p "$TMP/sym"
+echo "precious" >"$TMP/precious"
+ln -s "$TMP/precious" "$TMP/sym/s.1278472560.flowtuple.ft.zst.tmp"
+ln -s "$TMP/precious" "$TMP/sym/s.1278472560.flowtuple.ft.zst"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" --name s \
+	--out "$TMP/sym" >"$TMP/sym.log" 2>&1 || true
+if [ "$(cat "$TMP/precious")" = precious ] &&
+	[ -f "$TMP/sym/s.1278472560.flowtuple-1.ft.zst" ] &&
+	[ -L "$TMP/sym/s.1278472560.flowtuple.ft.zst" ]; then
+	ok "planted symlinks not followed; output went to a new name"
+else
+	bad "planted symlink"; ls -l "$TMP/sym"; tail -3 "$TMP/sym.log"
+fi
+
+# --- stalled collector (slow disk): workers never wait, no_table drops
+# and late intervals are counted, conservation holds.
+mkdir -p "$TMP/stall"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
+	-- --out "$TMP/stall" --interval 1 --tables 2 --test-collector-delay 1500 \
+	>"$TMP/stall.log" 2>&1 &
+pid=$!
+sleep 6
+kill -INT "$pid"
+wait "$pid" || true
+if grep -q "no_table" "$TMP/stall.log" && grep -q "flagged late" "$TMP/stall.log" &&
+	grep -q "conservation OK" "$TMP/stall.log" &&
+	"$FCREAD" --stats "$TMP"/stall/*.ft.zst | grep -q "late"; then
+	ok "stalled collector: $(grep -m1 -o "no_table *[0-9]*" "$TMP/stall.log") counted, intervals flagged late, conservation OK"
+else
+	bad "stalled collector"; tail -8 "$TMP/stall.log"
+fi
+
+# --- disk full in the middle of a run, then space comes back.
+mkdir -p "$TMP/disk"
+if mount -t tmpfs -o size=1m tmpfs "$TMP/disk" 2>/dev/null; then
+	dd if=/dev/zero of="$TMP/disk/filler" bs=4k 2>/dev/null || true
+	# shellcheck disable=SC2046
+	"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
+		-- --out "$TMP/disk" --interval 1 --name d >"$TMP/disk.log" 2>&1 &
+	pid=$!
+	sleep 4
+	rm -f "$TMP/disk/filler"
+	sleep 4
+	kill -TERM "$pid"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	lost=$(grep -c "LOST" "$TMP/disk.log" || true)
+	after=$(sed -n '/LOST/,$p' "$TMP/disk.log" | grep -c "wrote " || true)
+	if [ "$rc" -eq 1 ] && [ "$lost" -gt 0 ] && [ "$after" -gt 0 ] &&
+		grep -q "intervals lost" "$TMP/disk.log" &&
+		"$FCREAD" --verify "$TMP"/disk/*.ft.zst >/dev/null 2>&1; then
+		ok "disk full: $lost interval(s) reported lost, writing resumed ($after files after), exit 1"
+	else
+		bad "disk full: rc=$rc lost=$lost after=$after"; tail -5 "$TMP/disk.log"
+	fi
+	umount "$TMP/disk"
+else
+	bad "disk full: cannot mount a tmpfs (needs root)"
+fi
+
+# --- --user: privileges dropped after set-up; files 0640, owned by it.
+id fcuser >/dev/null 2>&1 || useradd --system --no-create-home fcuser 2>/dev/null || true
+if id fcuser >/dev/null 2>&1; then
+	mkdir -p "$TMP/user"
+	chown fcuser "$TMP/user"
+	chmod 755 "$TMP"
+	# shellcheck disable=SC2046
+	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
+		--out "$TMP/user" --user fcuser >"$TMP/user.log" 2>&1 || true
+	f=$(ls "$TMP"/user/*.ft.zst 2>/dev/null | head -1)
+	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "fcuser 640" ] &&
+		grep -q "running as user fcuser" "$TMP/user.log"; then
+		ok "--user: ran as fcuser, file owned by it with mode 0640"
+	else
+		bad "--user"; tail -3 "$TMP/user.log"; ls -l "$TMP/user"
+	fi
+	mkdir -p "$TMP/rootonly"
+	chmod 700 "$TMP/rootonly"
+	set +e
+	# shellcheck disable=SC2046
+	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
+		--out "$TMP/rootonly" --user fcuser >"$TMP/ro.log" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" -ne 0 ] && grep -q "cannot write to" "$TMP/ro.log"; then
+		ok "--user without write access: refused before capture (exit $rc)"
+	else
+		bad "--user unwritable: exit $rc"; tail -3 "$TMP/ro.log"
+	fi
+else
+	bad "--user: cannot create a test user"
+fi
+finish
