@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 target=${1:?usage: run-libfuzzer.sh parse|ftfile|template [RUNS]}
 runs=${2:-1000000}
 [ $# -ge 2 ] && shift 2 || shift 1
-out="$here/build-fuzz"
+out="${FC_FUZZ_OUT:-$here/build-fuzz}"
 shared="${FC_SHARED:-$here/../shared}"
 mkdir -p "$out/corpus-$target"
 
