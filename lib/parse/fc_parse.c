@@ -555,8 +555,8 @@ static inline enum fc_parse_status parse_af(const uint8_t *p, uint32_t caplen,
 	}
 }
 
-enum fc_parse_status fc_parse_pkt(const uint8_t *p, uint32_t caplen,
-				  uint32_t dlt, struct fc_ftkey *key)
+enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
+				       uint32_t dlt, struct fc_ftkey *key)
 {
 	uint32_t af;
 

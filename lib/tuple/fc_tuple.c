@@ -66,28 +66,14 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-uint64_t fc_ftkey_hash(const struct fc_ftkey *k)
+uint64_t fc_ftkey_hash_sw(const struct fc_ftkey *k)
 {
-	uint64_t w[6];
+	uint64_t w[6], h = 0x243f6a8885a308d3ULL;
 
 	memcpy(w, k, sizeof(w));
-#if defined(__SSE4_2__) && defined(__x86_64__)
-	/* Two independent CRC32C lanes: they run in parallel in the pipeline
-	 * and give 64 bits, low half for the bucket, high half for the tag. */
-	uint64_t a = 0x243f6a88, b = 0x85a308d3;
-	a = __builtin_ia32_crc32di(a, w[0]);
-	b = __builtin_ia32_crc32di(b, w[1]);
-	a = __builtin_ia32_crc32di(a, w[2]);
-	b = __builtin_ia32_crc32di(b, w[3]);
-	a = __builtin_ia32_crc32di(a, w[4]);
-	b = __builtin_ia32_crc32di(b, w[5]);
-	return mix64(a << 32 | b);
-#else
-	uint64_t h = 0x243f6a8885a308d3ULL;
 	for (int i = 0; i < 6; i++)
 		h = mix64(h ^ w[i]) + (uint64_t)i;
 	return h;
-#endif
 }
 
 uint32_t fc_ftkey_hash_sym(const struct fc_ftkey *k)

@@ -66,10 +66,24 @@ const char *fc_ft_class_name(unsigned cls);
 int fc_ft_class_from_name(const char *name);
 
 /** Byte-wise key equality. Hot path. */
+static inline uint64_t fc_ftkey_word(const struct fc_ftkey *k, int i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)k + 8 * i, 8); /* one load */
+	return w;
+}
+
 static inline bool fc_ftkey_eq(const struct fc_ftkey *a,
 			       const struct fc_ftkey *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	/* Six 8-byte compares folded into one branch. */
+	return ((fc_ftkey_word(a, 0) ^ fc_ftkey_word(b, 0)) |
+		(fc_ftkey_word(a, 1) ^ fc_ftkey_word(b, 1)) |
+		(fc_ftkey_word(a, 2) ^ fc_ftkey_word(b, 2)) |
+		(fc_ftkey_word(a, 3) ^ fc_ftkey_word(b, 3)) |
+		(fc_ftkey_word(a, 4) ^ fc_ftkey_word(b, 4)) |
+		(fc_ftkey_word(a, 5) ^ fc_ftkey_word(b, 5))) == 0;
 }
 
 /**
@@ -78,12 +92,32 @@ static inline bool fc_ftkey_eq(const struct fc_ftkey *a,
  */
 int fc_ftkey_cmp(const struct fc_ftkey *a, const struct fc_ftkey *b);
 
+/* Portable fallback of fc_ftkey_hash (no SSE4.2). */
+uint64_t fc_ftkey_hash_sw(const struct fc_ftkey *k);
+
 /**
- * 64-bit hash of the whole key, for the flow table. Hot path; uses the
- * SSE4.2 CRC32C instruction where available. Not stable across versions:
- * never store it.
+ * Hash of the whole key, for the flow table (32 significant bits with
+ * SSE4.2's CRC32C, 64 otherwise): one CRC32C chain over the six words, so
+ * every bit of the key reaches the low bits the table indexes with; the
+ * chain's latency overlaps across the keys of a burst. Hot path. Not
+ * stable across versions: never store it.
  */
-uint64_t fc_ftkey_hash(const struct fc_ftkey *k);
+static inline uint64_t fc_ftkey_hash(const struct fc_ftkey *k)
+{
+#if defined(__SSE4_2__) && defined(__x86_64__)
+	uint64_t c = 0x243f6a88;
+
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 0));
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 1));
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 2));
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 3));
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 4));
+	c = __builtin_ia32_crc32di(c, fc_ftkey_word(k, 5));
+	return c;
+#else
+	return fc_ftkey_hash_sw(k);
+#endif
+}
 
 /**
  * Symmetric 32-bit hash of (addresses, ports, protocol): both directions of

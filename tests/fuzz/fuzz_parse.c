@@ -35,6 +35,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		&key);
 	if (st >= FC_PARSE_STATUS_COUNT)
 		abort();
+	/* The fast path and the full walk must agree byte for byte. */
+	{
+		struct fc_ftkey full;
+		enum fc_parse_status st2 = fc_parse_pkt_full(
+			copy, (uint32_t)(size - 1),
+			dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))], &full);
+
+		if (st2 != st || (st == FC_PARSE_OK &&
+				  memcmp(&full, &key, sizeof(key)) != 0))
+			abort();
+	}
 	if (st == FC_PARSE_OK) {
 		if (key.family != 4 && key.family != 6)
 			abort();

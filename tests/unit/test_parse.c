@@ -1286,3 +1286,46 @@ Test(parse, padding_past_the_ip_payload_is_not_l4)
 	cr_assert_eq(key.src_port, 53);
 	cr_assert_eq(key.dst_port, 5353);
 }
+
+/* The inline fast path must give exactly what the full walk gives, on
+ * every packet of real traces (where most packets take the fast path). */
+Test(parse, fast_path_equals_full_walk_on_real_traces)
+{
+	static const char *traces[] = {
+		FC_SHARED "/pcaps/real/tcpreplay-test-mix.pcap",
+		FC_SHARED "/pcaps/real/many-protocols-vlan-ipv6-llc.pcap",
+		FC_SHARED "/pcaps/real/smb-file-transfer-all-vlan.pcap",
+		FC_SHARED "/pcaps/real/synflood-spoofed-many-flows.pcap",
+		FC_SHARED "/pcaps/real/1kxun-app-mix.pcap",
+	};
+	uint64_t fast = 0, total = 0;
+
+	for (unsigned i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
+		char err[PCAP_ERRBUF_SIZE];
+		pcap_t *pc = pcap_open_offline(traces[i], err);
+		struct pcap_pkthdr *h;
+		const u_char *d;
+
+		cr_assert_not_null(pc, "%s", err);
+		while (pcap_next_ex(pc, &h, &d) == 1) {
+			struct fc_ftkey a, b;
+			enum fc_parse_status sa, sb;
+
+			memset(&a, 0x5a, sizeof(a));
+			sa = fc_parse_pkt(d, h->caplen, FC_DLT_EN10MB, &a);
+			sb = fc_parse_pkt_full(d, h->caplen, FC_DLT_EN10MB, &b);
+			cr_assert_eq(sa, sb);
+			if (sa == FC_PARSE_OK)
+				cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0,
+					     "%s packet %llu", traces[i],
+					     (unsigned long long)total);
+			if (fc_parse_fast(d, h->caplen, &a) == 0)
+				fast++;
+			total++;
+		}
+		pcap_close(pc);
+	}
+	/* most of these packets are plain TCP/UDP over IP */
+	cr_assert_gt(fast, total / 2, "fast path taken for %llu of %llu",
+		     (unsigned long long)fast, (unsigned long long)total);
+}
