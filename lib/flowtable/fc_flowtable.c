@@ -11,11 +11,13 @@
 
 static uint64_t slots_for(uint64_t max_keys)
 {
-	uint64_t want = max_keys + max_keys / 7 + 1, n = 64;
+	/* 7/8 full at most; whole 2 MB pages of slots are free to use. */
+	uint64_t n = max_keys + max_keys / 7 + 1;
+	uint64_t per_page = (2u << 20) / sizeof(struct fc_flowtable_slot);
 
-	while (n < want)
-		n <<= 1;
-	return n;
+	if (n > per_page)
+		n = (n + per_page - 1) / per_page * per_page;
+	return n < 64 ? 64 : n;
 }
 
 uint64_t fc_flowtable_mem_size(uint64_t max_keys)
@@ -55,7 +57,7 @@ struct fc_flowtable *fc_flowtable_create(uint64_t max_keys)
 	 * only; failure is harmless. */
 	(void)madvise(mem, t->map_len, MADV_HUGEPAGE);
 	t->slots = mem;
-	t->mask = n - 1;
+	t->n_slots = n;
 	t->max_keys = max_keys;
 	return t;
 }

@@ -27,7 +27,7 @@ _Static_assert(sizeof(struct fc_flowtable_slot) == 64, "slot = 1 line");
 
 struct fc_flowtable {
 	struct fc_flowtable_slot *slots;
-	uint64_t mask;      /**< number of slots - 1 (power of two) */
+	uint64_t n_slots;   /**< any size: max_keys * 8 / 7, rounded up */
 	uint64_t max_keys;  /**< keys accepted before tbl_full */
 	uint64_t n_keys;    /**< distinct keys stored */
 	uint64_t pkts;      /**< packets counted in slots */
@@ -38,8 +38,9 @@ struct fc_flowtable {
 };
 
 /**
- * Create a table for up to max_keys keys (slots: the next power of two at
- * or above max_keys * 8 / 7, so probes stay short at full load). Memory is
+ * Create a table for up to max_keys keys (max_keys * 8 / 7 slots, so
+ * probes stay short at full load; no power-of-two rounding: the home slot
+ * is the 32-bit hash scaled to the table, (h * n) >> 32). Memory is
  * mapped (faulted in on use) and advised for transparent huge pages. NULL on error.
  * Control plane.
  */
@@ -64,6 +65,14 @@ fc_flowtable_key_at(const struct fc_flowtable *t, uint64_t i)
 /** Bytes of memory one table of max_keys keys reserves. */
 uint64_t fc_flowtable_mem_size(uint64_t max_keys);
 
+/* Home slot: the low 32 bits of the hash scaled to the table size (one
+ * multiply instead of a modulo; uniform for a uniform hash). */
+static inline uint64_t fc_flowtable_home(const struct fc_flowtable *t,
+					 uint64_t hash)
+{
+	return ((hash & 0xffffffffu) * t->n_slots) >> 32;
+}
+
 /* Cold path: key not found in its probe run. */
 void fc_flowtable_insert_slow(struct fc_flowtable *t,
 			      const struct fc_ftkey *key, uint64_t hash,
@@ -76,7 +85,7 @@ void fc_flowtable_insert_slow(struct fc_flowtable *t,
 static inline void fc_flowtable_add(struct fc_flowtable *t,
 				    const struct fc_ftkey *key, uint64_t hash)
 {
-	uint64_t i = hash & t->mask;
+	uint64_t i = fc_flowtable_home(t, hash);
 
 	for (;;) {
 		struct fc_flowtable_slot *s = &t->slots[i];
@@ -90,7 +99,8 @@ static inline void fc_flowtable_add(struct fc_flowtable *t,
 			t->pkts++;
 			return;
 		}
-		i = (i + 1) & t->mask;
+		if (++i == t->n_slots)
+			i = 0;
 	}
 }
 
@@ -98,7 +108,7 @@ static inline void fc_flowtable_add(struct fc_flowtable *t,
 static inline void fc_flowtable_prefetch(const struct fc_flowtable *t,
 					 uint64_t hash)
 {
-	__builtin_prefetch(&t->slots[hash & t->mask], 1, 3);
+	__builtin_prefetch(&t->slots[fc_flowtable_home(t, hash)], 1, 3);
 }
 
 /**

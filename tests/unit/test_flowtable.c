@@ -22,7 +22,7 @@ static struct fc_ftkey key_n(uint32_t n)
 
 static uint64_t lookup(const struct fc_flowtable *t, const struct fc_ftkey *k)
 {
-	for (uint64_t s = 0; s <= t->mask; s++)
+	for (uint64_t s = 0; s < t->n_slots; s++)
 		if (t->slots[s].packets && fc_ftkey_eq(&t->slots[s].key, k))
 			return t->slots[s].packets;
 	return 0;
@@ -117,4 +117,34 @@ Test(flowtable, free_null_is_noop)
 {
 	fc_flowtable_free(NULL);
 	cr_assert_null(fc_flowtable_create(0));
+}
+
+Test(flowtable, memory_per_key_has_no_power_of_two_waste)
+{
+	/* 64-byte slots at most 7/8 full plus a 4-byte index per key: about
+	 * 77 bytes per key at full load, never the up-to-2x of power-of-two
+	 * sizing. */
+	uint64_t keys = 1000000;
+	double per_key = (double)fc_flowtable_mem_size(keys) / (double)keys;
+
+	cr_assert_lt(per_key, 80.0, "%.1f bytes per key", per_key);
+	cr_assert_gt(per_key, 64.0 * 8 / 7);
+}
+
+Test(flowtable, full_at_max_keys_with_odd_sizes)
+{
+	uint64_t sizes[] = {64, 1000, 77777};
+
+	for (unsigned j = 0; j < 3; j++) {
+		struct fc_flowtable *t = fc_flowtable_create(sizes[j]);
+
+		for (uint32_t i = 0; i < sizes[j] + 10; i++) {
+			struct fc_ftkey k = key_n(i);
+
+			fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+		}
+		cr_assert_eq(t->n_keys, sizes[j]);
+		cr_assert_eq(t->tbl_full, 10);
+		fc_flowtable_free(t);
+	}
 }
