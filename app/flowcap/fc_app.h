@@ -29,6 +29,7 @@
 #define FC_MAX_READS 256
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
+#define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
 
 /** Options, filled by main() from the command line. */
 struct fc_cfg {
@@ -61,10 +62,29 @@ struct fc_rxq {
 	uint16_t queue;
 };
 
-/** Tagged values on a trace worker's ring (mbuf pointers have bit 0 clear). */
+/*
+ * What travels on a trace worker's ring, told apart by the low two bits:
+ * 00 an mbuf (a copied packet), 10 a struct fc_desc (a packet read in
+ * place from a mapped file), x1 a marker.
+ */
 #define FC_MSG_ADVANCE 0x1 /**< value >> 2: the new current interval */
 #define FC_MSG_DLT 0x3     /**< value >> 2: link type of what follows */
+#define FC_MSG_DESC 0x2
 #define FC_MSG_END ((uintptr_t)~(uintptr_t)0)
+
+/**
+ * A packet of a mapped trace, handed to a worker without a copy. The
+ * reader fills descriptors round-robin in the worker's array; the array is
+ * larger than the ring plus two bursts, so a slot is never rewritten
+ * before the worker is done with it.
+ */
+struct fc_desc {
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t late;
+} __attribute__((aligned(16)));
+
+#define FC_DESC_N (2 * FC_TRACE_RING)
 
 /** mbuf packet_type mark set by the trace reader on a late packet. */
 #define FC_PT_LATE 0x80000000u
@@ -94,6 +114,8 @@ struct fc_worker {
 	struct fc_rxq rxq[FC_MAX_PORTS];
 	unsigned n_rxq;
 	struct rte_ring *in;   /**< trace mode: packets and markers */
+	struct fc_desc *descs; /**< trace mode: FC_DESC_N descriptors */
+	uint32_t desc_head;    /**< next descriptor (the reader's) */
 	struct rte_ring *free; /**< empty tables back from the collector */
 	struct fc_wtable *cur;
 	uint64_t iv;           /**< current interval index */

@@ -86,6 +86,8 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 int fc_reader_run(struct fc_app *app)
 {
 	struct stage st[FC_MAX_WORKERS];
+	struct fc_trace *keep[FC_MAX_READS];
+	unsigned n_keep = 0;
 	struct fc_interval_clock clk;
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
@@ -107,6 +109,8 @@ int fc_reader_run(struct fc_app *app)
 			rc = -1;
 			continue;
 		}
+		bool stable = fc_trace_stable(tr);
+
 		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
 			/* Link type changes (a new file, a pcapng interface)
 			 * travel in band, in order with the packets. */
@@ -132,17 +136,6 @@ int fc_reader_run(struct fc_app *app)
 			if (nclosed)
 				broadcast(app, st,
 					  ((uintptr_t)k << 2) | FC_MSG_ADVANCE);
-			m = get_mbuf(app, st);
-			uint32_t len = p.caplen;
-			uint32_t room = rte_pktmbuf_tailroom(m);
-			/* Only headers matter; a longer frame keeps its
-			 * first room bytes (2 KB and more: every header). */
-			if (len > room)
-				len = room;
-			memcpy(rte_pktmbuf_mtod(m, void *), p.data, len);
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			m->packet_type = late ? FC_PT_LATE : 0;
 			if (app->n_workers > 1) {
 				struct fc_ftkey key;
 
@@ -153,7 +146,32 @@ int fc_reader_run(struct fc_app *app)
 							app->n_workers) >>
 						       32);
 			}
-			push(app, st, w, m);
+			if (stable) {
+				/* Mapped file: hand over a pointer. */
+				struct fc_worker *wk = &app->workers[w];
+				struct fc_desc *d = &wk->descs[wk->desc_head++ &
+							       (FC_DESC_N - 1)];
+
+				d->data = p.data;
+				d->len = p.caplen;
+				d->late = late;
+				push(app, st, w, (void *)((uintptr_t)d | FC_MSG_DESC));
+			} else {
+				/* Stream: the data is gone at the next read. */
+				m = get_mbuf(app, st);
+				uint32_t len = p.caplen;
+				uint32_t room = rte_pktmbuf_tailroom(m);
+
+				/* Only headers matter; a longer frame keeps
+				 * its first 2 KB: every header. */
+				if (len > room)
+					len = room;
+				memcpy(rte_pktmbuf_mtod(m, void *), p.data, len);
+				m->data_len = (uint16_t)len;
+				m->pkt_len = len;
+				m->packet_type = late ? FC_PT_LATE : 0;
+				push(app, st, w, m);
+			}
 			pkts++;
 			if ((pkts & 4095) == 0 && app->cfg.stats > 0 &&
 			    rte_rdtsc() > next_print) {
@@ -167,7 +185,12 @@ int fc_reader_run(struct fc_app *app)
 			fprintf(stderr, "flowcap: %s\n", err);
 			rc = -1;
 		}
-		fc_trace_close(tr);
+		/* A mapped file stays mapped until the workers are done
+		 * with the pointers into it. */
+		if (stable)
+			keep[n_keep++] = tr;
+		else
+			fc_trace_close(tr);
 		if (atomic_load(&app->stop) == 2)
 			break;
 	}
@@ -175,5 +198,11 @@ int fc_reader_run(struct fc_app *app)
 	for (unsigned w = 0; w < app->n_workers; w++)
 		flush_one(app, w, &st[w]);
 	broadcast(app, st, FC_MSG_END);
+	for (unsigned w = 0; w < app->n_workers; w++)
+		while (!atomic_load_explicit(&app->workers[w].done,
+					     memory_order_acquire))
+			rte_delay_us_sleep(1000);
+	for (unsigned i = 0; i < n_keep; i++)
+		fc_trace_close(keep[i]);
 	return rc;
 }

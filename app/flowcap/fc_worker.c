@@ -348,8 +348,18 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 			 bool *end)
 {
 	struct fc_ftkey keys[FC_BURST];
-	unsigned nk = 0;
+	struct rte_mbuf *done[FC_BURST];
+	unsigned nk = 0, nm = 0;
 
+	/* The reader is up to a ring ahead: these bytes have left the
+	 * cache. Ask for the whole burst's headers first. */
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t v = (uintptr_t)objs[i];
+
+		if ((v & 3) == FC_MSG_DESC)
+			rte_prefetch0(((const struct fc_desc *)(v & ~(uintptr_t)3))
+					      ->data);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];
 
@@ -360,6 +370,9 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 			if (v == FC_MSG_END) {
 				int stop = atomic_load_explicit(
 					&fc_app.stop, memory_order_acquire);
+
+				if (nm)
+					rte_pktmbuf_free_bulk(done, nm);
 				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
 				*end = true;
 				/* The reader sends END last: nothing follows. */
@@ -371,14 +384,30 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 				advance(w, (uint64_t)(v >> 2));
 			continue;
 		}
-		struct rte_mbuf *m = objs[i];
+		const uint8_t *data;
+		uint32_t len;
+		bool late;
 
+		if (v & FC_MSG_DESC) {
+			const struct fc_desc *d =
+				(const struct fc_desc *)(v & ~(uintptr_t)3);
+
+			data = d->data;
+			len = d->len;
+			late = d->late;
+		} else {
+			struct rte_mbuf *m = objs[i];
+
+			data = rte_pktmbuf_mtod(m, const uint8_t *);
+			len = rte_pktmbuf_data_len(m);
+			late = m->packet_type & FC_PT_LATE;
+			done[nm++] = m;
+		}
 		count_rx(w);
-		if (FC_UNLIKELY(m->packet_type & FC_PT_LATE))
+		if (FC_UNLIKELY(late))
 			count_drop(w, FC_CTR_LATE);
-		enum fc_parse_status st = fc_parse_pkt(
-			rte_pktmbuf_mtod(m, const uint8_t *),
-			rte_pktmbuf_data_len(m), w->dlt, &keys[nk]);
+		enum fc_parse_status st = fc_parse_pkt(data, len, w->dlt,
+						       &keys[nk]);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_LIKELY(w->cur != NULL))
 				nk++;
@@ -387,10 +416,11 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 		} else {
 			count_drop(w, st);
 		}
-		rte_pktmbuf_free(m);
 	}
 	if (w->cur)
 		count_keys(w, keys, nk);
+	if (nm)
+		rte_pktmbuf_free_bulk(done, nm);
 }
 
 static int run_ring(struct fc_worker *w)
@@ -404,7 +434,16 @@ static int run_ring(struct fc_worker *w)
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
-			idle_pause(&empty);
+			/* Trace input: the reader is the bottleneck, and a
+			 * spinning worker would only burn CPU time the reader
+			 * could use. Nap once the ring stays empty (the ring
+			 * holds milliseconds of packets). */
+			if (++empty >= 64) {
+				empty = 0;
+				rte_delay_us_sleep(50);
+			} else {
+				rte_pause();
+			}
 			continue;
 		}
 		empty = 0;

@@ -516,9 +516,12 @@ static int setup_workers(struct fc_app *app)
 			return -1;
 		if (app->trace_mode) {
 			snprintf(name, sizeof(name), "fc_in_%u", i);
-			w->in = rte_ring_create(name, 1024, rte_socket_id(),
+			w->in = rte_ring_create(name, FC_TRACE_RING, rte_socket_id(),
 						RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (w->in == NULL)
+				return -1;
+			w->descs = calloc(FC_DESC_N, sizeof(*w->descs));
+			if (w->descs == NULL)
 				return -1;
 		}
 		for (unsigned t = 0; t < app->cfg.tables_per_worker; t++) {
@@ -727,7 +730,7 @@ int main(int argc, char **argv)
 	if (setup_workers(app) != 0)
 		goto err_eal;
 	if (app->trace_mode) {
-		unsigned n = app->n_workers * 1200 + 4096;
+		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
 
 		app->pool = rte_pktmbuf_pool_create("fc_trace_pool", n, 256, 0,
 						    RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -761,6 +764,10 @@ int main(int argc, char **argv)
 	}
 	/* Shutdown order: workers seal and hand in, the collector drains
 	 * and closes files, then ports stop. */
+	/* rte_eal_wait_lcore spins: sleep until the collector (the last to
+	 * finish) is done, then reap the lcores. */
+	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire))
+		rte_delay_us_sleep(1000);
 	for (unsigned i = 0; i < app->n_workers; i++)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);

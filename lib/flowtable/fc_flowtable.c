@@ -73,13 +73,14 @@ void fc_flowtable_free(struct fc_flowtable *t)
 
 void fc_flowtable_reset(struct fc_flowtable *t)
 {
-	/* A few keys: clear just their slots. Many: give the pages back
-	 * (they read as zero afterwards) or clear the whole map. */
-	if (t->n_keys < t->map_len / 4096) {
+	/* Runs on the collector, so the worker that gets the table back
+	 * never pays for it: a few keys, clear just their slots; many,
+	 * clear the map (no page is given back, so the worker never takes
+	 * a page fault on a reused table). */
+	if (t->n_keys < t->n_slots / 16) {
 		for (uint64_t i = 0; i < t->n_keys; i++)
 			t->slots[t->used[i]].packets = 0;
-	} else if (t->map_len < (2u << 20) ||
-		   madvise(t->slots, t->map_len, MADV_DONTNEED) != 0) {
+	} else {
 		memset(t->slots, 0, t->map_len);
 	}
 	t->n_keys = 0;

@@ -43,6 +43,12 @@ uint32_t fc_trace_dlt(const struct fc_trace *t);
 int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		  size_t errlen);
 
+/**
+ * Nonzero when packet data stays valid until fc_trace_close (a mapped
+ * file), so it may be handed on without a copy.
+ */
+int fc_trace_stable(const struct fc_trace *t);
+
 /** Packets returned so far. */
 uint64_t fc_trace_count(const struct fc_trace *t);
 
