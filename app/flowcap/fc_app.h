@@ -119,6 +119,7 @@ struct fc_worker {
 	struct rte_ring *free; /**< empty tables back from the collector */
 	struct fc_wtable *cur;
 	uint64_t iv;           /**< current interval index */
+	uint64_t iv_lo, iv_hi; /**< live: its first and last second */
 	bool started;          /**< live: has a current interval */
 	uint32_t dlt;
 	bool may_wait;         /**< input without deadline: trace or replay */

@@ -183,18 +183,66 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 	return (ts - s0) / len;
 }
 
+/* The current interval's bounds, for the one-compare check per packet. */
+static void set_range(struct fc_worker *w)
+{
+	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+					   memory_order_acquire);
+
+	if (s0 == UINT64_MAX || !w->started) {
+		w->iv_lo = 1;
+		w->iv_hi = 0; /* empty: every packet takes the slow path */
+		return;
+	}
+	w->iv_lo = s0 + w->iv * fc_app.cfg.interval;
+	w->iv_hi = w->iv_lo + fc_app.cfg.interval - 1;
+}
+
+/* Hand what the burst counted so far to the current table. */
+static inline void flush_live(struct fc_worker *w, struct fc_ftkey *keys,
+			      unsigned nk, unsigned nrx, uint64_t last)
+{
+	if (FC_LIKELY(w->cur != NULL)) {
+		count_keys(w, keys, nk);
+		w->cur->rx_pkts += nrx;
+		if (nk)
+			w->cur->last_ts = last;
+	} else {
+		w->pend_rx += nrx;
+	}
+}
+
+/* A packet outside the current interval: first packet, late, or a later
+ * interval. Cold. */
+static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
+				  struct fc_ftkey *keys, unsigned *nk,
+				  unsigned *nrx, uint64_t last)
+{
+	bool late;
+	uint64_t k = live_interval(w, ts, &late);
+
+	if (k > w->iv) {
+		flush_live(w, keys, *nk, *nrx, last);
+		*nk = 0;
+		*nrx = 0;
+		advance(w, k);
+	}
+	set_range(w);
+	if (late)
+		count_drop(w, FC_CTR_LATE);
+}
+
 static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			 unsigned n, uint64_t now_sec)
 {
 	struct fc_ftkey keys[FC_BURST_MAX];
-	uint64_t maxts = 0;
-	unsigned nk = 0;
+	uint64_t maxts = 0, last = 0;
+	unsigned nk = 0, nrx = 0;
 
 	for (unsigned i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t ts = now_sec, k;
-		bool late;
+		uint64_t ts = now_sec;
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 4], void *));
@@ -205,24 +253,17 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			/* Trace time from a replay: no deadline. */
 			w->may_wait = true;
 		}
-		k = live_interval(w, ts, &late);
-		if (FC_UNLIKELY(k > w->iv)) {
-			if (w->cur)
-				count_keys(w, keys, nk);
-			nk = 0;
-			advance(w, k);
-		}
+		if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi))
+			live_slow(w, ts, keys, &nk, &nrx, last);
 		if (ts > maxts)
 			maxts = ts;
-		count_rx(w);
-		if (FC_UNLIKELY(late))
-			count_drop(w, FC_CTR_LATE);
+		nrx++;
 		enum fc_parse_status st = fc_parse_pkt(
 			rte_pktmbuf_mtod(m[i], const uint8_t *),
 			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB, &keys[nk]);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_LIKELY(w->cur != NULL)) {
-				w->cur->last_ts = ts;
+				last = ts;
 				nk++;
 			} else {
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
@@ -231,8 +272,7 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			count_drop(w, st);
 		}
 	}
-	if (w->cur)
-		count_keys(w, keys, nk);
+	flush_live(w, keys, nk, nrx, last);
 	rte_pktmbuf_free_bulk(m, n);
 	if (maxts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
 		/* Partner: main's acquire load when it computes the clock. */
@@ -262,10 +302,13 @@ static void idle_live(struct fc_worker *w)
 		w->iv = k;
 		if (w->cur != NULL)
 			w->cur->iv = k;
+		set_range(w);
 		return;
 	}
-	if (k > w->iv)
+	if (k > w->iv) {
 		advance(w, k);
+		set_range(w);
+	}
 }
 
 /*
@@ -465,6 +508,8 @@ int fc_worker_main(void *arg)
 
 	w->dlt = FC_DLT_EN10MB;
 	w->may_wait = w->src == FC_SRC_RING;
+	w->iv_lo = 1;
+	w->iv_hi = 0;
 	w->cur = take_table(w);
 	if (w->cur != NULL)
 		attach_table(w, w->cur);
