@@ -1,0 +1,19 @@
+-- SPDX-License-Identifier: BSD-3-Clause
+--
+-- 64-byte UDP range traffic, sweeping the number of concurrent flows
+-- (distinct flowtuple keys per interval) from 1k to 20M; at each step the
+-- zero-loss rate is searched (LOSS_CMD, see common.lua) or, without it,
+-- the port is driven at line rate for STEP_SECS.
+--   pktgen -l 0-4 -n 4 -- -P -m "[1:2-3].0" -f bench/pktgen/range-flows.lua
+-- env: PORT (0), STEP_SECS (10), LOSS_CMD, FLOWS ("1000,10000,...")
+
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local C = dofile(dir .. "common.lua")
+
+local list = os.getenv("FLOWS") or
+	"1000,10000,100000,1000000,5000000,10000000,20000000"
+for f in list:gmatch("%d+") do
+	local flows = C.range_flows(tonumber(f), 64)
+	C.zero_loss(string.format("range 64B %d flows", flows))
+end
+C.log("range-flows: done")
