@@ -89,3 +89,40 @@ Test(merge, result_independent_of_worker_split)
 	fc_merge_free(m1);
 	fc_merge_free(m3);
 }
+
+Test(merge, large_mixed_input_comes_out_in_canonical_order)
+{
+	struct fc_flowtable *t[2] = {fc_flowtable_create(150000),
+				     fc_flowtable_create(150000)};
+	struct fc_merge *m = fc_merge_create();
+	const struct fc_ft_record *r;
+	uint64_t n, pkts, x = 88172645463325252ULL, added = 0;
+
+	for (unsigned i = 0; i < 200000; i++) {
+		struct fc_ftkey k;
+
+		memset(&k, 0, sizeof(k));
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		k.family = (x & 7) == 0 ? 6 : 4;
+		k.cls = (uint8_t)((x >> 3) % 3);
+		/* few sources, so many keys share a sort prefix */
+		k.src_ip[3] = (uint8_t)(x >> 8) & 7;
+		if (k.family == 6)
+			k.src_ip[12] = (uint8_t)(x >> 11);
+		k.dst_ip[0] = (uint8_t)(x >> 16);
+		k.dst_ip[1] = (uint8_t)(x >> 24);
+		k.src_port = (uint16_t)(x >> 32);
+		k.proto = 17;
+		add(t[i & 1], k, 1);
+		added++;
+	}
+	cr_assert_eq(fc_merge_tables(m, t, 2, &r, &n, &pkts), 0);
+	cr_assert_eq(pkts, added);
+	for (uint64_t i = 1; i < n; i++)
+		cr_assert_lt(fc_ftkey_cmp(&r[i - 1].key, &r[i].key), 0,
+			     "records %llu and %llu out of order",
+			     (unsigned long long)i - 1, (unsigned long long)i);
+	fc_merge_free(m);
+	fc_flowtable_free(t[0]);
+	fc_flowtable_free(t[1]);
+}
