@@ -5,11 +5,14 @@
 # ../shared/pcaps (edge and a few real traces) through the parser target;
 # files flowcap writes, cut at many lengths and with flipped bytes,
 # through the file reader target; a set of templates through the template
-# target. A crash or sanitizer report fails the test.
+# target; the shipped driver configs and broken variants of them through
+# the driver-config target. Then the small corpora of interesting inputs
+# kept from libFuzzer runs (tests/fuzz/corpus/TARGET, see
+# tests/fuzz/run-libfuzzer.sh). A crash or sanitizer report fails the test.
 . "$(dirname "$0")/lib.sh"
 F="$FC_BUILD/tests/fuzz"
 
-mkdir -p "$TMP/parse" "$TMP/ftfile" "$TMP/template"
+mkdir -p "$TMP/parse" "$TMP/ftfile" "$TMP/template" "$TMP/drvcfg"
 "$F/mkcorpus" "$TMP/parse" "$FC_SHARED"/pcaps/edge/* \
 	"$FC_SHARED"/pcaps/real/tcpreplay-test-mix.pcap \
 	"$FC_SHARED"/pcaps/real/many-protocols-vlan-ipv6-llc.pcap \
@@ -64,4 +67,42 @@ if "$F/fuzz_template_replay" "$TMP/template" >"$TMP/t.log" 2>&1; then
 else
 	bad "template replay"; tail -20 "$TMP/t.log"
 fi
+
+# Driver configs: the shipped ones, each cut at every line and with every
+# line doubled (duplicate keys), and a few hand-made hostile ones.
+for f in "$FC_SRC"/drivers-config/*.ini; do
+	b=$(basename "$f")
+	cp "$f" "$TMP/drvcfg/$b"
+	n=$(wc -l <"$f")
+	i=1
+	while [ "$i" -le "$n" ]; do
+		head -n "$i" "$f" >"$TMP/drvcfg/$b.head$i"
+		sed "${i}p" "$f" >"$TMP/drvcfg/$b.dup$i"
+		i=$((i + 1))
+	done
+done
+printf '' >"$TMP/drvcfg/empty"
+printf '[port]\nrx_desc = 99999999999999999999999\n' >"$TMP/drvcfg/big"
+printf '[port]\nrss_key = 0x%0200d\n' 0 >"$TMP/drvcfg/longkey"
+printf '[port]\ndevargs = a\\#b\n' >"$TMP/drvcfg/escaped"
+printf '[port]\n%0300d = 1\n' 0 >"$TMP/drvcfg/longname"
+printf '[port\n' >"$TMP/drvcfg/nobracket"
+printf '[port]\nburst = 512\nrx_desc = 64\n' >"$TMP/drvcfg/combined"
+head -c 3000 /dev/zero | tr '\0' '[' >"$TMP/drvcfg/brackets"
+if "$F/fuzz_drvcfg_replay" "$TMP/drvcfg" >"$TMP/d.log" 2>&1; then
+	ok "driver configs: $(cat "$TMP/d.log")"
+else
+	bad "driver-config replay"; tail -20 "$TMP/d.log"
+fi
+
+# The corpora kept from libFuzzer runs.
+for t in parse ftfile template drvcfg; do
+	c="$FC_SRC/tests/fuzz/corpus/$t"
+	[ -d "$c" ] || continue
+	if "$F/fuzz_${t}_replay" "$c" >"$TMP/c.log" 2>&1; then
+		ok "kept corpus $t: $(cat "$TMP/c.log")"
+	else
+		bad "kept corpus $t"; tail -20 "$TMP/c.log"
+	fi
+done
 finish
