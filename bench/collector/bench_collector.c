@@ -5,11 +5,12 @@
  * written with the ftfile writer (open, add, close: trailer, fsync, rename,
  * fsync of the directory). The tables are filled from the generator until
  * their union holds exactly the requested number of keys; each key goes to
- * the worker its hash picks, and a share of keys (--overlap) is also seen
- * by a second worker, as with several ports or asymmetric routing. Reports
- * the median merge, write and total seconds, and bytes per record on disk.
- * A last table gives bytes per record for the generator's default mix. It
- * uses public APIs only and does not model the hand-off between threads.
+ * the worker its symmetric hash picks (as flowcap shards traces), and a
+ * share of keys (--overlap) is also seen by a second worker, as with
+ * several ports or asymmetric routing. Reports the median merge, write
+ * and total seconds, and bytes per record on disk. A last table gives
+ * bytes per record for the generator's default mix. It uses public APIs
+ * only and does not model the hand-off between threads.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -109,8 +110,8 @@ static int next_key(struct fc_gen *g, struct fc_ftkey *k)
 /*
  * Fill w tables so that their union is exactly u keys: uniform draws from
  * 2u flows (the default mix otherwise) until u distinct keys have been
- * seen. A key goes to worker hash % w; a new key is also given to a second
- * worker with probability overlap.
+ * seen. A key goes to worker fc_ftkey_hash_sym % w; a new key is also
+ * given to a second worker with probability overlap.
  */
 static int fill(const struct opts *o, struct fc_flowtable **tabs, unsigned w,
 		uint64_t u, uint64_t *pkts)
@@ -128,15 +129,15 @@ static int fill(const struct opts *o, struct fc_flowtable **tabs, unsigned w,
 		goto out;
 	}
 	while (uni->n_keys < u) {
-		uint64_t before = uni->n_keys, h;
+		uint64_t before = uni->n_keys;
 		unsigned owner;
 
 		rc = next_key(g, &k);
 		if (rc != 0)
 			goto out;
 		fc_flowtable_add_burst(uni, &k, 1);
-		h = fc_ftkey_hash(&k);
-		owner = (unsigned)((h >> 32) % w);
+		/* Symmetric hash: how flowcap shards trace input. */
+		owner = fc_ftkey_hash_sym(&k) % w;
 		fc_flowtable_add_burst(tabs[owner], &k, 1);
 		(*pkts)++;
 		if (uni->n_keys > before && w > 1 && rng_next() < thr) {
@@ -283,7 +284,7 @@ static int run_union(const struct opts *o, struct fc_merge *m, uint64_t u,
 	for (unsigned i = 0; i < w; i++) {
 		in_tabs += tabs[i]->n_keys;
 		if (tabs[i]->tbl_full) {
-			fprintf(stderr, "bench-collector: table full\n");
+			fprintf(stderr, "bench-collector: table %u full: %" PRIu64 " keys of %" PRIu64 ", tbl_full %" PRIu64 "\n", i, tabs[i]->n_keys, tabs[i]->max_keys, tabs[i]->tbl_full);
 			goto out;
 		}
 	}

@@ -162,9 +162,9 @@ echo
 if [ -n "$fc" ]; then
 	awk -v m="$fc" -v p="$npkts" -v fl="${fl:-0}" 'BEGIN {
 		pps = p / m / 1e6
-		printf "target flowcap >= 7.40 Mpps per CPU-s (4x Corsaro 1.85): %.2f -> %s\n", pps, pps >= 7.4 ? "met" : "not met"
+		printf "target flowcap >= 7.40 Mpps per CPU-s (4x Corsaro 1.85): %.2f -> %s\n", pps, (pps >= 7.4) ? "met" : "not met"
 		if (fl > 0)
-			printf "target flowcap CPU <= 1.3x pcap-floor: %.2fx -> %s\n", m / fl, m / fl <= 1.3 ? "met" : "not met"
+			printf "target flowcap CPU <= 1.3x pcap-floor: %.2fx -> %s\n", m / fl, (m / fl <= 1.3) ? "met" : "not met"
 	}'
 fi
 echo "flowcap's own summary (last run):"

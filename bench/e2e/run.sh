@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Through DPDK: flowcap and dpdk-testpmd --forward-mode=rxonly, each fed by
+# net_pcap with infinite_rx=1 (the pcap is loaded into mbufs once and
+# replayed from memory without end) for DURATION seconds, then SIGINT.
+# flowcap's worker has a CPU of its own (main lcore and collector share the
+# other one); testpmd's forwarding lcore likewise. Reports Mpps per worker
+# from flowcap's per-second stats (median of the seconds after the first),
+# every drop counter from flowcap's summary, testpmd's Rx-pps (median of its
+# --stats-period lines) and the ratio flowcap/testpmd.
+#
+# usage: bench/e2e/run.sh
+# env:   BUILD (default: build-bench, a release build) DURATION (10)
+#        PACKETS (32768: every packet sits in an mbuf) FLOWS (10k)
+#        SIZE (64) WORK (/tmp/flowcap-bench)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$src/build-bench}
+DURATION=${DURATION:-10}
+PACKETS=${PACKETS:-32768}
+FLOWS=${FLOWS:-10k}
+SIZE=${SIZE:-64}
+WORK=${WORK:-/tmp/flowcap-bench}
+flowcap=$BUILD/app/flowcap/flowcap
+gen=$BUILD/app/flowcap-gen/flowcap-gen
+testpmd=$(command -v dpdk-testpmd || true)
+for b in "$flowcap" "$gen"; do
+	if [ ! -x "$b" ]; then
+		echo "run.sh: $b is missing: meson setup $BUILD -Dbuildtype=release && ninja -C $BUILD" >&2
+		exit 1
+	fi
+done
+mkdir -p "$WORK/e2e-out"
+pcap=$WORK/e2e-$PACKETS-$FLOWS-$SIZE.pcap
+[ -s "$pcap" ] || "$gen" -q -n "$PACKETS" -f "$FLOWS" --size "$SIZE" \
+	--rate 10M -o "$pcap" || exit 1
+ncpu=$(nproc)
+if [ "$ncpu" -ge 3 ]; then
+	fc_lcores="0@0,1@1,2@2"; pmd_lcores="0@0,1@2"
+else
+	fc_lcores="0@0,1@0,2@1"; pmd_lcores="0@0,1@1"
+fi
+# Pool: every packet of the pcap is held in an mbuf, plus rings and caches.
+mbufs=$(( PACKETS + 16384 ))
+cfg=$WORK/e2e-driver.ini
+cat > "$cfg" <<EOF
+[port]
+rx_queues = 1
+rx_desc = 1024
+mbuf_count = $mbufs
+mbuf_cache = 256
+mtu = 0
+promisc = yes
+rss_hf = none
+rss_symmetric = no
+devargs =
+timestamps = hw
+burst = 32
+EOF
+# median of the numbers on stdin, skipping the first (ramp-up) one
+median_after_first() {
+	tail -n +2 | sort -g | awk '{v[NR] = $1}
+		END {if (NR == 0) print 0; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+eal="--no-huge -m 1024 --no-pci --no-shconf"
+vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+
+# --- flowcap -----------------------------------------------------------
+rm -rf "$WORK/e2e-out"; mkdir -p "$WORK/e2e-out"
+flog=$WORK/e2e-flowcap.log
+"$flowcap" $eal --lcores "$fc_lcores" --vdev "$vdev" -- \
+	--driver-config "$cfg" --out "$WORK/e2e-out" --interval 60 \
+	--stats > "$flog" 2>&1 &
+pid=$!
+sleep "$DURATION"
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+frc=$?
+# per-second lines: "... <N> pps ..." -> median of all but the first
+fc_pps=$(grep -oE 'w0 [0-9.]+ Mpps' "$flog" | awk '{print $2 * 1e6}' |
+	median_after_first)
+
+# --- testpmd -----------------------------------------------------------
+tp_pps=0
+if [ -n "$testpmd" ]; then
+	tlog=$WORK/e2e-testpmd.log
+	"$testpmd" $eal --lcores "$pmd_lcores" --vdev "$vdev" -- \
+		--forward-mode=rxonly --nb-cores=1 --rxq=1 --txq=1 \
+		--total-num-mbufs=$mbufs --stats-period 1 < /dev/null \
+		> "$tlog" 2>&1 &
+	pid=$!
+	sleep "$DURATION"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	tp_pps=$(grep -oE 'Rx-pps: +[0-9]+' "$tlog" | awk '{print $2}' |
+		median_after_first)
+fi
+
+echo "e2e: net_pcap infinite_rx=1, $(basename "$pcap") ($PACKETS packets, $FLOWS flows, $SIZE B), ${DURATION}s each"
+echo "machine: $ncpu CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(date -u +%Y-%m-%d); flowcap lcores $fc_lcores, testpmd lcores $pmd_lcores"
+echo
+echo "| program | Mpps (1 worker / 1 fwd core) | vs testpmd |"
+echo "|---|---|---|"
+awk -v f="${fc_pps:-0}" -v t="${tp_pps:-0}" -v rc="$frc" 'BEGIN {
+	printf "| flowcap (exit %s) | %.2f | %s |\n", rc, f / 1e6, (t > 0) ? sprintf("%.0f%%", 100 * f / t) : "-"
+	printf "| dpdk-testpmd rxonly | %s | 100%% |\n", (t > 0) ? sprintf("%.2f", t / 1e6) : "not run"
+	if (t > 0)
+		printf "\ntarget flowcap >= 80%% of testpmd rxonly: %.0f%% -> %s\n", 100 * f / t, (f >= 0.8 * t) ? "met" : "not met"
+}'
+echo
+echo "flowcap summary and drop counters:"
+grep -E '^flowcap: (summary|conservation)|^flowcap:   ' "$flog" | sed 's/^/  /'
+echo "NIC drops (last stats line): $(grep -oE 'nic drops imissed [0-9]+ nombuf [0-9]+' "$flog" | tail -1)"
