@@ -326,7 +326,7 @@ static int parse_choice(const struct ctx *x, const char *const *names,
 static int parse_devargs(const struct ctx *x, char *out, size_t len)
 {
 	for (const char *s = x->value; *s != '\0'; s++)
-		if (!isgraph((unsigned char)*s))
+		if (!isgraph((unsigned char)*s) || *s == '#')
 			return bad_value(x, "blank or control character in "
 					 "device arguments; write them as "
 					 "key=value,key=value");

@@ -552,6 +552,24 @@ static int setup_workers(struct fc_app *app)
 	return 0;
 }
 
+/* Every table is back on its worker's free ring once the run is over. */
+static void free_tables(struct fc_app *app)
+{
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		struct fc_worker *w = &app->workers[i];
+		void *p;
+
+		while (w->free != NULL && rte_ring_sc_dequeue(w->free, &p) == 0) {
+			struct fc_wtable *t = p;
+
+			fc_flowtable_free(t->ft);
+			free(t);
+		}
+		free(w->descs);
+		w->descs = NULL;
+	}
+}
+
 static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
 	char buf[1024];
@@ -772,6 +790,7 @@ int main(int argc, char **argv)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);
 	summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	free_tables(app);
 	if (!app->trace_mode)
 		fc_ports_fini(app);
 	rte_eal_cleanup();

@@ -968,9 +968,19 @@ struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status)
 		*status = FC_FT_E_NOMEM;
 		return NULL;
 	}
-	r->f = fopen(path, "rbe");
+	/* Non-blocking open: a FIFO without a writer must not hang the
+	 * caller before the regular-file check below refuses it. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && fcntl(fd, F_SETFL, 0) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	r->f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (r->f == NULL) {
 		*status = errno == ENOMEM ? FC_FT_E_NOMEM : FC_FT_E_IO;
+		if (fd >= 0)
+			close(fd);
 		free(r);
 		return NULL;
 	}

@@ -4,7 +4,7 @@
 # Build the fuzz targets with clang's libFuzzer, ASan and UBSan, and run
 # one of them. Usage:
 #   tests/fuzz/run-libfuzzer.sh TARGET [RUNS] [extra libFuzzer flags]
-# TARGET: parse | ftfile | template | drvcfg. RUNS: executions (default
+# TARGET: parse | ftfile | template | trace | drvcfg. RUNS: executions (default
 # 1000000; -1 runs until stopped).
 #
 # The working corpus and any crash files are kept in $FC_FUZZ_OUT
@@ -51,6 +51,10 @@ ftfile)
 	# Real files of a few intervals are 1-3 KB; leave room to grow.
 	maxlen=16384 ;;
 template) srcs="$L/interval/fc_interval.c"; libs="" ;;
+trace)
+	srcs="$L/trace/fc_trace.c $L/trace/fc_pcapng.c $L/parse/fc_parse.c $L/tuple/fc_tuple.c"
+	libs="-lpcap"
+	maxlen=65536 ;;
 drvcfg)
 	pkg-config --exists libdpdk ||
 		{ echo "run-libfuzzer.sh: drvcfg needs DPDK (pkg-config libdpdk)" >&2; exit 1; }
@@ -58,7 +62,7 @@ drvcfg)
 	inc="$inc -I$here/app/flowcap $(pkg-config --cflags libdpdk)"
 	libs="$(pkg-config --libs libdpdk)"
 	maxlen=2048 ;;
-*) echo "run-libfuzzer.sh: unknown target '$target' (parse, ftfile, template, drvcfg)" >&2; exit 2 ;;
+*) echo "run-libfuzzer.sh: unknown target '$target' (parse, ftfile, template, trace, drvcfg)" >&2; exit 2 ;;
 esac
 exe="fuzz_$target"
 [ "$san" = address,undefined ] || exe="fuzz_$target-$(echo "$san" | tr , -)"
@@ -101,6 +105,10 @@ seed() {
 		done ;;
 	drvcfg)
 		cp "$here"/drivers-config/*.ini "$corpus/" ;;
+	trace)
+		for p in "$shared"/pcaps/edge/*; do
+			[ "$(wc -c <"$p")" -le "$maxlen" ] && cp "$p" "$corpus/"
+		done ;;
 	esac
 }
 seed

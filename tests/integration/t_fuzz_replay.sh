@@ -105,4 +105,20 @@ for t in parse ftfile template drvcfg; do
 		bad "kept corpus $t"; tail -20 "$TMP/c.log"
 	fi
 done
+# Every capture of ../shared/pcaps/edge, whole and cut short, through the
+# trace input target.
+mkdir -p "$TMP/trace"
+for p in "$FC_SHARED"/pcaps/edge/*; do
+	b=$(basename "$p")
+	len=$(wc -c <"$p")
+	[ "$len" -le 200000 ] || continue
+	cp "$p" "$TMP/trace/$b"
+	head -c $((len / 2)) "$p" >"$TMP/trace/$b.half"
+	head -c $((len - 3)) "$p" >"$TMP/trace/$b.cut3"
+done
+if "$F/fuzz_trace_replay" "$TMP/trace" >"$TMP/tr.log" 2>&1; then
+	ok "trace input: $(cat "$TMP/tr.log")"
+else
+	bad "trace input replay"; tail -20 "$TMP/tr.log"
+fi
 finish

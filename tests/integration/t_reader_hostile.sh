@@ -359,7 +359,7 @@ if damaged('/dev/zero', '/dev/zero', R, 'input/output error', off_eq=0,
 fifo = os.path.join(TMP, 'fifo.ft.zst')
 os.mkfifo(fifo)
 if damaged('a FIFO with no writer', fifo, R, 'input/output error', off_eq=0,
-           max_rows=0, known=True) is True:
+           max_rows=0) is True:
     ok('a FIFO -> error, exit 1, no hang')
 if damaged('a missing file', os.path.join(TMP, 'nope.ft.zst'), R,
            r'input/output error \(No such file or directory\)', off_eq=0,

@@ -88,6 +88,9 @@ Test(merge, result_independent_of_worker_split)
 	cr_assert_eq(memcmp(r1, r3, n1 * sizeof(*r1)), 0);
 	fc_merge_free(m1);
 	fc_merge_free(m3);
+	fc_flowtable_free(one[0]);
+	for (unsigned i = 0; i < 3; i++)
+		fc_flowtable_free(three[i]);
 }
 
 Test(merge, large_mixed_input_comes_out_in_canonical_order)
