@@ -801,6 +801,8 @@ int main(int argc, char **argv)
 err_ports:
 	fc_ports_fini(app);
 err_eal:
+	if (app->workers != NULL)
+		free_tables(app);
 	rte_eal_cleanup();
 	return 1;
 }
