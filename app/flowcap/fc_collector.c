@@ -382,6 +382,16 @@ int fc_collector_main(void *arg)
 	}
 
 	close_file(c);
+	/* Whatever is still queued (a run that saw no packet at all) goes
+	 * back to its worker, so every table is accounted for at exit. */
+	drain_queue(c);
+	for (unsigned w = 0; w < app->n_workers; w++)
+		while (c->pend[w].head != NULL) {
+			struct fc_wtable *t = c->pend[w].head;
+
+			c->pend[w].head = t->next_pending;
+			rte_ring_sp_enqueue(app->workers[w].free, t);
+		}
 	fc_merge_free(c->merge);
 	free(c);
 	atomic_store_explicit(&app->collector_done, true, memory_order_release);
