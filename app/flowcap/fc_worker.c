@@ -3,9 +3,11 @@
  * Worker lcore: receive a burst, parse every packet into a key, count the
  * keys in this worker's own table, and at each interval boundary hand the
  * sealed table to the collector through a wait-free queue and carry on
- * with a fresh one. Nothing here blocks, locks or allocates: when no fresh
- * table is available (collector behind) the packets are counted as
- * no_table drops. It does not write files or merge.
+ * with a fresh one. Nothing here locks or allocates, and on live ports
+ * nothing waits: when no fresh table is available (collector behind) the
+ * packets are counted as no_table drops. Input without a deadline (a
+ * trace, a replay with trace time) waits for a table instead. It does not
+ * write files or merge.
  */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -100,8 +102,12 @@ static void finish(struct fc_worker *w, uint32_t flags)
 			if (++spins > (1ULL << 34))
 				break;
 		}
-		if (t == NULL)
+		if (t == NULL) {
+			/* The collector is gone: nothing can be handed in. */
+			atomic_store_explicit(&w->done, true,
+					      memory_order_release);
 			return;
+		}
 		attach_table(w, t);
 	}
 	handoff(w, UINT64_MAX, flags | FC_FT_IV_LAST);
