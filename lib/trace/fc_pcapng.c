@@ -253,19 +253,13 @@ int fc_pcapng_next(struct fc_pcapng *g, struct fc_pcapng_pkt *pkt, char *err,
 				return -1;
 			continue;
 		case BT_EPB:
-			if (len < 32)
-				goto bad;
-			ifid = rd32(g, g->buf + 8);
-			ts = (uint64_t)rd32(g, g->buf + 12) << 32 |
-			     rd32(g, g->buf + 16);
-			caplen = rd32(g, g->buf + 20);
-			origlen = rd32(g, g->buf + 24);
-			hdr = 28;
-			break;
 		case BT_PB:
+			/* Same layout; the obsolete block has a 16-bit
+			 * interface id followed by a drop count. */
 			if (len < 32)
 				goto bad;
-			ifid = rd16(g, g->buf + 8);
+			ifid = type == BT_EPB ? rd32(g, g->buf + 8) :
+						rd16(g, g->buf + 8);
 			ts = (uint64_t)rd32(g, g->buf + 12) << 32 |
 			     rd32(g, g->buf + 16);
 			caplen = rd32(g, g->buf + 20);
