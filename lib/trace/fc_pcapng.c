@@ -86,6 +86,21 @@ void fc_pcapng_close(struct fc_pcapng *g)
 	free(g);
 }
 
+/* Make buf hold at least len bytes (len is at most MAX_BLOCK). */
+static int grow(struct fc_pcapng *g, uint32_t len)
+{
+	uint8_t *nb;
+
+	if (len <= g->cap)
+		return 0;
+	nb = realloc(g->buf, len);
+	if (nb == NULL)
+		return -1;
+	g->buf = nb;
+	g->cap = len;
+	return 0;
+}
+
 /* Read one whole block (type, length, body, trailing length) into buf. */
 static int read_block(struct fc_pcapng *g, uint32_t *type, uint32_t *len,
 		      char *err, size_t errlen)
@@ -120,13 +135,8 @@ static int read_block(struct fc_pcapng *g, uint32_t *type, uint32_t *len,
 		*len = rd32(g, hdr + 4);
 		if (*len < 28 || *len > MAX_BLOCK || (*len & 3))
 			goto bad;
-		if (*len > g->cap) {
-			uint8_t *nb = realloc(g->buf, *len);
-			if (nb == NULL)
-				goto nomem;
-			g->buf = nb;
-			g->cap = *len;
-		}
+		if (grow(g, *len) != 0)
+			goto nomem;
 		memcpy(g->buf, hdr, 8);
 		memcpy(g->buf + 8, bom, 4);
 		if (fread(g->buf + 12, 1, *len - 12, g->f) != *len - 12)
@@ -136,13 +146,8 @@ static int read_block(struct fc_pcapng *g, uint32_t *type, uint32_t *len,
 		*len = rd32(g, hdr + 4);
 		if (*len < 12 || *len > MAX_BLOCK || (*len & 3))
 			goto bad;
-		if (*len > g->cap) {
-			uint8_t *nb = realloc(g->buf, *len);
-			if (nb == NULL)
-				goto nomem;
-			g->buf = nb;
-			g->cap = *len;
-		}
+		if (grow(g, *len) != 0)
+			goto nomem;
 		memcpy(g->buf, hdr, 8);
 		if (fread(g->buf + 8, 1, *len - 8, g->f) != *len - 8)
 			goto trunc;
