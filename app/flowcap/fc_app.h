@@ -146,6 +146,7 @@ struct fc_app {
 	uint16_t ports[FC_MAX_PORTS];
 	unsigned n_ports;
 	bool trace_mode;
+	bool inline_worker;      /**< trace, one worker: run by the reader */
 	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
 	int ts_off;              /**< mbuf dynfield offset, or -1 */
 	uint64_t ts_flag;        /**< RX timestamp dynflag */
@@ -189,6 +190,17 @@ void fc_log(int problem, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int fc_worker_main(void *arg);
+
+/** Prepare a worker (first table, link type); fc_worker_main does it. */
+void fc_worker_init(struct fc_worker *w);
+
+/**
+ * Trace input without a worker lcore: process n ring objects (packets and
+ * markers, as the reader would enqueue them) on the calling thread. Used
+ * by the reader when there is one worker: no ring hop, and the packet
+ * bytes are processed on the core that just read them.
+ */
+void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
 int fc_collector_main(void *arg);
 int fc_reader_run(struct fc_app *app);
 int fc_ports_init(struct fc_app *app);

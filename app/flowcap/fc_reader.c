@@ -31,6 +31,11 @@ static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
 {
 	unsigned done = 0;
 
+	if (app->inline_worker) {
+		fc_worker_feed(&app->workers[w], s->obj, s->n);
+		s->n = 0;
+		return;
+	}
 	while (done < s->n) {
 		done += rte_ring_sp_enqueue_burst(app->workers[w].in,
 						  s->obj + done, s->n - done,

@@ -508,10 +508,19 @@ static int run_ring(struct fc_worker *w)
 	return 0;
 }
 
-int fc_worker_main(void *arg)
+void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n)
 {
-	struct fc_worker *w = arg;
+	bool end = false;
+	uint64_t rx = atomic_load_explicit(&w->pub_rx, memory_order_relaxed);
 
+	process_ring(w, objs, n, &end);
+	atomic_store_explicit(&w->pub_rx, rx + n, memory_order_relaxed);
+	if ((rx >> 13) != ((rx + n) >> 13))
+		publish(w);
+}
+
+void fc_worker_init(struct fc_worker *w)
+{
 	w->dlt = FC_DLT_EN10MB;
 	w->may_wait = w->src == FC_SRC_RING;
 	w->iv_lo = 1;
@@ -519,6 +528,13 @@ int fc_worker_main(void *arg)
 	w->cur = take_table(w);
 	if (w->cur != NULL)
 		attach_table(w, w->cur);
+}
+
+int fc_worker_main(void *arg)
+{
+	struct fc_worker *w = arg;
+
+	fc_worker_init(w);
 	if (w->src == FC_SRC_RING)
 		return run_ring(w);
 	return run_live(w);

@@ -95,8 +95,8 @@ static void usage(FILE *f)
 "  --table-keys N     keys per worker table per interval (default 1048576,\n"
 "                     less if all tables would exceed 1/4 of the memory);\n"
 "                     beyond it new keys are counted as tbl_full\n"
-"  --tables N         tables per worker (default 4): current + waiting\n"
-"                     for the collector\n"
+"  --tables N         tables per worker (default 4, 2 with --read): current\n"
+"                     + waiting for the collector\n"
 "  --zstd-level L     zstd level 1..19 (default 3)\n"
 "  --max-empty N      a run of more than N empty intervals is written as\n"
 "                     one interval flagged gap (default 60)\n"
@@ -186,7 +186,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->align = true;
 	cfg->workers_req = 1;
 	cfg->table_keys = 0; /* auto, see setup_workers() */
-	cfg->tables_per_worker = 4;
+	cfg->tables_per_worker = 0; /* 4 live, 2 for a trace */
 	cfg->zstd_level = 3;
 	cfg->idle_exit = -1;
 	cfg->max_empty = 60;
@@ -476,6 +476,9 @@ static int setup_workers(struct fc_app *app)
 	app->n_workers = n_lcores - 2;
 	if (app->n_workers > FC_MAX_WORKERS)
 		app->n_workers = FC_MAX_WORKERS;
+	/* One worker on a trace: the reader runs it on its own thread (no
+	 * ring hop; the bytes it just read are still in its cache). */
+	app->inline_worker = app->trace_mode && app->n_workers == 1;
 	app->workers = rte_zmalloc("fc_workers",
 				   sizeof(struct fc_worker) * app->n_workers,
 				   RTE_CACHE_LINE_SIZE);
@@ -544,10 +547,11 @@ static int setup_workers(struct fc_app *app)
 		atomic_store(&w->watermark, 0);
 		i++;
 	}
-	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s); "
+	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)%s; "
 	       "%u tables of %" PRIu64 " keys per worker\n",
 	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
 	       app->collector_lcore, app->n_workers,
+	       app->inline_worker ? " run by the reader" : "",
 	       app->cfg.tables_per_worker, app->cfg.table_keys);
 	return 0;
 }
@@ -722,6 +726,11 @@ int main(int argc, char **argv)
 	    check_cfg(&app->cfg) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
+	/* A trace waits for the collector instead of dropping: a table
+	 * filling and one being written are enough, and every extra table
+	 * is fresh memory the kernel must zero. Live capture keeps slack. */
+	if (app->cfg.tables_per_worker == 0)
+		app->cfg.tables_per_worker = app->trace_mode ? 2 : 4;
 	if (app->cfg.stats < 0)
 		app->cfg.stats = isatty(STDERR_FILENO);
 	if (dd < 0 && app->trace_mode) {
@@ -770,9 +779,12 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	t0 = rte_rdtsc();
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
-	for (unsigned i = 0; i < app->n_workers; i++)
-		rte_eal_remote_launch(fc_worker_main, &app->workers[i],
-				      app->workers[i].lcore);
+	if (app->inline_worker)
+		fc_worker_init(&app->workers[0]);
+	else
+		for (unsigned i = 0; i < app->n_workers; i++)
+			rte_eal_remote_launch(fc_worker_main, &app->workers[i],
+					      app->workers[i].lcore);
 	if (app->trace_mode) {
 		reader_rc = fc_reader_run(app);
 		if (!atomic_load(&app->stop))

