@@ -51,6 +51,7 @@ struct fc_cfg {
 	uint32_t max_empty;       /**< longer runs of empty intervals collapse */
 	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
 	uint32_t test_collector_delay_ms; /**< fault injection: slow disk */
+	uint32_t test_worker_delay_us;    /**< fault injection: slow worker */
 	const char *user;         /**< --user: drop privileges to it */
 };
 

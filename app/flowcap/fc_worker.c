@@ -353,6 +353,11 @@ static int run_live(struct fc_worker *w)
 				got += n;
 			}
 		}
+		/* Fault injection (--test-worker-delay): a slow worker, so
+		 * the device's queue overflows. Off: one predictable
+		 * branch per round of bursts. */
+		if (FC_UNLIKELY(fc_app.cfg.test_worker_delay_us != 0) && got)
+			rte_delay_us_sleep(fc_app.cfg.test_worker_delay_us);
 		/* Checked every round, with traffic flowing too: a cached
 		 * load of a read-mostly line (fc_app.stop has its own). */
 		int stop = atomic_load_explicit(&fc_app.stop,

@@ -109,6 +109,9 @@ static void usage(FILE *f)
 "                     output directory must be writable by NAME\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
+"  --test-worker-delay US  fault injection for tests: a live worker\n"
+"                     sleeps US after each burst it receives (a slow\n"
+"                     worker, so the NIC or its queue overflows)\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -146,7 +149,7 @@ enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
-	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_USER,
+	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -168,6 +171,7 @@ static const struct option longopts[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
 	{"test-collector-delay", required_argument, NULL, OPT_TESTDELAY},
+	{"test-worker-delay", required_argument, NULL, OPT_TESTWDELAY},
 	{"user", required_argument, NULL, OPT_USER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -254,6 +258,12 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 				      600000, &v))
 				return -1;
 			cfg->test_collector_delay_ms = (uint32_t)v;
+			break;
+		case OPT_TESTWDELAY:
+			if (parse_u64("--test-worker-delay", optarg, 0,
+				      1000000, &v))
+				return -1;
+			cfg->test_worker_delay_us = (uint32_t)v;
 			break;
 		case OPT_USER: cfg->user = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
