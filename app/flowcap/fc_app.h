@@ -173,6 +173,9 @@ struct fc_app {
 	_Atomic uint64_t intervals_written;
 	_Atomic uint64_t intervals_lost;
 	_Atomic uint64_t late_handoffs;
+	/* Worker packets of intervals in completed files or reported LOST
+	 * (relaxed; read by the signal handler to say what it abandons). */
+	_Atomic uint64_t pkts_settled;
 	uint64_t tot_rx, tot_rec, tot_ctr[FC_CTR_MAX];
 	bool conservation_ok;
 };

@@ -57,12 +57,66 @@ uint64_t fc_wall_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* write(2) of a string: async-signal-safe, unlike stdio. */
+static void sig_say(const char *s)
+{
+	ssize_t rc = write(STDERR_FILENO, s, strlen(s));
+
+	(void)rc; /* nothing to do about a lost message here */
+}
+
+/* v in decimal, async-signal-safe (no printf in a handler). */
+static void sig_say_u64(uint64_t v)
+{
+	char b[21];
+	size_t i = sizeof(b);
+
+	b[--i] = '\0';
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	sig_say(b + i);
+}
+
+/*
+ * Second SIGINT or SIGTERM while stopping: exit at once, without waiting
+ * for the collector. Files are renamed to their final name only when
+ * complete, so what is abandoned is at most a NAME.tmp (set aside at the
+ * next start) and the packets not yet in a completed file, which are
+ * counted here: received by the workers minus settled by the collector
+ * (relaxed loads of lock-free atomics are async-signal-safe; a burst in
+ * flight may be missed).
+ */
+static void abandon(int sig)
+{
+	uint64_t rx = 0, done;
+
+	for (unsigned i = 0; fc_app.workers != NULL && i < fc_app.n_workers;
+	     i++)
+		rx += atomic_load_explicit(&fc_app.workers[i].pub_rx,
+					   memory_order_relaxed);
+	done = atomic_load_explicit(&fc_app.pkts_settled,
+				    memory_order_relaxed);
+	sig_say("flowcap: second signal: exiting at once; abandoned ");
+	sig_say_u64(rx > done ? rx - done : 0);
+	sig_say(" packet(s) received but not yet in a completed file (");
+	sig_say_u64(atomic_load_explicit(&fc_app.intervals_written,
+					 memory_order_relaxed));
+	sig_say(" interval(s) were written); an unfinished .tmp file is set "
+		"aside at the next start\n");
+	_exit(128 + sig);
+}
+
 static void on_signal(int sig)
 {
-	/* Only flags here. A second SIGINT ends the process at once. */
-	if (sig_count++ > 0 && sig == SIGINT)
-		_exit(130);
+	/* Only flags and write(2) here. A second signal ends the process
+	 * at once. */
+	if (sig_count++ > 0)
+		abandon(sig);
 	atomic_store(&fc_app.stop, 2);
+	sig_say("flowcap: stopping: writing the partial interval; signal "
+		"again to exit at once and abandon what is not written\n");
 }
 
 static void usage(FILE *f)
@@ -122,7 +176,8 @@ static void usage(FILE *f)
 "          -- --out /tmp/ft\n"
 "\n"
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
-"a second SIGINT exits at once. Read files with flowcap-read.\n");
+"a second one exits at once (status 128 + signal number), abandoning what\n"
+"is not yet in a completed file. Read files with flowcap-read.\n");
 }
 
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
