@@ -34,6 +34,18 @@ trap 'exit 1' INT TERM HUP
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# Wait (at most 20 s: EAL start-up on a busy machine, or instrumented)
+# until flowcap's ports are up, then 1 s more: its signal handlers are
+# installed and capture has begun.
+wait_up() {
+	n=0
+	while [ $n -lt 200 ] && ! grep -q "packet times from" "$1"; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	sleep 1
+}
+
 # Sum of one counter (name=value) over every interval of some files.
 stat_sum() {
 	name=$1
@@ -52,19 +64,21 @@ sum_ctr() {
 
 # --- second signal while stopping: exit at once, say what is abandoned.
 # A 179-packet trace replayed once with its own times: four intervals,
-# all received within a second. The collector takes 3 s per interval
-# (--test-collector-delay), so a clean stop would need about 9 s more.
+# all received within a second. The collector takes 4 s per interval
+# (--test-collector-delay): the first is written about 4 s after the
+# start, the second 4 s later; the second SIGINT comes in between, when
+# a clean stop would still need about 12 s.
 mkdir -p "$TMP/sig2"
 total=$(tshark -r "$MIX" -T fields -e frame.number 2>/dev/null | wc -l)
 # shellcheck disable=SC2046
 "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$MIX" -- --out "$TMP/sig2" \
-	--interval 1 --idle-exit 0 --test-collector-delay 3000 \
+	--interval 1 --idle-exit 0 --test-collector-delay 4000 \
 	>"$TMP/sig2.log" 2>&1 &
 pid=$!
 PIDS="$pid"
-sleep 2
+wait_up "$TMP/sig2.log"
 kill -INT "$pid"
-sleep 2
+sleep 5
 t0=$(now_ms)
 kill -INT "$pid"
 set +e
@@ -100,7 +114,8 @@ mkdir -p "$TMP/gone/out"
 	-- --out "$TMP/gone/out" --interval 1 --name g >"$TMP/gone.log" 2>&1 &
 pid=$!
 PIDS="$pid"
-sleep 3
+wait_up "$TMP/gone.log"
+sleep 2
 rm -rf "$TMP/gone/out"
 sleep 3
 mkdir "$TMP/gone/out"
@@ -147,28 +162,23 @@ if [ -z "$SKIPPED" ] && command -v tcpreplay >/dev/null 2>&1; then
 		ip netns exec "$NS" ip link set "$i" mtu 65000 up
 	done
 
-	# run_nic NAME VDEV DRVCFG PCAP LOOPS: flowcap on fc0 with a slow
-	# worker (20 ms per burst), tcpreplay --topspeed of PCAP (LOOPS
-	# times per run) on fc1, repeated for 3 s; then a pause to let the
-	# worker drain, and SIGINT. Sets $delivered (fc0's counter).
+	# run_nic NAME VDEV DRVCFG PCAP LOOPS US: flowcap on fc0 with a
+	# slow worker (US microseconds per burst), tcpreplay --topspeed of
+	# PCAP (LOOPS times per run) on fc1, repeated for 3 s; then a pause
+	# to let the worker drain, and SIGINT. Sets $delivered (fc0's
+	# counter).
 	run_nic() {
-		name=$1 vdev=$2 cfg=$3 pcap=$4 loops=$5
+		name=$1 vdev=$2 cfg=$3 pcap=$4 loops=$5 us=$6
 		mkdir -p "$TMP/$name"
 		rx0=$(ip netns exec "$NS" cat /sys/class/net/fc0/statistics/rx_packets)
 		# shellcheck disable=SC2046
 		ip netns exec "$NS" "$FLOWCAP" $(eal 1) --vdev "$vdev" -- \
 			--out "$TMP/$name" --interval 1 --idle-exit 0 --stats \
-			${cfg:+--driver-config "$cfg"} --test-worker-delay 20000 \
+			${cfg:+--driver-config "$cfg"} --test-worker-delay "$us" \
 			>"$TMP/$name.log" 2>&1 &
 		pid=$!
 		PIDS="$pid"
-		# Wait until the port is up (EAL start-up on a busy machine).
-		n=0
-		while [ $n -lt 100 ] && ! grep -q "packet times from" "$TMP/$name.log"; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		sleep 0.5
+		wait_up "$TMP/$name.log"
 		end=$(($(date +%s) + 3))
 		while [ "$(date +%s)" -lt "$end" ]; do
 			ip netns exec "$NS" tcpreplay -q --topspeed -i fc1 \
@@ -192,7 +202,9 @@ if [ -z "$SKIPPED" ] && command -v tcpreplay >/dev/null 2>&1; then
 	# a chained jumbo frame). The pool is the smallest the driver
 	# config accepts (1024 mbufs, no cache, bursts of 512); the frames
 	# are the real trace's frames over 2 KB, up to 5 mbufs each, so a
-	# burst of them needs more than the pool holds.
+	# burst of them needs more than the pool holds. 5 ms per burst:
+	# the socket's buffer refills within a millisecond at this rate,
+	# so nearly every burst runs the pool dry.
 	tshark -r "$R/1kxun-app-mix.pcap" -Y "frame.len > 2048" \
 		-w "$TMP/big.pcap" 2>/dev/null
 	cat >"$TMP/tiny.ini" <<-EOF
@@ -205,7 +217,7 @@ if [ -z "$SKIPPED" ] && command -v tcpreplay >/dev/null 2>&1; then
 	rss_hf = none
 	rss_symmetric = no
 	EOF
-	run_nic pcap "net_pcap0,iface=fc0" "$TMP/tiny.ini" "$TMP/big.pcap" 100
+	run_nic pcap "net_pcap0,iface=fc0" "$TMP/tiny.ini" "$TMP/big.pcap" 300 5000
 	L="$TMP/pcap.log"
 	rxs=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received.*/\1/p' "$L")
 	im=$(sum_ctr "$L" nic_imissed)
@@ -238,11 +250,12 @@ if [ -z "$SKIPPED" ] && command -v tcpreplay >/dev/null 2>&1; then
 	# net_af_packet (DPDK 22.11): its stats fill none of imissed,
 	# rx_nombuf, ierrors (the kernel ring's drops are never read, and
 	# on a failed mbuf allocation the frame waits in the ring). A small
-	# ring (64 frames) and the slow worker make the kernel drop most
+	# ring (64 frames) and the slow worker (20 ms per burst of 32)
+	# make the kernel drop most
 	# frames; the test shows they reach no counter. Should a later DPDK
 	# report them, every delivered frame must then be accounted for.
 	run_nic afp "net_af_packet0,iface=fc0,qpairs=1,framecnt=64,blocksz=4096,framesz=2048" \
-		"" "$MIX" 20
+		"" "$MIX" 20 20000
 	L="$TMP/afp.log"
 	rxs=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received.*/\1/p' "$L")
 	nic=$(($(sum_ctr "$L" nic_imissed) + $(sum_ctr "$L" nic_nombuf) +
