@@ -51,6 +51,7 @@ struct fc_cfg {
 	uint32_t max_empty;       /**< longer runs of empty intervals collapse */
 	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
 	uint32_t test_collector_delay_ms; /**< fault injection: slow disk */
+	uint32_t test_worker_delay_us;    /**< fault injection: slow worker */
 	const char *user;         /**< --user: drop privileges to it */
 };
 
@@ -173,6 +174,9 @@ struct fc_app {
 	_Atomic uint64_t intervals_written;
 	_Atomic uint64_t intervals_lost;
 	_Atomic uint64_t late_handoffs;
+	/* Worker packets of intervals in completed files or reported LOST
+	 * (relaxed; read by the signal handler to say what it abandons). */
+	_Atomic uint64_t pkts_settled;
 	uint64_t tot_rx, tot_rec, tot_ctr[FC_CTR_MAX];
 	bool conservation_ok;
 };

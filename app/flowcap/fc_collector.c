@@ -38,8 +38,55 @@ struct collector {
 	uint64_t next_k;        /**< next interval to write */
 	uint64_t max_iv;        /**< highest interval seen in any table */
 	uint64_t nic_prev[3];
-	bool warned_write;
+	uint64_t file_rx;       /**< worker packets of the open file's intervals */
+	bool dir_gone;          /**< the output directory was found missing */
 };
+
+/*
+ * Packets of intervals that are now in a completed file or reported LOST:
+ * what a second signal would not abandon. Partner: the relaxed load in
+ * main's signal handler (a count for a message, no ordering needed).
+ */
+static void settle(struct collector *c, uint64_t pkts)
+{
+	atomic_fetch_add_explicit(&c->app->pkts_settled, pkts,
+				  memory_order_relaxed);
+}
+
+/*
+ * After a failed write: is the output directory still there? Removed (or
+ * replaced by something else) during the run, every interval is LOST until
+ * it exists again; say so once, naming it, rather than only through the
+ * per-interval LOST lines.
+ */
+static void check_out_dir(struct collector *c)
+{
+	const char *dir = c->app->cfg.out_dir;
+	struct stat st;
+
+	const char *why = "not a directory";
+
+	if (stat(dir, &st) != 0)
+		why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		return;
+	if (!c->dir_gone)
+		FC_WARN("output directory '%s' is gone (%s): every interval is "
+			"LOST until it exists again (mkdir -p %s); capture "
+			"continues\n",
+			dir, why, dir);
+	c->dir_gone = true;
+}
+
+/* A file was opened or completed: if the directory had gone, it is back. */
+static void dir_back(struct collector *c)
+{
+	if (!c->dir_gone)
+		return;
+	c->dir_gone = false;
+	FC_INFO("output directory '%s' is back: writing resumed with %s\n",
+		c->app->cfg.out_dir, c->path);
+}
 
 static void drain_queue(struct collector *c)
 {
@@ -102,7 +149,10 @@ static void close_file(struct collector *c)
 	rc = fc_ft_writer_close(c->wr);
 	c->wr = NULL;
 	c->in_file = 0;
+	settle(c, c->file_rx);
+	c->file_rx = 0;
 	if (rc != FC_FT_OK) {
+		check_out_dir(c);
 		FC_WARN("cannot complete %s: %s; its %u interval(s) are LOST; "
 			"capture continues\n",
 			c->path, fc_ft_strerror(rc), n);
@@ -159,8 +209,11 @@ static int open_file(struct collector *c, uint64_t start)
 	return st;
 }
 
+/* Write interval iv (wrx: the packets its workers received) to the open
+ * file, opening one if needed; on failure count it LOST and go on. */
 static void write_interval(struct collector *c, struct fc_ft_interval *iv,
-			   const struct fc_ft_record *recs, uint64_t n)
+			   const struct fc_ft_record *recs, uint64_t n,
+			   uint64_t wrx)
 {
 	int rc;
 
@@ -168,6 +221,7 @@ static void write_interval(struct collector *c, struct fc_ft_interval *iv,
 		rc = open_file(c, iv->start);
 		if (rc != FC_FT_OK)
 			goto fail;
+		dir_back(c);
 	}
 	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
 	if (rc != FC_FT_OK) {
@@ -183,15 +237,19 @@ static void write_interval(struct collector *c, struct fc_ft_interval *iv,
 		fc_ft_writer_abort(c->wr);
 		c->wr = NULL;
 		c->in_file = 0;
+		settle(c, c->file_rx);
+		c->file_rx = 0;
 		goto fail;
 	}
 	atomic_fetch_add_explicit(&c->app->intervals_written, 1,
 				  memory_order_relaxed);
+	c->file_rx += wrx;
 	if (++c->in_file >= c->app->cfg.rotate)
 		close_file(c);
-	c->warned_write = false;
 	return;
 fail:
+	settle(c, wrx);
+	check_out_dir(c);
 	atomic_fetch_add_explicit(&c->app->intervals_lost, 1,
 				  memory_order_relaxed);
 	FC_WARN("interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
@@ -212,7 +270,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	struct fc_wtable *used[FC_MAX_WORKERS];
 	struct fc_ft_interval iv;
 	const struct fc_ft_record *recs = NULL;
-	uint64_t n = 0, pkts = 0, drops = 0, s0;
+	uint64_t n = 0, pkts = 0, drops = 0, wrx, s0;
 	unsigned nt = 0;
 
 	memset(&iv, 0, sizeof(iv));
@@ -253,6 +311,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		if (last >= iv.start && last < iv.end)
 			iv.end = last;
 	}
+	wrx = iv.rx_pkts; /* what the workers received, before NIC drops */
 	if (!app->trace_mode && app->n_ports > 0) {
 		uint64_t nic[3];
 
@@ -292,7 +351,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	/* Fault injection (--test-collector-delay): a slow disk. */
 	if (app->cfg.test_collector_delay_ms)
 		rte_delay_us_sleep(app->cfg.test_collector_delay_ms * 1000u);
-	write_interval(c, &iv, recs, n);
+	write_interval(c, &iv, recs, n, wrx);
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++) {
 		struct fc_wtable *t = used[i];

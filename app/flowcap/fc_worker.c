@@ -353,6 +353,11 @@ static int run_live(struct fc_worker *w)
 				got += n;
 			}
 		}
+		/* Fault injection (--test-worker-delay): a slow worker, so
+		 * the device's queue overflows. Off: one predictable
+		 * branch per round of bursts. */
+		if (FC_UNLIKELY(fc_app.cfg.test_worker_delay_us != 0) && got)
+			rte_delay_us_sleep(fc_app.cfg.test_worker_delay_us);
 		/* Checked every round, with traffic flowing too: a cached
 		 * load of a read-mostly line (fc_app.stop has its own). */
 		int stop = atomic_load_explicit(&fc_app.stop,
@@ -393,12 +398,14 @@ static int run_live(struct fc_worker *w)
 
 /* --- trace input (rings fed by the reader) ------------------------------- */
 
-static void process_ring(struct fc_worker *w, void **objs, unsigned n,
-			 bool *end)
+/* Count a burst from the reader's ring; returns the packets in it (the
+ * markers are not packets). */
+static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
+			     bool *end)
 {
 	struct fc_ftkey keys[FC_BURST];
 	struct rte_mbuf *done[FC_BURST];
-	unsigned nk = 0, nm = 0;
+	unsigned nk = 0, nm = 0, np = 0;
 
 	/* The reader is up to a ring ahead: these bytes have left the
 	 * cache. Ask for the whole burst's headers first. */
@@ -425,7 +432,7 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
 				*end = true;
 				/* The reader sends END last: nothing follows. */
-				return;
+				return np;
 			}
 			if ((v & 3) == FC_MSG_DLT)
 				w->dlt = (uint32_t)(v >> 2);
@@ -453,6 +460,7 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 			done[nm++] = m;
 		}
 		count_rx(w);
+		np++;
 		if (FC_UNLIKELY(late))
 			count_drop(w, FC_CTR_LATE);
 		enum fc_parse_status st = fc_parse_pkt(data, len, w->dlt,
@@ -470,6 +478,7 @@ static void process_ring(struct fc_worker *w, void **objs, unsigned n,
 		count_keys(w, keys, nk);
 	if (nm)
 		rte_pktmbuf_free_bulk(done, nm);
+	return np;
 }
 
 static int run_ring(struct fc_worker *w)
@@ -496,15 +505,14 @@ static int run_ring(struct fc_worker *w)
 			continue;
 		}
 		empty = 0;
-		process_ring(w, objs, n, &end);
-		rx += n;
-		if ((++polls & 255) == 0) {
-			atomic_store_explicit(&w->pub_rx, rx,
-					      memory_order_relaxed);
+		rx += process_ring(w, objs, n, &end);
+		/* Every burst, as on live ports: a second signal reports
+		 * what it abandons from it. A store to this worker's own
+		 * line, read by nobody on the packet path. */
+		atomic_store_explicit(&w->pub_rx, rx, memory_order_relaxed);
+		if ((++polls & 255) == 0)
 			publish(w);
-		}
 	}
-	atomic_store_explicit(&w->pub_rx, rx, memory_order_relaxed);
 	return 0;
 }
 

@@ -57,12 +57,66 @@ uint64_t fc_wall_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* write(2) of a string: async-signal-safe, unlike stdio. */
+static void sig_say(const char *s)
+{
+	ssize_t rc = write(STDERR_FILENO, s, strlen(s));
+
+	(void)rc; /* nothing to do about a lost message here */
+}
+
+/* v in decimal, async-signal-safe (no printf in a handler). */
+static void sig_say_u64(uint64_t v)
+{
+	char b[21];
+	size_t i = sizeof(b);
+
+	b[--i] = '\0';
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	sig_say(b + i);
+}
+
+/*
+ * Second SIGINT or SIGTERM while stopping: exit at once, without waiting
+ * for the collector. Files are renamed to their final name only when
+ * complete, so what is abandoned is at most a NAME.tmp (set aside at the
+ * next start) and the packets not yet in a completed file, which are
+ * counted here: received by the workers minus settled by the collector
+ * (relaxed loads of lock-free atomics are async-signal-safe; a burst in
+ * flight may be missed).
+ */
+static void abandon(int sig)
+{
+	uint64_t rx = 0, done;
+
+	for (unsigned i = 0; fc_app.workers != NULL && i < fc_app.n_workers;
+	     i++)
+		rx += atomic_load_explicit(&fc_app.workers[i].pub_rx,
+					   memory_order_relaxed);
+	done = atomic_load_explicit(&fc_app.pkts_settled,
+				    memory_order_relaxed);
+	sig_say("flowcap: second signal: exiting at once; abandoned ");
+	sig_say_u64(rx > done ? rx - done : 0);
+	sig_say(" packet(s) received but not yet in a completed file (");
+	sig_say_u64(atomic_load_explicit(&fc_app.intervals_written,
+					 memory_order_relaxed));
+	sig_say(" interval(s) were written); an unfinished .tmp file is set "
+		"aside at the next start\n");
+	_exit(128 + sig);
+}
+
 static void on_signal(int sig)
 {
-	/* Only flags here. A second SIGINT ends the process at once. */
-	if (sig_count++ > 0 && sig == SIGINT)
-		_exit(130);
+	/* Only flags and write(2) here. A second signal ends the process
+	 * at once. */
+	if (sig_count++ > 0)
+		abandon(sig);
 	atomic_store(&fc_app.stop, 2);
+	sig_say("flowcap: stopping: writing the partial interval; signal "
+		"again to exit at once and abandon what is not written\n");
 }
 
 static void usage(FILE *f)
@@ -109,6 +163,9 @@ static void usage(FILE *f)
 "                     output directory must be writable by NAME\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
+"  --test-worker-delay US  fault injection for tests: a live worker\n"
+"                     sleeps US after each burst it receives (a slow\n"
+"                     worker, so the NIC or its queue overflows)\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -119,7 +176,8 @@ static void usage(FILE *f)
 "          -- --out /tmp/ft\n"
 "\n"
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
-"a second SIGINT exits at once. Read files with flowcap-read.\n");
+"a second one exits at once (status 128 + signal number), abandoning what\n"
+"is not yet in a completed file. Read files with flowcap-read.\n");
 }
 
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
@@ -146,7 +204,7 @@ enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
-	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_USER,
+	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -168,6 +226,7 @@ static const struct option longopts[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
 	{"test-collector-delay", required_argument, NULL, OPT_TESTDELAY},
+	{"test-worker-delay", required_argument, NULL, OPT_TESTWDELAY},
 	{"user", required_argument, NULL, OPT_USER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -254,6 +313,12 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 				      600000, &v))
 				return -1;
 			cfg->test_collector_delay_ms = (uint32_t)v;
+			break;
+		case OPT_TESTWDELAY:
+			if (parse_u64("--test-worker-delay", optarg, 0,
+				      1000000, &v))
+				return -1;
+			cfg->test_worker_delay_us = (uint32_t)v;
 			break;
 		case OPT_USER: cfg->user = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
