@@ -521,9 +521,10 @@ void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n)
 	bool end = false;
 	uint64_t rx = atomic_load_explicit(&w->pub_rx, memory_order_relaxed);
 
-	process_ring(w, objs, n, &end);
-	atomic_store_explicit(&w->pub_rx, rx + n, memory_order_relaxed);
-	if ((rx >> 13) != ((rx + n) >> 13))
+	uint64_t np = process_ring(w, objs, n, &end);
+
+	atomic_store_explicit(&w->pub_rx, rx + np, memory_order_relaxed);
+	if ((rx >> 13) != ((rx + np) >> 13))
 		publish(w);
 }
 
