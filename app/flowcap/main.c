@@ -92,9 +92,10 @@ static void usage(FILE *f)
 "                     for several files (read in order); '-' is stdin\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
 "                     (--read without EAL options; default 1)\n"
-"  --table-keys N     keys per worker table per interval (default 1048576,\n"
-"                     less if all tables would exceed 1/4 of the memory);\n"
-"                     beyond it new keys are counted as tbl_full\n"
+"  --table-keys N     IPv4 keys per worker table per interval (default\n"
+"                     1048576, less if all tables would exceed 1/4 of the\n"
+"                     memory), plus N/8 IPv6 keys; beyond either, new\n"
+"                     keys are counted as tbl_full\n"
 "  --tables N         tables per worker (default 4): current + waiting\n"
 "                     for the collector\n"
 "  --zstd-level L     zstd level 1..19 (default 3)\n"
@@ -482,8 +483,10 @@ static int setup_workers(struct fc_app *app)
 	if (app->workers == NULL)
 		return -1;
 	if (app->cfg.table_keys == 0) {
-		/* Default: 1M keys per table, less when all tables of all
-		 * workers would take more than a quarter of the memory. */
+		/* Default: 1M IPv4 keys (and 128k IPv6 keys) per table, less
+		 * when all tables of all workers would take more than a
+		 * quarter of the memory (fc_flowtable_mem_size counts both
+		 * parts and their indexes). */
 		uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
 			       (uint64_t)sysconf(_SC_PAGESIZE);
 		uint64_t per = mem / 4 /
@@ -533,7 +536,8 @@ static int setup_workers(struct fc_app *app)
 			if (wt->ft == NULL) {
 				fprintf(stderr,
 					"flowcap: cannot reserve a table of %" PRIu64
-					" keys (%" PRIu64 " MB); lower --table-keys\n",
+					" IPv4 keys (%" PRIu64 " MB with its IPv6"
+					" part); lower --table-keys\n",
 					app->cfg.table_keys,
 					fc_flowtable_mem_size(app->cfg.table_keys) >> 20);
 				free(wt);
@@ -545,10 +549,13 @@ static int setup_workers(struct fc_app *app)
 		i++;
 	}
 	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s); "
-	       "%u tables of %" PRIu64 " keys per worker\n",
+	       "%u tables of %" PRIu64 " IPv4 + %" PRIu64 " IPv6 keys "
+	       "(%" PRIu64 " MB each) per worker\n",
 	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
 	       app->collector_lcore, app->n_workers,
-	       app->cfg.tables_per_worker, app->cfg.table_keys);
+	       app->cfg.tables_per_worker, app->cfg.table_keys,
+	       fc_flowtable_keys6_for(app->cfg.table_keys),
+	       fc_flowtable_mem_size(app->cfg.table_keys) >> 20);
 	return 0;
 }
 
