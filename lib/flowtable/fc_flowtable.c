@@ -207,6 +207,7 @@ void fc_flowtable_add_burst(struct fc_flowtable *t,
 
 			fc_ftkey4_make(&c[n4], &keys[i]);
 			s = fc_flowtable_home(t->n_slots4, c[n4].hash);
+			c[n4].hash = s; /* from here on: the home slot */
 			/* The home line, or t (cached) for an IPv6 key:
 			 * arithmetic, so that no branch is made of it. */
 			p = (uintptr_t)&t->slots4[s] - (uintptr_t)t;
@@ -229,7 +230,7 @@ void fc_flowtable_add_burst(struct fc_flowtable *t,
 							     h6[j])], 1, 3);
 		}
 		for (unsigned j = 0; j < n4; j++)
-			fc_flowtable_add4(t, &c[j]);
+			fc_flowtable_add4_at(t, &c[j], c[j].hash);
 		for (unsigned j = 0; j < n6; j++)
 			fc_flowtable_add6(t, &keys[i6[j]], h6[j]);
 		keys += m;

@@ -233,12 +233,10 @@ void fc_flowtable_insert6_slow(struct fc_flowtable *t,
 			       const struct fc_ftkey *key, uint64_t hash,
 			       struct fc_flowtable_slot *empty);
 
-/** Count one packet of a compact key (made by fc_ftkey4_make). Hot path. */
-static inline void fc_flowtable_add4(struct fc_flowtable *t,
-				     const struct fc_ftkey4 *c)
+/* Count one packet of compact key c whose home slot is i. */
+static inline void fc_flowtable_add4_at(struct fc_flowtable *t,
+					const struct fc_ftkey4 *c, uint64_t i)
 {
-	uint64_t i = fc_flowtable_home(t->n_slots4, c->hash);
-
 	for (;;) {
 		struct fc_flowtable_slot4 *s = &t->slots4[i];
 
@@ -255,6 +253,13 @@ static inline void fc_flowtable_add4(struct fc_flowtable *t,
 		if (++i == t->n_slots4)
 			i = 0;
 	}
+}
+
+/** Count one packet of a compact key (made by fc_ftkey4_make). Hot path. */
+static inline void fc_flowtable_add4(struct fc_flowtable *t,
+				     const struct fc_ftkey4 *c)
+{
+	fc_flowtable_add4_at(t, c, fc_flowtable_home(t->n_slots4, c->hash));
 }
 
 /** Count one packet of a key of the IPv6 part (hash: fc_ftkey_hash). */
