@@ -88,8 +88,8 @@ struct fc_flowtable {
 #define FC_FLOWTABLE_MAX_KEYS (1ULL << 31)
 
 /**
- * IPv6 keys a table of keys IPv4 keys holds by default: one eighth
- * (rounded up). This is how --table-keys N is read: N IPv4 keys and N / 8
+ * IPv6 keys of a table created for keys IPv4 keys: one eighth, rounded
+ * up. This is how flowcap reads --table-keys N: N IPv4 keys and N / 8
  * IPv6 keys.
  */
 static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
@@ -305,10 +305,11 @@ static inline void fc_flowtable_add(struct fc_flowtable *t,
 
 /**
  * Count n packets: sorts the keys of a burst by part (keeping their order
- * within each part), hashes every key, prefetches every home slot (and the
- * next line when the home slot is the last of its line), then updates, so
- * the misses of a burst overlap. Counts equal those of n fc_flowtable_add
- * calls in order. Hot path.
+ * within each part), hashes every key, prefetches every home slot (and,
+ * for an IPv4 key whose home slot ends its line, the next line), then
+ * updates, so the misses of a burst overlap. Counts, tbl_full and
+ * iteration order equal those of n fc_flowtable_add calls in order. Hot
+ * path.
  * Thread safety: single writer; no concurrent readers while filling.
  */
 void fc_flowtable_add_burst(struct fc_flowtable *t,
