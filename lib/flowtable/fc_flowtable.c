@@ -195,33 +195,25 @@ void fc_flowtable_add_burst(struct fc_flowtable *t,
 	while (n > 0) {
 		unsigned m = n < STAGE ? n : STAGE, n4 = 0, n6 = 0;
 
-		/* One pass makes every key compact and prefetches its home;
-		 * keys of the IPv6 part are set aside. No branch: a mix of
-		 * families would mispredict one (their compact form is
-		 * overwritten).
-		 * Order within each part is kept. */
+		/* One pass makes every IPv4 key compact and prefetches its
+		 * home line; IPv6 keys are set aside. Order within each part
+		 * is kept. */
 		for (unsigned i = 0; i < m; i++) {
-			unsigned v4 = fc_ftkey_is_compact(&keys[i]);
 			uint64_t s;
-			uintptr_t p;
 
+			if (FC_UNLIKELY(!fc_ftkey_is_compact(&keys[i]))) {
+				i6[n6++] = (uint8_t)i;
+				continue;
+			}
 			fc_ftkey4_make(&c[n4], &keys[i]);
 			s = fc_flowtable_home(t->n_slots4, c[n4].hash);
 			c[n4].hash = s; /* from here on: the home slot */
-			/* The home line, or t (cached) for an IPv6 key:
-			 * arithmetic, so that no branch is made of it. */
-			p = (uintptr_t)&t->slots4[s] - (uintptr_t)t;
-			p = (uintptr_t)t + (p & (0 - (uintptr_t)v4));
-			__builtin_prefetch((const void *)p, 1, 3);
-			/* When the home slot is the second of its line, the
-			 * probe run goes on in the next line whenever the
-			 * home slot holds another key: fetch it too (for an
-			 * even slot this is the same line; s + 1 is at most
-			 * one past the end, and a prefetch never faults). */
-			__builtin_prefetch((const void *)(p + (32 & (0 - (uintptr_t)v4))), 1, 3);
-			i6[n6] = (uint8_t)i;
-			n4 += v4;
-			n6 += v4 ^ 1;
+			__builtin_prefetch(&t->slots4[s], 1, 3);
+			/* The next line when the home slot ends its line (s
+			 * + 1 is at most one past the end, and a prefetch
+			 * never faults); the same line otherwise. */
+			__builtin_prefetch(&t->slots4[s + 1], 1, 3);
+			n4++;
 		}
 		for (unsigned j = 0; j < n6; j++) {
 			h6[j] = fc_ftkey_hash(&keys[i6[j]]);

@@ -130,7 +130,7 @@ uint64_t fc_flowtable_mem_size(uint64_t keys);
 /** True when the key goes to the compact IPv4 part. */
 static inline bool fc_ftkey_is_compact(const struct fc_ftkey *k)
 {
-	/* & rather than &&: one flag, no branch. */
+	/* & rather than &&: one branch, not two. */
 	return (k->family == 4) & (k->ip_len <= 0xffff);
 }
 
