@@ -315,9 +315,6 @@ static void usage(FILE *f)
 "      --min-packets N  (default 20M)\n"
 "      --headroom PCT   table keys = flows + PCT%% (default 10) IPv4 keys,\n"
 "                       and one eighth of that IPv6 keys\n"
-"B/key full: table memory / keys it holds with both parts full;\n"
-"B/key v4 full: the same memory / its IPv4 keys (IPv4 part full, IPv6\n"
-"part empty); B/key used: the same memory / keys the run stored.\n"
 "      --snap BYTES     bytes stored per frame, 64..%u (default 128)\n"
 "  -b, --burst N        burst size, 1..%u (default 32)\n"
 "      --seed N         generator seed (default 1)\n"
@@ -326,7 +323,10 @@ static void usage(FILE *f)
 "                       instructions/packet (default there: 100k flows,\n"
 "                       Zipf 1.1, 64 bytes, 1M packets)\n"
 "  -h, --help\n"
-"Numbers take k, M, G suffixes (x1000).\n",
+"Numbers take k, M, G suffixes (x1000).\n"
+"B/key full: table memory / keys it holds with both parts full;\n"
+"B/key v4 full: the same memory / its IPv4 keys (IPv4 part full, IPv6\n"
+"part empty); B/key used: the same memory / keys the run stored.\n",
 		FC_GEN_FRAME_MAX, BURST_MAX);
 }
 
