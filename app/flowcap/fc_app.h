@@ -45,6 +45,7 @@ struct fc_cfg {
 	unsigned n_reads;
 	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
 	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
+	uint64_t table_keys6;     /**< IPv6 keys per table (0 = table_keys / 8) */
 	unsigned tables_per_worker;
 	int zstd_level;
 	double idle_exit;         /**< seconds without packets, <0 = auto */

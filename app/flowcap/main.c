@@ -146,9 +146,12 @@ static void usage(FILE *f)
 "                     for several files (read in order); '-' is stdin\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
 "                     (--read without EAL options; default 1)\n"
-"  --table-keys N     keys per worker table per interval (default 1048576,\n"
-"                     less if all tables would exceed 1/4 of the memory);\n"
-"                     beyond it new keys are counted as tbl_full\n"
+"  --table-keys N     IPv4 keys per worker table per interval (default\n"
+"                     1048576, less if all tables would exceed 1/4 of the\n"
+"                     memory), plus N/8 IPv6 keys; beyond either, new\n"
+"                     keys are counted as tbl_full\n"
+"  --table-keys6 N    IPv6 keys per worker table (default: --table-keys / 8;\n"
+"                     raise it where IPv6 is more than a ninth of the flows)\n"
 "  --tables N         tables per worker (default 4, 2 with --read): current\n"
 "                     + waiting for the collector\n"
 "  --zstd-level L     zstd level 1..19 (default 3)\n"
@@ -203,7 +206,7 @@ static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
-	OPT_TABLEKEYS, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
+	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_USER,
 };
 
@@ -219,6 +222,7 @@ static const struct option longopts[] = {
 	{"read", required_argument, NULL, OPT_READ},
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"table-keys", required_argument, NULL, OPT_TABLEKEYS},
+	{"table-keys6", required_argument, NULL, OPT_TABLEKEYS6},
 	{"tables", required_argument, NULL, OPT_TABLES},
 	{"zstd-level", required_argument, NULL, OPT_ZSTD},
 	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
@@ -287,6 +291,11 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--table-keys", optarg, 64, 1ULL << 32, &v))
 				return -1;
 			cfg->table_keys = v;
+			break;
+		case OPT_TABLEKEYS6:
+			if (parse_u64("--table-keys6", optarg, 64, 1ULL << 31, &v))
+				return -1;
+			cfg->table_keys6 = v;
 			break;
 		case OPT_TABLES:
 			if (parse_u64("--tables", optarg, 2, 64, &v))
@@ -525,10 +534,18 @@ static int drop_privileges(const struct fc_cfg *cfg)
 	return 0;
 }
 
+/* IPv6 keys per table: --table-keys6, or an eighth of the IPv4 keys. */
+static uint64_t table_keys6(const struct fc_cfg *cfg, uint64_t keys4)
+{
+	return cfg->table_keys6 ? cfg->table_keys6 :
+				  fc_flowtable_keys6_for(keys4);
+}
+
 static int setup_workers(struct fc_app *app)
 {
 	unsigned lc, i = 0;
 	unsigned n_lcores = rte_lcore_count();
+	uint64_t k6;
 
 	if (n_lcores < 3) {
 		fprintf(stderr,
@@ -550,18 +567,23 @@ static int setup_workers(struct fc_app *app)
 	if (app->workers == NULL)
 		return -1;
 	if (app->cfg.table_keys == 0) {
-		/* Default: 1M keys per table, less when all tables of all
-		 * workers would take more than a quarter of the memory. */
+		/* Default: 1M IPv4 keys (and 128k IPv6 keys) per table, less
+		 * when all tables of all workers would take more than a
+		 * quarter of the memory (fc_flowtable_mem_size counts both
+		 * parts and their indexes). */
 		uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
 			       (uint64_t)sysconf(_SC_PAGESIZE);
 		uint64_t per = mem / 4 /
 			       (app->n_workers * app->cfg.tables_per_worker);
 		uint64_t keys = 1u << 20;
 
-		while (keys > 4096 && fc_flowtable_mem_size(keys) > per)
+		while (keys > 4096 &&
+		       fc_flowtable_mem_size2(keys, table_keys6(&app->cfg,
+								keys)) > per)
 			keys >>= 1;
 		app->cfg.table_keys = keys;
 	}
+	k6 = table_keys6(&app->cfg, app->cfg.table_keys);
 	app->collector_lcore = rte_get_next_lcore(-1, 1, 0);
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		if (lc == app->collector_lcore)
@@ -597,13 +619,15 @@ static int setup_workers(struct fc_app *app)
 
 			if (wt == NULL)
 				return -1;
-			wt->ft = fc_flowtable_create(app->cfg.table_keys);
+			wt->ft = fc_flowtable_create2(app->cfg.table_keys, k6);
 			if (wt->ft == NULL) {
 				fprintf(stderr,
 					"flowcap: cannot reserve a table of %" PRIu64
-					" keys (%" PRIu64 " MB); lower --table-keys\n",
-					app->cfg.table_keys,
-					fc_flowtable_mem_size(app->cfg.table_keys) >> 20);
+					" IPv4 + %" PRIu64 " IPv6 keys (%" PRIu64
+					" MB); lower --table-keys or --table-keys6\n",
+					app->cfg.table_keys, k6,
+					fc_flowtable_mem_size2(app->cfg.table_keys,
+							       k6) >> 20);
 				free(wt);
 				return -1;
 			}
@@ -613,11 +637,13 @@ static int setup_workers(struct fc_app *app)
 		i++;
 	}
 	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)%s; "
-	       "%u tables of %" PRIu64 " keys per worker\n",
+	       "%u tables of %" PRIu64 " IPv4 + %" PRIu64 " IPv6 keys "
+	       "(%.1f MB each) per worker\n",
 	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
 	       app->collector_lcore, app->n_workers,
 	       app->inline_worker ? " run by the reader" : "",
-	       app->cfg.tables_per_worker, app->cfg.table_keys);
+	       app->cfg.tables_per_worker, app->cfg.table_keys, k6,
+	       (double)fc_flowtable_mem_size2(app->cfg.table_keys, k6) / 1048576);
 	return 0;
 }
 

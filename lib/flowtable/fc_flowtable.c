@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Flow table memory management and the cold insert path. The hit path is
- * inline in the header.
+ * Flow table memory management, the cold insert paths and the burst path.
+ * The per-key hit paths are inline in the header.
  */
 #include "fc_flowtable.h"
 
@@ -9,65 +9,115 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static uint64_t slots_for(uint64_t max_keys)
+/* A large part ends on a whole 2 MB page (a transparent huge page backs
+ * it whole, so its slots are free to use); a small one is not rounded,
+ * where a page would add more than 1/16 to its memory. */
+static uint64_t round_slots(uint64_t n, size_t slot_size)
 {
-	/* 7/8 full at most; whole 2 MB pages of slots are free to use. */
-	uint64_t n = max_keys + max_keys / 7 + 1;
-	uint64_t per_page = (2u << 20) / sizeof(struct fc_flowtable_slot);
+	uint64_t per_page = (2u << 20) / slot_size;
 
-	if (n > per_page)
+	if (n > 16 * per_page)
 		n = (n + per_page - 1) / per_page * per_page;
 	return n < 64 ? 64 : n;
 }
 
-uint64_t fc_flowtable_mem_size(uint64_t max_keys)
+/* IPv4 part: 2/3 full at most. Slots are half the size of a line, so a
+ * lower load costs little memory (48 bytes of slots per key at full load)
+ * and keeps probe runs within one or two lines. */
+static uint64_t slots4_for(uint64_t keys)
 {
-	return slots_for(max_keys) * sizeof(struct fc_flowtable_slot) +
-	       max_keys * sizeof(uint32_t);
+	return round_slots(keys + keys / 2 + 1, sizeof(struct fc_flowtable_slot4));
 }
 
-struct fc_flowtable *fc_flowtable_create(uint64_t max_keys)
+/* IPv6 part: 7/8 full at most (73 bytes of slots per key). */
+static uint64_t slots6_for(uint64_t keys)
+{
+	return round_slots(keys + keys / 7 + 1, sizeof(struct fc_flowtable_slot));
+}
+
+uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6)
+{
+	return slots4_for(keys4) * sizeof(struct fc_flowtable_slot4) +
+	       slots6_for(keys6) * sizeof(struct fc_flowtable_slot) +
+	       (keys4 + keys6) * sizeof(uint32_t);
+}
+
+uint64_t fc_flowtable_mem_size(uint64_t keys)
+{
+	return fc_flowtable_mem_size2(keys, fc_flowtable_keys6_for(keys));
+}
+
+/* Pages are faulted in as keys arrive: a table sized for a busy interval
+ * costs only what a quiet one touches. Slots are hit at random: 2 MB pages
+ * save most TLB misses (advice only; failure is harmless). */
+static void *map_slots(size_t len)
+{
+	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	(void)madvise(mem, len, MADV_HUGEPAGE);
+	return mem;
+}
+
+struct fc_flowtable *fc_flowtable_create2(uint64_t keys4, uint64_t keys6)
 {
 	struct fc_flowtable *t;
-	uint64_t n;
-	void *mem;
 
-	if (max_keys == 0 || max_keys > FC_FLOWTABLE_MAX_KEYS)
+	if (keys4 == 0 || keys4 > FC_FLOWTABLE_MAX_KEYS ||
+	    keys6 == 0 || keys6 > FC_FLOWTABLE_MAX_KEYS)
 		return NULL;
-	n = slots_for(max_keys);
-	t = calloc(1, sizeof(*t));
-	if (t == NULL)
+	if (posix_memalign((void **)&t, FC_CACHE_LINE, sizeof(*t)) != 0)
 		return NULL;
-	t->map_len = n * sizeof(struct fc_flowtable_slot);
-	t->used = malloc(max_keys * sizeof(uint32_t));
-	if (t->used == NULL) {
-		free(t);
-		return NULL;
-	}
-	/* Pages are faulted in as keys arrive: a table sized for a busy
-	 * interval costs only what a quiet one touches. */
-	mem = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		free(t->used);
-		free(t);
-		return NULL;
-	}
-	/* Slots are hit at random: 2 MB pages save most TLB misses. Advice
-	 * only; failure is harmless. */
-	(void)madvise(mem, t->map_len, MADV_HUGEPAGE);
-	t->slots = mem;
-	t->n_slots = n;
-	t->max_keys = max_keys;
+	memset(t, 0, sizeof(*t));
+	t->n_slots4 = slots4_for(keys4);
+	t->n_slots6 = slots6_for(keys6);
+	t->max_keys4 = keys4;
+	t->max_keys6 = keys6;
+	t->max_keys = keys4 + keys6;
+	t->map_len4 = t->n_slots4 * sizeof(struct fc_flowtable_slot4);
+	t->map_len6 = t->n_slots6 * sizeof(struct fc_flowtable_slot);
+	t->used4 = malloc(keys4 * sizeof(uint32_t));
+	if (t->used4 == NULL)
+		goto err_used4;
+	t->used6 = malloc(keys6 * sizeof(uint32_t));
+	if (t->used6 == NULL)
+		goto err_used6;
+	t->slots4 = map_slots(t->map_len4);
+	if (t->slots4 == NULL)
+		goto err_slots4;
+	t->slots6 = map_slots(t->map_len6);
+	if (t->slots6 == NULL)
+		goto err_slots6;
 	return t;
+
+err_slots6:
+	munmap(t->slots4, t->map_len4);
+err_slots4:
+	free(t->used6);
+err_used6:
+	free(t->used4);
+err_used4:
+	free(t);
+	return NULL;
+}
+
+struct fc_flowtable *fc_flowtable_create(uint64_t keys)
+{
+	if (keys == 0 || keys > FC_FLOWTABLE_MAX_KEYS)
+		return NULL;
+	return fc_flowtable_create2(keys, fc_flowtable_keys6_for(keys));
 }
 
 void fc_flowtable_free(struct fc_flowtable *t)
 {
 	if (t == NULL)
 		return;
-	munmap(t->slots, t->map_len);
-	free(t->used);
+	munmap(t->slots6, t->map_len6);
+	munmap(t->slots4, t->map_len4);
+	free(t->used6);
+	free(t->used4);
 	free(t);
 }
 
@@ -76,47 +126,105 @@ void fc_flowtable_reset(struct fc_flowtable *t)
 	/* Runs on the collector, so the worker that gets the table back
 	 * never pays for it: a few keys, clear just their slots; many,
 	 * clear the map (no page is given back, so the worker never takes
-	 * a page fault on a reused table). */
-	if (t->n_keys < t->n_slots / 16) {
-		for (uint64_t i = 0; i < t->n_keys; i++)
-			t->slots[t->used[i]].packets = 0;
+	 * a page fault on a reused table). An IPv4 slot is cleared whole,
+	 * so an empty slot never holds a stale key. */
+	uint64_t n6 = t->n_keys - t->n_keys4;
+
+	if (t->n_keys4 < t->n_slots4 / 16) {
+		for (uint64_t i = 0; i < t->n_keys4; i++)
+			memset(&t->slots4[t->used4[i]], 0,
+			       sizeof(struct fc_flowtable_slot4));
 	} else {
-		memset(t->slots, 0, t->map_len);
+		memset(t->slots4, 0, t->map_len4);
 	}
+	if (n6 < t->n_slots6 / 16) {
+		for (uint64_t i = 0; i < n6; i++)
+			t->slots6[t->used6[i]].packets = 0;
+	} else {
+		memset(t->slots6, 0, t->map_len6);
+	}
+	t->n_keys4 = 0;
+	t->n_keys6 = 0;
 	t->n_keys = 0;
 	t->pkts = 0;
 	t->tbl_full = 0;
 }
 
-void fc_flowtable_insert_slow(struct fc_flowtable *t,
-			      const struct fc_ftkey *key, uint64_t hash,
-			      struct fc_flowtable_slot *empty)
+void fc_flowtable_insert4_slow(struct fc_flowtable *t,
+			       const struct fc_ftkey4 *c,
+			       struct fc_flowtable_slot4 *empty)
 {
-	if (FC_UNLIKELY(t->n_keys >= t->max_keys)) {
+	if (FC_UNLIKELY(t->n_keys4 >= t->max_keys4)) {
+		t->tbl_full++;
+		return;
+	}
+	empty->w[0] = c->w[0];
+	empty->w[1] = c->w[1];
+	empty->w[2] = c->w[2];
+	empty->packets = 1;
+	t->used4[t->n_keys4++] = (uint32_t)(empty - t->slots4);
+	t->n_keys++;
+	t->pkts++;
+}
+
+void fc_flowtable_insert6_slow(struct fc_flowtable *t,
+			       const struct fc_ftkey *key, uint64_t hash,
+			       struct fc_flowtable_slot *empty)
+{
+	if (FC_UNLIKELY(t->n_keys6 >= t->max_keys6)) {
 		t->tbl_full++;
 		return;
 	}
 	empty->key = *key;
 	empty->hash = hash;
 	empty->packets = 1;
-	t->used[t->n_keys++] = (uint32_t)(empty - t->slots);
+	t->used6[t->n_keys6++] = (uint32_t)(empty - t->slots6);
+	t->n_keys++;
 	t->pkts++;
 }
+
+#define STAGE 64
 
 void fc_flowtable_add_burst(struct fc_flowtable *t,
 			    const struct fc_ftkey *keys, unsigned n)
 {
-	uint64_t h[64];
+	struct fc_ftkey4 c[STAGE];
+	uint64_t h6[STAGE];
+	uint8_t i6[STAGE];
 
 	while (n > 0) {
-		unsigned m = n < 64 ? n : 64;
+		unsigned m = n < STAGE ? n : STAGE, n4 = 0, n6 = 0;
 
+		/* One pass makes every IPv4 key compact and prefetches its
+		 * home line; IPv6 keys are set aside. Order within each part
+		 * is kept. */
 		for (unsigned i = 0; i < m; i++) {
-			h[i] = fc_ftkey_hash(&keys[i]);
-			fc_flowtable_prefetch(t, h[i]);
+			uint64_t s;
+
+			if (FC_UNLIKELY(!fc_ftkey_is_compact(&keys[i]))) {
+				i6[n6++] = (uint8_t)i;
+				continue;
+			}
+			fc_ftkey4_make(&c[n4], &keys[i]);
+			s = fc_flowtable_home(t->n_slots4, c[n4].hash);
+			c[n4].hash = s; /* from here on: the home slot */
+			__builtin_prefetch(&t->slots4[s], 1, 3);
+			/* The next line when the home slot ends its line (s
+			 * + 1 is at most one past the end, and a prefetch
+			 * never faults); the same line otherwise. */
+			__builtin_prefetch(&t->slots4[s + 1], 1, 3);
+			n4++;
 		}
-		for (unsigned i = 0; i < m; i++)
-			fc_flowtable_add(t, &keys[i], h[i]);
+		for (unsigned j = 0; j < n6; j++) {
+			h6[j] = fc_ftkey_hash(&keys[i6[j]]);
+			__builtin_prefetch(
+				&t->slots6[fc_flowtable_home(t->n_slots6,
+							     h6[j])], 1, 3);
+		}
+		for (unsigned j = 0; j < n4; j++)
+			fc_flowtable_add4_at(t, &c[j], c[j].hash);
+		for (unsigned j = 0; j < n6; j++)
+			fc_flowtable_add6(t, &keys[i6[j]], h6[j]);
 		keys += m;
 		n -= m;
 	}

@@ -117,12 +117,8 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 		const struct fc_flowtable *t = tabs[i];
 
 		for (uint64_t j = 0; j < t->n_keys; j++) {
-			const struct fc_flowtable_slot *s =
-				fc_flowtable_key_at(t, j);
-
-			m->tmp[k].key = s->key;
-			m->tmp[k].packets = s->packets;
-			m->ents[k].pref = prefix_of(&s->key);
+			fc_flowtable_key_at(t, j, &m->tmp[k]);
+			m->ents[k].pref = prefix_of(&m->tmp[k].key);
 			m->ents[k].idx = k;
 			k++;
 		}

@@ -22,6 +22,30 @@ else
 	bad "full table"; tail -5 "$TMP/full.log"; echo "$st" | tail -2
 fi
 
+# --- the IPv6 part of a table fills on its own: counted, sized by
+# --table-keys6. Half the flows are IPv6, far beyond the default eighth.
+"$FCGEN" -q -n 20000 -f 4000 --ipv6 0.5 --rate 1000 -o "$TMP/v6.pcap"
+mkdir -p "$TMP/v6a" "$TMP/v6b"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$TMP/v6.pcap" --table-keys 4096 \
+	--out "$TMP/v6a" >"$TMP/v6a.log" 2>&1 || true
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$TMP/v6.pcap" --table-keys 4096 \
+	--table-keys6 4096 --out "$TMP/v6b" >"$TMP/v6b.log" 2>&1
+rc=$?
+na=$(sed -n 's/.*tbl_full *\([0-9]*\).*/\1/p' "$TMP/v6a.log" | head -1)
+nb=$(sed -n 's/.*tbl_full *\([0-9]*\).*/\1/p' "$TMP/v6b.log" | head -1)
+if [ "${na:-0}" -gt 0 ] && [ -z "$nb" ] && [ $rc -eq 0 ] &&
+	grep -q "4096 IPv4 + 512 IPv6 keys" "$TMP/v6a.log" &&
+	grep -q "4096 IPv4 + 4096 IPv6 keys" "$TMP/v6b.log" &&
+	grep -q "conservation OK" "$TMP/v6a.log" &&
+	grep -q "conservation OK" "$TMP/v6b.log"; then
+	ok "IPv6 part full: $na packets tbl_full with 512 IPv6 keys, none with --table-keys6 4096; conservation OK"
+else
+	bad "IPv6 part of the table: tbl_full '${na:-}' / '${nb:-}', rc $rc"
+	tail -3 "$TMP/v6a.log" "$TMP/v6b.log"
+fi
+
 # --- leftover .tmp from a killed run: set aside as .incomplete, reported.
 mkdir -p "$TMP/left"
 head -c 300 "$TMP"/full/*.ft.zst >"$TMP/left/old.1.flowtuple.ft.zst.tmp"

@@ -20,28 +20,112 @@ static struct fc_ftkey key_n(uint32_t n)
 	return k;
 }
 
+static struct fc_ftkey key6_n(uint32_t n)
+{
+	struct fc_ftkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 6;
+	k.src_ip[0] = 0x20;
+	k.src_ip[1] = 0x01;
+	memcpy(k.src_ip + 12, &n, 4);
+	k.dst_ip[15] = 1;
+	k.proto = 17;
+	k.src_port = (uint16_t)n;
+	k.dst_port = 53;
+	k.ttl = 60;
+	k.ip_len = 80;
+	k.cls = FC_FT_CLASS_OTHER;
+	return k;
+}
+
+static uint64_t xs(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Any key the parser can produce: every field random, 1 in 4 IPv6. */
+static struct fc_ftkey key_rand(uint64_t *x)
+{
+	struct fc_ftkey k;
+	uint64_t r = xs(x), s = xs(x);
+
+	memset(&k, 0, sizeof(k));
+	k.family = (r & 3) == 0 ? 6 : 4;
+	if (k.family == 6) {
+		memcpy(k.src_ip, &r, 8);
+		memcpy(k.src_ip + 8, &s, 8);
+		memcpy(k.dst_ip + 4, &s, 8);
+		k.ip_len = 40 + (uint32_t)(s >> 40);
+	} else {
+		memcpy(k.src_ip, &r, 4);
+		memcpy(k.dst_ip, (uint8_t *)&s + 4, 4);
+		k.ip_len = (uint16_t)(s >> 11);
+	}
+	k.src_port = (uint16_t)(s >> 3);
+	k.dst_port = (uint16_t)(r >> 40);
+	k.proto = (uint8_t)(r >> 8);
+	k.ttl = (uint8_t)(r >> 16);
+	k.tcp_flags = (uint8_t)(r >> 24);
+	k.cls = (uint8_t)((r >> 56) % FC_FT_CLASS_COUNT);
+	return k;
+}
+
+/* Count of k, found through the public iteration. */
 static uint64_t lookup(const struct fc_flowtable *t, const struct fc_ftkey *k)
 {
-	for (uint64_t s = 0; s < t->n_slots; s++)
-		if (t->slots[s].packets && fc_ftkey_eq(&t->slots[s].key, k))
-			return t->slots[s].packets;
-	return 0;
+	struct fc_ft_record r;
+	uint64_t found = 0;
+
+	for (uint64_t i = 0; i < t->n_keys; i++) {
+		fc_flowtable_key_at(t, i, &r);
+		if (fc_ftkey_eq(&r.key, k)) {
+			cr_assert_eq(found, 0, "key stored twice");
+			found = r.packets;
+		}
+	}
+	return found;
 }
 
 Test(flowtable, lookup_after_insert_hits)
 {
 	struct fc_flowtable *t = fc_flowtable_create(1000);
-	struct fc_ftkey a = key_n(1), b = key_n(2);
+	struct fc_ftkey a = key_n(1), b = key_n(2), c = key6_n(1);
 
 	cr_assert_not_null(t);
-	fc_flowtable_add(t, &a, fc_ftkey_hash(&a));
-	fc_flowtable_add(t, &a, fc_ftkey_hash(&a));
-	fc_flowtable_add(t, &b, fc_ftkey_hash(&b));
-	cr_assert_eq(t->n_keys, 2);
-	cr_assert_eq(t->pkts, 3);
+	fc_flowtable_add(t, &a);
+	fc_flowtable_add(t, &a);
+	fc_flowtable_add(t, &b);
+	fc_flowtable_add(t, &c);
+	cr_assert_eq(t->n_keys, 3);
+	cr_assert_eq(t->n_keys4, 2);
+	cr_assert_eq(t->pkts, 4);
 	cr_assert_eq(lookup(t, &a), 2);
 	cr_assert_eq(lookup(t, &b), 1);
+	cr_assert_eq(lookup(t, &c), 1);
 	fc_flowtable_free(t);
+}
+
+Test(flowtable, compact_form_is_exact)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	for (unsigned i = 0; i < 100000; i++) {
+		struct fc_ftkey k = key_rand(&x), back;
+		struct fc_ftkey4 c;
+
+		if (!fc_ftkey_is_compact(&k))
+			continue;
+		fc_ftkey4_make(&c, &k);
+		fc_ftkey4_expand(&back, c.w);
+		cr_assert(fc_ftkey_eq(&k, &back), "key %u changed", i);
+		cr_assert_eq(c.w[1] >> 48, 0);
+		cr_assert_eq(c.w[2] >> 40, 0);
+		cr_assert_eq(c.hash >> 32, 0);
+	}
 }
 
 Test(flowtable, burst_counts_every_packet)
@@ -51,15 +135,89 @@ Test(flowtable, burst_counts_every_packet)
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < 10000; i++)
-		keys[i] = key_n(i % 777);
+		keys[i] = i % 3 ? key_n(i % 777) : key6_n(i % 777);
 	fc_flowtable_add_burst(t, keys, 10000);
-	cr_assert_eq(t->n_keys, 777);
 	cr_assert_eq(t->pkts, 10000);
-	for (uint32_t i = 0; i < 777; i++)
-		total += lookup(t, &keys[i]);
+	for (uint32_t i = 0; i < 777; i++) {
+		struct fc_ftkey a = key_n(i), b = key6_n(i);
+
+		total += lookup(t, &a) + lookup(t, &b);
+	}
 	cr_assert_eq(total, 10000);
+	/* 777 = 3 x 259: a residue is always of the same family. */
+	cr_assert_eq(t->n_keys, 777);
+	cr_assert_eq(lookup(t, &keys[1]), 10000 / 777 + 1);
 	cr_assert_eq(lookup(t, &keys[0]), 10000 / 777 + 1);
 	fc_flowtable_free(t);
+}
+
+/*
+ * A v4/v6 mix through add_burst (bursts of every size) against a plain
+ * reference: every key, its count, and the iteration order (IPv4 keys in
+ * first-seen order, then IPv6 keys in first-seen order).
+ */
+Test(flowtable, mixed_burst_matches_reference)
+{
+	enum { DISTINCT = 3000, PKTS = 40000 };
+	static struct fc_ftkey pool[DISTINCT], pkts[PKTS];
+	static struct fc_ft_record ref4[DISTINCT], ref6[DISTINCT];
+	uint64_t n4 = 0, n6 = 0, x = 88172645463325252ULL;
+	struct fc_flowtable *t = fc_flowtable_create2(2500, 1000);
+	struct fc_flowtable *u = fc_flowtable_create2(2500, 1000);
+	struct fc_ft_record r;
+
+	for (unsigned i = 0; i < DISTINCT; i++)
+		pool[i] = key_rand(&x);
+	/* A wide IPv4 key (no parser makes one) takes the 64-byte part. */
+	pool[7].family = 4;
+	memset(pool[7].src_ip + 4, 0, 12);
+	memset(pool[7].dst_ip + 4, 0, 12);
+	pool[7].ip_len = 70000;
+	for (unsigned i = 0; i < PKTS; i++) {
+		/* Skewed: low indexes often, so counts differ. */
+		uint64_t a = xs(&x) % DISTINCT, b = xs(&x) % DISTINCT;
+
+		pkts[i] = pool[a < b ? a : b];
+	}
+	for (unsigned i = 0, b = 1; i < PKTS; i += b, b = b % 70 + 1)
+		fc_flowtable_add_burst(t, pkts + i,
+				       PKTS - i < b ? PKTS - i : b);
+	for (unsigned i = 0; i < PKTS; i++) {
+		struct fc_ft_record *ref = fc_ftkey_is_compact(&pkts[i]) ?
+					   ref4 : ref6;
+		uint64_t *n = ref == ref4 ? &n4 : &n6, j;
+
+		fc_flowtable_add(u, &pkts[i]);
+		for (j = 0; j < *n; j++)
+			if (fc_ftkey_eq(&ref[j].key, &pkts[i]))
+				break;
+		if (j == *n) {
+			ref[j].key = pkts[i];
+			ref[j].packets = 0;
+			(*n)++;
+		}
+		ref[j].packets++;
+	}
+	cr_assert_eq(t->n_keys, n4 + n6);
+	cr_assert_eq(t->n_keys4, n4);
+	cr_assert_eq(t->pkts, PKTS);
+	cr_assert_eq(t->tbl_full, 0);
+	for (uint64_t i = 0; i < n4 + n6; i++) {
+		const struct fc_ft_record *want = i < n4 ? &ref4[i] :
+						       &ref6[i - n4];
+
+		fc_flowtable_key_at(t, i, &r);
+		cr_assert(fc_ftkey_eq(&r.key, &want->key), "key %llu",
+			  (unsigned long long)i);
+		cr_assert_eq(r.packets, want->packets);
+		fc_flowtable_key_at(u, i, &r);
+		cr_assert(fc_ftkey_eq(&r.key, &want->key));
+		cr_assert_eq(r.packets, want->packets);
+	}
+	cr_assert_eq(lookup(t, &pool[7]), lookup(u, &pool[7]));
+	cr_assert_gt(lookup(t, &pool[7]), 0);
+	fc_flowtable_free(t);
+	fc_flowtable_free(u);
 }
 
 Test(flowtable, full_table_counts_overflow_and_keeps_counting)
@@ -67,16 +225,45 @@ Test(flowtable, full_table_counts_overflow_and_keeps_counting)
 	struct fc_flowtable *t = fc_flowtable_create(100);
 	struct fc_ftkey k;
 
+	cr_assert_eq(t->max_keys4, 100);
+	cr_assert_eq(t->max_keys6, 13);
 	for (uint32_t i = 0; i < 150; i++) {
 		k = key_n(i);
-		fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+		fc_flowtable_add(t, &k);
 	}
 	cr_assert_eq(t->n_keys, 100);
 	cr_assert_eq(t->tbl_full, 50);
 	k = key_n(0);
-	fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+	fc_flowtable_add(t, &k);
 	cr_assert_eq(lookup(t, &k), 2, "existing keys still count when full");
-	cr_assert_eq(t->pkts + t->tbl_full, 151);
+	/* The IPv6 part still takes keys. */
+	k = key6_n(0);
+	fc_flowtable_add(t, &k);
+	cr_assert_eq(lookup(t, &k), 1);
+	cr_assert_eq(t->pkts + t->tbl_full, 152);
+	fc_flowtable_free(t);
+}
+
+Test(flowtable, full_ipv6_part_refuses_per_packet)
+{
+	struct fc_flowtable *t = fc_flowtable_create2(1000, 10);
+	static struct fc_ftkey keys[40];
+
+	for (uint32_t i = 0; i < 40; i++)
+		keys[i] = i & 1 ? key6_n(i / 2) : key_n(i / 2);
+	/* 20 IPv6 keys for 10 places, twice over: 10 refused each time. */
+	fc_flowtable_add_burst(t, keys, 40);
+	fc_flowtable_add_burst(t, keys, 40);
+	cr_assert_eq(t->n_keys, 30);
+	cr_assert_eq(t->n_keys4, 20);
+	cr_assert_eq(t->tbl_full, 20);
+	cr_assert_eq(t->pkts, 60);
+	for (uint32_t i = 0; i < 20; i++) {
+		struct fc_ftkey a = key_n(i), b = key6_n(i);
+
+		cr_assert_eq(lookup(t, &a), 2);
+		cr_assert_eq(lookup(t, &b), i < 10 ? 2 : 0);
+	}
 	fc_flowtable_free(t);
 }
 
@@ -86,14 +273,36 @@ Test(flowtable, reset_empties_large_and_small_tables)
 
 	for (unsigned j = 0; j < 2; j++) {
 		struct fc_flowtable *t = fc_flowtable_create(sizes[j]);
-		struct fc_ftkey k = key_n(5);
+		struct fc_ftkey k = key_n(5), k6 = key6_n(5);
 
-		fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+		/* Large enough a fill that reset clears the whole map. */
+		for (uint32_t i = 0; i < sizes[j] / 8; i++) {
+			struct fc_ftkey a = key_n(i + 100), b = key6_n(i + 100);
+
+			fc_flowtable_add(t, &a);
+			fc_flowtable_add(t, &b);
+		}
+		fc_flowtable_add(t, &k);
+		fc_flowtable_add(t, &k6);
 		fc_flowtable_reset(t);
 		cr_assert_eq(t->n_keys, 0);
+		cr_assert_eq(t->n_keys4, 0);
+		cr_assert_eq(t->n_keys6, 0);
+		cr_assert_eq(t->pkts, 0);
 		cr_assert_eq(lookup(t, &k), 0);
-		fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+		fc_flowtable_add(t, &k6);
+		fc_flowtable_add(t, &k);
+		cr_assert_eq(t->n_keys, 2);
 		cr_assert_eq(lookup(t, &k), 1);
+		cr_assert_eq(lookup(t, &k6), 1);
+		/* An empty IPv4 slot holds no stale key. */
+		for (uint64_t s = 0; s < t->n_slots4; s++)
+			if (t->slots4[s].packets == 0)
+				cr_assert((t->slots4[s].w[0] |
+					   t->slots4[s].w[1] |
+					   t->slots4[s].w[2]) == 0,
+					  "stale slot %llu",
+					  (unsigned long long)s);
 		fc_flowtable_free(t);
 	}
 }
@@ -101,15 +310,51 @@ Test(flowtable, reset_empties_large_and_small_tables)
 Test(flowtable, colliding_hashes_stay_distinct)
 {
 	struct fc_flowtable *t = fc_flowtable_create(64);
-	struct fc_ftkey a = key_n(1), b = key_n(2);
+	struct fc_ftkey a = key_n(1), b = key_n(2), c = key6_n(1),
+			d = key6_n(2);
+	struct fc_ftkey4 ca, cb;
 
 	/* Same hash forced: the key compare must separate them. */
-	fc_flowtable_add(t, &a, 42);
-	fc_flowtable_add(t, &b, 42);
-	fc_flowtable_add(t, &b, 42);
-	cr_assert_eq(t->n_keys, 2);
+	fc_ftkey4_make(&ca, &a);
+	fc_ftkey4_make(&cb, &b);
+	ca.hash = 42;
+	cb.hash = 42;
+	fc_flowtable_add4(t, &ca);
+	fc_flowtable_add4(t, &cb);
+	fc_flowtable_add4(t, &cb);
+	fc_flowtable_add6(t, &c, 42);
+	fc_flowtable_add6(t, &d, 42);
+	fc_flowtable_add6(t, &d, 42);
+	cr_assert_eq(t->n_keys, 4);
 	cr_assert_eq(lookup(t, &a), 1);
 	cr_assert_eq(lookup(t, &b), 2);
+	cr_assert_eq(lookup(t, &c), 1);
+	cr_assert_eq(lookup(t, &d), 2);
+	fc_flowtable_free(t);
+}
+
+Test(flowtable, probe_runs_wrap_at_the_end)
+{
+	struct fc_flowtable *t = fc_flowtable_create2(40, 40);
+	struct fc_ftkey4 c[40];
+	uint64_t last = t->n_slots4 - 1;
+
+	/* Every key's home is the last slot: the run wraps to slot 0. */
+	for (uint32_t i = 0; i < 40; i++) {
+		struct fc_ftkey k = key_n(i);
+		fc_ftkey4_make(&c[i], &k);
+		c[i].hash = 0xffffffffu;
+		fc_flowtable_add4(t, &c[i]);
+	}
+	cr_assert_eq(fc_flowtable_home(t->n_slots4, 0xffffffffu), last);
+	for (uint32_t i = 0; i < 40; i++)
+		fc_flowtable_add4(t, &c[i]);
+	cr_assert_eq(t->n_keys, 40);
+	cr_assert_eq(t->pkts, 80);
+	cr_assert_eq(t->slots4[last].packets, 2);
+	cr_assert_eq(t->slots4[0].packets, 2);
+	cr_assert_eq(t->slots4[38].packets, 2);
+	cr_assert_eq(t->slots4[39].packets, 0);
 	fc_flowtable_free(t);
 }
 
@@ -117,18 +362,41 @@ Test(flowtable, free_null_is_noop)
 {
 	fc_flowtable_free(NULL);
 	cr_assert_null(fc_flowtable_create(0));
+	cr_assert_null(fc_flowtable_create2(10, 0));
 }
 
-Test(flowtable, memory_per_key_has_no_power_of_two_waste)
+Test(flowtable, memory_per_key_at_most_64_bytes)
 {
-	/* 64-byte slots at most 7/8 full plus a 4-byte index per key: about
-	 * 77 bytes per key at full load, never the up-to-2x of power-of-two
+	/* IPv4: 32-byte slots at most 2/3 full, IPv6 (one eighth as many):
+	 * 64-byte slots at most 7/8 full, plus a 4-byte index per key:
+	 * about 55 bytes per key with both parts full, 62 per IPv4 key
+	 * when only the IPv4 part is. Never the up-to-2x of power-of-two
 	 * sizing. */
-	uint64_t keys = 1000000;
-	double per_key = (double)fc_flowtable_mem_size(keys) / (double)keys;
+	uint64_t sizes[] = {1000, 1000000, 10000000};
 
-	cr_assert_lt(per_key, 80.0, "%.1f bytes per key", per_key);
-	cr_assert_gt(per_key, 64.0 * 8 / 7);
+	for (unsigned j = 0; j < 3; j++) {
+		uint64_t keys = sizes[j], mem = fc_flowtable_mem_size(keys);
+		double all = (double)mem /
+			     (double)(keys + fc_flowtable_keys6_for(keys));
+		double per4 = (double)mem / (double)keys;
+
+		cr_assert_leq(all, 64.0, "%.1f bytes per key", all);
+		if (keys >= 1000000)
+			cr_assert_leq(per4, 64.0, "%.1f bytes per IPv4 key",
+				      per4);
+		cr_assert_gt(all, 48.0);
+	}
+}
+
+Test(flowtable, mem_size_matches_what_create_reserves)
+{
+	struct fc_flowtable *t = fc_flowtable_create2(123457, 9999);
+
+	cr_assert_eq(fc_flowtable_mem_size2(123457, 9999),
+		     t->map_len4 + t->map_len6 + (123457 + 9999) * 4);
+	cr_assert_eq(fc_flowtable_mem_size(5000),
+		     fc_flowtable_mem_size2(5000, 625));
+	fc_flowtable_free(t);
 }
 
 Test(flowtable, full_at_max_keys_with_odd_sizes)
@@ -141,10 +409,15 @@ Test(flowtable, full_at_max_keys_with_odd_sizes)
 		for (uint32_t i = 0; i < sizes[j] + 10; i++) {
 			struct fc_ftkey k = key_n(i);
 
-			fc_flowtable_add(t, &k, fc_ftkey_hash(&k));
+			fc_flowtable_add(t, &k);
 		}
-		cr_assert_eq(t->n_keys, sizes[j]);
-		cr_assert_eq(t->tbl_full, 10);
+		for (uint32_t i = 0; i < t->max_keys6 + 10; i++) {
+			struct fc_ftkey k = key6_n(i);
+
+			fc_flowtable_add(t, &k);
+		}
+		cr_assert_eq(t->n_keys, sizes[j] + t->max_keys6);
+		cr_assert_eq(t->tbl_full, 20);
 		fc_flowtable_free(t);
 	}
 }
