@@ -567,10 +567,11 @@ static int setup_workers(struct fc_app *app)
 	if (app->workers == NULL)
 		return -1;
 	if (app->cfg.table_keys == 0) {
-		/* Default: 1M IPv4 keys (and 128k IPv6 keys) per table, less
-		 * when all tables of all workers would take more than a
-		 * quarter of the memory (fc_flowtable_mem_size counts both
-		 * parts and their indexes). */
+		/* Default: 1M IPv4 keys (and --table-keys6, or an eighth
+		 * of them, IPv6 keys) per table, less when all tables of all
+		 * workers would take more than a quarter of the memory
+		 * (fc_flowtable_mem_size2 counts both parts and their
+		 * indexes). */
 		uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
 			       (uint64_t)sysconf(_SC_PAGESIZE);
 		uint64_t per = mem / 4 /
