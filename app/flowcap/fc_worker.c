@@ -21,6 +21,10 @@
 #include <sched.h>
 
 #include "fc_app.h"
+#include "fc_count.h"
+
+_Static_assert(FC_BURST_MAX <= FC_STAGE_MAX && FC_BURST <= FC_STAGE_MAX,
+	       "a burst fits the stage");
 
 /* Take a fresh table from the free ring; NULL when the collector has all
  * of them. */
@@ -114,11 +118,14 @@ static void finish(struct fc_worker *w, uint32_t flags)
 	atomic_store_explicit(&w->done, true, memory_order_release);
 }
 
-static inline void count_keys(struct fc_worker *w, struct fc_ftkey *keys,
-			      unsigned n)
+/* Count what the burst staged so far in the current table; without one,
+ * its keys were already counted as no_table. */
+static inline void count_staged(struct fc_worker *w, struct fc_stage *stg)
 {
-	if (n > 0)
-		fc_flowtable_add_burst(w->cur->ft, keys, n);
+	if (FC_LIKELY(w->cur != NULL))
+		fc_stage_flush(stg, w->cur->ft);
+	else
+		fc_stage_drop(stg);
 }
 
 /* Count a packet that yields no record. */
@@ -205,15 +212,16 @@ static void set_range(struct fc_worker *w)
 }
 
 /* Hand what the burst counted so far to the current table. */
-static inline void flush_live(struct fc_worker *w, struct fc_ftkey *keys,
-			      unsigned nk, unsigned nrx, uint64_t last)
+static inline void flush_live(struct fc_worker *w, struct fc_stage *stg,
+			      unsigned nrx, uint64_t last)
 {
 	if (FC_LIKELY(w->cur != NULL)) {
-		count_keys(w, keys, nk);
-		w->cur->rx_pkts += nrx;
-		if (nk)
+		if (fc_stage_count(stg))
 			w->cur->last_ts = last;
+		fc_stage_flush(stg, w->cur->ft);
+		w->cur->rx_pkts += nrx;
 	} else {
+		fc_stage_drop(stg);
 		w->pend_rx += nrx;
 	}
 }
@@ -221,15 +229,14 @@ static inline void flush_live(struct fc_worker *w, struct fc_ftkey *keys,
 /* A packet outside the current interval: first packet, late, or a later
  * interval. Cold. */
 static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
-				  struct fc_ftkey *keys, unsigned *nk,
-				  unsigned *nrx, uint64_t last)
+				  struct fc_stage *stg, unsigned *nrx,
+				  uint64_t last)
 {
 	bool late;
 	uint64_t k = live_interval(w, ts, &late);
 
 	if (k > w->iv) {
-		flush_live(w, keys, *nk, *nrx, last);
-		*nk = 0;
+		flush_live(w, stg, *nrx, last);
 		*nrx = 0;
 		advance(w, k);
 	}
@@ -241,9 +248,11 @@ static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
 static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			 unsigned n, uint64_t now_sec)
 {
-	struct fc_ftkey keys[FC_BURST_MAX];
+	struct fc_stage stg;
 	uint64_t maxts = 0, last = 0;
-	unsigned nk = 0, nrx = 0;
+	unsigned nrx = 0;
+
+	fc_stage_drop(&stg);
 
 	for (unsigned i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
@@ -260,25 +269,27 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			w->may_wait = true;
 		}
 		if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi))
-			live_slow(w, ts, keys, &nk, &nrx, last);
+			live_slow(w, ts, &stg, &nrx, last);
 		if (ts > maxts)
 			maxts = ts;
 		nrx++;
-		enum fc_parse_status st = fc_parse_pkt(
-			rte_pktmbuf_mtod(m[i], const uint8_t *),
-			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB, &keys[nk]);
+		enum fc_parse_status st = fc_stage_parse(
+			&stg, rte_pktmbuf_mtod(m[i], const uint8_t *),
+			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_LIKELY(w->cur != NULL)) {
 				last = ts;
-				nk++;
 			} else {
+				/* Staged alone: keys staged earlier in the
+				 * burst were flushed before the table went. */
+				fc_stage_drop(&stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
 			}
 		} else {
 			count_drop(w, st);
 		}
 	}
-	flush_live(w, keys, nk, nrx, last);
+	flush_live(w, &stg, nrx, last);
 	rte_pktmbuf_free_bulk(m, n);
 	if (maxts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
 		/* Partner: main's acquire load when it computes the clock. */
@@ -403,9 +414,11 @@ static int run_live(struct fc_worker *w)
 static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			     bool *end)
 {
-	struct fc_ftkey keys[FC_BURST];
+	struct fc_stage stg;
 	struct rte_mbuf *done[FC_BURST];
-	unsigned nk = 0, nm = 0, np = 0;
+	unsigned nm = 0, np = 0;
+
+	fc_stage_drop(&stg);
 
 	/* The reader is up to a ring ahead: these bytes have left the
 	 * cache. Ask for the whole burst's headers first. */
@@ -420,9 +433,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 		uintptr_t v = (uintptr_t)objs[i];
 
 		if (FC_UNLIKELY(v & 1)) {
-			if (w->cur)
-				count_keys(w, keys, nk);
-			nk = 0;
+			count_staged(w, &stg);
 			if (v == FC_MSG_END) {
 				int stop = atomic_load_explicit(
 					&fc_app.stop, memory_order_acquire);
@@ -463,19 +474,18 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 		np++;
 		if (FC_UNLIKELY(late))
 			count_drop(w, FC_CTR_LATE);
-		enum fc_parse_status st = fc_parse_pkt(data, len, w->dlt,
-						       &keys[nk]);
+		enum fc_parse_status st = fc_stage_parse(&stg, data, len,
+							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
-			if (FC_LIKELY(w->cur != NULL))
-				nk++;
-			else
+			if (FC_UNLIKELY(w->cur == NULL)) {
+				fc_stage_drop(&stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
+			}
 		} else {
 			count_drop(w, st);
 		}
 	}
-	if (w->cur)
-		count_keys(w, keys, nk);
+	count_staged(w, &stg);
 	if (nm)
 		rte_pktmbuf_free_bulk(done, nm);
 	return np;

@@ -3,8 +3,8 @@
  * bench-worker: cycles per packet of the worker pipeline. Frames from the
  * generator (lib/gen) are laid out back to back in one buffer (only the
  * first --snap bytes of each: the parser reads headers only), then timed
- * exactly as a flowcap worker handles a burst: fc_parse_pkt of each frame
- * into a key array, then fc_flowtable_add_burst of the parsed keys. Each
+ * exactly as a flowcap worker handles a burst: fc_stage_parse of each
+ * frame (lib/count), then fc_stage_flush of the staged keys. Each
  * run starts from a reset table, as an interval does. Reports the median
  * cycles/packet (TSC, frequency measured against CLOCK_MONOTONIC) and Mpps
  * per core over several runs, for lists of flow counts, Zipf exponents and
@@ -27,11 +27,12 @@
 #include "bench_util.h"
 #include "fc_flowtable.h"
 #include "fc_gen.h"
+#include "fc_count.h"
 #include "fc_parse.h"
 #include "fc_tuple.h"
 
 #define MAX_LIST 16
-#define BURST_MAX 512
+#define BURST_MAX FC_STAGE_MAX
 
 struct opts {
 	uint64_t flows[MAX_LIST];
@@ -147,20 +148,21 @@ static int pktbuf_fill(struct pktbuf *b, const struct opts *o, uint64_t flows,
 
 /*
  * One pass over every frame, burst by burst, as the worker does it: parse
- * into keys[], count the failures by reason, add the parsed keys.
+ * each frame into the stage (fc_stage_parse), count the failures by
+ * reason, flush the stage into the table (fc_stage_flush).
  */
 static FC_NOINLINE void run_pass(const struct pktbuf *b,
 				 struct fc_flowtable *t, unsigned burst,
 				 uint64_t *parsed, uint64_t *bad)
 {
-	struct fc_ftkey keys[BURST_MAX];
+	static struct fc_stage stg; /* 40 KB: not on the stack */
 	const uint8_t *data = b->data;
 	const uint64_t *off = b->off;
 	uint64_t ok = 0;
 
+	fc_stage_drop(&stg);
 	for (uint64_t i = 0; i < b->n; i += burst) {
 		unsigned n = b->n - i < burst ? (unsigned)(b->n - i) : burst;
-		unsigned nk = 0;
 
 		for (unsigned j = 0; j < n && j < 4; j++)
 			__builtin_prefetch(data + off[i + j]);
@@ -169,16 +171,14 @@ static FC_NOINLINE void run_pass(const struct pktbuf *b,
 
 			if (j + 4 < n)
 				__builtin_prefetch(data + off[k + 4]);
-			enum fc_parse_status st = fc_parse_pkt(
-				data + off[k], (uint32_t)(off[k + 1] - off[k]),
-				FC_DLT_EN10MB, &keys[nk]);
-			if (FC_LIKELY(st == FC_PARSE_OK))
-				nk++;
-			else
+			enum fc_parse_status st = fc_stage_parse(
+				&stg, data + off[k],
+				(uint32_t)(off[k + 1] - off[k]), FC_DLT_EN10MB);
+			if (FC_UNLIKELY(st != FC_PARSE_OK))
 				bad[st]++;
 		}
-		fc_flowtable_add_burst(t, keys, nk);
-		ok += nk;
+		ok += fc_stage_count(&stg);
+		fc_stage_flush(&stg, t);
 	}
 	*parsed = ok;
 }
@@ -300,8 +300,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: bench-worker [options]\n"
-"Cycles/packet of the worker pipeline (fc_parse_pkt per frame, then\n"
-"fc_flowtable_add_burst per burst) on generated frames held in memory.\n"
+"Cycles/packet of the worker pipeline (fc_stage_parse per frame, then\n"
+"fc_stage_flush per burst) on generated frames held in memory.\n"
 "\n"
 "  -f, --flows LIST     flow populations (distinct keys), comma separated\n"
 "                       (default 1k,100k,1M,10M)\n"

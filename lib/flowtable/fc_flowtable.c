@@ -150,13 +150,13 @@ void fc_flowtable_reset(struct fc_flowtable *t)
 	t->tbl_full = 0;
 }
 
-void fc_flowtable_insert4_slow(struct fc_flowtable *t,
-			       const struct fc_ftkey4 *c,
-			       struct fc_flowtable_slot4 *empty)
+unsigned fc_flowtable_insert4_slow(struct fc_flowtable *t,
+				   const struct fc_ftkey4 *c,
+				   struct fc_flowtable_slot4 *empty)
 {
 	if (FC_UNLIKELY(t->n_keys4 >= t->max_keys4)) {
 		t->tbl_full++;
-		return;
+		return 0;
 	}
 	empty->w[0] = c->w[0];
 	empty->w[1] = c->w[1];
@@ -164,67 +164,102 @@ void fc_flowtable_insert4_slow(struct fc_flowtable *t,
 	empty->packets = 1;
 	t->used4[t->n_keys4++] = (uint32_t)(empty - t->slots4);
 	t->n_keys++;
-	t->pkts++;
+	return 1;
 }
 
-void fc_flowtable_insert6_slow(struct fc_flowtable *t,
-			       const struct fc_ftkey *key, uint64_t hash,
-			       struct fc_flowtable_slot *empty)
+unsigned fc_flowtable_insert6_slow(struct fc_flowtable *t,
+				   const struct fc_ftkey *key, uint64_t hash,
+				   struct fc_flowtable_slot *empty)
 {
 	if (FC_UNLIKELY(t->n_keys6 >= t->max_keys6)) {
 		t->tbl_full++;
-		return;
+		return 0;
 	}
 	empty->key = *key;
 	empty->hash = hash;
 	empty->packets = 1;
 	t->used6[t->n_keys6++] = (uint32_t)(empty - t->slots6);
 	t->n_keys++;
-	t->pkts++;
+	return 1;
 }
 
 #define STAGE 64
+
+/* One stage: at most STAGE keys of each part. Every home line is asked
+ * for first (IPv4 and IPv6 alike, so their misses overlap), then the keys
+ * are counted in order within each part. c[].hash becomes the home slot. */
+static inline void add_stage(struct fc_flowtable *t, struct fc_ftkey4 *c,
+			     unsigned n4, const struct fc_ftkey *k6,
+			     unsigned n6)
+{
+	struct fc_flowtable_slot4 *slots4 = t->slots4;
+	const uint64_t n_slots4 = t->n_slots4;
+	uint64_t h6[STAGE], counted = 0;
+	/* A probe leaves its home line only when the home slot ends the
+	 * line and is taken by another key: likely in a full table, rare in
+	 * a sparse one, where a second line per key would only add to the
+	 * misses in flight. Past a third full, ask for the next line too. */
+	const bool next = t->n_keys4 * 3 > n_slots4;
+
+	for (unsigned j = 0; j < n4; j++) {
+		uint64_t s = fc_flowtable_home(n_slots4, c[j].hash);
+
+		c[j].hash = s;
+		__builtin_prefetch(&slots4[s], 1, 3);
+		/* The next line when the home slot ends its line (s + 1 is
+		 * at most one past the end, and a prefetch never faults);
+		 * the same line otherwise. */
+		if (next)
+			__builtin_prefetch(&slots4[s + 1], 1, 3);
+	}
+	for (unsigned j = 0; j < n6; j++) {
+		h6[j] = fc_ftkey_hash(&k6[j]);
+		__builtin_prefetch(
+			&t->slots6[fc_flowtable_home(t->n_slots6, h6[j])], 1,
+			3);
+	}
+	for (unsigned j = 0; j < n4; j++)
+		counted += fc_flowtable_count4_at(t, &c[j], c[j].hash);
+	for (unsigned j = 0; j < n6; j++)
+		counted += fc_flowtable_count6_at(
+			t, &k6[j], h6[j], fc_flowtable_home(t->n_slots6, h6[j]));
+	t->pkts += counted;
+}
+
+void fc_flowtable_add_split(struct fc_flowtable *t, struct fc_ftkey4 *c,
+			    unsigned n4, const struct fc_ftkey *k6,
+			    unsigned n6)
+{
+	while (n4 > 0 || n6 > 0) {
+		unsigned m4 = n4 < STAGE ? n4 : STAGE;
+		unsigned m6 = n6 < STAGE ? n6 : STAGE;
+
+		add_stage(t, c, m4, k6, m6);
+		c += m4;
+		n4 -= m4;
+		k6 += m6;
+		n6 -= m6;
+	}
+}
 
 void fc_flowtable_add_burst(struct fc_flowtable *t,
 			    const struct fc_ftkey *keys, unsigned n)
 {
 	struct fc_ftkey4 c[STAGE];
-	uint64_t h6[STAGE];
-	uint8_t i6[STAGE];
+	struct fc_ftkey k6[STAGE];
 
 	while (n > 0) {
 		unsigned m = n < STAGE ? n : STAGE, n4 = 0, n6 = 0;
 
-		/* One pass makes every IPv4 key compact and prefetches its
-		 * home line; IPv6 keys are set aside. Order within each part
-		 * is kept. */
+		/* IPv4 keys are made compact, IPv6 keys set aside; order
+		 * within each part is kept. */
 		for (unsigned i = 0; i < m; i++) {
-			uint64_t s;
-
-			if (FC_UNLIKELY(!fc_ftkey_is_compact(&keys[i]))) {
-				i6[n6++] = (uint8_t)i;
-				continue;
-			}
-			fc_ftkey4_make(&c[n4], &keys[i]);
-			s = fc_flowtable_home(t->n_slots4, c[n4].hash);
-			c[n4].hash = s; /* from here on: the home slot */
-			__builtin_prefetch(&t->slots4[s], 1, 3);
-			/* The next line when the home slot ends its line (s
-			 * + 1 is at most one past the end, and a prefetch
-			 * never faults); the same line otherwise. */
-			__builtin_prefetch(&t->slots4[s + 1], 1, 3);
-			n4++;
+			if (FC_UNLIKELY(!fc_ftkey_is_compact(&keys[i])))
+				k6[n6++] = keys[i];
+			else
+				fc_ftkey4_make(&c[n4++], &keys[i]);
 		}
-		for (unsigned j = 0; j < n6; j++) {
-			h6[j] = fc_ftkey_hash(&keys[i6[j]]);
-			__builtin_prefetch(
-				&t->slots6[fc_flowtable_home(t->n_slots6,
-							     h6[j])], 1, 3);
-		}
-		for (unsigned j = 0; j < n4; j++)
-			fc_flowtable_add4_at(t, &c[j], c[j].hash);
-		for (unsigned j = 0; j < n6; j++)
-			fc_flowtable_add6(t, &keys[i6[j]], h6[j]);
+		add_stage(t, c, n4, k6, n6);
 		keys += m;
 		n -= m;
 	}

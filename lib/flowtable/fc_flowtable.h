@@ -25,15 +25,8 @@
 
 /**
  * One IPv4 slot, 32 bytes, two per cache line (slots are 32-byte aligned,
- * so none straddles a line). The key is three words, compared at once:
- *
- *   w[0]: src address (bits 0-31), dst address (32-63), each the 4 bytes
- *         of fc_ftkey (network order) read as a host-order uint32_t
- *   w[1]: src_port (0-15), dst_port (16-31), ip_len (32-63, < 2^16)
- *   w[2]: proto (0-7), ttl (8-15), tcp_flags (16-23), family (24-31,
- *         always 4), cls (32-39), zero (40-63)
- *
- * (w[1] and w[2] are fc_ftkey's bytes 32-47 on a little-endian host.) No
+ * so none straddles a line): the three words of the key's compact form
+ * (struct fc_ftkey4, in fc_tuple.h), compared at once, and its count. No
  * hash is stored: it would only spare a 3-word compare in a line that is
  * already loaded, and it is never needed again (tables do not grow).
  * packets == 0 marks an empty slot. 64 bits of count: 148.8 Mpps (100GbE
@@ -55,12 +48,6 @@ struct fc_flowtable_slot {
 } FC_CACHE_ALIGNED;
 
 _Static_assert(sizeof(struct fc_flowtable_slot) == 64, "slot = 1 line");
-
-/** A key in compact form (the words of its slot) and its 32-bit hash. */
-struct fc_ftkey4 {
-	uint64_t w[3];
-	uint64_t hash;
-};
 
 struct fc_flowtable {
 	/* Hot: read by every packet of the IPv4 part. */
@@ -125,74 +112,6 @@ uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6);
 /** Bytes of memory fc_flowtable_create(keys) reserves. */
 uint64_t fc_flowtable_mem_size(uint64_t keys);
 
-/* --- the compact IPv4 form ---------------------------------------------- */
-
-/** True when the key goes to the compact IPv4 part. */
-static inline bool fc_ftkey_is_compact(const struct fc_ftkey *k)
-{
-	/* & rather than &&: one branch, not two. */
-	return (k->family == 4) & (k->ip_len <= 0xffff);
-}
-
-/**
- * Compact form of a key that fc_ftkey_is_compact, with its hash: three
- * CRC32C steps over the compact words (six over a full fc_ftkey). Hot
- * path. Not stable across versions: never store the hash.
- */
-static inline void fc_ftkey4_make(struct fc_ftkey4 *c,
-				  const struct fc_ftkey *k)
-{
-	uint64_t w0, w1, w2;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w0 = (fc_ftkey_word(k, 0) & 0xffffffffu) | fc_ftkey_word(k, 2) << 32;
-	w1 = fc_ftkey_word(k, 4);
-	w2 = fc_ftkey_word(k, 5) & 0xffffffffffULL;
-#else
-	uint32_t src, dst;
-
-	memcpy(&src, k->src_ip, 4);
-	memcpy(&dst, k->dst_ip, 4);
-	w0 = src | (uint64_t)dst << 32;
-	w1 = k->src_port | (uint64_t)k->dst_port << 16 |
-	     (uint64_t)k->ip_len << 32;
-	w2 = k->proto | (uint64_t)k->ttl << 8 | (uint64_t)k->tcp_flags << 16 |
-	     (uint64_t)k->family << 24 | (uint64_t)k->cls << 32;
-#endif
-	c->w[0] = w0;
-	c->w[1] = w1;
-	c->w[2] = w2;
-#if defined(__SSE4_2__) && defined(__x86_64__)
-	c->hash = __builtin_ia32_crc32di(
-		__builtin_ia32_crc32di(
-			__builtin_ia32_crc32di(0x243f6a88, w0), w1), w2);
-#else
-	uint64_t h = w0 * 0x9e3779b97f4a7c15ULL;
-
-	h = (h ^ w1 ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ w2 ^ (h >> 32)) * 0x94d049bb133111ebULL;
-	c->hash = (h ^ (h >> 31)) >> 32;
-#endif
-}
-
-/** Expand the words of a compact key back to the fc_ftkey. */
-static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
-{
-	uint32_t src = (uint32_t)w[0], dst = (uint32_t)(w[0] >> 32);
-
-	memset(k, 0, sizeof(*k));
-	memcpy(k->src_ip, &src, 4);
-	memcpy(k->dst_ip, &dst, 4);
-	k->src_port = (uint16_t)w[1];
-	k->dst_port = (uint16_t)(w[1] >> 16);
-	k->ip_len = (uint32_t)(w[1] >> 32);
-	k->proto = (uint8_t)w[2];
-	k->ttl = (uint8_t)(w[2] >> 8);
-	k->tcp_flags = (uint8_t)(w[2] >> 16);
-	k->family = (uint8_t)(w[2] >> 24);
-	k->cls = (uint8_t)(w[2] >> 32);
-}
-
 /* --- iteration ----------------------------------------------------------- */
 
 /**
@@ -225,30 +144,31 @@ static inline uint64_t fc_flowtable_home(uint64_t n_slots, uint64_t hash)
 	return ((hash & 0xffffffffu) * n_slots) >> 32;
 }
 
-/* Cold paths: key not found in its probe run. */
-void fc_flowtable_insert4_slow(struct fc_flowtable *t,
-			       const struct fc_ftkey4 *c,
-			       struct fc_flowtable_slot4 *empty);
-void fc_flowtable_insert6_slow(struct fc_flowtable *t,
-			       const struct fc_ftkey *key, uint64_t hash,
-			       struct fc_flowtable_slot *empty);
+/* Cold paths: key not found in its probe run. Insert it in the empty
+ * slot and return 1, or count it in tbl_full (its part is full) and
+ * return 0. */
+unsigned fc_flowtable_insert4_slow(struct fc_flowtable *t,
+				   const struct fc_ftkey4 *c,
+				   struct fc_flowtable_slot4 *empty);
+unsigned fc_flowtable_insert6_slow(struct fc_flowtable *t,
+				   const struct fc_ftkey *key, uint64_t hash,
+				   struct fc_flowtable_slot *empty);
 
-/* Count one packet of compact key c whose home slot is i. */
-static inline void fc_flowtable_add4_at(struct fc_flowtable *t,
-					const struct fc_ftkey4 *c, uint64_t i)
+/* Count one packet of compact key c whose home slot is i: 1 if counted,
+ * 0 if refused. The caller adds to t->pkts (a burst adds once). */
+static inline unsigned fc_flowtable_count4_at(struct fc_flowtable *t,
+					      const struct fc_ftkey4 *c,
+					      uint64_t i)
 {
 	for (;;) {
 		struct fc_flowtable_slot4 *s = &t->slots4[i];
 
-		if (s->packets == 0) {
-			fc_flowtable_insert4_slow(t, c, s);
-			return;
-		}
+		if (s->packets == 0)
+			return fc_flowtable_insert4_slow(t, c, s);
 		if (((s->w[0] ^ c->w[0]) | (s->w[1] ^ c->w[1]) |
 		     (s->w[2] ^ c->w[2])) == 0) {
 			s->packets++;
-			t->pkts++;
-			return;
+			return 1;
 		}
 		if (++i == t->n_slots4)
 			i = 0;
@@ -259,30 +179,35 @@ static inline void fc_flowtable_add4_at(struct fc_flowtable *t,
 static inline void fc_flowtable_add4(struct fc_flowtable *t,
 				     const struct fc_ftkey4 *c)
 {
-	fc_flowtable_add4_at(t, c, fc_flowtable_home(t->n_slots4, c->hash));
+	t->pkts += fc_flowtable_count4_at(
+		t, c, fc_flowtable_home(t->n_slots4, c->hash));
+}
+
+/* Count one packet of a key of the IPv6 part whose home slot is i. */
+static inline unsigned fc_flowtable_count6_at(struct fc_flowtable *t,
+					      const struct fc_ftkey *key,
+					      uint64_t hash, uint64_t i)
+{
+	for (;;) {
+		struct fc_flowtable_slot *s = &t->slots6[i];
+
+		if (s->packets == 0)
+			return fc_flowtable_insert6_slow(t, key, hash, s);
+		if (s->hash == hash && fc_ftkey_eq(&s->key, key)) {
+			s->packets++;
+			return 1;
+		}
+		if (++i == t->n_slots6)
+			i = 0;
+	}
 }
 
 /** Count one packet of a key of the IPv6 part (hash: fc_ftkey_hash). */
 static inline void fc_flowtable_add6(struct fc_flowtable *t,
 				     const struct fc_ftkey *key, uint64_t hash)
 {
-	uint64_t i = fc_flowtable_home(t->n_slots6, hash);
-
-	for (;;) {
-		struct fc_flowtable_slot *s = &t->slots6[i];
-
-		if (s->packets == 0) {
-			fc_flowtable_insert6_slow(t, key, hash, s);
-			return;
-		}
-		if (s->hash == hash && fc_ftkey_eq(&s->key, key)) {
-			s->packets++;
-			t->pkts++;
-			return;
-		}
-		if (++i == t->n_slots6)
-			i = 0;
-	}
+	t->pkts += fc_flowtable_count6_at(
+		t, key, hash, fc_flowtable_home(t->n_slots6, hash));
 }
 
 /**
@@ -314,5 +239,19 @@ static inline void fc_flowtable_add(struct fc_flowtable *t,
  */
 void fc_flowtable_add_burst(struct fc_flowtable *t,
 			    const struct fc_ftkey *keys, unsigned n);
+
+/**
+ * Count n4 packets of keys already in compact form (fc_ftkey4_make, or
+ * the parser's fc_parse_fast4) and n6 of keys of the IPv6 part (keys that
+ * fail fc_ftkey_is_compact), in order within each part: every home slot
+ * of both parts is prefetched, then the keys are counted. Equal to the
+ * fc_flowtable_add4 and fc_flowtable_add calls in that order. c[].hash is
+ * overwritten (with the home slot). Hot path: the worker's, whose frames
+ * are parsed straight to compact keys.
+ * Thread safety: single writer; no concurrent readers while filling.
+ */
+void fc_flowtable_add_split(struct fc_flowtable *t, struct fc_ftkey4 *c,
+			    unsigned n4, const struct fc_ftkey *k6,
+			    unsigned n6);
 
 #endif /* FC_FLOWTABLE_H */

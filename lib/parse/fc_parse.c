@@ -123,6 +123,32 @@ int fc_parse_dlt_supported(uint32_t dlt)
 	((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) |        \
 	 (1u << 12) | (1u << 14) | (1u << 16) | (1u << 18))
 
+/* fc_parse_w2 (see fc_parse.h): TCP flags f, then UDP, then ICMP type t. */
+#define W2_TCP(f)                                                          \
+	((uint64_t)(f) << 16 | 4u << 24 |                                  \
+	 (uint64_t)((((f) & TCP_RST) ||                                     \
+		     ((f) & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) ?   \
+			    FC_FT_CLASS_BACKSCATTER :                       \
+			    FC_FT_CLASS_OTHER)                              \
+		 << 32)
+#define W2_ICMP(t)                                                         \
+	(4u << 24 |                                                        \
+	 (uint64_t)(((t) < 32 && (ICMP4_BACKSCATTER_TYPES >> (t) & 1)) ?    \
+			    FC_FT_CLASS_BACKSCATTER :                       \
+			    FC_FT_CLASS_ICMPREQ)                            \
+		 << 32)
+#define X4(m, f) m(f), m((f) + 1), m((f) + 2), m((f) + 3)
+#define X16(m, f) X4(m, f), X4(m, (f) + 4), X4(m, (f) + 8), X4(m, (f) + 12)
+#define X64(m, f)                                                          \
+	X16(m, f), X16(m, (f) + 16), X16(m, (f) + 32), X16(m, (f) + 48)
+#define X256(m) X64(m, 0), X64(m, 64), X64(m, 128), X64(m, 192)
+
+const uint64_t fc_parse_w2[257 + 256] = {
+	X256(W2_TCP),
+	4u << 24 | (uint64_t)FC_FT_CLASS_OTHER << 32,
+	X256(W2_ICMP),
+};
+
 /*
  * L4 fields and class, chosen by protocol number whatever the IP version
  * (as tshark does). l4 points at the upper-layer header, rem is what the

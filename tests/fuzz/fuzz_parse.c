@@ -46,6 +46,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  memcmp(&full, &key, sizeof(key)) != 0))
 			abort();
 	}
+	/* The compact IPv4 fast path (Ethernet only) must give exactly the
+	 * compact form of the full walk's key, or decline. */
+	if (dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))] == FC_DLT_EN10MB) {
+		struct fc_ftkey4 c, ref;
+
+		if (fc_parse_fast4(copy, (uint32_t)(size - 1), &c) == 0) {
+			if (st != FC_PARSE_OK || !fc_ftkey_is_compact(&key))
+				abort();
+			fc_ftkey4_make(&ref, &key);
+			if (memcmp(&c, &ref, sizeof(c)) != 0)
+				abort();
+		}
+	}
 	if (st == FC_PARSE_OK) {
 		if (key.family != 4 && key.family != 6)
 			abort();

@@ -7,6 +7,9 @@
  */
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1285,6 +1288,163 @@ Test(parse, padding_past_the_ip_payload_is_not_l4)
 	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
 	cr_assert_eq(key.src_port, 53);
 	cr_assert_eq(key.dst_port, 5353);
+}
+
+/*
+ * The compact IPv4 fast path against the full walk, on every packet of the
+ * real and edge captures that are Ethernet: where it accepts a frame, its
+ * words and hash equal fc_ftkey4_make of the full walk's key; it accepts
+ * most IPv4 TCP, UDP and ICMP frames and never anything else.
+ */
+static void fast4_check_file(const char *path, uint64_t *acc, uint64_t *tot,
+			     uint64_t *icmp)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, err);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint64_t n = 0;
+
+	if (pc == NULL)
+		return; /* pcapng with several link types and the like */
+	if (pcap_datalink(pc) != DLT_EN10MB) {
+		pcap_close(pc);
+		return;
+	}
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		struct fc_ftkey k;
+		struct fc_ftkey4 c, ref;
+		enum fc_parse_status st =
+			fc_parse_pkt_full(d, h->caplen, FC_DLT_EN10MB, &k);
+
+		n++;
+		(*tot)++;
+		memset(&c, 0xa5, sizeof(c));
+		if (fc_parse_fast4(d, h->caplen, &c) != 0)
+			continue;
+		(*acc)++;
+		cr_assert_eq(st, FC_PARSE_OK, "%s packet %llu", path,
+			     (unsigned long long)n);
+		cr_assert(fc_ftkey_is_compact(&k), "%s packet %llu", path,
+			  (unsigned long long)n);
+		fc_ftkey4_make(&ref, &k);
+		cr_assert_eq(memcmp(&c, &ref, sizeof(c)), 0,
+			     "%s packet %llu: fast4 %016llx %016llx %016llx, "
+			     "full walk %016llx %016llx %016llx",
+			     path, (unsigned long long)n,
+			     (unsigned long long)c.w[0], (unsigned long long)c.w[1],
+			     (unsigned long long)c.w[2],
+			     (unsigned long long)ref.w[0],
+			     (unsigned long long)ref.w[1],
+			     (unsigned long long)ref.w[2]);
+		if (k.proto == 1)
+			(*icmp)++;
+	}
+	pcap_close(pc);
+}
+
+static void fast4_check_dir(const char *dir, uint64_t *acc, uint64_t *tot,
+			    uint64_t *icmp)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+
+	cr_assert_not_null(dh, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(dh)) != NULL) {
+		char path[4096];
+		size_t l = strlen(e->d_name);
+
+		if (l < 5 || (strcmp(e->d_name + l - 5, ".pcap") != 0 &&
+			      (l < 7 || strcmp(e->d_name + l - 7, ".pcapng") != 0)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fast4_check_file(path, acc, tot, icmp);
+	}
+	closedir(dh);
+}
+
+Test(parse, fast4_equals_full_walk_on_every_capture, .timeout = 300)
+{
+	uint64_t acc = 0, tot = 0, icmp = 0;
+
+	fast4_check_dir(FC_SHARED "/pcaps/real", &acc, &tot, &icmp);
+	fast4_check_dir(FC_SHARED "/pcaps/edge", &acc, &tot, &icmp);
+	cr_assert_gt(tot, 100000, "%llu frames", (unsigned long long)tot);
+	cr_assert_gt(acc, tot / 3, "fast4 took %llu of %llu",
+		     (unsigned long long)acc, (unsigned long long)tot);
+	cr_assert_gt(icmp, 0, "no ICMP frame took fast4");
+}
+
+/* Frames built here: each way out of the compact fast path declines, and
+ * each accepted protocol gives the full walk's key. */
+Test(parse, fast4_declines_what_it_must)
+{
+	struct pkt k;
+	struct fc_ftkey key;
+	struct fc_ftkey4 c, ref;
+
+	/* TCP SYN+ACK, tagged: accepted, backscatter, flags kept */
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x8100);
+	tag(&k, 7, 0x0800);
+	ipv4(&k, 6, 5, 0, 40);
+	tcp(&k, 1234, 80, 0x12);
+	cr_assert_eq(fc_parse_fast4(k.b, k.n, &c), 0);
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	fc_ftkey4_make(&ref, &key);
+	cr_assert_eq(memcmp(&c, &ref, sizeof(c)), 0);
+	cr_assert_eq(key.cls, FC_FT_CLASS_BACKSCATTER);
+	cr_assert_eq(key.tcp_flags, 0x12);
+	/* ... but not with the capture cut before the flags byte */
+	cr_assert_neq(fc_parse_fast4(k.b, k.n - 7, &c), 0);
+
+	/* ICMP echo request (icmpreq) and port unreachable (backscatter) */
+	for (unsigned t = 0; t < 2; t++) {
+		memset(&k, 0, sizeof(k));
+		eth(&k, 0x0800);
+		ipv4(&k, 1, 5, 0, 28);
+		icmp(&k, t ? 3 : 8, t ? 3 : 0);
+		cr_assert_eq(fc_parse_fast4(k.b, k.n, &c), 0);
+		cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+		fc_ftkey4_make(&ref, &key);
+		cr_assert_eq(memcmp(&c, &ref, sizeof(c)), 0);
+		cr_assert_eq(key.cls, t ? FC_FT_CLASS_BACKSCATTER :
+					  FC_FT_CLASS_ICMPREQ);
+		cr_assert_eq(key.src_port, t ? 3 : 8);
+	}
+
+	/* declined: IP options, a non-first fragment, SCTP, total length
+	 * 0 (TSO), IPv6 */
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x0800);
+	ipv4(&k, 6, 6, 0, 44);
+	tcp(&k, 443, 40000, 0x02);
+	cr_assert_neq(fc_parse_fast4(k.b, k.n, &c), 0);
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x0800);
+	ipv4(&k, 17, 5, 1, 28);
+	udp(&k, 53, 53);
+	cr_assert_neq(fc_parse_fast4(k.b, k.n, &c), 0);
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x0800);
+	ipv4(&k, 132, 5, 0, 28);
+	udp(&k, 53, 53);
+	cr_assert_neq(fc_parse_fast4(k.b, k.n, &c), 0);
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x0800);
+	ipv4(&k, 17, 5, 0, 0);
+	udp(&k, 53, 53);
+	cr_assert_neq(fc_parse_fast4(k.b, k.n, &c), 0);
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x0800);
+	ipv4(&k, 17, 5, 0, 28);
+	udp(&k, 53, 53);
+	cr_assert_eq(fc_parse_fast4(k.b, k.n, &c), 0);
+	memset(&k, 0, sizeof(k));
+	eth(&k, 0x86dd);
+	ipv6(&k, 17, 8);
+	udp(&k, 53, 5353);
+	cr_assert_neq(fc_parse_fast4(k.b, k.n, &c), 0);
 }
 
 /* The inline fast path must give exactly what the full walk gives, on
