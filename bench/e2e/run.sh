@@ -64,7 +64,11 @@ median_after_first() {
 	tail -n +2 | sort -g | awk '{v[NR] = $1}
 		END {if (NR == 0) print 0; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-eal="--no-huge -m 1024 --no-pci --no-shconf"
+# Memory: the pool (2.3 KB per mbuf, 2.6 KB with the pool's own overhead)
+# plus 512 MB for the rest.
+mem=$(( mbufs * 2688 / 1048576 + 512 ))
+[ "$mem" -lt 1024 ] && mem=1024
+eal="--no-huge -m $mem --no-pci --no-shconf"
 vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
 
 # --- flowcap -----------------------------------------------------------

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/count: staging a burst (fc_stage_parse, fc_stage_flush) must count
+ * exactly what fc_parse_pkt and fc_flowtable_add give frame by frame:
+ * the same keys, counts, drop reasons, tbl_full and iteration order, on a
+ * generated mix of tagged, double-tagged, IPv4, IPv6, TCP, UDP and ICMP
+ * frames, with bursts of every size and a table small enough to fill.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc_count.h"
+#include "fc_gen.h"
+
+struct frames {
+	uint8_t *data;
+	uint32_t *off; /* n + 1 offsets */
+	uint64_t n;
+};
+
+static void make_frames(struct frames *f, uint64_t packets, uint32_t flows)
+{
+	struct fc_gen_cfg cfg;
+	struct fc_gen *g;
+	uint8_t buf[FC_GEN_FRAME_MAX];
+	uint32_t len, at = 0;
+	uint64_t ts;
+
+	fc_gen_cfg_init(&cfg);
+	cfg.packets = packets;
+	cfg.flows = flows;
+	cfg.ipv6 = 0.2;
+	cfg.vlan = 0.2;
+	cfg.qinq = 0.05;
+	cfg.mix_tcp = 50;
+	cfg.mix_udp = 30;
+	cfg.mix_icmp = 20;
+	cfg.backscatter = 0.3;
+	cfg.size = FC_GEN_SIZE_64;
+	g = fc_gen_create(&cfg);
+	cr_assert_not_null(g);
+	f->data = malloc(packets * 128);
+	f->off = malloc((packets + 1) * sizeof(uint32_t));
+	cr_assert(f->data && f->off);
+	f->n = 0;
+	while (fc_gen_next(g, buf, sizeof(buf), &len, &ts) == 0) {
+		/* Every third frame cut short: truncated headers too. */
+		uint32_t keep = len < 128 ? len : 128;
+
+		if (f->n % 3 == 2)
+			keep = (uint32_t)(f->n % 61);
+		memcpy(f->data + at, buf, keep);
+		f->off[f->n++] = at;
+		at += keep;
+	}
+	f->off[f->n] = at;
+	fc_gen_free(g);
+	cr_assert_eq(f->n, packets);
+}
+
+/* Returns the packets refused for a full table (equal in both). */
+static uint64_t check_same(uint64_t keys4, uint64_t keys6, uint32_t flows)
+{
+	struct frames f;
+	static struct fc_stage stg;
+	struct fc_flowtable *a = fc_flowtable_create2(keys4, keys6);
+	struct fc_flowtable *b = fc_flowtable_create2(keys4, keys6);
+	uint64_t drop_a[FC_PARSE_STATUS_COUNT] = {0};
+	uint64_t drop_b[FC_PARSE_STATUS_COUNT] = {0};
+	uint64_t full;
+
+	cr_assert(a && b);
+	make_frames(&f, 200000, flows);
+	fc_stage_drop(&stg);
+	for (uint64_t i = 0, burst = 1; i < f.n; i += burst,
+		      burst = burst % FC_STAGE_MAX + 7) {
+		uint64_t n = f.n - i < burst ? f.n - i : burst;
+
+		for (uint64_t j = i; j < i + n; j++) {
+			enum fc_parse_status st = fc_stage_parse(
+				&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
+				FC_DLT_EN10MB);
+			drop_a[st]++;
+		}
+		cr_assert_leq(fc_stage_count(&stg), n);
+		fc_stage_flush(&stg, a);
+		cr_assert_eq(fc_stage_count(&stg), 0);
+	}
+	for (uint64_t j = 0; j < f.n; j++) {
+		struct fc_ftkey k;
+		enum fc_parse_status st =
+			fc_parse_pkt(f.data + f.off[j], f.off[j + 1] - f.off[j],
+				     FC_DLT_EN10MB, &k);
+
+		drop_b[st]++;
+		if (st == FC_PARSE_OK)
+			fc_flowtable_add(b, &k);
+	}
+	for (unsigned s = 0; s < FC_PARSE_STATUS_COUNT; s++)
+		cr_assert_eq(drop_a[s], drop_b[s], "status %s: %llu vs %llu",
+			     fc_parse_status_name(s),
+			     (unsigned long long)drop_a[s],
+			     (unsigned long long)drop_b[s]);
+	cr_assert_gt(drop_a[FC_PARSE_OK], f.n / 2);
+	cr_assert_eq(a->pkts, b->pkts);
+	cr_assert_eq(a->tbl_full, b->tbl_full);
+	cr_assert_eq(a->n_keys, b->n_keys);
+	cr_assert_eq(a->n_keys4, b->n_keys4);
+	cr_assert_eq(a->pkts + a->tbl_full, drop_a[FC_PARSE_OK]);
+	cr_assert_gt(a->n_keys4, 0);
+	cr_assert_gt(a->n_keys, a->n_keys4, "no IPv6 key in the mix");
+	for (uint64_t i = 0; i < a->n_keys; i++) {
+		struct fc_ft_record ra, rb;
+
+		fc_flowtable_key_at(a, i, &ra);
+		fc_flowtable_key_at(b, i, &rb);
+		cr_assert_eq(memcmp(&ra, &rb, sizeof(ra)), 0, "key %llu",
+			     (unsigned long long)i);
+	}
+	full = a->tbl_full;
+	fc_flowtable_free(a);
+	fc_flowtable_free(b);
+	free(f.data);
+	free(f.off);
+	return full;
+}
+
+Test(count, staged_bursts_equal_frame_by_frame, .timeout = 120)
+{
+	cr_assert_eq(check_same(50000, 20000, 20000), 0);
+}
+
+Test(count, staged_bursts_equal_frame_by_frame_when_full, .timeout = 120)
+{
+	/* 20k flows into 2000 + 200 keys: both parts fill. */
+	cr_assert_gt(check_same(2000, 200, 20000), 0);
+}
+
+Test(count, drop_empties_the_stage)
+{
+	static struct fc_stage stg;
+	static const uint8_t arp[60] = {[12] = 0x08, [13] = 0x06};
+	uint8_t udp[64] = {[12] = 0x08, [13] = 0x00, [14] = 0x45,
+			   [16] = 0, [17] = 28, [22] = 64, [23] = 17};
+
+	fc_stage_drop(&stg);
+	cr_assert_eq(fc_stage_parse(&stg, arp, sizeof(arp), FC_DLT_EN10MB),
+		     FC_PARSE_NOT_IP);
+	cr_assert_eq(fc_stage_count(&stg), 0);
+	cr_assert_eq(fc_stage_parse(&stg, udp, sizeof(udp), FC_DLT_EN10MB),
+		     FC_PARSE_OK);
+	cr_assert_eq(fc_stage_count(&stg), 1);
+	cr_assert_eq(stg.n4, 1);
+	fc_stage_drop(&stg);
+	cr_assert_eq(fc_stage_count(&stg), 0);
+}
