@@ -218,12 +218,11 @@ static inline void flush_live(struct fc_worker *w, struct fc_stage *stg,
 	if (FC_LIKELY(w->cur != NULL)) {
 		if (fc_stage_count(stg))
 			w->cur->last_ts = last;
-		fc_stage_flush(stg, w->cur->ft);
 		w->cur->rx_pkts += nrx;
 	} else {
-		fc_stage_drop(stg);
 		w->pend_rx += nrx;
 	}
+	count_staged(w, stg);
 }
 
 /* A packet outside the current interval: first packet, late, or a later
