@@ -23,7 +23,8 @@
 #include "fc_app.h"
 #include "fc_count.h"
 
-_Static_assert(FC_BURST_MAX <= FC_STAGE_MAX && FC_BURST <= FC_STAGE_MAX,
+_Static_assert(FC_BURST_MAX <= FC_STAGE_BURST_MAX &&
+		       FC_BURST <= FC_STAGE_BURST_MAX,
 	       "a burst fits the stage");
 
 /* Take a fresh table from the free ring; NULL when the collector has all
@@ -64,6 +65,9 @@ static void handoff(struct fc_worker *w, uint64_t covers_until,
 {
 	struct fc_wtable *t = w->cur;
 
+	/* The keys of the last burst still waiting for their lines belong
+	 * to this table. */
+	fc_stage_flush(w->stg, t->ft);
 	t->worker = w->id;
 	t->iv = w->iv;
 	t->covers_until = covers_until;
@@ -118,14 +122,26 @@ static void finish(struct fc_worker *w, uint32_t flags)
 	atomic_store_explicit(&w->done, true, memory_order_release);
 }
 
-/* Count what the burst staged so far in the current table; without one,
- * its keys were already counted as no_table. */
-static inline void count_staged(struct fc_worker *w, struct fc_stage *stg)
+/* Count every staged key in the current table; without one, its keys
+ * were already counted as no_table (a hand-off counts the waiting keys
+ * first, so none of them is dropped here). */
+static inline void count_staged(struct fc_worker *w)
 {
 	if (FC_LIKELY(w->cur != NULL))
-		fc_stage_flush(stg, w->cur->ft);
+		fc_stage_flush(w->stg, w->cur->ft);
 	else
-		fc_stage_drop(stg);
+		fc_stage_drop(w->stg);
+}
+
+/* End of a burst: count the previous burst's keys, whose lines have
+ * arrived while this one was received and parsed, and leave this burst's
+ * waiting for theirs. */
+static inline void pipe_staged(struct fc_worker *w)
+{
+	if (FC_LIKELY(w->cur != NULL))
+		fc_stage_pipe(w->stg, w->cur->ft);
+	else
+		fc_stage_drop(w->stg);
 }
 
 /* Count a packet that yields no record. */
@@ -211,31 +227,34 @@ static void set_range(struct fc_worker *w)
 	w->iv_hi = w->iv_lo + fc_app.cfg.interval - 1;
 }
 
-/* Hand what the burst counted so far to the current table. */
-static inline void flush_live(struct fc_worker *w, struct fc_stage *stg,
-			      unsigned nrx, uint64_t last)
+/* Hand what the burst counted so far to the current table: all of it
+ * before the table changes (all), else by fc_stage_pipe. */
+static inline void flush_live(struct fc_worker *w, unsigned nrx,
+			      uint64_t last, bool all)
 {
 	if (FC_LIKELY(w->cur != NULL)) {
-		if (fc_stage_count(stg))
+		if (fc_stage_fresh(w->stg))
 			w->cur->last_ts = last;
 		w->cur->rx_pkts += nrx;
 	} else {
 		w->pend_rx += nrx;
 	}
-	count_staged(w, stg);
+	if (all)
+		count_staged(w);
+	else
+		pipe_staged(w);
 }
 
 /* A packet outside the current interval: first packet, late, or a later
  * interval. Cold. */
 static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
-				  struct fc_stage *stg, unsigned *nrx,
-				  uint64_t last)
+				  unsigned *nrx, uint64_t last)
 {
 	bool late;
 	uint64_t k = live_interval(w, ts, &late);
 
 	if (k > w->iv) {
-		flush_live(w, stg, *nrx, last);
+		flush_live(w, *nrx, last, true);
 		*nrx = 0;
 		advance(w, k);
 	}
@@ -247,11 +266,9 @@ static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
 static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			 unsigned n, uint64_t now_sec)
 {
-	struct fc_stage stg;
+	struct fc_stage *stg = w->stg;
 	uint64_t maxts = 0, last = 0;
 	unsigned nrx = 0;
-
-	fc_stage_drop(&stg);
 
 	for (unsigned i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
@@ -268,27 +285,27 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			w->may_wait = true;
 		}
 		if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi))
-			live_slow(w, ts, &stg, &nrx, last);
+			live_slow(w, ts, &nrx, last);
 		if (ts > maxts)
 			maxts = ts;
 		nrx++;
 		enum fc_parse_status st = fc_stage_parse(
-			&stg, rte_pktmbuf_mtod(m[i], const uint8_t *),
+			stg, rte_pktmbuf_mtod(m[i], const uint8_t *),
 			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_LIKELY(w->cur != NULL)) {
 				last = ts;
 			} else {
-				/* Staged alone: keys staged earlier in the
-				 * burst were flushed before the table went. */
-				fc_stage_drop(&stg);
+				/* Staged alone: keys staged earlier were
+				 * counted before the table went. */
+				fc_stage_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
 			}
 		} else {
 			count_drop(w, st);
 		}
 	}
-	flush_live(w, &stg, nrx, last);
+	flush_live(w, nrx, last, false);
 	rte_pktmbuf_free_bulk(m, n);
 	if (maxts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
 		/* Partner: main's acquire load when it computes the clock. */
@@ -387,6 +404,10 @@ static int run_live(struct fc_worker *w)
 			return 0;
 		}
 		if (got == 0) {
+			/* Nothing to overlap the waiting keys with: count
+			 * them, so the table is current when idle. */
+			if (fc_stage_count(w->stg))
+				count_staged(w);
 			idle_live(w);
 			if (idle_rounds < UINT32_MAX)
 				atomic_store_explicit(&w->pub_empty,
@@ -413,11 +434,9 @@ static int run_live(struct fc_worker *w)
 static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			     bool *end)
 {
-	struct fc_stage stg;
+	struct fc_stage *stg = w->stg;
 	struct rte_mbuf *done[FC_BURST];
 	unsigned nm = 0, np = 0;
-
-	fc_stage_drop(&stg);
 
 	/* The reader is up to a ring ahead: these bytes have left the
 	 * cache. Ask for the whole burst's headers first. */
@@ -432,7 +451,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 		uintptr_t v = (uintptr_t)objs[i];
 
 		if (FC_UNLIKELY(v & 1)) {
-			count_staged(w, &stg);
+			count_staged(w);
 			if (v == FC_MSG_END) {
 				int stop = atomic_load_explicit(
 					&fc_app.stop, memory_order_acquire);
@@ -473,18 +492,18 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 		np++;
 		if (FC_UNLIKELY(late))
 			count_drop(w, FC_CTR_LATE);
-		enum fc_parse_status st = fc_stage_parse(&stg, data, len,
+		enum fc_parse_status st = fc_stage_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_UNLIKELY(w->cur == NULL)) {
-				fc_stage_drop(&stg);
+				fc_stage_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
 			}
 		} else {
 			count_drop(w, st);
 		}
 	}
-	count_staged(w, &stg);
+	pipe_staged(w);
 	if (nm)
 		rte_pktmbuf_free_bulk(done, nm);
 	return np;
@@ -501,6 +520,8 @@ static int run_ring(struct fc_worker *w)
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
+			if (fc_stage_count(w->stg))
+				count_staged(w);
 			/* Trace input: the reader is the bottleneck, and a
 			 * spinning worker would only burn CPU time the reader
 			 * could use. Nap once the ring stays empty (the ring

@@ -5,11 +5,12 @@
  * IPv4 fast path takes is parsed straight into its compact key; any other
  * is parsed whole and staged by the part of the table its key belongs to.
  * A flush counts the staged keys with the misses of their slots
- * overlapped. Order is kept within each part, so counts, tbl_full and the
- * table's insertion order equal those of fc_parse_pkt and fc_flowtable_add
- * frame by frame. It knows neither DPDK nor intervals: the caller decides
- * when to flush (before the table changes) and what a failed parse counts
- * as.
+ * overlapped; a pipe counts the previous burst's keys and leaves this
+ * burst's waiting for their lines. Order is kept within each part, so
+ * counts, tbl_full and the table's insertion order equal those of
+ * fc_parse_pkt and fc_flowtable_add frame by frame. It knows neither DPDK
+ * nor intervals: the caller decides when to flush (before the table
+ * changes hands) and what a failed parse counts as.
  */
 #ifndef FC_COUNT_H
 #define FC_COUNT_H
@@ -19,19 +20,31 @@
 #include "fc_parse.h"
 #include "fc_tuple.h"
 
-/** Most frames staged between two flushes. */
-#define FC_STAGE_MAX 512
+/** Most frames parsed between two calls of fc_stage_pipe or
+ *  fc_stage_flush. */
+#define FC_STAGE_BURST_MAX 512
 
 /**
- * Keys of the frames parsed since the last flush. Lives on the caller's
- * stack; only the slots in use are touched. Set n4 = n6 = 0 (or call
- * fc_stage_drop) before the first use.
+ * Keys of the frames parsed and not yet counted, in two halves that swap
+ * roles at each fc_stage_pipe: the fresh keys (parsed since the last pipe
+ * or flush) and the waiting ones (the previous burst's, whose lines the
+ * last pipe asked for). Only the slots in use are touched. Call
+ * fc_stage_drop before the first use (it sets the halves up).
  */
 struct fc_stage {
-	unsigned n4; /**< compact IPv4 keys in c4 */
-	unsigned n6; /**< keys of the wide part in k6 */
-	struct fc_ftkey4 c4[FC_STAGE_MAX];
-	struct fc_ftkey k6[FC_STAGE_MAX];
+	unsigned n4;          /**< fresh compact IPv4 keys, in c4 */
+	unsigned n6;          /**< fresh keys of the wide part, in k6 */
+	unsigned p4;          /**< waiting IPv4 keys, in w4 */
+	unsigned p6;          /**< waiting wide keys, in w6 (hashes: wh6) */
+	struct fc_ftkey4 *c4; /**< each pointer: into one of the halves */
+	struct fc_ftkey *k6;
+	uint64_t *h6;
+	struct fc_ftkey4 *w4;
+	struct fc_ftkey *w6;
+	uint64_t *wh6;
+	struct fc_ftkey4 c4buf[2][FC_STAGE_BURST_MAX];
+	struct fc_ftkey k6buf[2][FC_STAGE_BURST_MAX];
+	uint64_t h6buf[2][FC_STAGE_BURST_MAX];
 };
 
 /* Any frame the IPv4 fast path does not take. */
@@ -42,7 +55,8 @@ enum fc_parse_status fc_stage_parse_slow(struct fc_stage *s,
 /**
  * Parse one frame (as fc_parse_pkt does) and stage its key. Returns
  * FC_PARSE_OK when a key was staged, else the reason the frame yields
- * none. At most FC_STAGE_MAX frames between flushes. Hot path.
+ * none. At most FC_STAGE_BURST_MAX frames between two calls of
+ * fc_stage_pipe or fc_stage_flush. Hot path.
  */
 static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
 						  const uint8_t *p,
@@ -56,24 +70,78 @@ static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
 	return fc_stage_parse_slow(s, p, caplen, dlt);
 }
 
-/** Keys staged since the last flush. */
+/** Keys staged and not yet counted (waiting ones included). */
 static inline unsigned fc_stage_count(const struct fc_stage *s)
+{
+	return s->n4 + s->n6 + s->p4 + s->p6;
+}
+
+/** Keys staged since the last fc_stage_pipe or fc_stage_flush. */
+static inline unsigned fc_stage_fresh(const struct fc_stage *s)
 {
 	return s->n4 + s->n6;
 }
 
-/** Forget the staged keys (no table to count them in). */
+/**
+ * Forget every staged key, waiting ones too (no table to count them in).
+ * Also sets up a stage before its first use.
+ */
 static inline void fc_stage_drop(struct fc_stage *s)
 {
 	s->n4 = 0;
 	s->n6 = 0;
+	s->p4 = 0;
+	s->p6 = 0;
+	s->c4 = s->c4buf[0];
+	s->k6 = s->k6buf[0];
+	s->h6 = s->h6buf[0];
+	s->w4 = s->c4buf[1];
+	s->w6 = s->k6buf[1];
+	s->wh6 = s->h6buf[1];
 }
 
-/** Count the staged keys in t and empty the stage. Hot path. */
+/**
+ * Count every staged key in t, the waiting ones first, and empty the
+ * stage. Hot path.
+ */
 static inline void fc_stage_flush(struct fc_stage *s, struct fc_flowtable *t)
 {
+	fc_flowtable_count_split(t, s->w4, s->p4, s->w6, s->wh6, s->p6);
 	fc_flowtable_add_split(t, s->c4, s->n4, s->k6, s->n6);
-	fc_stage_drop(s);
+	s->n4 = 0;
+	s->n6 = 0;
+	s->p4 = 0;
+	s->p6 = 0;
+}
+
+/**
+ * Count the keys that were waiting (their lines were asked for by the
+ * previous call), ask for the lines of the keys staged since, and leave
+ * those waiting. Their misses are then served while the caller receives
+ * and parses its next burst, instead of stalling this one. The keys left
+ * waiting belong to no table: fc_stage_flush counts them wherever the
+ * caller says (it must, before the table it means is handed on).
+ * Counts, tbl_full and insertion order are those of fc_stage_flush after
+ * every burst. Hot path.
+ */
+static inline void fc_stage_pipe(struct fc_stage *s, struct fc_flowtable *t)
+{
+	struct fc_ftkey4 *c4 = s->c4;
+	struct fc_ftkey *k6 = s->k6;
+	uint64_t *h6 = s->h6;
+
+	fc_flowtable_prefetch_split(t, c4, s->n4, k6, h6, s->n6);
+	fc_flowtable_count_split(t, s->w4, s->p4, s->w6, s->wh6, s->p6);
+	s->c4 = s->w4;
+	s->k6 = s->w6;
+	s->h6 = s->wh6;
+	s->w4 = c4;
+	s->w6 = k6;
+	s->wh6 = h6;
+	s->p4 = s->n4;
+	s->p6 = s->n6;
+	s->n4 = 0;
+	s->n6 = 0;
 }
 
 #endif /* FC_COUNT_H */

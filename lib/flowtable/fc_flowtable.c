@@ -185,16 +185,13 @@ unsigned fc_flowtable_insert6_slow(struct fc_flowtable *t,
 
 #define STAGE 64
 
-/* One stage: at most STAGE keys of each part. Every home line is asked
- * for first (IPv4 and IPv6 alike, so their misses overlap), then the keys
- * are counted in order within each part. c[].hash becomes the home slot. */
-static inline void add_stage(struct fc_flowtable *t, struct fc_ftkey4 *c,
-			     unsigned n4, const struct fc_ftkey *k6,
-			     unsigned n6)
+void fc_flowtable_prefetch_split(const struct fc_flowtable *t,
+				 const struct fc_ftkey4 *c, unsigned n4,
+				 const struct fc_ftkey *k6, uint64_t *h6,
+				 unsigned n6)
 {
-	struct fc_flowtable_slot4 *slots4 = t->slots4;
+	const struct fc_flowtable_slot4 *slots4 = t->slots4;
 	const uint64_t n_slots4 = t->n_slots4;
-	uint64_t h6[STAGE], counted = 0;
 	/* A probe leaves its home line only when the home slot ends the
 	 * line and is taken by another key: likely in a full table, rare in
 	 * a sparse one, where a second line per key would only add to the
@@ -204,7 +201,6 @@ static inline void add_stage(struct fc_flowtable *t, struct fc_ftkey4 *c,
 	for (unsigned j = 0; j < n4; j++) {
 		uint64_t s = fc_flowtable_home(n_slots4, c[j].hash);
 
-		c[j].hash = s;
 		__builtin_prefetch(&slots4[s], 1, 3);
 		/* The next line when the home slot ends its line (s + 1 is
 		 * at most one past the end, and a prefetch never faults);
@@ -218,15 +214,39 @@ static inline void add_stage(struct fc_flowtable *t, struct fc_ftkey4 *c,
 			&t->slots6[fc_flowtable_home(t->n_slots6, h6[j])], 1,
 			3);
 	}
+}
+
+void fc_flowtable_count_split(struct fc_flowtable *t,
+			      const struct fc_ftkey4 *c, unsigned n4,
+			      const struct fc_ftkey *k6, const uint64_t *h6,
+			      unsigned n6)
+{
+	const uint64_t n_slots4 = t->n_slots4;
+	uint64_t counted = 0;
+
 	for (unsigned j = 0; j < n4; j++)
-		counted += fc_flowtable_count4_at(t, &c[j], c[j].hash);
+		counted += fc_flowtable_count4_at(
+			t, &c[j], fc_flowtable_home(n_slots4, c[j].hash));
 	for (unsigned j = 0; j < n6; j++)
 		counted += fc_flowtable_count6_at(
 			t, &k6[j], h6[j], fc_flowtable_home(t->n_slots6, h6[j]));
 	t->pkts += counted;
 }
 
-void fc_flowtable_add_split(struct fc_flowtable *t, struct fc_ftkey4 *c,
+/* One stage: at most STAGE keys of each part. Every home line is asked
+ * for first (IPv4 and IPv6 alike, so their misses overlap), then the keys
+ * are counted in order within each part. */
+static inline void add_stage(struct fc_flowtable *t,
+			     const struct fc_ftkey4 *c, unsigned n4,
+			     const struct fc_ftkey *k6, unsigned n6)
+{
+	uint64_t h6[STAGE];
+
+	fc_flowtable_prefetch_split(t, c, n4, k6, h6, n6);
+	fc_flowtable_count_split(t, c, n4, k6, h6, n6);
+}
+
+void fc_flowtable_add_split(struct fc_flowtable *t, const struct fc_ftkey4 *c,
 			    unsigned n4, const struct fc_ftkey *k6,
 			    unsigned n6)
 {

@@ -245,13 +245,32 @@ void fc_flowtable_add_burst(struct fc_flowtable *t,
  * the parser's fc_parse_fast4) and n6 of keys of the IPv6 part (keys that
  * fail fc_ftkey_is_compact), in order within each part: every home slot
  * of both parts is prefetched, then the keys are counted. Equal to the
- * fc_flowtable_add4 and fc_flowtable_add calls in that order. c[].hash is
- * overwritten (with the home slot). Hot path: the worker's, whose frames
- * are parsed straight to compact keys.
+ * fc_flowtable_add4 and fc_flowtable_add calls in that order. Hot path.
  * Thread safety: single writer; no concurrent readers while filling.
  */
-void fc_flowtable_add_split(struct fc_flowtable *t, struct fc_ftkey4 *c,
+void fc_flowtable_add_split(struct fc_flowtable *t, const struct fc_ftkey4 *c,
 			    unsigned n4, const struct fc_ftkey *k6,
 			    unsigned n6);
+
+/**
+ * The two halves of fc_flowtable_add_split, for a caller that has other
+ * work to do while the lines arrive. prefetch_split asks for the home
+ * line of each key (and stores the IPv6 keys' hashes in h6[]); it changes
+ * nothing in t. count_split then counts the keys, in order within each
+ * part, as fc_flowtable_add_split does. Nothing ties the two calls
+ * together: keys may be counted in any table, prefetched or not (the home
+ * slot is recomputed from the hash), so a caller that changes tables
+ * between them loses only the prefetch. h6 must hold the hashes
+ * prefetch_split stored. Hot path.
+ * Thread safety: single writer; no concurrent readers while filling.
+ */
+void fc_flowtable_prefetch_split(const struct fc_flowtable *t,
+				 const struct fc_ftkey4 *c, unsigned n4,
+				 const struct fc_ftkey *k6, uint64_t *h6,
+				 unsigned n6);
+void fc_flowtable_count_split(struct fc_flowtable *t,
+			      const struct fc_ftkey4 *c, unsigned n4,
+			      const struct fc_ftkey *k6, const uint64_t *h6,
+			      unsigned n6);
 
 #endif /* FC_FLOWTABLE_H */
