@@ -30,6 +30,9 @@
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
 #define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
+/** Units per second of net_pcap's RX timestamps (microseconds). A
+ *  constant, so the worker's per-packet division is a multiply. */
+#define FC_PCAP_TS_PER_SEC 1000000u
 
 /** Options, filled by main() from the command line. */
 struct fc_cfg {
@@ -155,7 +158,6 @@ struct fc_app {
 	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
 	int ts_off;              /**< mbuf dynfield offset, or -1 */
 	uint64_t ts_flag;        /**< RX timestamp dynflag */
-	uint64_t ts_div;         /**< dynfield units per second */
 	struct rte_mempool *pool;
 	/* The collector's input: a wait-free multi-producer queue. */
 	struct cds_wfcq_head q_head;

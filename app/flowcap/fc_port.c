@@ -306,7 +306,6 @@ int fc_ports_init(struct fc_app *app)
 		} else {
 			app->ts_off = off;
 			app->ts_flag = 1ULL << bit;
-			app->ts_div = 1000000;
 		}
 	}
 	printf("flowcap: packet times from %s\n",

@@ -280,7 +280,7 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 		if (fc_app.hw_ts && (m[i]->ol_flags & fc_app.ts_flag)) {
 			ts = *RTE_MBUF_DYNFIELD(m[i], fc_app.ts_off,
 						uint64_t *) /
-			     fc_app.ts_div;
+			     FC_PCAP_TS_PER_SEC;
 			/* Trace time from a replay: no deadline. */
 			w->may_wait = true;
 		}
