@@ -14,6 +14,8 @@
 # env:   BUILD (default: build-bench, a release build) DURATION (10)
 #        PACKETS (32768: every packet sits in an mbuf) FLOWS (10k)
 #        SIZE (64) WORK (/tmp/flowcap-bench)
+#        PCAP (a capture to replay instead of a generated one, e.g. one of
+#        ../shared/pcaps/real; PACKETS, FLOWS and SIZE are then unused)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -33,9 +35,26 @@ for b in "$flowcap" "$gen"; do
 	fi
 done
 mkdir -p "$WORK/e2e-out"
-pcap=$WORK/e2e-$PACKETS-$FLOWS-$SIZE.pcap
-[ -s "$pcap" ] || "$gen" -q -n "$PACKETS" -f "$FLOWS" --size "$SIZE" \
-	--rate 10M -o "$pcap" || exit 1
+if [ -n "${PCAP:-}" ]; then
+	pcap=$PCAP
+	if [ ! -r "$pcap" ]; then
+		echo "run.sh: PCAP=$pcap cannot be read" >&2
+		exit 1
+	fi
+	# The pool holds every packet of the capture.
+	PACKETS=$(capinfos -T -r -c -M "$pcap" 2>/dev/null | awk -F'\t' 'NR == 1 {print $2}')
+	case $PACKETS in
+	''|*[!0-9]*|0)
+		echo "run.sh: cannot count the packets of $pcap (capinfos, from the tshark packages, reads it)" >&2
+		exit 1 ;;
+	esac
+	what="$(basename "$pcap") ($PACKETS packets)"
+else
+	pcap=$WORK/e2e-$PACKETS-$FLOWS-$SIZE.pcap
+	[ -s "$pcap" ] || "$gen" -q -n "$PACKETS" -f "$FLOWS" --size "$SIZE" \
+		--rate 10M -o "$pcap" || exit 1
+	what="$(basename "$pcap") ($PACKETS packets, $FLOWS flows, $SIZE B)"
+fi
 ncpu=$(nproc)
 if [ "$ncpu" -ge 3 ]; then
 	fc_lcores="0@0,1@1,2@2"; pmd_lcores="0@0,1@2"
@@ -64,9 +83,23 @@ median_after_first() {
 	tail -n +2 | sort -g | awk '{v[NR] = $1}
 		END {if (NR == 0) print 0; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-# Memory: the pool (2.3 KB per mbuf, 2.6 KB with the pool's own overhead)
-# plus 512 MB for the rest.
-mem=$(( mbufs * 2688 / 1048576 + 512 ))
+# Wait until the program started at pid logs its first per-second figure
+# (start-up with a large pool takes seconds, and a SIGINT before the
+# program's handler is in place would be lost): 0 once it has, 1 if it
+# exited or took 300 s.
+wait_started() { # pid log pattern
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		grep -qE "$3" "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# Memory: the pool plus 512 MB for the rest. Under --no-huge memory comes
+# in 4 KB pages and a pool object (2.6 KB: an mbuf, its 2 KB of data and
+# the pool's header) never straddles a page, so each mbuf takes a page.
+mem=$(( mbufs * 4096 / 1048576 + 512 ))
 [ "$mem" -lt 1024 ] && mem=1024
 eal="--no-huge -m $mem --no-pci --no-shconf"
 vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
@@ -78,7 +111,7 @@ flog=$WORK/e2e-flowcap.log
 	--driver-config "$cfg" --out "$WORK/e2e-out" --interval 60 \
 	--stats > "$flog" 2>&1 &
 pid=$!
-sleep "$DURATION"
+wait_started "$pid" "$flog" 'w0 [0-9.]+ Mpps' && sleep "$DURATION"
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
 frc=$?
@@ -95,14 +128,14 @@ if [ -n "$testpmd" ]; then
 		--total-num-mbufs=$mbufs --stats-period 1 < /dev/null \
 		> "$tlog" 2>&1 &
 	pid=$!
-	sleep "$DURATION"
+	wait_started "$pid" "$tlog" 'Rx-pps' && sleep "$DURATION"
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid"
 	tp_pps=$(grep -oE 'Rx-pps: +[0-9]+' "$tlog" | awk '{print $2}' |
 		median_after_first)
 fi
 
-echo "e2e: net_pcap infinite_rx=1, $(basename "$pcap") ($PACKETS packets, $FLOWS flows, $SIZE B), ${DURATION}s each"
+echo "e2e: net_pcap infinite_rx=1, $what, ${DURATION}s each"
 echo "machine: $ncpu CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(date -u +%Y-%m-%d); flowcap lcores $fc_lcores, testpmd lcores $pmd_lcores"
 echo
 echo "| program | Mpps (1 worker / 1 fwd core) | vs testpmd |"
