@@ -56,6 +56,7 @@ struct fc_cfg {
 	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
 	uint32_t test_collector_delay_ms; /**< fault injection: slow disk */
 	uint32_t test_worker_delay_us;    /**< fault injection: slow worker */
+	uint32_t test_start_delay_ms;     /**< fault injection: slow start */
 	const char *user;         /**< --user: drop privileges to it */
 };
 

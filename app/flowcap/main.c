@@ -170,6 +170,8 @@ static void usage(FILE *f)
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
 "                     sleeps US after each burst it receives (a slow\n"
 "                     worker, so the NIC or its queue overflows)\n"
+"  --test-start-delay MS  fault injection for tests: sleep MS before\n"
+"                     the EAL starts (a slow start-up)\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -208,7 +210,8 @@ enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
-	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_USER,
+	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
+	OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -232,6 +235,7 @@ static const struct option longopts[] = {
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
 	{"test-collector-delay", required_argument, NULL, OPT_TESTDELAY},
 	{"test-worker-delay", required_argument, NULL, OPT_TESTWDELAY},
+	{"test-start-delay", required_argument, NULL, OPT_TESTSDELAY},
 	{"user", required_argument, NULL, OPT_USER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -329,6 +333,12 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 				      1000000, &v))
 				return -1;
 			cfg->test_worker_delay_us = (uint32_t)v;
+			break;
+		case OPT_TESTSDELAY:
+			if (parse_u64("--test-start-delay", optarg, 0, 600000,
+				      &v))
+				return -1;
+			cfg->test_start_delay_ms = (uint32_t)v;
 			break;
 		case OPT_USER: cfg->user = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
@@ -836,6 +846,25 @@ int main(int argc, char **argv)
 		app->cfg.tables_per_worker = app->trace_mode ? 2 : 4;
 	if (app->cfg.stats < 0)
 		app->cfg.stats = isatty(STDERR_FILENO);
+	/* Before the EAL: starting can take seconds (a large pool, a pcap
+	 * loaded into mbufs), and a stop asked for meanwhile must not be
+	 * lost, nor kill the process half set up. It is acted on once
+	 * running: nothing is captured, and the run ends as a signal ends
+	 * it. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (app->cfg.test_start_delay_ms) {
+		/* Fault injection (--test-start-delay): a slow start-up. A
+		 * signal cuts a nanosleep short: sleep out the rest. */
+		struct timespec d = {
+			.tv_sec = app->cfg.test_start_delay_ms / 1000,
+			.tv_nsec = (long)(app->cfg.test_start_delay_ms % 1000) *
+				   1000000L,
+		};
+
+		while (nanosleep(&d, &d) != 0 && errno == EINTR)
+			;
+	}
 	if (dd < 0 && app->trace_mode) {
 		eal_argc = default_eal_args(&app->cfg, eal_argv, 32, store,
 					    sizeof(store));
@@ -878,8 +907,6 @@ int main(int argc, char **argv)
 	if (app->cfg.user != NULL && drop_privileges(&app->cfg) != 0)
 		goto err_ports;
 	handle_leftovers(app->cfg.out_dir);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	t0 = rte_rdtsc();
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
 	if (app->inline_worker)
