@@ -62,6 +62,21 @@ static void make_frames(struct frames *f, uint64_t packets, uint32_t flows)
 	cr_assert_eq(f->n, packets);
 }
 
+/* The same keys and counts, in the same iteration order. */
+static void assert_same_keys(const struct fc_flowtable *a,
+			     const struct fc_flowtable *b)
+{
+	cr_assert_eq(a->n_keys, b->n_keys);
+	for (uint64_t i = 0; i < a->n_keys; i++) {
+		struct fc_ft_record ra, rb;
+
+		fc_flowtable_key_at(a, i, &ra);
+		fc_flowtable_key_at(b, i, &rb);
+		cr_assert_eq(memcmp(&ra, &rb, sizeof(ra)), 0, "key %llu",
+			     (unsigned long long)i);
+	}
+}
+
 enum how { FLUSH, PIPE };
 
 /* Returns the packets refused for a full table (equal in both). */
@@ -129,14 +144,7 @@ static uint64_t check_same(uint64_t keys4, uint64_t keys6, uint32_t flows,
 	cr_assert_eq(a->pkts + a->tbl_full, drop_a[FC_PARSE_OK]);
 	cr_assert_gt(a->n_keys4, 0);
 	cr_assert_gt(a->n_keys, a->n_keys4, "no IPv6 key in the mix");
-	for (uint64_t i = 0; i < a->n_keys; i++) {
-		struct fc_ft_record ra, rb;
-
-		fc_flowtable_key_at(a, i, &ra);
-		fc_flowtable_key_at(b, i, &rb);
-		cr_assert_eq(memcmp(&ra, &rb, sizeof(ra)), 0, "key %llu",
-			     (unsigned long long)i);
-	}
+	assert_same_keys(a, b);
 	full = a->tbl_full;
 	fc_flowtable_free(a);
 	fc_flowtable_free(b);
@@ -205,15 +213,7 @@ Test(count, waiting_keys_go_to_the_table_flushed_into, .timeout = 60)
 				 FC_DLT_EN10MB, &k) == FC_PARSE_OK)
 			fc_flowtable_add(c, &k);
 	}
-	cr_assert_eq(b->n_keys, c->n_keys);
-	for (uint64_t i = 0; i < b->n_keys; i++) {
-		struct fc_ft_record rb, rc;
-
-		fc_flowtable_key_at(b, i, &rb);
-		fc_flowtable_key_at(c, i, &rc);
-		cr_assert_eq(memcmp(&rb, &rc, sizeof(rb)), 0, "key %llu",
-			     (unsigned long long)i);
-	}
+	assert_same_keys(b, c);
 	fc_flowtable_free(a);
 	fc_flowtable_free(b);
 	fc_flowtable_free(c);
