@@ -16,6 +16,11 @@
 #        SIZE (64) WORK (/tmp/flowcap-bench)
 #        PCAP (a capture to replay instead of a generated one, e.g. one of
 #        ../shared/pcaps/real; PACKETS, FLOWS and SIZE are then unused)
+#        EAL (the EAL options of both programs; default --no-huge with -m
+#        sized from the pool; on hugepages, e.g. after
+#        dpdk-scripts/hugepages.sh setup 2G: "--in-memory -m 1024 --no-pci")
+#        BURST (32: flowcap's receive burst) FC_ARGS (more flowcap options,
+#        e.g. "--table-keys 16384")
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -76,7 +81,7 @@ rss_hf = none
 rss_symmetric = no
 devargs =
 timestamps = hw
-burst = 32
+burst = ${BURST:-32}
 EOF
 # median of the numbers on stdin, skipping the first (ramp-up) one
 median_after_first() {
@@ -101,7 +106,7 @@ wait_started() { # pid log pattern
 # the pool's header) never straddles a page, so each mbuf takes a page.
 mem=$(( mbufs * 4096 / 1048576 + 512 ))
 [ "$mem" -lt 1024 ] && mem=1024
-eal="--no-huge -m $mem --no-pci --no-shconf"
+eal=${EAL:-"--no-huge -m $mem --no-pci --no-shconf"}
 vdev="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
 
 # --- flowcap -----------------------------------------------------------
@@ -109,7 +114,7 @@ rm -rf "$WORK/e2e-out"; mkdir -p "$WORK/e2e-out"
 flog=$WORK/e2e-flowcap.log
 "$flowcap" $eal --lcores "$fc_lcores" --vdev "$vdev" -- \
 	--driver-config "$cfg" --out "$WORK/e2e-out" --interval 60 \
-	--stats > "$flog" 2>&1 &
+	--stats ${FC_ARGS:-} > "$flog" 2>&1 &
 pid=$!
 wait_started "$pid" "$flog" 'w0 [0-9.]+ Mpps' && sleep "$DURATION"
 kill -INT "$pid" 2>/dev/null
