@@ -135,6 +135,7 @@ struct fc_worker {
 	uint16_t burst;        /**< RX burst size */
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
+	uint64_t drops_done;   /**< drops in the tables handed on so far */
 	/* Published for the stats line and the shared clock (relaxed or
 	 * release stores by this worker; loads by main). */
 	_Atomic uint64_t pub_rx;

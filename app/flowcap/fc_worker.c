@@ -73,6 +73,8 @@ static void handoff(struct fc_worker *w, uint64_t covers_until,
 	t->covers_until = covers_until;
 	t->flags |= flags;
 	t->ctr[FC_CTR_TBL_FULL] += t->ft->tbl_full;
+	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
+		w->drops_done += t->ctr[i];
 	cds_wfcq_node_init(&t->node);
 	cds_wfcq_enqueue(&fc_app.q_head, &fc_app.q_tail, &t->node);
 	w->cur = NULL;
@@ -162,11 +164,12 @@ static inline void count_rx(struct fc_worker *w)
 }
 
 /* Figures for the stats line: relaxed stores, read by main only for
- * display. Called every few hundred polls, never per packet. */
+ * display. Called every few hundred polls, never per packet. Drops and
+ * packets count from the start, so a reader can take differences. */
 static void publish(struct fc_worker *w)
 {
 	struct fc_wtable *t = w->cur;
-	uint64_t drops = 0;
+	uint64_t drops = w->drops_done;
 
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
 		drops += w->pend_ctr[i] + (t ? t->ctr[i] : 0);

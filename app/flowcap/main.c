@@ -691,9 +691,13 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
 	char buf[1024];
 	int o = 0;
+	uint64_t rx_all = 0;
 
 	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
-	for (unsigned i = 0; i < app->n_workers && o < 900; i++) {
+	for (unsigned i = 0; i < app->n_workers; i++)
+		rx_all += atomic_load_explicit(&app->workers[i].pub_rx,
+					       memory_order_relaxed);
+	for (unsigned i = 0; i < app->n_workers && o < 850; i++) {
 		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
 						   memory_order_relaxed);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
@@ -711,13 +715,15 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 
 		fc_ports_nic_drops(app, &im, &nb, &ie);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
-			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64,
-			      im, nb);
+			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64
+			      " ierrors %" PRIu64,
+			      im, nb, ie);
 	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
-		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64,
+		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
+		 " | rx %" PRIu64,
 		 atomic_load(&app->backlog), atomic_load(&app->intervals_written),
-		 atomic_load(&app->intervals_lost));
+		 atomic_load(&app->intervals_lost), rx_all);
 	fprintf(stderr, "%s\n", buf);
 }
 

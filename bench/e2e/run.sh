@@ -154,4 +154,4 @@ awk -v f="${fc_pps:-0}" -v t="${tp_pps:-0}" -v rc="$frc" 'BEGIN {
 echo
 echo "flowcap summary and drop counters:"
 grep -E '^flowcap: (summary|conservation)|^flowcap:   ' "$flog" | sed 's/^/  /'
-echo "NIC drops (last stats line): $(grep -oE 'nic drops imissed [0-9]+ nombuf [0-9]+' "$flog" | tail -1)"
+echo "NIC drops (last stats line): $(grep -oE 'nic drops imissed [0-9]+ nombuf [0-9]+ ierrors [0-9]+' "$flog" | tail -1)"

@@ -100,4 +100,30 @@ if [ "$rc" -eq 0 ] && grep -q "conservation OK" "$TMP/sig.log" &&
 else
 	bad "SIGTERM: exit $rc"; tail -3 "$TMP/sig.log"
 fi
+
+# The stats line counts from the start: a replay over several 1 s
+# intervals whose tables fill (tbl_full in each), slowed down so that it
+# lasts several stats lines. Its last line, read by
+# bench/pktgen/flowcap-loss.sh (the traffic generators' loss probe), must
+# give the exit summary's received and dropped, not the last interval's.
+"$FCGEN" -q -n 12000 -f 100000 -z 0 --rate 3000 -o "$TMP/st.pcap"
+mkdir -p "$TMP/st"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$TMP/st.pcap" -- \
+	--out "$TMP/st" --interval 1 --table-keys 1024 --stats \
+	--test-worker-delay 8000 >"$TMP/st.log" 2>&1 || true
+sum_rx=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received, [0-9]* in records, \([0-9]*\) dropped.*/\1/p' "$TMP/st.log")
+sum_dr=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received, [0-9]* in records, \([0-9]*\) dropped.*/\2/p' "$TMP/st.log")
+loss=$(sh "$FC_SRC/bench/pktgen/flowcap-loss.sh" "$TMP/st.log" 2>&1) || true
+nfull=$("$FCREAD" --stats "$TMP"/st/*.ft.zst 2>/dev/null | grep -c "tbl_full=[1-9]" || true)
+nlines=$(grep -c "^flowcap: w0 " "$TMP/st.log" || true)
+if [ "${sum_rx:-0}" -eq 12000 ] && [ "${sum_dr:-0}" -gt 0 ] &&
+	[ "$loss" = "$sum_rx $sum_dr" ] && [ "$nfull" -ge 2 ] &&
+	[ "$nlines" -ge 2 ]; then
+	ok "stats line: from the start, last line '$loss' = summary's received and dropped ($nfull intervals with tbl_full, $nlines lines)"
+else
+	bad "stats line: flowcap-loss.sh '$loss', summary received ${sum_rx:-?} dropped ${sum_dr:-?}, $nfull intervals with tbl_full, $nlines lines"
+	grep "^flowcap: w0 " "$TMP/st.log" | tail -3
+	grep "summary" "$TMP/st.log"
+fi
 finish

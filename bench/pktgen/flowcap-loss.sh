@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# flowcap's loss so far, for the pktgen scripts' LOSS_CMD: reads flowcap's
+# last per-second stats line (flowcap --stats, on stderr) from LOG, or from
+# standard input, and prints two numbers: the packets that reached
+# flowcap's ports (rx + imissed + nombuf + ierrors) and the packets lost
+# or left out of every record (imissed + nombuf + ierrors + every
+# worker's drops): flowcap's exit summary calls them received and
+# dropped. Both count
+# from flowcap's start; the scripts take differences.
+#
+# usage: flowcap-loss.sh [LOG]
+#   LOSS_CMD="bench/pktgen/flowcap-loss.sh /var/log/flowcap.err"
+#   LOSS_CMD="ssh capture-host journalctl -u flowcap -n 20 -o cat | bench/pktgen/flowcap-loss.sh"
+# exit: 0 printed, 1 no stats line found (flowcap without --stats, or LOG
+# is not flowcap's stderr), 2 bad usage.
+set -eu
+
+if [ $# -gt 1 ]; then
+	echo "usage: flowcap-loss.sh [LOG]" >&2
+	exit 2
+fi
+if [ $# -eq 1 ] && [ ! -r "$1" ]; then
+	echo "flowcap-loss.sh: cannot read $1: give flowcap's stderr, written with --stats" >&2
+	exit 2
+fi
+# The last line that carries every field (a line being written may be cut).
+line=$(cat "$@" | grep -E '^flowcap: w0 .*\| intervals [0-9]+ lost [0-9]+ \| rx [0-9]+$' | tail -n 1)
+if [ -z "$line" ]; then
+	echo "flowcap-loss.sh: no stats line in ${1:-standard input}: run flowcap with --stats and give its stderr" >&2
+	exit 1
+fi
+echo "$line" | awk '{
+	drops = 0; nic = 0; rx = 0
+	for (i = 1; i <= NF; i++) {
+		if ($i ~ /^w[0-9]+$/ && $(i + 3) == "drops")
+			drops += $(i + 4)
+		else if ($i == "imissed" || $i == "nombuf" || $i == "ierrors")
+			nic += $(i + 1)
+		else if ($i == "rx")
+			rx = $(i + 1)
+	}
+	printf "%.0f %.0f\n", rx + nic, drops + nic
+}'
