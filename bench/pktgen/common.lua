@@ -48,7 +48,9 @@ function M.run_step(rate_pct, secs)
 	pktgen.start(M.port)
 	pktgen.delay(secs * 1000)
 	pktgen.stop(M.port)
-	pktgen.delay(1000) -- let the last packets land
+	-- Let the last packets land, and flowcap print a stats line (once a
+	-- second) that counts them.
+	pktgen.delay(2000)
 	local tx = M.tx_packets() - tx0
 	local rx1, d1 = M.flowcap_counters()
 	local drops = nil
@@ -84,20 +86,53 @@ function M.zero_loss(label, resolution)
 	return best
 end
 
--- 64-byte UDP range traffic over `flows` distinct 5-tuples: source
--- addresses x 1000 source ports (the rest fixed).
+-- pktgen builds the packets of a stream once, in the mbufs of its pool,
+-- and sends those same mbufs again and again: a range stream carries at
+-- most as many flows as its pool has mbufs (49152 in pktgen 23.03-24.x,
+-- per TX queue). Its random bitfields are rewritten in every packet sent
+-- only from pktgen 24.10 on (before, its fast path skips them).
+M.RANGE_MAX = 49152
+
+-- pktgen's version: "23.03.0" (from "Pktgen 23.03.0"), or "unknown".
+function M.pktgen_version_str()
+	local v = pktgen.info and pktgen.info.Pktgen_Version or ""
+	return tostring(v):match("(%d+%.%d+[%.%d]*)") or "unknown"
+end
+
+-- The same as a number, 23.03 for "23.03.0" (0 if unknown).
+function M.pktgen_version()
+	local y, m = M.pktgen_version_str():match("(%d+)%.(%d+)")
+	if not y then
+		return 0
+	end
+	return tonumber(y) + tonumber(m) / 100
+end
+
+function M.random_ok()
+	return M.pktgen_version() >= 24.10
+end
+
+-- Range mode, exact: source addresses x source ports (the rest fixed);
+-- returns the number of flows. pktgen steps every range field on every
+-- packet, each wrapping on its own, so the (address, port) pairs repeat
+-- after lcm(addresses, ports) packets: the port count is a prime (1009)
+-- and the address count no multiple of it, so that every pair comes up.
 function M.range_flows(flows, size)
 	local p = M.port
-	local ports = 1000
+	local ports = 1009
 	if flows < ports then
 		ports = flows
 	end
-	local hosts = math.floor((flows + ports - 1) / ports)
+	local hosts = (flows + ports - 1) // ports
+	if hosts > 1 and hosts % ports == 0 then
+		hosts = hosts + 1
+	end
+	M.no_random()
 	pktgen.set_proto(p, "udp")
-	pktgen.set(p, "size", size or 64)
-	pktgen.range.pkt_size(p, "start", size or 64)
-	pktgen.range.pkt_size(p, "min", size or 64)
-	pktgen.range.pkt_size(p, "max", size or 64)
+	pktgen.set(p, "size", size)
+	pktgen.range.pkt_size(p, "start", size)
+	pktgen.range.pkt_size(p, "min", size)
+	pktgen.range.pkt_size(p, "max", size)
 	pktgen.range.pkt_size(p, "inc", 0)
 	pktgen.range.src_ip(p, "start", "10.0.0.1")
 	pktgen.range.src_ip(p, "min", "10.0.0.1")
@@ -115,11 +150,76 @@ function M.range_flows(flows, size)
 	return hosts * ports
 end
 
+-- Random bitfields (pktgen 24.10 or later): the low bits of the UDP
+-- source port, then of the source address, drawn anew in every packet;
+-- flows rounded up to a power of two (returned). A step of many packets
+-- reaches every one of them. Offsets (untagged Ethernet, IPv4): source
+-- address 26, source port 34.
+function M.random_flows(flows, size)
+	local p = M.port
+	local bits = 0
+	while (1 << bits) < flows do
+		bits = bits + 1
+	end
+	if bits > 48 then
+		error(string.format("%d flows: at most 2^48 (16 source port and 32 address bits)", flows))
+	end
+	pktgen.set_range(p, "off")
+	pktgen.set_type(p, "ipv4")
+	pktgen.set_proto(p, "udp")
+	pktgen.set(p, "size", size)
+	pktgen.set_ipaddr(p, "src", "10.0.0.1/8")
+	pktgen.set_ipaddr(p, "dst", "192.168.0.1")
+	pktgen.set(p, "sport", 1024)
+	pktgen.set(p, "dport", 80)
+	local pbits = bits < 16 and bits or 16
+	local abits = bits - pbits
+	-- Slot 0: the source port's low pbits (the destination port kept).
+	pktgen.rnd(p, 0, 34, string.rep(".", 16 - pbits) ..
+		string.rep("X", pbits) .. string.rep(".", 16))
+	-- Slot 1: the source address's low abits, if any.
+	if abits > 0 then
+		pktgen.rnd(p, 1, 26, string.rep(".", 32 - abits) ..
+			string.rep("X", abits))
+	else
+		pktgen.rnd(p, 1, 26, "off")
+	end
+	return 1 << bits
+end
+
+-- UDP traffic over `flows` concurrent flows: range mode when its pool
+-- holds them (exact count), else random bitfields. Returns the number
+-- of flows, or nil and why not (random bitfields on an older pktgen).
+function M.flows(flows, size)
+	size = size or 64
+	local ports = flows < 1009 and flows or 1009
+	local hosts = (flows + ports - 1) // ports
+	if hosts > 1 and hosts % ports == 0 then
+		hosts = hosts + 1
+	end
+	if hosts * ports <= M.RANGE_MAX then
+		return M.range_flows(flows, size)
+	end
+	if not M.random_ok() then
+		return nil, string.format("more than %d flows need pktgen 24.10 or later " ..
+			"(random bitfields in every packet); pktgen %s sends each range " ..
+			"packet from a pool of %d", M.RANGE_MAX, M.pktgen_version_str(),
+			M.RANGE_MAX)
+	end
+	return M.random_flows(flows, size)
+end
+
 function M.ip_add(ip, n)
 	local a, b, c, d = ip:match("(%d+)%.(%d+)%.(%d+)%.(%d+)")
 	local v = ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d) + n
-	return string.format("%d.%d.%d.%d", math.floor(v / 16777216) % 256,
-		math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)
+	return string.format("%d.%d.%d.%d", v // 16777216 % 256,
+		v // 65536 % 256, v // 256 % 256, v % 256)
+end
+
+-- Random bitfields off (a pcap's frames are sent as they are).
+function M.no_random()
+	pktgen.rnd(M.port, 0, 34, "off")
+	pktgen.rnd(M.port, 1, 26, "off")
 end
 
 return M

@@ -12,6 +12,7 @@ local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local C = dofile(dir .. "common.lua")
 
 pktgen.set_range(C.port, "off")
+C.no_random()
 pktgen.pcap(C.port, "on")
 C.zero_loss("imix pcap")
 C.log("imix: done")

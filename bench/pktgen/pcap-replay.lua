@@ -10,6 +10,7 @@ local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local C = dofile(dir .. "common.lua")
 
 pktgen.set_range(C.port, "off")
+C.no_random()
 pktgen.pcap(C.port, "on")
 if C.loss_cmd then
 	C.zero_loss("pcap replay")
