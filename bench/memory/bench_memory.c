@@ -3,16 +3,19 @@
  * bench-memory: how fast this machine serves random cache lines, the
  * access pattern of a flow table. For each region size and page kind, a
  * region is mapped and written once, then lines are visited at random in
- * groups: ask for a group's lines (prefetch with write intent, as the
- * worker does for a burst's keys), then increment one byte in each, as a
- * count does. Reports the median cycles per line (TSC) of several runs.
+ * groups, as the worker visits a burst's keys: ask for a group's lines
+ * (prefetch with write intent), optionally do some work per line, then
+ * increment one byte in each line of the group before (a count). Reports
+ * the median cycles per line (TSC) of several runs.
  *
- * What it is for: the worker's cost at many keys is bounded below by this
- * figure times the share of packets whose key's line is not in a cache.
- * Comparing page kinds shows how much address translation adds: if 1 GB
- * pages do no better than 2 MB ones, the translation cost that is left is
- * below the operating system (a hypervisor mapping guest memory in small
- * pages), and no table layout or page size chosen here removes it.
+ * What it is for: the worker's cost at many keys depends on what a line
+ * outside the caches costs, and on whether that cost hides behind the
+ * parse of the next burst. With work (-w), the cycles a region adds over
+ * the smallest one are what the work did not hide. Comparing page kinds
+ * shows how much address translation adds: if 1 GB pages do no better
+ * than 2 MB ones, the translation cost left is below the operating system
+ * (a hypervisor mapping guest memory in small pages), and no table layout
+ * or page size chosen by the program removes it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +46,7 @@ struct opts {
 	unsigned n_mib;
 	bool page[PAGE_KINDS];
 	unsigned group;
+	unsigned work;
 	unsigned runs;
 	uint64_t lines;
 };
@@ -50,15 +54,20 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: bench-memory [-m MIB,...] [-p 4k,thp,2m,1g] [-g N] [-r N] [-n N]\n"
-"Cycles per random cache line: groups of N lines are prefetched for\n"
-"writing, then one byte of each is incremented (a flow table's pattern).\n"
+"usage: bench-memory [-m MIB,...] [-p 4k,thp,2m,1g] [-g N] [-w N] [-r N] [-n N]\n"
+"Cycles per random cache line, visited as a flow table's are: the lines\n"
+"of a group of N are prefetched for writing, and one byte of each is\n"
+"incremented after the next group's have been asked for.\n"
 "  -m MIB,...   region sizes in MiB (default 4,64,640,2048)\n"
 "  -p KIND,...  page kinds (default all): 4k (no huge pages), thp\n"
 "               (transparent huge pages, madvise), 2m and 1g (hugetlbfs\n"
 "               pages reserved beforehand: dpdk-scripts/hugepages.sh\n"
 "               setup 4G --pagesize 1G, or 2M)\n"
 "  -g N         lines per group, 1..%d (default 32, the worker's burst)\n"
+"  -w N         work between asking for a line and touching it: N\n"
+"               dependent multiply-adds per line (about 3 cycles each),\n"
+"               0..1000 (default 0); compare with the smallest region\n"
+"               to see how much of a miss the work hides\n"
 "  -r N         timed runs per row, 1..%d (default 3); median reported\n"
 "  -n N         lines visited per run (default 16M; k, M, G suffixes)\n",
 		MAX_GROUP, MAX_RUNS);
@@ -170,23 +179,39 @@ static uint32_t *draw_lines(uint64_t n)
 	return v;
 }
 
+/*
+ * As the worker does with bursts: ask for group g's lines, do `work`
+ * dependent multiply-add steps per line (the parse of the next burst,
+ * about 3 cycles a step), then touch group g - 1's lines, asked for one
+ * group earlier. Each touch depends on the work, as a count depends on
+ * the parse. Returns the TSC cycles of the visit.
+ */
 static __attribute__((noinline)) uint64_t
 visit(uint8_t *p, uint64_t n_lines, const uint32_t *draw, uint64_t n,
-      unsigned group)
+      unsigned group, unsigned work)
 {
-	uint64_t t0 = bench_tsc();
+	uint64_t a[2][MAX_GROUP], *ask = a[0], *prev = a[1], *tmp;
+	uint64_t acc = 1, t0 = bench_tsc();
+	unsigned np = 0;
 
 	for (uint64_t i = 0; i + group <= n; i += group) {
-		uint64_t at[MAX_GROUP];
-
 		for (unsigned j = 0; j < group; j++) {
 			/* Multiply-shift: an index in [0, n_lines). */
-			at[j] = ((uint64_t)draw[i + j] * n_lines) >> 32;
-			__builtin_prefetch(p + at[j] * 64, 1, 3);
+			ask[j] = ((uint64_t)draw[i + j] * n_lines) >> 32;
+			__builtin_prefetch(p + ask[j] * 64, 1, 3);
 		}
 		for (unsigned j = 0; j < group; j++)
-			p[at[j] * 64]++;
+			for (unsigned k = 0; k < work; k++)
+				acc = acc * 6364136223846793005ULL + draw[i + j];
+		for (unsigned j = 0; j < np; j++)
+			p[prev[j] * 64] += (uint8_t)(acc | 1);
+		tmp = prev;
+		prev = ask;
+		ask = tmp;
+		np = group;
 	}
+	for (unsigned j = 0; j < np; j++)
+		p[prev[j] * 64]++;
 	return bench_tsc() - t0;
 }
 
@@ -203,7 +228,7 @@ int main(int argc, char **argv)
 	char cpu[128];
 	int c;
 
-	while ((c = getopt(argc, argv, "m:p:g:r:n:h")) != -1) {
+	while ((c = getopt(argc, argv, "m:p:g:w:r:n:h")) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_list(optarg, o.mib, &o.n_mib) != 0) {
@@ -229,6 +254,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.group = (unsigned)v;
+			break;
+		case 'w':
+			if (bench_parse_u64(optarg, &v) != 0 || v > 1000) {
+				fprintf(stderr, "bench-memory: -w %s: work steps "
+					"per line is 0..1000\n", optarg);
+				return 2;
+			}
+			o.work = (unsigned)v;
 			break;
 		case 'r':
 			if (bench_parse_u64(optarg, &v) != 0 || v == 0 ||
@@ -269,8 +302,8 @@ int main(int argc, char **argv)
 	hz = bench_tsc_hz();
 	bench_cpu_model(cpu, sizeof(cpu));
 	printf("bench-memory: %s, TSC %.2f GHz, groups of %u lines, "
-	       "%" PRIu64 " lines a run, median of %u runs\n\n",
-	       cpu, hz / 1e9, o.group, o.lines, o.runs);
+	       "%u work steps a line, %" PRIu64 " lines a run, median of %u "
+	       "runs\n\n", cpu, hz / 1e9, o.group, o.work, o.lines, o.runs);
 	printf("| region MiB | pages | cycles/line | min | max | ns/line |"
 	       " on huge pages |\n|---|---|---|---|---|---|---|\n");
 	for (unsigned s = 0; s < o.n_mib; s++) {
@@ -299,10 +332,11 @@ int main(int argc, char **argv)
 			memset(p, 1, len);
 			huge = k >= PAGE_2M ? o.mib[s] << 10 :
 					      anon_huge_kb() - huge0;
-			(void)visit(p, len / 64, draw, o.lines, o.group);
+			(void)visit(p, len / 64, draw, o.lines, o.group, o.work);
 			for (unsigned r = 0; r < o.runs; r++)
 				cpl[r] = (double)visit(p, len / 64, draw,
-						       o.lines, o.group) /
+						       o.lines, o.group,
+						       o.work) /
 					 (double)(o.lines - o.lines % o.group);
 			med = bench_median(cpl, o.runs);
 			printf("| %" PRIu64 " | %s | %.1f | %.1f | %.1f | %.1f |"
