@@ -691,13 +691,18 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
 	char buf[1024];
 	int o = 0;
-	uint64_t rx_all = 0;
+	uint64_t rx_all = 0, drops_all = 0;
 
 	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
-	for (unsigned i = 0; i < app->n_workers; i++)
+	/* The totals end the line, so they survive when a machine has more
+	 * workers than the line has room for. */
+	for (unsigned i = 0; i < app->n_workers; i++) {
 		rx_all += atomic_load_explicit(&app->workers[i].pub_rx,
 					       memory_order_relaxed);
-	for (unsigned i = 0; i < app->n_workers && o < 850; i++) {
+		drops_all += atomic_load_explicit(&app->workers[i].pub_drops,
+						  memory_order_relaxed);
+	}
+	for (unsigned i = 0; i < app->n_workers && o < 800; i++) {
 		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
 						   memory_order_relaxed);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
@@ -721,9 +726,9 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
-		 " | rx %" PRIu64,
+		 " | rx %" PRIu64 " drops %" PRIu64,
 		 atomic_load(&app->backlog), atomic_load(&app->intervals_written),
-		 atomic_load(&app->intervals_lost), rx_all);
+		 atomic_load(&app->intervals_lost), rx_all, drops_all);
 	fprintf(stderr, "%s\n", buf);
 }
 

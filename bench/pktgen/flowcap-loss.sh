@@ -5,9 +5,8 @@
 # last per-second stats line (flowcap --stats, on stderr) from LOG, or from
 # standard input, and prints two numbers: the packets that reached
 # flowcap's ports (rx + imissed + nombuf + ierrors) and the packets lost
-# or left out of every record (imissed + nombuf + ierrors + every
-# worker's drops): flowcap's exit summary calls them received and
-# dropped. Both count
+# or left out of every record (imissed + nombuf + ierrors + the workers'
+# drops): flowcap's exit summary calls them received and dropped. Both count
 # from flowcap's start; the scripts take differences.
 #
 # usage: flowcap-loss.sh [LOG]
@@ -26,20 +25,17 @@ if [ $# -eq 1 ] && [ ! -r "$1" ]; then
 	exit 2
 fi
 # The last line that carries every field (a line being written may be cut).
-line=$(cat "$@" | grep -E '^flowcap: w0 .*\| intervals [0-9]+ lost [0-9]+ \| rx [0-9]+$' | tail -n 1)
+line=$(cat "$@" | grep -E '^flowcap: .*\| intervals [0-9]+ lost [0-9]+ \| rx [0-9]+ drops [0-9]+$' | tail -n 1)
 if [ -z "$line" ]; then
 	echo "flowcap-loss.sh: no stats line in ${1:-standard input}: run flowcap with --stats and give its stderr" >&2
 	exit 1
 fi
+# "... | nic drops imissed N nombuf N ierrors N | ... | rx N drops N"
 echo "$line" | awk '{
-	drops = 0; nic = 0; rx = 0
-	for (i = 1; i <= NF; i++) {
-		if ($i ~ /^w[0-9]+$/ && $(i + 3) == "drops")
-			drops += $(i + 4)
-		else if ($i == "imissed" || $i == "nombuf" || $i == "ierrors")
+	nic = 0
+	for (i = 1; i <= NF; i++)
+		if ($i == "imissed" || $i == "nombuf" || $i == "ierrors")
 			nic += $(i + 1)
-		else if ($i == "rx")
-			rx = $(i + 1)
-	}
+	rx = $(NF - 2); drops = $NF
 	printf "%.0f %.0f\n", rx + nic, drops + nic
 }'
