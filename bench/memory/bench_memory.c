@@ -69,8 +69,21 @@ static void usage(FILE *f)
 "               0..1000 (default 0); compare with the smallest region\n"
 "               to see how much of a miss the work hides\n"
 "  -r N         timed runs per row, 1..%d (default 3); median reported\n"
-"  -n N         lines visited per run (default 16M; k, M, G suffixes)\n",
+"  -n N         lines visited per run, at least two groups (default 16M;\n"
+"               k, M, G suffixes)\n",
 		MAX_GROUP, MAX_RUNS);
+}
+
+/* Option -c's value: a count in [lo, hi] (k, M, G suffixes), or a
+ * message naming the option and its range, and -1. */
+static int opt_u64(char c, const char *arg, uint64_t lo, uint64_t hi,
+		   const char *what, uint64_t *out)
+{
+	if (bench_parse_u64(arg, out) == 0 && *out >= lo && *out <= hi)
+		return 0;
+	fprintf(stderr, "bench-memory: -%c %s: %s is %" PRIu64 "..%" PRIu64
+		" (k, M, G suffixes)\n", c, arg, what, lo, hi);
+	return -1;
 }
 
 static int parse_list(const char *arg, uint64_t *out, unsigned *n)
@@ -247,38 +260,26 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'g':
-			if (bench_parse_u64(optarg, &v) != 0 || v == 0 ||
-			    v > MAX_GROUP) {
-				fprintf(stderr, "bench-memory: -g %s: lines per "
-					"group is 1..%d\n", optarg, MAX_GROUP);
+			if (opt_u64('g', optarg, 1, MAX_GROUP, "lines per group",
+				    &v) != 0)
 				return 2;
-			}
 			o.group = (unsigned)v;
 			break;
 		case 'w':
-			if (bench_parse_u64(optarg, &v) != 0 || v > 1000) {
-				fprintf(stderr, "bench-memory: -w %s: work steps "
-					"per line is 0..1000\n", optarg);
+			if (opt_u64('w', optarg, 0, 1000, "work steps per line",
+				    &v) != 0)
 				return 2;
-			}
 			o.work = (unsigned)v;
 			break;
 		case 'r':
-			if (bench_parse_u64(optarg, &v) != 0 || v == 0 ||
-			    v > MAX_RUNS) {
-				fprintf(stderr, "bench-memory: -r %s: runs is "
-					"1..%d\n", optarg, MAX_RUNS);
+			if (opt_u64('r', optarg, 1, MAX_RUNS, "runs", &v) != 0)
 				return 2;
-			}
 			o.runs = (unsigned)v;
 			break;
 		case 'n':
-			if (bench_parse_u64(optarg, &v) != 0 || v < 1024 ||
-			    v > (1ULL << 30)) {
-				fprintf(stderr, "bench-memory: -n %s: lines per "
-					"run is 1k..1G\n", optarg);
+			if (opt_u64('n', optarg, 1000, 1ULL << 30,
+				    "lines per run", &v) != 0)
 				return 2;
-			}
 			o.lines = v;
 			break;
 		case 'h':
@@ -291,6 +292,12 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (o.lines < 2 * (uint64_t)o.group) {
+		fprintf(stderr, "bench-memory: -n %" PRIu64 " lines is less than "
+			"two groups of %u: raise -n or lower -g\n", o.lines,
+			o.group);
 		return 2;
 	}
 	draw = draw_lines(o.lines);
