@@ -37,15 +37,20 @@ NS=fcpg$$
 WORK=$(mktemp -d /tmp/fc-pgcheck.XXXXXX)
 FCPID=""
 cleanup() {
-	[ -n "$FCPID" ] && kill -KILL "$FCPID" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	if [ -n "$FCPID" ]; then
+		kill -KILL "$FCPID" 2>/dev/null || true
+	fi
+	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-ip netns add "$NS"
-ip -n "$NS" link add vethA type veth peer name vethB
+if ! ip netns add "$NS" 2>"$WORK/ns.err" ||
+	! ip -n "$NS" link add vethA type veth peer name vethB 2>"$WORK/ns.err"; then
+	echo "veth-check.sh: cannot create a network namespace with a veth pair ($(cat "$WORK/ns.err")): run as root" >&2
+	exit 2
+fi
 for i in vethA vethB; do
 	# No IPv6 and no address: only pktgen's frames cross the pair.
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
@@ -80,6 +85,10 @@ start_flowcap() { # NAME ARGS...
 		sleep 0.1
 		n=$((n + 1))
 	done
+	if [ $n -ge 300 ]; then
+		echo "flowcap did not start within 30 s; its log ends:"
+		tail -5 "$WORK/$name.log"
+	fi
 }
 
 stop_flowcap() {
