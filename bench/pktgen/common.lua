@@ -4,9 +4,10 @@
 -- and the zero-loss rate search. Loss is measured on the flowcap side:
 -- set LOSS_CMD to a shell command that prints two numbers, flowcap's
 -- cumulative received packets and cumulative drops (imissed + rx_nombuf
--- + internal drop counters), e.g. a script reading flowcap's --stats
--- line on the capture host. Without LOSS_CMD the scripts only send and
--- print what they sent; read flowcap's summary for the loss.
+-- + ierrors + internal drop counters), e.g. bench/pktgen/flowcap-loss.sh
+-- reading flowcap's --stats output on the capture host. Without LOSS_CMD
+-- the scripts only send and print what they sent; read flowcap's summary
+-- for the loss.
 
 local M = {}
 
@@ -31,6 +32,12 @@ function M.flowcap_counters()
 	local out = f:read("*a") or ""
 	f:close()
 	local rx, drops = out:match("(%d+)%s+(%d+)")
+	if not rx then
+		-- A search on no figures would be a search on nothing.
+		error(string.format("LOSS_CMD (%s) printed %q, not \"received drops\": " ..
+			"check the command on the capture host (flowcap must run with --stats)",
+			M.loss_cmd, out:sub(1, 200)))
+	end
 	return tonumber(rx), tonumber(drops)
 end
 
