@@ -179,6 +179,7 @@ struct fc_app {
 	_Atomic bool collector_done FC_CACHE_ALIGNED;
 	_Atomic uint64_t backlog;       /**< tables waiting in the collector */
 	_Atomic uint64_t files_written;
+	_Atomic uint64_t files_unsynced; /**< written; directory fsync failed */
 	_Atomic uint64_t intervals_written;
 	_Atomic uint64_t intervals_lost;
 	_Atomic uint64_t late_handoffs;

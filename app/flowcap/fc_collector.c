@@ -151,6 +151,17 @@ static void close_file(struct collector *c)
 	c->in_file = 0;
 	settle(c, c->file_rx);
 	c->file_rx = 0;
+	if (rc == FC_FT_E_DIRSYNC) {
+		/* Written and complete: only the name's durability is in
+		 * doubt, and an interval in a readable file is not lost. */
+		FC_WARN("wrote %s: %s; check the disk\n", c->path,
+			fc_ft_strerror(rc));
+		atomic_fetch_add_explicit(&c->app->files_unsynced, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->app->files_written, 1,
+					  memory_order_relaxed);
+		return;
+	}
 	if (rc != FC_FT_OK) {
 		check_out_dir(c);
 		FC_WARN("cannot complete %s: %s; its %u interval(s) are LOST; "

@@ -172,6 +172,8 @@ static void usage(FILE *f)
 "                     worker, so the NIC or its queue overflows)\n"
 "  --test-start-delay MS  fault injection for tests: sleep MS before\n"
 "                     the EAL starts (a slow start-up)\n"
+"  --test-fail-dirsync  fault injection for tests: every fsync of the\n"
+"                     output directory fails (a failing disk)\n"
 "  -h, --help         this text\n"
 "\n"
 "Examples:\n"
@@ -211,7 +213,7 @@ enum {
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
-	OPT_USER,
+	OPT_TESTDIRSYNC, OPT_USER,
 };
 
 static const struct option longopts[] = {
@@ -236,6 +238,7 @@ static const struct option longopts[] = {
 	{"test-collector-delay", required_argument, NULL, OPT_TESTDELAY},
 	{"test-worker-delay", required_argument, NULL, OPT_TESTWDELAY},
 	{"test-start-delay", required_argument, NULL, OPT_TESTSDELAY},
+	{"test-fail-dirsync", no_argument, NULL, OPT_TESTDIRSYNC},
 	{"user", required_argument, NULL, OPT_USER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -339,6 +342,10 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 				      &v))
 				return -1;
 			cfg->test_start_delay_ms = (uint32_t)v;
+			break;
+		case OPT_TESTDIRSYNC:
+			/* A disk whose directory fsync fails. */
+			fc_ft_test_fail_dirsync(true);
 			break;
 		case OPT_USER: cfg->user = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
@@ -811,6 +818,11 @@ static void summary(struct fc_app *app, double secs)
 			       fc_ft_counter_name(i), app->tot_ctr[i],
 			       i >= FC_CTR_INFO_FIRST ? " (counted in records)" :
 							"");
+	if (atomic_load(&app->files_unsynced))
+		printf("flowcap:   %" PRIu64 " file(s) complete, but their "
+		       "directory could not be synced: their names may not "
+		       "survive a power loss (check the disk)\n",
+		       atomic_load(&app->files_unsynced));
 	if (atomic_load(&app->late_handoffs))
 		printf("flowcap:   %" PRIu64 " interval(s) flagged late: the "
 		       "collector fell behind and packets were dropped as "
@@ -949,7 +961,10 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	if (!app->conservation_ok)
 		return 3;
-	return reader_rc == 0 && atomic_load(&app->intervals_lost) == 0 ? 0 : 1;
+	if (reader_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
+	    atomic_load(&app->files_unsynced) != 0)
+		return 1;
+	return 0;
 
 err_ports:
 	fc_ports_fini(app);

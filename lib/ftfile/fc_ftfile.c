@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,9 @@ const char *fc_ft_strerror(int status)
 	case FC_FT_E_INVAL: return "invalid argument";
 	case FC_FT_E_EXISTS: return "file already exists";
 	case FC_FT_E_NOSPACE: return "no space left on device";
+	case FC_FT_E_DIRSYNC:
+		return "file complete, but its directory could not be synced "
+		       "(its name may not survive a power loss)";
 	}
 	return "unknown status";
 }
@@ -660,6 +664,13 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
 	return FC_FT_OK;
 }
 
+static _Atomic bool fail_dirsync;
+
+void fc_ft_test_fail_dirsync(bool on)
+{
+	atomic_store(&fail_dirsync, on);
+}
+
 static int fsync_dir(const char *path)
 {
 	const char *sl = strrchr(path, '/');
@@ -678,8 +689,12 @@ static int fsync_dir(const char *path)
 	free(dir);
 	if (fd < 0)
 		return errno_status(errno);
-	if (fsync(fd) != 0 && errno != EINVAL)
+	if (atomic_load(&fail_dirsync)) {
+		errno = EIO;
+		rc = FC_FT_E_IO;
+	} else if (fsync(fd) != 0 && errno != EINVAL) {
 		rc = errno_status(errno);
+	}
 	close(fd);
 	return rc;
 }
@@ -730,7 +745,9 @@ int fc_ft_writer_close(struct fc_ft_writer *w)
 	rc = rename_noreplace(w->tmp, w->path);
 	if (rc != FC_FT_OK)
 		goto err;
-	rc = fsync_dir(w->path);
+	/* Past the rename the file is complete under its name, whatever
+	 * the directory's fsync says. */
+	rc = fsync_dir(w->path) == FC_FT_OK ? FC_FT_OK : FC_FT_E_DIRSYNC;
 	w_free(w);
 	return rc;
 err:

@@ -12,6 +12,7 @@
 #define FC_FTFILE_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fc_tuple.h"
@@ -30,6 +31,10 @@ enum fc_ft_status {
 	FC_FT_E_INVAL = -9,     /**< bad argument from the caller */
 	FC_FT_E_EXISTS = -10,   /**< final or .tmp name already exists */
 	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC/EDQUOT) */
+	/** fc_ft_writer_close only: the file is complete under its final
+	 *  name, but its directory could not be fsynced, so the name may
+	 *  not survive a power loss. */
+	FC_FT_E_DIRSYNC = -12,
 };
 
 /** Text for a status (never NULL). */
@@ -123,9 +128,18 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
 
 /**
  * Write the trailer, fsync, rename .tmp to the final name, fsync the
- * directory, free w. On error the .tmp is removed and w freed.
+ * directory, free w. Returns FC_FT_OK; FC_FT_E_DIRSYNC when everything
+ * but the directory's fsync succeeded (the file is complete under its
+ * name); any other status when the file was not written (the .tmp is
+ * removed). w is freed in every case.
  */
 int fc_ft_writer_close(struct fc_ft_writer *w);
+
+/**
+ * Fault injection for tests: while on, every directory fsync of
+ * fc_ft_writer_close fails with EIO. Off by default.
+ */
+void fc_ft_test_fail_dirsync(bool on);
 
 /** Remove the .tmp and free w (free(NULL)-like: NULL is a no-op). */
 void fc_ft_writer_abort(struct fc_ft_writer *w);

@@ -3,7 +3,8 @@
 #
 # Faults: a full disk in the middle of a run (a small tmpfs), SIGKILL in
 # the middle of writing, leftover .tmp files at start, a stalled collector,
-# a full flow table, a symbolic link planted in the output directory, and
+# a full flow table, a directory fsync that fails after a rename, a
+# symbolic link planted in the output directory, and
 # dropping privileges with --user. Each: what flowcap must do, asserted.
 . "$(dirname "$0")/lib.sh"
 R="$FC_SHARED/pcaps/real"
@@ -44,6 +45,34 @@ if [ "${na:-0}" -gt 0 ] && [ -z "$nb" ] && [ $rc -eq 0 ] &&
 else
 	bad "IPv6 part of the table: tbl_full '${na:-}' / '${nb:-}', rc $rc"
 	tail -3 "$TMP/v6a.log" "$TMP/v6b.log"
+fi
+
+# --- the directory's fsync fails after a file's rename: the file is
+# complete, so its intervals are written, not lost; the run says so and
+# exits 1. The same trace without the fault is the reference.
+mkdir -p "$TMP/dsync" "$TMP/dref"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" --interval 60 \
+	--out "$TMP/dref" >"$TMP/dref.log" 2>&1 || true
+set +e
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" --interval 60 \
+	--out "$TMP/dsync" --test-fail-dirsync >"$TMP/dsync.log" 2>&1
+rc=$?
+set -e
+nf=$(grep -c "could not be synced" "$TMP/dsync.log" || true)
+nref=$(ls "$TMP"/dref/*.ft.zst 2>/dev/null | wc -l)
+if [ "$rc" -eq 1 ] && [ "$nref" -gt 0 ] &&
+	grep -q " 0 intervals lost" "$TMP/dsync.log" &&
+	! grep -q "LOST" "$TMP/dsync.log" &&
+	grep -q "$nref file(s) complete, but their directory could not be synced" "$TMP/dsync.log" &&
+	[ "$nf" -eq $((nref + 1)) ] &&
+	"$FCREAD" --verify "$TMP"/dsync/*.ft.zst >/dev/null 2>&1 &&
+	[ "$(rows "$TMP/dsync" | md5sum)" = "$(rows "$TMP/dref" | md5sum)" ]; then
+	ok "directory fsync fails: $nref file(s) complete with the reference's rows, reported unsynced, 0 intervals lost, exit 1"
+else
+	bad "directory fsync fails: exit $rc, $nf warning line(s), $nref reference file(s)"
+	tail -5 "$TMP/dsync.log"
 fi
 
 # --- leftover .tmp from a killed run: set aside as .incomplete, reported.

@@ -437,6 +437,39 @@ Test(ftfile, file_appears_only_at_close_and_tmp_goes_away)
 	cr_assert_eq(read_all(p, NULL, NULL, NULL), 0);
 }
 
+/* The directory's fsync is the last step: when it fails, the file is
+ * complete under its name and the caller hears FC_FT_E_DIRSYNC, not a
+ * failure that would have it count the intervals lost. */
+Test(ftfile, failed_directory_sync_leaves_a_complete_file)
+{
+	const char *p = pathf("d.ft.zst"), *tmp = pathf("d.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_record recs[7];
+	struct fc_ft_writer *w;
+	struct stat st;
+	uint64_t ni, nr;
+	int s, rc;
+
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	for (unsigned i = 0; i < 7; i++)
+		make_rec(&recs[i], i);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, 7), FC_FT_OK);
+	fc_ft_test_fail_dirsync(true);
+	rc = fc_ft_writer_close(w);
+	fc_ft_test_fail_dirsync(false);
+	cr_assert_eq(rc, FC_FT_E_DIRSYNC, "close: %s", fc_ft_strerror(rc));
+	cr_assert_str_neq(fc_ft_strerror(rc), "unknown status");
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_neq(stat(tmp, &st), 0);
+	cr_assert_eq(read_all(p, &ni, &nr, NULL), 0);
+	cr_assert_eq(ni, 1);
+	cr_assert_eq(nr, 7);
+}
+
 Test(ftfile, abort_removes_tmp)
 {
 	const char *p = pathf("y.ft.zst"), *tmp = pathf("y.ft.zst.tmp");
