@@ -701,25 +701,28 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 	uint64_t rx_all = 0, drops_all = 0;
 
 	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
-	/* The totals end the line, so they survive when a machine has more
-	 * workers than the line has room for. */
+	/* Every worker is in the totals that end the line; its own fields
+	 * only while the line has room (machines with many workers). */
 	for (unsigned i = 0; i < app->n_workers; i++) {
-		rx_all += atomic_load_explicit(&app->workers[i].pub_rx,
-					       memory_order_relaxed);
-		drops_all += atomic_load_explicit(&app->workers[i].pub_drops,
-						  memory_order_relaxed);
-	}
-	for (unsigned i = 0; i < app->n_workers && o < 800; i++) {
 		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
 						   memory_order_relaxed);
-		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
-			      " w%u %.2f Mpps drops %" PRIu64 " fill %" PRIu64,
-			      i,
-			      dt > 0 ? (double)(rx - prev[i]) / dt / 1e6 : 0.0,
-			      atomic_load_explicit(&app->workers[i].pub_drops,
-						   memory_order_relaxed),
-			      atomic_load_explicit(&app->workers[i].pub_fill,
-						   memory_order_relaxed));
+		uint64_t drops = atomic_load_explicit(
+			&app->workers[i].pub_drops, memory_order_relaxed);
+
+		rx_all += rx;
+		drops_all += drops;
+		if (o < 800)
+			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+				      " w%u %.2f Mpps drops %" PRIu64
+				      " fill %" PRIu64,
+				      i,
+				      dt > 0 ? (double)(rx - prev[i]) / dt /
+						       1e6 :
+					       0.0,
+				      drops,
+				      atomic_load_explicit(
+					      &app->workers[i].pub_fill,
+					      memory_order_relaxed));
 		prev[i] = rx;
 	}
 	if (!app->trace_mode) {

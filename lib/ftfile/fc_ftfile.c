@@ -689,12 +689,10 @@ static int fsync_dir(const char *path)
 	free(dir);
 	if (fd < 0)
 		return errno_status(errno);
-	if (atomic_load(&fail_dirsync)) {
-		errno = EIO;
+	if (atomic_load(&fail_dirsync))
 		rc = FC_FT_E_IO;
-	} else if (fsync(fd) != 0 && errno != EINVAL) {
+	else if (fsync(fd) != 0 && errno != EINVAL)
 		rc = errno_status(errno);
-	}
 	close(fd);
 	return rc;
 }
