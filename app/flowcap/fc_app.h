@@ -106,7 +106,6 @@ struct fc_wtable {
 	uint32_t worker;
 	uint32_t flags;        /**< FC_FT_IV_* seen by this worker */
 	uint64_t iv;           /**< interval index of the contents */
-	uint64_t covers_until; /**< nothing from this worker before this+1 */
 	uint64_t rx_pkts;
 	uint64_t last_ts;      /**< second of the last packet counted here */
 	uint64_t ctr[FC_CTR_MAX];
@@ -142,6 +141,14 @@ struct fc_worker {
 	_Atomic uint64_t pub_drops;
 	_Atomic uint64_t pub_fill;
 	_Atomic uint64_t watermark; /**< newest packet second (release) */
+	/* Every table of an interval below this one has been handed in:
+	 * the worker has nothing more to give for them. Stored with release
+	 * after the hand-off's enqueue, before the worker may wait for a
+	 * table; partner: the collector's acquire load before it drains the
+	 * queue. UINT64_MAX once the final table is in. The collector reads
+	 * progress here, never from the tables alone, so a worker without a
+	 * table still lets every interval it has left be written. */
+	_Atomic uint64_t sealed;
 	_Atomic uint32_t pub_empty; /**< consecutive empty rounds (relaxed) */
 	_Atomic bool done;
 } FC_CACHE_ALIGNED;

@@ -23,9 +23,8 @@
 
 struct pending {
 	struct fc_wtable *head, *tail;
-	uint64_t done_upto; /**< covers_until of the newest table, or 0 */
-	bool any;           /**< a table has arrived */
-	bool last;          /**< the worker's final table has arrived */
+	uint64_t sealed; /**< the worker's progress, loaded before a drain */
+	bool last;       /**< the worker's final table has arrived */
 };
 
 struct collector {
@@ -39,6 +38,11 @@ struct collector {
 	uint64_t max_iv;        /**< highest interval seen in any table */
 	uint64_t nic_prev[3];
 	uint64_t file_rx;       /**< worker packets of the open file's intervals */
+	/* A run of empty intervals not yet written: it is written when it
+	 * ends (interval by interval, or as one gap interval when longer
+	 * than --max-empty), the same rule as for a trace. */
+	bool run;
+	uint64_t run_from, run_to;
 	bool dir_gone;          /**< the output directory was found missing */
 };
 
@@ -92,6 +96,13 @@ static void drain_queue(struct collector *c)
 {
 	struct cds_wfcq_node *node;
 
+	/* Progress first, then the queue: a table enqueued before a worker
+	 * stored its progress is found by the drain below. Partner: the
+	 * release store in the worker's set_iv() and finish(). */
+	for (unsigned w = 0; w < c->app->n_workers; w++)
+		c->pend[w].sealed = atomic_load_explicit(
+			&c->app->workers[w].sealed, memory_order_acquire);
+
 	/* Single consumer: the non-blocking dequeue needs no lock. It may
 	 * return WOULDBLOCK while a producer is mid-enqueue; we retry on
 	 * the next round. */
@@ -110,9 +121,6 @@ static void drain_queue(struct collector *c)
 		else
 			p->head = t;
 		p->tail = t;
-		p->any = true;
-		/* A worker hands in in interval order: the newest covers most. */
-		p->done_upto = t->covers_until;
 		if (t->flags & FC_FT_IV_LAST)
 			p->last = true;
 		if (t->iv > c->max_iv)
@@ -122,12 +130,33 @@ static void drain_queue(struct collector *c)
 	}
 }
 
-/* Has worker w nothing more to give for interval k? */
+/* Has worker w handed in everything it has for interval k? (A worker
+ * hands in in interval order.) */
 static bool worker_past(const struct pending *p, uint64_t k)
 {
-	if (p->any && p->done_upto >= k)
+	return p->sealed > k || (p->head != NULL && p->head->iv > k);
+}
+
+/* Does this table carry anything: a packet, a counter, or a flag that the
+ * interval must keep (partial, last, late)? An idle worker hands in empty
+ * tables as the clock moves on; they are not data. */
+static bool table_has_data(const struct fc_wtable *t)
+{
+	if (t->rx_pkts != 0 || t->ft->n_keys != 0 ||
+	    (t->flags & (FC_FT_IV_PARTIAL | FC_FT_IV_LAST | FC_FT_IV_LATE)))
 		return true;
-	return p->head != NULL && p->head->iv > k;
+	for (unsigned i = 0; i < FC_CTR_MAX; i++)
+		if (t->ctr[i] != 0)
+			return true;
+	return false;
+}
+
+/* A table goes back to its worker clean. */
+static void give_back(struct collector *c, struct fc_wtable *t)
+{
+	fc_flowtable_reset(t->ft);
+	rte_ring_sp_enqueue(c->app->workers[t->worker].free, t);
+	atomic_fetch_sub_explicit(&c->app->backlog, 1, memory_order_relaxed);
 }
 
 static bool all_last(const struct collector *c)
@@ -364,14 +393,27 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		rte_delay_us_sleep(app->cfg.test_collector_delay_ms * 1000u);
 	write_interval(c, &iv, recs, n, wrx);
 	/* Tables go back clean; the worker takes them without work. */
-	for (unsigned i = 0; i < nt; i++) {
-		struct fc_wtable *t = used[i];
+	for (unsigned i = 0; i < nt; i++)
+		give_back(c, used[i]);
+}
 
-		fc_flowtable_reset(t->ft);
-		rte_ring_sp_enqueue(app->workers[t->worker].free, t);
-		atomic_fetch_sub_explicit(&app->backlog, 1,
-					  memory_order_relaxed);
+/*
+ * Write the pending run of empty intervals, now that it has ended: one
+ * interval flagged gap when it is longer than --max-empty, else one
+ * interval each. In live capture the run's end is known only when data
+ * follows it (or the run ends), so its intervals are written then.
+ */
+static void flush_run(struct collector *c)
+{
+	if (!c->run)
+		return;
+	c->run = false;
+	if (c->run_to - c->run_from + 1 > c->app->cfg.max_empty) {
+		emit(c, c->run_from, c->run_to, false);
+		return;
 	}
+	for (uint64_t k = c->run_from; k <= c->run_to; k++)
+		emit(c, k, k, false);
 }
 
 /* Write every interval that is complete. Returns true when the run is over. */
@@ -382,49 +424,67 @@ static bool step(struct collector *c)
 
 	if (atomic_load_explicit(&app->start0, memory_order_acquire) ==
 	    UINT64_MAX) {
-		/* No packet yet: nothing to write; when every worker has
-		 * finished, tables carry only drop counters (if any). */
-		if (!fin)
-			return false;
+		/* No packet yet: nothing to write. Finished without a single
+		 * packet: the tables can only hold drop counters of frames
+		 * with no time, which cannot happen; stop. */
+		return fin;
 	}
 	for (;;) {
-		uint64_t k = c->next_k, gap_end;
+		uint64_t k = c->next_k, e = UINT64_MAX;
 		bool have = false;
 
-		if (fin && k > c->max_iv)
+		if (fin && k > c->max_iv) {
+			flush_run(c);
 			return true;
+		}
 		for (unsigned w = 0; w < app->n_workers; w++)
 			if (!worker_past(&c->pend[w], k))
 				return false;
-		for (unsigned w = 0; w < app->n_workers; w++)
-			if (c->pend[w].head && c->pend[w].head->iv == k)
-				have = true;
-		gap_end = k;
-		if (!have) {
-			/* A run of empty intervals: how far does it go? */
-			uint64_t e = UINT64_MAX;
+		/* Every worker is past k: k is complete. Empty tables of k
+		 * go straight back (an idle worker must not run short of
+		 * tables while a run of empty intervals grows). */
+		for (unsigned w = 0; w < app->n_workers; w++) {
+			struct pending *p = &c->pend[w];
 
-			for (unsigned w = 0; w < app->n_workers; w++) {
-				const struct pending *p = &c->pend[w];
-				uint64_t we = p->head ? p->head->iv - 1 :
-							p->done_upto;
-				if (we < e)
-					e = we;
+			while (p->head != NULL && p->head->iv == k &&
+			       !table_has_data(p->head)) {
+				struct fc_wtable *t = p->head;
+
+				p->head = t->next_pending;
+				if (p->head == NULL)
+					p->tail = NULL;
+				give_back(c, t);
 			}
-			if (fin && e > c->max_iv)
-				e = c->max_iv;
-			if (e != UINT64_MAX && e - k + 1 > app->cfg.max_empty)
-				gap_end = e;
+			if (p->head != NULL && p->head->iv == k)
+				have = true;
 		}
-		if (atomic_load_explicit(&app->start0, memory_order_acquire) ==
-		    UINT64_MAX) {
-			/* Finished without a single packet: drop the tables
-			 * (they can only hold drop counters of frames with no
-			 * time, which cannot happen) and stop. */
-			return true;
+		if (have) {
+			flush_run(c);
+			emit(c, k, k, fin && k >= c->max_iv);
+			c->next_k = k + 1;
+			continue;
 		}
-		emit(c, k, gap_end, fin && gap_end >= c->max_iv);
-		c->next_k = gap_end + 1;
+		/* k is empty, and so is every interval up to the first that
+		 * some worker may still have data for. O(workers), whatever
+		 * the length of the gap. */
+		for (unsigned w = 0; w < app->n_workers; w++) {
+			const struct pending *p = &c->pend[w];
+			uint64_t we = p->head != NULL ? p->head->iv - 1 :
+				      p->sealed - 1;
+
+			if (we < e)
+				e = we;
+		}
+		if (fin && e > c->max_iv)
+			e = c->max_iv;
+		if (!c->run) {
+			c->run = true;
+			c->run_from = k;
+		}
+		c->run_to = e;
+		c->next_k = e + 1;
+		if (e == UINT64_MAX)
+			return fin; /* every worker has finished */
 	}
 }
 

@@ -60,8 +60,7 @@ static void attach_table(struct fc_worker *w, struct fc_wtable *t)
  * dequeuer. The enqueue publishes the table contents (it implies a full
  * barrier before the node becomes visible).
  */
-static void handoff(struct fc_worker *w, uint64_t covers_until,
-		    uint32_t flags)
+static void handoff(struct fc_worker *w, uint32_t flags)
 {
 	struct fc_wtable *t = w->cur;
 
@@ -70,7 +69,6 @@ static void handoff(struct fc_worker *w, uint64_t covers_until,
 	fc_stage_flush(w->stg, t->ft);
 	t->worker = w->id;
 	t->iv = w->iv;
-	t->covers_until = covers_until;
 	t->flags |= flags;
 	t->ctr[FC_CTR_TBL_FULL] += t->ft->tbl_full;
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
@@ -80,16 +78,37 @@ static void handoff(struct fc_worker *w, uint64_t covers_until,
 	w->cur = NULL;
 }
 
+/*
+ * Make k the current interval and say so: every interval below k is
+ * handed in (or had nothing from this worker). Partner: the collector's
+ * acquire load of w->sealed, made before it drains the queue, so the
+ * tables enqueued before this store are found by that drain.
+ */
+static void set_iv(struct fc_worker *w, uint64_t k)
+{
+	w->iv = k;
+	if (w->cur != NULL)
+		w->cur->iv = k;
+	atomic_store_explicit(&w->sealed, k, memory_order_release);
+}
+
 /* Close the current interval and move to interval k (> w->iv). */
 static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 {
 	if (w->cur != NULL)
-		handoff(w, k - 1, 0);
-	w->iv = k;
+		handoff(w, 0);
+	/* Published before any wait below: the collector can then write
+	 * every interval this worker has left, which is what frees the
+	 * tables it waits for. */
+	set_iv(w, k);
 	struct fc_wtable *t = take_table(w);
 	/* Input without a deadline (a trace, or a pcap replayed by net_pcap
 	 * with its own times) waits for the collector rather than drop.
-	 * Live capture never waits: it counts no_table. */
+	 * Live capture never waits: it counts no_table. The wait ends: the
+	 * collector needs from the workers only their progress (w->sealed,
+	 * published above; an idle worker's follows the shared clock, which
+	 * follows the watermarks published before any wait), never a table
+	 * that this worker would have to give back first. */
 	while (t == NULL && w->may_wait &&
 	       atomic_load_explicit(&fc_app.stop, memory_order_relaxed) != 2) {
 		sched_yield();
@@ -120,7 +139,8 @@ static void finish(struct fc_worker *w, uint32_t flags)
 		}
 		attach_table(w, t);
 	}
-	handoff(w, UINT64_MAX, flags | FC_FT_IV_LAST);
+	handoff(w, flags | FC_FT_IV_LAST);
+	atomic_store_explicit(&w->sealed, UINT64_MAX, memory_order_release);
 	atomic_store_explicit(&w->done, true, memory_order_release);
 }
 
@@ -203,9 +223,7 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 	}
 	if (FC_UNLIKELY(!w->started)) {
 		w->started = true;
-		w->iv = ts >= s0 ? (ts - s0) / len : 0;
-		if (w->cur != NULL)
-			w->cur->iv = w->iv;
+		set_iv(w, ts >= s0 ? (ts - s0) / len : 0);
 	}
 	if (FC_UNLIKELY(ts < s0 + w->iv * len)) {
 		*late = true;
@@ -213,6 +231,14 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 	}
 	*late = false;
 	return (ts - s0) / len;
+}
+
+/* Newest packet second seen, for the shared clock. Partner: main's acquire
+ * load when it computes the clock. */
+static inline void publish_watermark(struct fc_worker *w, uint64_t ts)
+{
+	if (ts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
+		atomic_store_explicit(&w->watermark, ts, memory_order_release);
 }
 
 /* The current interval's bounds, for the one-compare check per packet. */
@@ -259,6 +285,12 @@ static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
 	if (k > w->iv) {
 		flush_live(w, *nrx, last, true);
 		*nrx = 0;
+		/* The time that moves this worker on is published before it
+		 * may wait for a table: the shared clock then moves idle
+		 * workers on, and the collector can write what blocks the
+		 * tables (a burst can span more intervals than there are
+		 * tables). Partner: main's acquire load of the watermarks. */
+		publish_watermark(w, ts);
 		advance(w, k);
 	}
 	set_range(w);
@@ -310,10 +342,7 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 	}
 	flush_live(w, nrx, last, false);
 	rte_pktmbuf_free_bulk(m, n);
-	if (maxts > atomic_load_explicit(&w->watermark, memory_order_relaxed))
-		/* Partner: main's acquire load when it computes the clock. */
-		atomic_store_explicit(&w->watermark, maxts,
-				      memory_order_release);
+	publish_watermark(w, maxts);
 	atomic_store_explicit(&w->pub_rx,
 			      atomic_load_explicit(&w->pub_rx,
 						   memory_order_relaxed) + n,
@@ -335,9 +364,7 @@ static void idle_live(struct fc_worker *w)
 	k = (now - s0) / fc_app.cfg.interval;
 	if (!w->started) {
 		w->started = true;
-		w->iv = k;
-		if (w->cur != NULL)
-			w->cur->iv = k;
+		set_iv(w, k);
 		set_range(w);
 		return;
 	}
@@ -397,11 +424,9 @@ static int run_live(struct fc_worker *w)
 				uint64_t s0 = atomic_load(&fc_app.start0);
 				uint64_t c = atomic_load(&fc_app.clock);
 
-				w->iv = (s0 != UINT64_MAX && c >= s0) ?
-						(c - s0) / fc_app.cfg.interval :
-						0;
-				if (w->cur)
-					w->cur->iv = w->iv;
+				set_iv(w, (s0 != UINT64_MAX && c >= s0) ?
+						  (c - s0) / fc_app.cfg.interval :
+						  0);
 			}
 			finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
 			return 0;
