@@ -53,6 +53,7 @@ struct fc_cfg {
 	int zstd_level;
 	double idle_exit;         /**< seconds without packets, <0 = auto */
 	uint32_t max_empty;       /**< longer runs of empty intervals collapse */
+	uint64_t max_jump;        /**< implausible time jump, seconds; 0 off */
 	int stats;                /**< -1 auto (terminal), 0 off, 1 on */
 	uint32_t test_collector_delay_ms; /**< fault injection: slow disk */
 	uint32_t test_worker_delay_us;    /**< fault injection: slow worker */
@@ -87,13 +88,19 @@ struct fc_rxq {
 struct fc_desc {
 	const uint8_t *data;
 	uint32_t len;
-	uint32_t late;
+	uint32_t mark; /**< FC_MARK_* */
 } __attribute__((aligned(16)));
+
+/** What the reader says of a packet it hands on. */
+#define FC_MARK_LATE 1    /**< older than the interval: counted late */
+#define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
-/** mbuf packet_type mark set by the trace reader on a late packet. */
-#define FC_PT_LATE 0x80000000u
+/** mbuf packet_type marks set by the trace reader (FC_MARK_* << 30). */
+#define FC_PT_MARK_SHIFT 30
+#define FC_PT_LATE ((uint32_t)FC_MARK_LATE << FC_PT_MARK_SHIFT)
+#define FC_PT_BADTIME ((uint32_t)FC_MARK_BADTIME << FC_PT_MARK_SHIFT)
 
 /**
  * A sealed table on its way to the collector (and back). The node comes
@@ -135,6 +142,13 @@ struct fc_worker {
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
 	uint64_t drops_done;   /**< drops in the tables handed on so far */
+	/* Live: a packet whose time is a jump (fc_interval_is_jump), held
+	 * (one more mbuf reference) until the next packet says whether time
+	 * has moved on or it was a lone outlier. While one is held the
+	 * current range is empty, so every packet takes the slow path. */
+	struct rte_mbuf *held;
+	uint64_t held_ts;
+	bool trust;            /**< the held packet is believed: no check */
 	/* Published for the stats line and the shared clock (relaxed or
 	 * release stores by this worker; loads by main). */
 	_Atomic uint64_t pub_rx;

@@ -88,12 +88,117 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 		atomic_load(&app->backlog));
 }
 
+/* The worker a packet goes to: the symmetric flow hash, so both directions
+ * of a conversation meet in one table. */
+static unsigned shard(struct fc_app *app, const struct fc_trace_pkt *p,
+		      uint32_t dlt)
+{
+	struct fc_ftkey key;
+
+	if (app->n_workers > 1 &&
+	    fc_parse_pkt(p->data, p->caplen, dlt, &key) == FC_PARSE_OK)
+		return (unsigned)(((uint64_t)fc_ftkey_hash_sym(&key) *
+				   app->n_workers) >>
+				  32);
+	return 0;
+}
+
+/* A packet as its worker's ring carries it: a pointer into a mapped file
+ * (stable), else a copy in an mbuf (the data is gone at the next read). */
+static void *make_msg(struct fc_app *app, struct stage *st, unsigned w,
+		      const struct fc_trace_pkt *p, bool stable)
+{
+	if (stable) {
+		struct fc_worker *wk = &app->workers[w];
+		struct fc_desc *d =
+			&wk->descs[wk->desc_head++ & (FC_DESC_N - 1)];
+
+		d->data = p->data;
+		d->len = p->caplen;
+		d->mark = 0;
+		return (void *)((uintptr_t)d | FC_MSG_DESC);
+	}
+	struct rte_mbuf *m = get_mbuf(app, st);
+	uint32_t len = p->caplen;
+	uint32_t room = rte_pktmbuf_tailroom(m);
+
+	/* Only headers matter; a longer frame keeps its first 2 KB: every
+	 * header. */
+	if (len > room)
+		len = room;
+	memcpy(rte_pktmbuf_mtod(m, void *), p->data, len);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->packet_type = 0;
+	return m;
+}
+
+static void mark_msg(void *obj, uint32_t mark)
+{
+	uintptr_t v = (uintptr_t)obj;
+
+	if ((v & 3) == FC_MSG_DESC)
+		((struct fc_desc *)(v & ~(uintptr_t)3))->mark = mark;
+	else
+		((struct rte_mbuf *)obj)->packet_type = mark << FC_PT_MARK_SHIFT;
+}
+
+/* The reader's one sequential clock and the packet it holds in doubt. */
+struct rclock {
+	struct fc_interval_clock clk;
+	uint64_t max_jump;
+	bool held;        /**< a jump waits for the next packet */
+	uint64_t held_ts;
+	unsigned held_w;
+	void *held_msg;
+};
+
+/* Count packet obj (second ts) on the clock and hand it to worker w, after
+ * the markers of the intervals it closes. */
+static void clock_send(struct fc_app *app, struct stage *st, struct rclock *rc,
+		       uint64_t ts, unsigned w, void *obj)
+{
+	uint64_t from, nclosed, k;
+	bool late, first = !rc->clk.started;
+
+	k = fc_interval_feed(&rc->clk, ts, &from, &nclosed, &late);
+	if (first)
+		/* Partner: acquire loads in the collector. */
+		atomic_store_explicit(&app->start0, rc->clk.start0,
+				      memory_order_release);
+	if (nclosed)
+		broadcast(app, st, ((uintptr_t)k << 2) | FC_MSG_ADVANCE);
+	if (late)
+		mark_msg(obj, FC_MARK_LATE);
+	push(app, st, w, obj);
+}
+
+/* Settle the packet held in doubt: the next packet, at second ts, is a
+ * jump too (time has moved on: the held one counts as any packet), or is
+ * back (the held one was a lone outlier: bad_time, clock unmoved). At the
+ * end of the input (end) the held packet counts as any packet. */
+static void settle_held(struct fc_app *app, struct stage *st,
+			struct rclock *rc, uint64_t ts, bool end)
+{
+	if (!rc->held)
+		return;
+	rc->held = false;
+	if (end || fc_interval_is_jump(ts, fc_interval_end_of(&rc->clk,
+							      rc->clk.cur),
+				       rc->max_jump)) {
+		clock_send(app, st, rc, rc->held_ts, rc->held_w, rc->held_msg);
+	} else {
+		mark_msg(rc->held_msg, FC_MARK_BADTIME);
+		push(app, st, rc->held_w, rc->held_msg);
+	}
+}
+
 int fc_reader_run(struct fc_app *app)
 {
 	struct stage st[FC_MAX_WORKERS];
 	struct fc_trace *keep[FC_MAX_READS];
 	unsigned n_keep = 0;
-	struct fc_interval_clock clk;
+	struct rclock rk;
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
 	uint32_t cur_dlt = UINT32_MAX;
@@ -101,7 +206,9 @@ int fc_reader_run(struct fc_app *app)
 
 	memset(st, 0, sizeof(st));
 	next_print = t0 + hz;
-	fc_interval_init(&clk, app->cfg.interval, app->cfg.align);
+	memset(&rk, 0, sizeof(rk));
+	fc_interval_init(&rk.clk, app->cfg.interval, app->cfg.align);
+	rk.max_jump = app->cfg.max_jump;
 	for (unsigned f = 0; f < app->cfg.n_reads; f++) {
 		char err[512];
 		struct fc_trace *tr = fc_trace_open(app->cfg.reads[f], err,
@@ -117,6 +224,16 @@ int fc_reader_run(struct fc_app *app)
 		bool stable = fc_trace_stable(tr);
 
 		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
+			uint64_t ts = p.ts_ns / 1000000000ULL;
+			unsigned w;
+			void *obj;
+
+			if (atomic_load_explicit(&app->stop,
+						 memory_order_relaxed) == 2)
+				break;
+			/* The packet held in doubt goes first, with the link
+			 * type it was read with. */
+			settle_held(app, st, &rk, ts, false);
 			/* Link type changes (a new file, a pcapng interface)
 			 * travel in band, in order with the packets. */
 			if (FC_UNLIKELY(p.dlt != cur_dlt)) {
@@ -124,58 +241,22 @@ int fc_reader_run(struct fc_app *app)
 				broadcast(app, st,
 					  ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
 			}
-			uint64_t from, nclosed, k, ts = p.ts_ns / 1000000000ULL;
-			struct rte_mbuf *m;
-			unsigned w = 0;
-			bool late;
-
-			if (atomic_load_explicit(&app->stop,
-						 memory_order_relaxed) == 2)
-				break;
-			bool first = !clk.started;
-			k = fc_interval_feed(&clk, ts, &from, &nclosed, &late);
-			if (first)
-				/* Partner: acquire loads in the collector. */
-				atomic_store_explicit(&app->start0, clk.start0,
-						      memory_order_release);
-			if (nclosed)
-				broadcast(app, st,
-					  ((uintptr_t)k << 2) | FC_MSG_ADVANCE);
-			if (app->n_workers > 1) {
-				struct fc_ftkey key;
-
-				if (fc_parse_pkt(p.data, p.caplen, cur_dlt,
-						 &key) == FC_PARSE_OK)
-					w = (unsigned)(((uint64_t)fc_ftkey_hash_sym(
-								&key) *
-							app->n_workers) >>
-						       32);
-			}
-			if (stable) {
-				/* Mapped file: hand over a pointer. */
-				struct fc_worker *wk = &app->workers[w];
-				struct fc_desc *d = &wk->descs[wk->desc_head++ &
-							       (FC_DESC_N - 1)];
-
-				d->data = p.data;
-				d->len = p.caplen;
-				d->late = late;
-				push(app, st, w, (void *)((uintptr_t)d | FC_MSG_DESC));
+			w = shard(app, &p, cur_dlt);
+			obj = make_msg(app, st, w, &p, stable);
+			if (FC_UNLIKELY(rk.clk.started &&
+					fc_interval_is_jump(
+						ts,
+						fc_interval_end_of(&rk.clk,
+								   rk.clk.cur),
+						rk.max_jump))) {
+				/* Time jumps: believed only if the next
+				 * packet agrees. */
+				rk.held = true;
+				rk.held_ts = ts;
+				rk.held_w = w;
+				rk.held_msg = obj;
 			} else {
-				/* Stream: the data is gone at the next read. */
-				m = get_mbuf(app, st);
-				uint32_t len = p.caplen;
-				uint32_t room = rte_pktmbuf_tailroom(m);
-
-				/* Only headers matter; a longer frame keeps
-				 * its first 2 KB: every header. */
-				if (len > room)
-					len = room;
-				memcpy(rte_pktmbuf_mtod(m, void *), p.data, len);
-				m->data_len = (uint16_t)len;
-				m->pkt_len = len;
-				m->packet_type = late ? FC_PT_LATE : 0;
-				push(app, st, w, m);
+				clock_send(app, st, &rk, ts, w, obj);
 			}
 			pkts++;
 			if ((pkts & 4095) == 0 && app->cfg.stats > 0 &&
@@ -199,7 +280,9 @@ int fc_reader_run(struct fc_app *app)
 		if (atomic_load(&app->stop) == 2)
 			break;
 	}
-	atomic_store_explicit(&app->last_ts, clk.last_ts, memory_order_release);
+	settle_held(app, st, &rk, 0, true);
+	atomic_store_explicit(&app->last_ts, rk.clk.last_ts,
+			      memory_order_release);
 	for (unsigned w = 0; w < app->n_workers; w++)
 		flush_one(app, w, &st[w]);
 	broadcast(app, st, FC_MSG_END);

@@ -247,7 +247,7 @@ static void set_range(struct fc_worker *w)
 	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
 					   memory_order_acquire);
 
-	if (s0 == UINT64_MAX || !w->started) {
+	if (s0 == UINT64_MAX || !w->started || w->held != NULL) {
 		w->iv_lo = 1;
 		w->iv_hi = 0; /* empty: every packet takes the slow path */
 		return;
@@ -274,16 +274,70 @@ static inline void flush_live(struct fc_worker *w, unsigned nrx,
 		pipe_staged(w);
 }
 
-/* A packet outside the current interval: first packet, late, or a later
- * interval. Cold. */
-static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
-				  unsigned *nrx, uint64_t last)
+static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
+			    uint64_t ts, unsigned *nrx, uint64_t *last,
+			    uint64_t *maxts);
+
+/* Last second of the current interval (the worker has started). */
+static uint64_t live_end(const struct fc_worker *w)
+{
+	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+					   memory_order_acquire);
+
+	return s0 + (w->iv + 1) * fc_app.cfg.interval - 1;
+}
+
+/* Settle the packet held in doubt, now that a packet at second ts has come
+ * (fc_interval_is_jump: the rule a trace follows too). */
+static void live_settle(struct fc_worker *w, uint64_t ts, bool end,
+			unsigned *nrx, uint64_t *last, uint64_t *maxts)
+{
+	struct rte_mbuf *h = w->held;
+	uint64_t hts = w->held_ts;
+
+	w->held = NULL;
+	set_range(w);
+	if (end || fc_interval_is_jump(ts, live_end(w), fc_app.cfg.max_jump)) {
+		/* Time has moved on: the held packet counts as any. */
+		w->trust = true;
+		live_one(w, h, hts, nrx, last, maxts);
+		w->trust = false;
+	} else {
+		/* A lone outlier: received, in no record. */
+		(*nrx)++;
+		count_drop(w, FC_CTR_BAD_TIME);
+	}
+	rte_pktmbuf_free(h); /* the reference taken to hold it */
+}
+
+/* A packet outside the current interval: first packet, late, a later
+ * interval, a jump to hold, or a packet after a held one. Returns true
+ * when packet m is held (it is counted when settled). Cold. */
+static FC_NOINLINE bool live_slow(struct fc_worker *w, struct rte_mbuf *m,
+				  uint64_t ts, unsigned *nrx, uint64_t *last,
+				  uint64_t *maxts)
 {
 	bool late;
-	uint64_t k = live_interval(w, ts, &late);
+	uint64_t k;
 
+	if (w->held != NULL) {
+		live_settle(w, ts, false, nrx, last, maxts);
+		if (ts >= w->iv_lo && ts <= w->iv_hi)
+			return false;
+	}
+	if (w->started && !w->trust &&
+	    fc_interval_is_jump(ts, live_end(w), fc_app.cfg.max_jump)) {
+		/* Time jumps: believed only if the next packet agrees.
+		 * One more reference keeps the mbuf past the burst's free. */
+		rte_mbuf_refcnt_update(m, 1);
+		w->held = m;
+		w->held_ts = ts;
+		set_range(w);
+		return true;
+	}
+	k = live_interval(w, ts, &late);
 	if (k > w->iv) {
-		flush_live(w, *nrx, last, true);
+		flush_live(w, *nrx, *last, true);
 		*nrx = 0;
 		/* The time that moves this worker on is published before it
 		 * may wait for a table: the shared clock then moves idle
@@ -296,12 +350,40 @@ static FC_NOINLINE void live_slow(struct fc_worker *w, uint64_t ts,
 	set_range(w);
 	if (late)
 		count_drop(w, FC_CTR_LATE);
+	return false;
+}
+
+/* One packet of a live burst at second ts. */
+static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
+			    uint64_t ts, unsigned *nrx, uint64_t *last,
+			    uint64_t *maxts)
+{
+	if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi) &&
+	    live_slow(w, m, ts, nrx, last, maxts))
+		return;
+	if (ts > *maxts)
+		*maxts = ts;
+	(*nrx)++;
+	enum fc_parse_status st = fc_stage_parse(
+		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
+		rte_pktmbuf_data_len(m), FC_DLT_EN10MB);
+	if (FC_LIKELY(st == FC_PARSE_OK)) {
+		if (FC_LIKELY(w->cur != NULL)) {
+			*last = ts;
+		} else {
+			/* Staged alone: keys staged earlier were counted
+			 * before the table went. */
+			fc_stage_drop(w->stg);
+			w->pend_ctr[FC_CTR_NO_TABLE]++;
+		}
+	} else {
+		count_drop(w, st);
+	}
 }
 
 static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			 unsigned n, uint64_t now_sec)
 {
-	struct fc_stage *stg = w->stg;
 	uint64_t maxts = 0, last = 0;
 	unsigned nrx = 0;
 
@@ -319,26 +401,7 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			/* Trace time from a replay: no deadline. */
 			w->may_wait = true;
 		}
-		if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi))
-			live_slow(w, ts, &nrx, last);
-		if (ts > maxts)
-			maxts = ts;
-		nrx++;
-		enum fc_parse_status st = fc_stage_parse(
-			stg, rte_pktmbuf_mtod(m[i], const uint8_t *),
-			rte_pktmbuf_data_len(m[i]), FC_DLT_EN10MB);
-		if (FC_LIKELY(st == FC_PARSE_OK)) {
-			if (FC_LIKELY(w->cur != NULL)) {
-				last = ts;
-			} else {
-				/* Staged alone: keys staged earlier were
-				 * counted before the table went. */
-				fc_stage_drop(stg);
-				w->pend_ctr[FC_CTR_NO_TABLE]++;
-			}
-		} else {
-			count_drop(w, st);
-		}
+		live_one(w, m[i], ts, &nrx, &last, &maxts);
 	}
 	flush_live(w, nrx, last, false);
 	rte_pktmbuf_free_bulk(m, n);
@@ -420,6 +483,15 @@ static int run_live(struct fc_worker *w)
 		int stop = atomic_load_explicit(&fc_app.stop,
 						memory_order_acquire);
 		if (FC_UNLIKELY(stop)) {
+			if (w->held != NULL) {
+				/* The input ends: the held packet counts as
+				 * any, as the last packet of a trace does. */
+				uint64_t last = 0, maxts = 0;
+				unsigned nrx = 0;
+
+				live_settle(w, 0, true, &nrx, &last, &maxts);
+				flush_live(w, nrx, last, true);
+			}
 			if (!w->started) {
 				uint64_t s0 = atomic_load(&fc_app.start0);
 				uint64_t c = atomic_load(&fc_app.clock);
@@ -498,8 +570,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			continue;
 		}
 		const uint8_t *data;
-		uint32_t len;
-		bool late;
+		uint32_t len, mark;
 
 		if (v & FC_MSG_DESC) {
 			const struct fc_desc *d =
@@ -507,19 +578,25 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 
 			data = d->data;
 			len = d->len;
-			late = d->late;
+			mark = d->mark;
 		} else {
 			struct rte_mbuf *m = objs[i];
 
 			data = rte_pktmbuf_mtod(m, const uint8_t *);
 			len = rte_pktmbuf_data_len(m);
-			late = m->packet_type & FC_PT_LATE;
+			mark = m->packet_type >> FC_PT_MARK_SHIFT;
 			done[nm++] = m;
 		}
 		count_rx(w);
 		np++;
-		if (FC_UNLIKELY(late))
+		if (FC_UNLIKELY(mark)) {
+			if (mark == FC_MARK_BADTIME) {
+				/* In no record: its time is not believed. */
+				count_drop(w, FC_CTR_BAD_TIME);
+				continue;
+			}
 			count_drop(w, FC_CTR_LATE);
+		}
 		enum fc_parse_status st = fc_stage_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {

@@ -157,7 +157,11 @@ static void usage(FILE *f)
 "                     + waiting for the collector\n"
 "  --zstd-level L     zstd level 1..19 (default 3)\n"
 "  --max-empty N      a run of more than N empty intervals is written as\n"
-"                     one interval flagged gap (default 60)\n"
+"                     one interval flagged gap when it ends (default 60)\n"
+"  --max-jump SECS    a packet more than SECS after the current interval\n"
+"                     moves the clock only if the next packet does too;\n"
+"                     a lone one is counted bad_time (default 86400,\n"
+"                     0 = believe every time)\n"
 "  --idle-exit SECS   stop after SECS without packets (default: 2 when\n"
 "                     every port is a net_pcap replay, else never)\n"
 "  --stats / --no-stats  per-second stats line on stderr (default: when\n"
@@ -213,7 +217,7 @@ enum {
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
-	OPT_TESTDIRSYNC, OPT_USER,
+	OPT_TESTDIRSYNC, OPT_USER, OPT_MAXJUMP,
 };
 
 static const struct option longopts[] = {
@@ -232,6 +236,7 @@ static const struct option longopts[] = {
 	{"tables", required_argument, NULL, OPT_TABLES},
 	{"zstd-level", required_argument, NULL, OPT_ZSTD},
 	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
+	{"max-jump", required_argument, NULL, OPT_MAXJUMP},
 	{"idle-exit", required_argument, NULL, OPT_IDLE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
@@ -261,6 +266,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->zstd_level = 3;
 	cfg->idle_exit = -1;
 	cfg->max_empty = 60;
+	cfg->max_jump = 86400;
 	cfg->stats = -1;
 	optind = 1;
 	opterr = 0;
@@ -319,6 +325,12 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--max-empty", optarg, 1, 1000000, &v))
 				return -1;
 			cfg->max_empty = (uint32_t)v;
+			break;
+		case OPT_MAXJUMP:
+			if (parse_u64("--max-jump", optarg, 0,
+				      100ULL * 366 * 86400, &v))
+				return -1;
+			cfg->max_jump = v;
 			break;
 		case OPT_IDLE:
 			if (parse_u64("--idle-exit", optarg, 0, 86400, &v))

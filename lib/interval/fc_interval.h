@@ -43,6 +43,25 @@ uint64_t fc_interval_feed(struct fc_interval_clock *c, uint64_t ts,
 			  uint64_t *closed_from, uint64_t *n_closed,
 			  bool *late);
 
+/**
+ * Implausible time. A packet more than max_jump seconds after the last
+ * second of the current interval (cur_end) is a jump. A jump moves the
+ * clock only when the packet after it is a jump too (or it is the last
+ * packet): time has really moved on, as where traces of different days
+ * were merged. Otherwise it is a lone outlier (a packet stamped 2100 in a
+ * 2010 trace): counted as bad_time, in no record, and the clock stays, so
+ * the packets after it are not all late in a far interval. max_jump 0
+ * turns the rule off. The caller holds the one packet in doubt; this only
+ * says whether a time is a jump.
+ *
+ * Thread safety: pure function. Hot path: called on the slow path only.
+ */
+static inline bool fc_interval_is_jump(uint64_t ts, uint64_t cur_end,
+				       uint64_t max_jump)
+{
+	return max_jump != 0 && ts > cur_end && ts - cur_end > max_jump;
+}
+
 /** Start and nominal end (inclusive) of interval k. */
 uint64_t fc_interval_start_of(const struct fc_interval_clock *c, uint64_t k);
 uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k);

@@ -92,3 +92,17 @@ Test(interval, template_rejects_bad_input)
 	cr_assert_eq(fc_template_check("%N.%D", err, sizeof(err)), -EINVAL);
 	cr_assert_eq(fc_template_check("%x", err, sizeof(err)), -EINVAL);
 }
+
+Test(interval, jump_is_beyond_max_jump_after_the_interval)
+{
+	/* Interval ends at 1059; bound one day. */
+	cr_assert_not(fc_interval_is_jump(1059, 1059, 86400));
+	cr_assert_not(fc_interval_is_jump(1059 + 86400, 1059, 86400));
+	cr_assert(fc_interval_is_jump(1059 + 86401, 1059, 86400));
+	/* Older packets are late, never a jump. */
+	cr_assert_not(fc_interval_is_jump(0, 1059, 86400));
+	/* 0 turns the rule off; no overflow near the top. */
+	cr_assert_not(fc_interval_is_jump(UINT64_MAX, 1059, 0));
+	cr_assert(fc_interval_is_jump(UINT64_MAX, 1059, 86400));
+	cr_assert_not(fc_interval_is_jump(UINT64_MAX, UINT64_MAX - 5, 86400));
+}
