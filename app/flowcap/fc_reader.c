@@ -147,27 +147,48 @@ static void mark_msg(void *obj, uint32_t mark)
 struct rclock {
 	struct fc_interval_clock clk;
 	uint64_t max_jump;
+	uint64_t jump_at; /**< a packet after this second is a jump */
 	bool held;        /**< a jump waits for the next packet */
 	uint64_t held_ts;
 	unsigned held_w;
 	void *held_msg;
 };
 
+/* A packet after rc->jump_at is a jump (fc_interval_is_jump): the bound
+ * moves with the clock only, so a packet costs one compare. While a packet
+ * is held every packet is past it (0), to settle the held one first. */
+static void set_jump_at(struct rclock *rc)
+{
+	uint64_t end = fc_interval_end_of(&rc->clk, rc->clk.cur);
+
+	if (rc->held)
+		rc->jump_at = 0;
+	else if (rc->max_jump == 0 || end > UINT64_MAX - rc->max_jump)
+		rc->jump_at = UINT64_MAX;
+	else
+		rc->jump_at = end + rc->max_jump;
+}
+
 /* Count packet obj (second ts) on the clock and hand it to worker w, after
  * the markers of the intervals it closes. */
-static void clock_send(struct fc_app *app, struct stage *st, struct rclock *rc,
-		       uint64_t ts, unsigned w, void *obj)
+static inline void clock_send(struct fc_app *app, struct stage *st,
+			      struct rclock *rc, uint64_t ts, unsigned w,
+			      void *obj)
 {
 	uint64_t from, nclosed, k;
 	bool late, first = !rc->clk.started;
 
 	k = fc_interval_feed(&rc->clk, ts, &from, &nclosed, &late);
-	if (first)
+	if (first) {
 		/* Partner: acquire loads in the collector. */
 		atomic_store_explicit(&app->start0, rc->clk.start0,
 				      memory_order_release);
-	if (nclosed)
+		set_jump_at(rc);
+	}
+	if (nclosed) {
 		broadcast(app, st, ((uintptr_t)k << 2) | FC_MSG_ADVANCE);
+		set_jump_at(rc);
+	}
 	if (late)
 		mark_msg(obj, FC_MARK_LATE);
 	push(app, st, w, obj);
@@ -183,6 +204,7 @@ static void settle_held(struct fc_app *app, struct stage *st,
 	if (!rc->held)
 		return;
 	rc->held = false;
+	set_jump_at(rc);
 	if (end || fc_interval_is_jump(ts, fc_interval_end_of(&rc->clk,
 							      rc->clk.cur),
 				       rc->max_jump)) {
@@ -209,6 +231,7 @@ int fc_reader_run(struct fc_app *app)
 	memset(&rk, 0, sizeof(rk));
 	fc_interval_init(&rk.clk, app->cfg.interval, app->cfg.align);
 	rk.max_jump = app->cfg.max_jump;
+	rk.jump_at = UINT64_MAX;
 	for (unsigned f = 0; f < app->cfg.n_reads; f++) {
 		char err[512];
 		struct fc_trace *tr = fc_trace_open(app->cfg.reads[f], err,
@@ -233,7 +256,11 @@ int fc_reader_run(struct fc_app *app)
 				break;
 			/* The packet held in doubt goes first, with the link
 			 * type it was read with. */
-			settle_held(app, st, &rk, ts, false);
+			/* One compare: beyond the bound, or a packet held. */
+			bool slow = ts > rk.jump_at;
+
+			if (FC_UNLIKELY(slow) && rk.held)
+				settle_held(app, st, &rk, ts, false);
 			/* Link type changes (a new file, a pcapng interface)
 			 * travel in band, in order with the packets. */
 			if (FC_UNLIKELY(p.dlt != cur_dlt)) {
@@ -243,18 +270,14 @@ int fc_reader_run(struct fc_app *app)
 			}
 			w = shard(app, &p, cur_dlt);
 			obj = make_msg(app, st, w, &p, stable);
-			if (FC_UNLIKELY(rk.clk.started &&
-					fc_interval_is_jump(
-						ts,
-						fc_interval_end_of(&rk.clk,
-								   rk.clk.cur),
-						rk.max_jump))) {
+			if (FC_UNLIKELY(slow) && ts > rk.jump_at) {
 				/* Time jumps: believed only if the next
 				 * packet agrees. */
 				rk.held = true;
 				rk.held_ts = ts;
 				rk.held_w = w;
 				rk.held_msg = obj;
+				set_jump_at(&rk);
 			} else {
 				clock_send(app, st, &rk, ts, w, obj);
 			}
