@@ -133,7 +133,7 @@ int fc_parse_dlt_supported(uint32_t dlt)
 		 << 32)
 #define W2_ICMP(t)                                                         \
 	(4u << 24 |                                                        \
-	 (uint64_t)(((t) < 32 && (ICMP4_BACKSCATTER_TYPES >> (t) & 1)) ?    \
+	 (uint64_t)(((t) < 32 && (ICMP4_BACKSCATTER_TYPES >> ((t) & 31) & 1)) ? \
 			    FC_FT_CLASS_BACKSCATTER :                       \
 			    FC_FT_CLASS_ICMPREQ)                            \
 		 << 32)
