@@ -209,6 +209,8 @@ static int open_file(struct collector *c, uint64_t start)
 				 cfg->out_dir, name, dup);
 		c->wr = fc_ft_writer_open(c->path, &info, &st);
 		if (c->wr != NULL) {
+			/* check_cfg took the level from the writer's range. */
+			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
 			if (dup > 0)
 				FC_WARN("%s/%s exists already: writing %s\n",
 					cfg->out_dir, name, c->path);
