@@ -124,6 +124,8 @@ const char *fc_ft_strerror(int status)
 		return "file complete, but its directory could not be synced "
 		       "(its name may not survive a power loss)";
 	}
+	if (fc_ft_status_errno(status) != 0)
+		return strerror(fc_ft_status_errno(status));
 	return "unknown status";
 }
 
@@ -282,15 +284,18 @@ struct fc_ft_writer {
 	char *tmp;
 };
 
+/* The status of a failed system call: the named ones callers act on,
+ * and every other errno carried as it is (EDQUOT, EFBIG, ENAMETOOLONG,
+ * EACCES, EROFS, EIO: the user is told the real cause). */
 static int errno_status(int e)
 {
-	if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+	if (e == ENOSPC)
 		return FC_FT_E_NOSPACE;
 	if (e == EEXIST)
 		return FC_FT_E_EXISTS;
 	if (e == ENOMEM)
 		return FC_FT_E_NOMEM;
-	return FC_FT_E_IO;
+	return e > 0 && e < 4096 ? FC_FT_E_ERRNO(e) : FC_FT_E_IO;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)

@@ -30,14 +30,28 @@ enum fc_ft_status {
 	FC_FT_E_NOMEM = -8,
 	FC_FT_E_INVAL = -9,     /**< bad argument from the caller */
 	FC_FT_E_EXISTS = -10,   /**< final or .tmp name already exists */
-	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC/EDQUOT) */
+	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC) */
 	/** fc_ft_writer_close only: the file is complete under its final
 	 *  name, but its directory could not be fsynced, so the name may
 	 *  not survive a power loss. */
 	FC_FT_E_DIRSYNC = -12,
+	/** A system call of the writer failed with errno e (any other than
+	 *  the ones named above): the status is FC_FT_E_SYS - e, so the
+	 *  cause travels with the status (fc_ft_strerror gives its text,
+	 *  fc_ft_status_errno gives e back). */
+	FC_FT_E_SYS = -4096,
 };
 
-/** Text for a status (never NULL). */
+/** Status of a system call that failed with errno e (e > 0). */
+#define FC_FT_E_ERRNO(e) (FC_FT_E_SYS - (e))
+
+/** The errno a status carries (FC_FT_E_ERRNO), or 0 if it carries none. */
+static inline int fc_ft_status_errno(int status)
+{
+	return status < FC_FT_E_SYS ? FC_FT_E_SYS - status : 0;
+}
+
+/** Text for a status (never NULL); strerror(e) for FC_FT_E_ERRNO(e). */
 const char *fc_ft_strerror(int status);
 
 /** Record kinds. */

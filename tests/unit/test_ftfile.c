@@ -867,7 +867,10 @@ Test(ftfile, unknown_fields_and_block_types)
 	free(b);
 }
 
-Test(ftfile, full_disk_is_no_space)
+/* A file size limit fails write() with EFBIG: reported as that, not as a
+ * generic error (ENOSPC itself is FC_FT_E_NOSPACE, tested on a full tmpfs
+ * by t_flowcap_faults). */
+Test(ftfile, file_size_limit_is_reported_as_such)
 {
 	const char *p = pathf("n.ft.zst"), *tmp = pathf("n.ft.zst.tmp");
 	struct fc_ft_file_info info;
@@ -878,8 +881,6 @@ Test(ftfile, full_disk_is_no_space)
 	struct stat st;
 	int s, rc;
 
-	/* A file size limit fails write() with EFBIG, the cheap stand-in
-	 * for a full disk here. */
 	signal(SIGXFSZ, SIG_IGN);
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	recs = calloc(200000, sizeof(*recs));
@@ -896,9 +897,35 @@ Test(ftfile, full_disk_is_no_space)
 	if (rc == FC_FT_OK)
 		rc = fc_ft_writer_close(w);
 	else
-		cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_NOSPACE);
-	cr_assert_eq(rc, FC_FT_E_NOSPACE, "%s", fc_ft_strerror(rc));
+		cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_ERRNO(EFBIG));
+	cr_assert_eq(rc, FC_FT_E_ERRNO(EFBIG), "%s", fc_ft_strerror(rc));
+	cr_assert_str_eq(fc_ft_strerror(rc), strerror(EFBIG));
 	cr_assert_neq(stat(tmp, &st), 0);
 	cr_assert_neq(stat(p, &st), 0);
 	free(recs);
+}
+
+/* A failed open says why: the errno travels in the status. */
+Test(ftfile, writer_open_carries_errno)
+{
+	struct fc_ft_file_info info;
+	char longname[400];
+	int s, n;
+
+	info_of(&info);
+	cr_assert_null(fc_ft_writer_open(pathf("nodir/x.ft.zst"), &info, &s));
+	cr_assert_eq(s, FC_FT_E_ERRNO(ENOENT));
+	cr_assert_eq(fc_ft_status_errno(s), ENOENT);
+	cr_assert_str_eq(fc_ft_strerror(s), strerror(ENOENT));
+	n = snprintf(longname, sizeof(longname), "%s/", dir);
+	memset(longname + n, 'a', 300);
+	longname[n + 300] = '\0';
+	cr_assert_null(fc_ft_writer_open(longname, &info, &s));
+	cr_assert_eq(s, FC_FT_E_ERRNO(ENAMETOOLONG), "%s", fc_ft_strerror(s));
+	cr_assert_str_eq(fc_ft_strerror(s), strerror(ENAMETOOLONG));
+	/* Named statuses carry no errno and keep their text. */
+	for (int st = 0; st >= -12; st--)
+		cr_assert_eq(fc_ft_status_errno(st), 0);
+	cr_assert_str_eq(fc_ft_strerror(FC_FT_E_NOSPACE),
+			 "no space left on device");
 }
