@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <rte_pause.h>
 
 #include "fc_app.h"
+#include "fc_ftdir.h"
 #include "fc_merge.h"
 
 struct pending {
@@ -182,31 +184,31 @@ static int open_file(struct collector *c, uint64_t start)
 {
 	const struct fc_cfg *cfg = &c->app->cfg;
 	struct fc_ft_file_info info = {0};
-	char name[1024];
+	char name[PATH_MAX];
 	int st = FC_FT_OK;
 
-	if (fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
-			       FC_PLUGIN_FLOWTUPLE, start) != 0)
-		return FC_FT_E_INVAL;
+	/* check_cfg expanded this template and checked the name already;
+	 * a failure here still says what failed. */
+	st = fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
+				FC_PLUGIN_FLOWTUPLE, start);
+	if (st != 0) {
+		snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
+			 cfg->tmpl);
+		return FC_FT_E_ERRNO(-st);
+	}
 	info.kind = FC_FT_KIND_FLOWTUPLE;
 	info.interval_len = cfg->interval;
 	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
 	info.created = fc_wall_now_ns() / 1000000000ULL;
 	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
-	for (unsigned dup = 0; dup < 1000; dup++) {
-		size_t l = strlen(name);
-		const char *ext = ".ft.zst";
-		size_t el = strlen(ext);
+	/* A name taken already (the same trace written twice into one
+	 * directory) is never replaced: the next free NAME-k is used. */
+	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {
+		int rc = fc_ft_path_dup(c->path, sizeof(c->path), cfg->out_dir,
+					name, dup);
 
-		if (dup == 0)
-			snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
-				 name);
-		else if (l > el && strcmp(name + l - el, ext) == 0)
-			snprintf(c->path, sizeof(c->path), "%s/%.*s-%u%s",
-				 cfg->out_dir, (int)(l - el), name, dup, ext);
-		else
-			snprintf(c->path, sizeof(c->path), "%s/%s-%u",
-				 cfg->out_dir, name, dup);
+		if (rc != 0)
+			return FC_FT_E_ERRNO(-rc);
 		c->wr = fc_ft_writer_open(c->path, &info, &st);
 		if (c->wr != NULL) {
 			/* check_cfg took the level from the writer's range. */

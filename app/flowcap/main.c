@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "fc_app.h"
 #include "fc_count.h"
+#include "fc_ftdir.h"
 #include "fc_trace.h"
 
 struct fc_app fc_app;
@@ -132,11 +134,15 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "  --interval SECS    interval length in seconds (default 60)\n"
-"  --out DIR          output directory (default .); must exist\n"
-"  --name MONITOR     monitor name, %%N in the template (default flowcap)\n"
+"  --out DIR          output directory (default .); must exist; one\n"
+"                     flowcap per directory (a second one is refused)\n"
+"  --name MONITOR     monitor name, %%N in the template (default flowcap);\n"
+"                     one word: no space, control character, '/' or '='\n"
 "  --template FMT     file name (default %%N.%%s.%%P.ft.zst): %%N monitor,\n"
 "                     %%P record kind (flowtuple), %%s Unix time, any\n"
-"                     strftime conversion (UTC) of the interval start\n"
+"                     strftime conversion (UTC) of the interval start;\n"
+"                     the name must not start with '.' and must fit\n"
+"                     NAME_MAX less 15 bytes (checked at start)\n"
 "  --rotate K         intervals per file (default 1)\n"
 "  --no-align         first interval starts at the first packet's second\n"
 "                     (Corsaro's default); otherwise intervals are aligned\n"
@@ -372,6 +378,44 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The file names the run will write, checked before it starts: a name the
+ * file system refuses would otherwise cost every interval of the run. The
+ * template is expanded for now and for a date whose names are the longest
+ * a strftime conversion gives (a Wednesday in September), in the output
+ * directory the files go to.
+ */
+static int check_file_name(const struct fc_cfg *cfg)
+{
+	const uint64_t when[] = { fc_wall_now_ns() / 1000000000ULL,
+				  1914710400 /* 2030-09-04 */ };
+	char name[PATH_MAX], err[512];
+
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		int rc = fc_template_expand(name, sizeof(name), cfg->tmpl,
+					    cfg->name, FC_PLUGIN_FLOWTUPLE,
+					    when[i]);
+
+		if (rc == -ENAMETOOLONG)
+			snprintf(err, sizeof(err), "the file name is longer "
+				 "than PATH_MAX (%d bytes)", PATH_MAX);
+		else if (rc != 0)
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		else
+			rc = fc_ft_name_check(cfg->out_dir, name, err,
+					      sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: --name '%.64s%s' with "
+				"--template '%.64s%s': %s; shorten or change "
+				"them\n", cfg->name,
+				strlen(cfg->name) > 64 ? "..." : "", cfg->tmpl,
+				strlen(cfg->tmpl) > 64 ? "..." : "", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_cfg(const struct fc_cfg *cfg)
 {
 	char err[512];
@@ -381,10 +425,9 @@ static int check_cfg(const struct fc_cfg *cfg)
 		fprintf(stderr, "flowcap: --template: %s\n", err);
 		return -1;
 	}
-	if (cfg->name[0] == '\0' || strlen(cfg->name) > 255 ||
-	    strchr(cfg->name, '/') != NULL) {
-		fprintf(stderr, "flowcap: --name '%s': the monitor name must be "
-			"1 to 255 characters without '/'\n", cfg->name);
+	if (fc_ft_monitor_check(cfg->name, err, sizeof(err)) != 0) {
+		fprintf(stderr, "flowcap: --name: %s; pick a name of letters, "
+			"digits and punctuation such as telescope-1\n", err);
 		return -1;
 	}
 	if (stat(cfg->out_dir, &st) != 0) {
@@ -405,6 +448,8 @@ static int check_cfg(const struct fc_cfg *cfg)
 			cfg->out_dir, strerror(errno));
 		return -1;
 	}
+	if (check_file_name(cfg) != 0)
+		return -1;
 	if (cfg->user != NULL && getpwnam(cfg->user) == NULL) {
 		fprintf(stderr, "flowcap: --user '%s': no such user; create it "
 			"(useradd --system %s) or name another\n",
@@ -475,54 +520,68 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 	return n;
 }
 
+/* One line of fc_ft_dir_leftovers on stderr. */
+static void note_leftover(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "flowcap: %s\n", msg);
+}
+
 /*
  * A .tmp file left in the output directory is what a run killed in the
  * middle of a write leaves (SIGKILL, power loss). Its complete blocks are
  * readable (flowcap-read warns at the cut), but it must never be taken for
- * a finished file: rename it to NAME.incomplete, out of every loader's
- * *.ft.zst pattern, and say so. Symbolic links are reported, not touched.
+ * a finished file: it is renamed to NAME.incomplete, out of every loader's
+ * *.ft.zst pattern. Only under the directory's lock (lock_out_dir): a live
+ * writer's .tmp is not a left-over.
  */
 static void handle_leftovers(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	unsigned n = 0;
+	int n = fc_ft_dir_leftovers(dir, note_leftover, NULL);
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		char from[4096], to[4096];
-		struct stat st;
-
-		if (l <= 4 || strcmp(e->d_name + l - 4, ".tmp") != 0)
-			continue;
-		snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
-		if (lstat(from, &st) != 0)
-			continue;
-		if (!S_ISREG(st.st_mode)) {
-			fprintf(stderr, "flowcap: %s is not a regular file; "
-				"left alone\n", from);
-			continue;
-		}
-		snprintf(to, sizeof(to), "%s/%.*s.incomplete", dir,
-			 (int)(l - 4), e->d_name);
-		if (renameat2(AT_FDCWD, from, AT_FDCWD, to,
-			      RENAME_NOREPLACE) == 0) {
-			fprintf(stderr, "flowcap: %s was left by an interrupted "
-				"run: renamed to %s (read what it holds with "
-				"flowcap-read)\n", from, to);
-			n++;
-		} else {
-			fprintf(stderr, "flowcap: %s was left by an interrupted "
-				"run and cannot be renamed: %s\n", from,
-				strerror(errno));
-		}
-	}
-	closedir(d);
-	if (n)
-		fprintf(stderr, "flowcap: %u incomplete file(s) from an earlier "
+	if (n > 0)
+		fprintf(stderr, "flowcap: %d incomplete file(s) from an earlier "
 			"run set aside\n", n);
+}
+
+/*
+ * One output directory has one writer: two runs writing into it would take
+ * each other's .tmp files for left-overs and each other's names for
+ * collisions. The lock is held until the process ends, however it ends.
+ */
+static int lock_out_dir(const struct fc_cfg *cfg, int argc, char **argv)
+{
+	char owner[400], err[1024];
+	size_t o = 0;
+	int fd;
+
+	owner[0] = '\0';
+	for (int i = 0; i < argc && o + 1 < sizeof(owner); i++) {
+		int n = snprintf(owner + o, sizeof(owner) - o, "%s%s",
+				 i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (o >= sizeof(owner))
+		o = sizeof(owner) - 1;
+	fd = fc_ft_dir_lock(cfg->out_dir, owner, err, sizeof(err));
+	if (fd == -EWOULDBLOCK) {
+		fprintf(stderr, "flowcap: output directory '%s' is in use by "
+			"another flowcap: %s; one directory has one writer: "
+			"stop that run or pass another --out\n",
+			cfg->out_dir, err);
+		return -1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "flowcap: --out '%s': %s; fix the directory's "
+			"permissions or pass another --out\n",
+			cfg->out_dir, err);
+		return -1;
+	}
+	/* Kept open (close-on-exec) until the process ends. */
+	return 0;
 }
 
 /* --user: drop root for good once the EAL and the ports are set up. */
@@ -862,7 +921,8 @@ int main(int argc, char **argv)
 	}
 	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
-	    check_cfg(&app->cfg) != 0)
+	    check_cfg(&app->cfg) != 0 ||
+	    lock_out_dir(&app->cfg, argc, argv) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table

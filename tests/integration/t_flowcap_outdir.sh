@@ -1,10 +1,52 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# flowcap's output files and directory: the options that shape a file
-# (--zstd-level) take effect.
+# flowcap's output files and directory: one writer per directory (a
+# second flowcap is refused and the first loses nothing), file names checked
+# before the run (length limits, hidden or control characters), the real
+# cause of a failed write, a driver config that is not a regular file, and
+# the options that shape a file (--zstd-level) take effect.
 . "$(dirname "$0")/lib.sh"
 T="$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap"
+APID=
+MNT=
+cleanup() {
+	exec 3>&- 2>/dev/null || true
+	[ -n "$APID" ] && kill "$APID" 2>/dev/null || true
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# poll SECS CMD...: run CMD every 0.1 s until it succeeds or SECS pass.
+poll() {
+	n=$(($1 * 10))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+has_tmp() { ls "$1"/*.tmp >/dev/null 2>&1; }
+
+# expect STATUS PATTERN ARGS...: flowcap exits STATUS within 20 s and says
+# PATTERN.
+expect() {
+	want=$1 pat=$2
+	shift 2
+	set +e
+	timeout 20 "$FLOWCAP" "$@" >"$TMP/out.txt" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" -eq "$want" ] && grep -q -- "$pat" "$TMP/out.txt"; then
+		ok "$(printf '%s' "flowcap $*" | tr '\n\t' '??' | cut -c1-150): exit $rc, says '$pat'"
+	else
+		bad "flowcap $*: exit $rc (want $want), output:"
+		head -5 "$TMP/out.txt"
+	fi
+}
 
 # --zstd-level reaches the writer: level 19 gives a smaller file than
 # level 1, with the same records.
@@ -22,6 +64,109 @@ if [ "$s19" -lt "$s1" ] && [ -s "$TMP/z1.csv" ] &&
 	ok "--zstd-level 1: $s1 bytes, 19: $s19 bytes, same records"
 else
 	bad "--zstd-level: level 1 $s1 bytes, level 19 $s19 bytes"
+fi
+
+# --- One directory, one writer. A is a trace read from a pipe that stays
+# open, so it is mid-file (a .tmp in the directory) while B starts.
+mkdir -p "$TMP/one"
+mkfifo "$TMP/fifo"
+"$FLOWCAP" --read - --out "$TMP/one" --interval 1 --rotate 1000 \
+	<"$TMP/fifo" >"$TMP/a.log" 2>&1 &
+APID=$!
+exec 3>"$TMP/fifo"
+cat "$T" >&3
+if poll 30 has_tmp "$TMP/one"; then
+	expect 2 "in use by another flowcap: held by pid $APID" \
+		--read "$T" --out "$TMP/one"
+	# shellcheck disable=SC2046
+	expect 2 "stop that run or pass another --out" $(eal 1) \
+		--vdev net_null0 -- --out "$TMP/one" --idle-exit 1
+else
+	bad "one writer: the first run never had a .tmp"; tail -5 "$TMP/a.log"
+fi
+exec 3>&-
+set +e
+wait "$APID"
+rc=$?
+set -e
+APID=
+n=$(ls "$TMP/one" | wc -l)
+if [ "$rc" -eq 0 ] && grep -q " 0 intervals lost" "$TMP/a.log" &&
+	[ "$n" -eq 1 ] && ls "$TMP"/one/*.ft.zst >/dev/null 2>&1 &&
+	"$FCREAD" --verify "$TMP"/one/*.ft.zst >/dev/null 2>&1; then
+	ok "one writer: the running flowcap completed its file (no LOST, no .incomplete, no -1 copy)"
+else
+	bad "one writer: first run exit $rc, directory: $(ls "$TMP/one" | tr '\n' ' ')"
+	tail -5 "$TMP/a.log"
+fi
+# The lock dies with its holder: a later run takes the directory.
+expect 0 "conservation OK" --read "$T" --out "$TMP/one" --name later
+
+# --- File names the file system would refuse, refused before the run.
+mkdir -p "$TMP/names"
+long=$(printf '%0250d' 0)
+expect 2 "NAME_MAX" --read "$T" --out "$TMP/names" --name "m$long"
+expect 2 "NAME_MAX" --read "$T" --out "$TMP/names" --template "%N.$long.%s"
+# A directory of 4060 bytes exists, but no file name fits in it.
+deep=$TMP/deep
+while [ $((${#deep} + 201)) -le 4060 ]; do
+	deep=$deep/$(printf '%0200d' 0)
+done
+deep=$deep/$(printf "%0$((4060 - ${#deep} - 1))d" 0)
+mkdir -p "$deep"
+expect 2 "PATH_MAX" --read "$T" --out "$deep"
+expect 2 "starts with '.'" --read "$T" --out "$TMP/names" --name .. --template %N
+expect 2 "starts with '.'" --read "$T" --out "$TMP/names" --name .m --template '%N.%s'
+expect 2 "may not contain a control character" --read "$T" --out "$TMP/names" --name "$(printf 'a\nb')"
+expect 2 "may not contain a control character" --read "$T" --out "$TMP/names" --name "$(printf 'a\tb')"
+expect 2 "may not contain a space" --read "$T" --out "$TMP/names" --name "a b"
+expect 2 "may not contain '='" --read "$T" --out "$TMP/names" --name "rx=1"
+expect 2 "control character" --read "$T" --out "$TMP/names" --template "$(printf '%%N\n%%s')"
+if [ -z "$(ls -A "$TMP/names")" ]; then
+	ok "refused names wrote nothing (no hidden file, no lock)"
+else
+	bad "refused names left: $(ls -A "$TMP/names" | tr '\n' ' ')"
+fi
+
+# --- --driver-config: only a regular file; never spins or blocks.
+mkfifo "$TMP/drv.fifo"
+expect 2 "is not a regular file (a character device)" --read "$T" \
+	--out "$TMP/names" --driver-config /dev/zero
+expect 2 "is not a regular file (a FIFO)" --read "$T" --out "$TMP/names" \
+	--driver-config "$TMP/drv.fifo"
+expect 2 "is not a regular file (a directory)" --read "$T" \
+	--out "$TMP/names" --driver-config "$TMP"
+
+# --- A write that fails says why. The file system turns read-only under
+# a running flowcap (after its start-up checks): every interval is LOST
+# with the system's own words, not a generic "input/output error".
+mkdir -p "$TMP/ro"
+if mount -t tmpfs -o size=4m tmpfs "$TMP/ro" 2>/dev/null; then
+	MNT=$TMP/ro
+	"$FLOWCAP" --read - --out "$TMP/ro" <"$TMP/fifo" >"$TMP/ro.log" 2>&1 &
+	APID=$!
+	exec 3>"$TMP/fifo"
+	if poll 30 grep -q "collector" "$TMP/ro.log" &&
+		mount -o remount,ro "$TMP/ro"; then
+		cat "$T" >&3
+	fi
+	exec 3>&-
+	set +e
+	wait "$APID"
+	rc=$?
+	set -e
+	APID=
+	if [ "$rc" -eq 1 ] &&
+		grep -q "LOST: cannot write $TMP/ro/.*: Read-only file system" "$TMP/ro.log" &&
+		! grep -q "input/output error" "$TMP/ro.log"; then
+		ok "read-only file system mid-run: LOST with 'Read-only file system', exit 1"
+	else
+		bad "read-only file system mid-run: exit $rc"; tail -5 "$TMP/ro.log"
+	fi
+	umount "$TMP/ro"
+	MNT=
+else
+	bad "read-only file system: cannot mount a tmpfs (needs root)"
 fi
 
 finish
