@@ -213,6 +213,15 @@ static int open_file(struct collector *c, uint64_t start)
 		if (c->wr != NULL) {
 			/* check_cfg took the level from the writer's range. */
 			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
+			if (cfg->file_gid != (gid_t)-1 || cfg->file_mode >= 0) {
+				st = fc_ft_writer_set_perm(c->wr, cfg->file_gid,
+							   cfg->file_mode);
+				if (st != FC_FT_OK) {
+					fc_ft_writer_abort(c->wr);
+					c->wr = NULL;
+					return st;
+				}
+			}
 			if (dup > 0)
 				FC_WARN("%s/%s exists already: writing %s\n",
 					cfg->out_dir, name, c->path);

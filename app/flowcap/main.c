@@ -171,6 +171,11 @@ static void usage(FILE *f)
 "  --user NAME        after EAL and port set-up, drop root privileges to\n"
 "                     user NAME (and its groups), as tcpdump -Z does; the\n"
 "                     output directory must be writable by NAME\n"
+"  --file-group GROUP  group of the files written (name or gid): the\n"
+"                     readers' group; flowcap must be a member of it or\n"
+"                     have CAP_CHOWN (default: flowcap's own group)\n"
+"  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
+"                     (default 0640 less the umask)\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -214,12 +219,57 @@ static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+/*
+ * --file-mode: octal permissions of a data file. Read by its owner at
+ * least, never executable, no set-id or sticky bit: 0400 to 0666.
+ */
+static int parse_file_mode(const char *v, int *out)
+{
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(v, &end, 8);
+	if (errno || *v == '\0' || *v == '-' || *v == '+' || *end != '\0' ||
+	    (m & ~0666UL) != 0 || (m & 0400) == 0) {
+		fprintf(stderr, "flowcap: --file-mode '%s': expected octal "
+			"permissions of a data file, readable by its owner "
+			"and never executable (0400 to 0666), e.g. 0640\n", v);
+		return -1;
+	}
+	*out = (int)m;
+	return 0;
+}
+
+/* --file-group: a group name, or a numeric gid that exists. */
+static int parse_file_group(const char *v, gid_t *out)
+{
+	struct group *gr = getgrnam(v);
+	char *end;
+	unsigned long g;
+
+	if (gr == NULL && *v >= '0' && *v <= '9') {
+		errno = 0;
+		g = strtoul(v, &end, 10);
+		if (errno == 0 && *end == '\0' && g < (gid_t)-1)
+			gr = getgrgid((gid_t)g);
+	}
+	if (gr == NULL) {
+		fprintf(stderr, "flowcap: --file-group '%s': no such group; "
+			"name an existing group (getent group) or create it "
+			"(groupadd --system %s)\n", v, v);
+		return -1;
+	}
+	*out = gr->gr_gid;
+	return 0;
+}
+
 enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
-	OPT_TESTDIRSYNC, OPT_USER,
+	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE,
 };
 
 static const struct option longopts[] = {
@@ -246,6 +296,8 @@ static const struct option longopts[] = {
 	{"test-start-delay", required_argument, NULL, OPT_TESTSDELAY},
 	{"test-fail-dirsync", no_argument, NULL, OPT_TESTDIRSYNC},
 	{"user", required_argument, NULL, OPT_USER},
+	{"file-group", required_argument, NULL, OPT_FILEGROUP},
+	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -268,6 +320,8 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->idle_exit = -1;
 	cfg->max_empty = 60;
 	cfg->stats = -1;
+	cfg->file_gid = (gid_t)-1;
+	cfg->file_mode = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -354,6 +408,15 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			fc_ft_test_fail_dirsync(true);
 			break;
 		case OPT_USER: cfg->user = optarg; break;
+		case OPT_FILEGROUP:
+			if (parse_file_group(optarg, &cfg->file_gid) != 0)
+				return -1;
+			cfg->file_group = optarg;
+			break;
+		case OPT_FILEMODE:
+			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
+				return -1;
+			break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -416,6 +479,55 @@ static int check_file_name(const struct fc_cfg *cfg)
 	return 0;
 }
 
+/*
+ * --file-group must be a group the files can be given to: with --user, a
+ * group of that user (the files are created after the switch); otherwise
+ * tried on an unnamed file in the output directory (O_TMPFILE, never
+ * visible), which answers for root without CAP_CHOWN too (the systemd
+ * unit's capability bounding set).
+ */
+static int check_file_group(const struct fc_cfg *cfg)
+{
+	if (cfg->file_gid == (gid_t)-1)
+		return 0;
+	if (cfg->user != NULL) {
+		struct passwd *pw = getpwnam(cfg->user);
+		gid_t groups[256];
+		int n = 256;
+
+		if (pw == NULL)
+			return 0; /* refused above */
+		if (pw->pw_gid == cfg->file_gid)
+			return 0;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+			n = 0;
+		for (int i = 0; i < n; i++)
+			if (groups[i] == cfg->file_gid)
+				return 0;
+		fprintf(stderr, "flowcap: --file-group %s: --user %s is not a "
+			"member of it, so cannot give files to it; add it "
+			"(usermod -a -G %s %s) or name one of its groups\n",
+			cfg->file_group, cfg->user, cfg->file_group, cfg->user);
+		return -1;
+	}
+	int fd = open(cfg->out_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return 0; /* no O_TMPFILE here: the writer will say */
+	if (fchown(fd, (uid_t)-1, cfg->file_gid) != 0) {
+		int e = errno;
+
+		close(fd);
+		fprintf(stderr, "flowcap: --file-group %s: cannot give files "
+			"in '%s' to it: %s; run flowcap as a member of the "
+			"group, or with CAP_CHOWN\n",
+			cfg->file_group, cfg->out_dir, strerror(e));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int check_cfg(const struct fc_cfg *cfg)
 {
 	char err[512];
@@ -456,6 +568,8 @@ static int check_cfg(const struct fc_cfg *cfg)
 			cfg->user, cfg->user);
 		return -1;
 	}
+	if (check_file_group(cfg) != 0)
+		return -1;
 	if (cfg->drvcfg_path != NULL) {
 		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,
 					sizeof(err));

@@ -498,6 +498,17 @@ int fc_ft_writer_set_level(struct fc_ft_writer *w, int level)
 	return FC_FT_OK;
 }
 
+int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode)
+{
+	if (w == NULL || w->fd < 0 || mode > 07777)
+		return FC_FT_E_INVAL;
+	if (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid) != 0)
+		return errno_status(errno);
+	if (mode >= 0 && fchmod(w->fd, (mode_t)mode) != 0)
+		return errno_status(errno);
+	return FC_FT_OK;
+}
+
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w)
 {
 	return w != NULL ? w->off : 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "fc_tuple.h"
 
@@ -170,6 +171,17 @@ void fc_ft_writer_abort(struct fc_ft_writer *w);
  * FC_FT_E_INVAL.
  */
 int fc_ft_writer_set_level(struct fc_ft_writer *w, int level);
+
+/**
+ * Give the file being written (its .tmp, so the final name has them from
+ * the moment it appears) a group and permissions: fchown to gid unless it
+ * is (gid_t)-1, then fchmod to mode unless it is negative. Without this
+ * call a file is 0640 (less the umask), in the writer's group. Changing
+ * the group needs membership of it or CAP_CHOWN.
+ * Returns FC_FT_OK or FC_FT_E_ERRNO(e) (EPERM, ...). Not thread safe per
+ * writer; not hot path.
+ */
+int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode);
 
 /** Bytes written so far (header and blocks), for size-based decisions. */
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w);

@@ -5,7 +5,8 @@
 # second flowcap is refused and the first loses nothing), file names checked
 # before the run (length limits, hidden or control characters), the real
 # cause of a failed write, a driver config that is not a regular file, and
-# the options that shape a file (--zstd-level) take effect.
+# the options that shape a file (--zstd-level, --file-group, --file-mode)
+# take effect.
 . "$(dirname "$0")/lib.sh"
 T="$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap"
 APID=
@@ -167,6 +168,41 @@ if mount -t tmpfs -o size=4m tmpfs "$TMP/ro" 2>/dev/null; then
 	MNT=
 else
 	bad "read-only file system: cannot mount a tmpfs (needs root)"
+fi
+
+# --- --file-group and --file-mode: every file has them; bad ones refused.
+mkdir -p "$TMP/perm"
+"$FLOWCAP" --read "$T" --out "$TMP/perm" --interval 1 --file-group adm \
+	--file-mode 0604 >"$TMP/perm.log" 2>&1 || true
+gid=$(getent group daemon | cut -d: -f3)
+"$FLOWCAP" --read "$T" --out "$TMP/perm" --interval 1 --name num \
+	--file-group "$gid" >>"$TMP/perm.log" 2>&1 || true
+a=$(stat -c '%G %a' "$TMP"/perm/flowcap.*.ft.zst | sort -u)
+b=$(stat -c '%G %a' "$TMP"/perm/num.*.ft.zst | sort -u)
+n=$(ls "$TMP"/perm/flowcap.*.ft.zst | wc -l)
+if [ "$a" = "adm 604" ] && [ "$b" = "daemon 640" ] && [ "$n" -gt 1 ]; then
+	ok "--file-group adm --file-mode 0604: all $n files 'adm 604'; --file-group $gid: 'daemon 640'"
+else
+	bad "--file-group/--file-mode: got '$a' and '$b' ($n files)"; tail -3 "$TMP/perm.log"
+fi
+expect 2 "no such group" --read "$T" --out "$TMP/perm" --file-group no-such-group-fc
+expect 2 "never executable" --read "$T" --out "$TMP/perm" --file-mode 0750
+expect 2 "never executable" --read "$T" --out "$TMP/perm" --file-mode 0200
+expect 2 "never executable" --read "$T" --out "$TMP/perm" --file-mode rw
+expect 2 "is not a member of it" --read "$T" --out "$TMP/perm" --user nobody \
+	--file-group adm
+# Root without CAP_CHOWN (the capability bounding set of a unit that does
+# not keep it) cannot give files to a group it is not in: refused at start.
+set +e
+setpriv --bounding-set -chown "$FLOWCAP" --read "$T" --out "$TMP/perm" \
+	--name nochown --file-group daemon >"$TMP/nochown.log" 2>&1
+rc=$?
+set -e
+if [ "$rc" -eq 2 ] && grep -q "cannot give files in .* Operation not permitted; .* CAP_CHOWN" "$TMP/nochown.log" &&
+	! ls "$TMP"/perm/nochown* >/dev/null 2>&1; then
+	ok "--file-group without CAP_CHOWN: refused at start, exit 2"
+else
+	bad "--file-group without CAP_CHOWN: exit $rc"; tail -3 "$TMP/nochown.log"
 fi
 
 finish

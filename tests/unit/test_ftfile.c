@@ -1065,3 +1065,30 @@ Test(ftfile, dup_paths)
 	cr_assert_eq(fc_ft_path_dup(p, 8, "d", "m.1.ft.zst", 0),
 		     -ENAMETOOLONG);
 }
+
+/* Group and mode are set on the .tmp, so the final name has them from the
+ * moment it appears. */
+Test(ftfile, set_perm_applies_to_the_tmp_and_the_file)
+{
+	const char *p = pathf("g.ft.zst"), *tmp = pathf("g.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	struct stat st;
+	int s;
+
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	cr_assert_eq(fc_ft_writer_set_perm(w, 1, 0604), FC_FT_OK);
+	cr_assert_eq(stat(tmp, &st), 0);
+	cr_assert_eq(st.st_gid, 1);
+	cr_assert_eq(st.st_mode & 07777, 0604);
+	cr_assert_eq(fc_ft_writer_set_perm(w, (gid_t)-1, -1), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_set_perm(w, (gid_t)-1, 010000),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_gid, 1);
+	cr_assert_eq(st.st_mode & 07777, 0604);
+	cr_assert_eq(fc_ft_writer_set_perm(NULL, 1, 0600), FC_FT_E_INVAL);
+}
