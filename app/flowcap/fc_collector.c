@@ -149,6 +149,8 @@ static void close_file(struct collector *c)
 	unsigned n = c->in_file;
 
 	rc = fc_ft_writer_close(c->wr);
+	int e = errno; /* FC_FT_E_DIRSYNC: why the directory fsync failed */
+
 	c->wr = NULL;
 	c->in_file = 0;
 	settle(c, c->file_rx);
@@ -156,8 +158,8 @@ static void close_file(struct collector *c)
 	if (rc == FC_FT_E_DIRSYNC) {
 		/* Written and complete: only the name's durability is in
 		 * doubt, and an interval in a readable file is not lost. */
-		FC_WARN("wrote %s: %s; check the disk\n", c->path,
-			fc_ft_strerror(rc));
+		FC_WARN("wrote %s: %s (%s); check the disk\n", c->path,
+			fc_ft_strerror(rc), strerror(e));
 		atomic_fetch_add_explicit(&c->app->files_unsynced, 1,
 					  memory_order_relaxed);
 		atomic_fetch_add_explicit(&c->app->files_written, 1,

@@ -706,7 +706,7 @@ static int fsync_dir(const char *path)
 	if (fd < 0)
 		return errno_status(errno);
 	if (atomic_load(&fail_dirsync))
-		rc = FC_FT_E_IO;
+		rc = FC_FT_E_ERRNO(EIO);
 	else if (fsync(fd) != 0 && errno != EINVAL)
 		rc = errno_status(errno);
 	close(fd);
@@ -761,8 +761,14 @@ int fc_ft_writer_close(struct fc_ft_writer *w)
 		goto err;
 	/* Past the rename the file is complete under its name, whatever
 	 * the directory's fsync says. */
-	rc = fsync_dir(w->path) == FC_FT_OK ? FC_FT_OK : FC_FT_E_DIRSYNC;
+	rc = fsync_dir(w->path);
 	w_free(w);
+	if (rc != FC_FT_OK) {
+		/* One status says the file is complete; errno says why its
+		 * name is not durable. Set after w_free, which may change it. */
+		errno = fc_ft_status_errno(rc) ? fc_ft_status_errno(rc) : EIO;
+		rc = FC_FT_E_DIRSYNC;
+	}
 	return rc;
 err:
 	unlink(w->tmp);

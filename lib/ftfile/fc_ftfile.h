@@ -145,8 +145,8 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
  * Write the trailer, fsync, rename .tmp to the final name, fsync the
  * directory, free w. Returns FC_FT_OK; FC_FT_E_DIRSYNC when everything
  * but the directory's fsync succeeded (the file is complete under its
- * name); any other status when the file was not written (the .tmp is
- * removed). w is freed in every case.
+ * name; errno says why the fsync failed); any other status when the file
+ * was not written (the .tmp is removed). w is freed in every case.
  */
 int fc_ft_writer_close(struct fc_ft_writer *w);
 

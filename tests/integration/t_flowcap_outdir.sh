@@ -170,6 +170,17 @@ else
 	bad "read-only file system: cannot mount a tmpfs (needs root)"
 fi
 
+# A directory fsync that fails: the file is complete, and the warning says
+# the system's reason too.
+mkdir -p "$TMP/dsync"
+"$FLOWCAP" --read "$T" --out "$TMP/dsync" --test-fail-dirsync \
+	>"$TMP/dsync.log" 2>&1 || true
+if grep -q "could not be synced (its name may not survive a power loss) (Input/output error)" "$TMP/dsync.log"; then
+	ok "failed directory fsync: the warning gives the reason (Input/output error)"
+else
+	bad "failed directory fsync: no reason given"; grep "synced" "$TMP/dsync.log"
+fi
+
 # --- --file-group and --file-mode: every file has them; bad ones refused.
 mkdir -p "$TMP/perm"
 "$FLOWCAP" --read "$T" --out "$TMP/perm" --interval 1 --file-group adm \

@@ -1092,3 +1092,22 @@ Test(ftfile, set_perm_applies_to_the_tmp_and_the_file)
 	cr_assert_eq(st.st_mode & 07777, 0604);
 	cr_assert_eq(fc_ft_writer_set_perm(NULL, 1, 0600), FC_FT_E_INVAL);
 }
+
+/* A failed directory fsync leaves the file complete (FC_FT_E_DIRSYNC) and
+ * says why in errno. */
+Test(ftfile, dirsync_failure_keeps_its_errno)
+{
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	int s, rc;
+
+	info_of(&info);
+	w = fc_ft_writer_open(pathf("ds.ft.zst"), &info, &s);
+	cr_assert_not_null(w);
+	fc_ft_test_fail_dirsync(true);
+	errno = 0;
+	rc = fc_ft_writer_close(w);
+	cr_assert_eq(errno, EIO);
+	fc_ft_test_fail_dirsync(false);
+	cr_assert_eq(rc, FC_FT_E_DIRSYNC);
+}
