@@ -9,7 +9,6 @@
  * option parsing, EAL start-up, the control loop and the exit summary.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
