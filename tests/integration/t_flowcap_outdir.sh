@@ -144,6 +144,19 @@ expect 2 "is not a regular file (a directory)" --read "$T" \
 mkdir -p "$TMP/ro"
 if mount -t tmpfs -o size=4m tmpfs "$TMP/ro" 2>/dev/null; then
 	MNT=$TMP/ro
+	# Full first: the interval is LOST for want of space, and says so.
+	dd if=/dev/zero of="$TMP/ro/filler" bs=4k 2>/dev/null || true
+	set +e
+	"$FLOWCAP" --read "$T" --out "$TMP/ro" >"$TMP/full.log" 2>&1
+	rc=$?
+	set -e
+	rm -f "$TMP/ro/filler"
+	if [ "$rc" -eq 1 ] &&
+		grep -q "$TMP/ro/.*: no space left on device.* LOST" "$TMP/full.log"; then
+		ok "full file system: LOST with 'no space left on device', exit 1"
+	else
+		bad "full file system: exit $rc"; tail -5 "$TMP/full.log"
+	fi
 	"$FLOWCAP" --read - --out "$TMP/ro" <"$TMP/fifo" >"$TMP/ro.log" 2>&1 &
 	APID=$!
 	exec 3>"$TMP/fifo"
