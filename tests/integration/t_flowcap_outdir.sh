@@ -13,8 +13,8 @@ APID=
 MNT=
 cleanup() {
 	exec 3>&- 2>/dev/null || true
-	[ -n "$APID" ] && kill "$APID" 2>/dev/null || true
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null || true
+	if [ -n "$APID" ]; then kill "$APID" 2>/dev/null || true; fi
+	if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null || true; fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
