@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -59,6 +60,9 @@ struct fc_cfg {
 	uint32_t test_worker_delay_us;    /**< fault injection: slow worker */
 	uint32_t test_start_delay_ms;     /**< fault injection: slow start */
 	const char *user;         /**< --user: drop privileges to it */
+	const char *file_group;   /**< --file-group, as given, or NULL */
+	gid_t file_gid;           /**< its gid, or (gid_t)-1: the writer's */
+	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
 };
 
 /** Where a worker's packets come from. */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <rte_pause.h>
 
 #include "fc_app.h"
+#include "fc_ftdir.h"
 #include "fc_merge.h"
 
 struct pending {
@@ -176,6 +178,8 @@ static void close_file(struct collector *c)
 	unsigned n = c->in_file;
 
 	rc = fc_ft_writer_close(c->wr);
+	int e = errno; /* FC_FT_E_DIRSYNC: why the directory fsync failed */
+
 	c->wr = NULL;
 	c->in_file = 0;
 	settle(c, c->file_rx);
@@ -183,8 +187,8 @@ static void close_file(struct collector *c)
 	if (rc == FC_FT_E_DIRSYNC) {
 		/* Written and complete: only the name's durability is in
 		 * doubt, and an interval in a readable file is not lost. */
-		FC_WARN("wrote %s: %s; check the disk\n", c->path,
-			fc_ft_strerror(rc));
+		FC_WARN("wrote %s: %s (%s); check the disk\n", c->path,
+			fc_ft_strerror(rc), strerror(e));
 		atomic_fetch_add_explicit(&c->app->files_unsynced, 1,
 					  memory_order_relaxed);
 		atomic_fetch_add_explicit(&c->app->files_written, 1,
@@ -211,33 +215,44 @@ static int open_file(struct collector *c, uint64_t start)
 {
 	const struct fc_cfg *cfg = &c->app->cfg;
 	struct fc_ft_file_info info = {0};
-	char name[1024];
+	char name[PATH_MAX];
 	int st = FC_FT_OK;
 
-	if (fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
-			       FC_PLUGIN_FLOWTUPLE, start) != 0)
-		return FC_FT_E_INVAL;
+	/* check_cfg expanded this template and checked the name already;
+	 * a failure here still says what failed. */
+	st = fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
+				FC_PLUGIN_FLOWTUPLE, start);
+	if (st != 0) {
+		snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
+			 cfg->tmpl);
+		return FC_FT_E_ERRNO(-st);
+	}
 	info.kind = FC_FT_KIND_FLOWTUPLE;
 	info.interval_len = cfg->interval;
 	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
 	info.created = fc_wall_now_ns() / 1000000000ULL;
 	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
-	for (unsigned dup = 0; dup < 1000; dup++) {
-		size_t l = strlen(name);
-		const char *ext = ".ft.zst";
-		size_t el = strlen(ext);
+	/* A name taken already (the same trace written twice into one
+	 * directory) is never replaced: the next free NAME-k is used. */
+	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {
+		int rc = fc_ft_path_dup(c->path, sizeof(c->path), cfg->out_dir,
+					name, dup);
 
-		if (dup == 0)
-			snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
-				 name);
-		else if (l > el && strcmp(name + l - el, ext) == 0)
-			snprintf(c->path, sizeof(c->path), "%s/%.*s-%u%s",
-				 cfg->out_dir, (int)(l - el), name, dup, ext);
-		else
-			snprintf(c->path, sizeof(c->path), "%s/%s-%u",
-				 cfg->out_dir, name, dup);
+		if (rc != 0)
+			return FC_FT_E_ERRNO(-rc);
 		c->wr = fc_ft_writer_open(c->path, &info, &st);
 		if (c->wr != NULL) {
+			/* check_cfg took the level from the writer's range. */
+			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
+			if (cfg->file_gid != (gid_t)-1 || cfg->file_mode >= 0) {
+				st = fc_ft_writer_set_perm(c->wr, cfg->file_gid,
+							   cfg->file_mode);
+				if (st != FC_FT_OK) {
+					fc_ft_writer_abort(c->wr);
+					c->wr = NULL;
+					return st;
+				}
+			}
 			if (dup > 0)
 				FC_WARN("%s/%s exists already: writing %s\n",
 					cfg->out_dir, name, c->path);

@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rte_cfgfile.h>
 #include <rte_ethdev.h>
@@ -32,6 +36,8 @@
 /* Entries per file: every key once is 13; the rest is room for mistakes
  * (duplicates), reported rather than truncated. */
 #define MAX_ENTRIES 64
+/* Largest file read: the shipped ones are a few KB, comments included. */
+#define DRVCFG_FILE_MAX (1 << 20)
 
 /* Symmetric Toeplitz key: the 16-bit pattern 0x6d5a repeated makes the hash
  * of (a, b) equal the hash of (b, a) for IPv4/IPv6 addresses and ports
@@ -461,24 +467,126 @@ static int check_combined(struct ctx *x, struct fc_drvcfg *c)
 
 /* Line scan (see the file comment). Returns 0, -errno when the file cannot
  * be read, -EINVAL for a line rte_cfgfile would drop or reject. */
-static int scan_file(const char *path, struct scan *s, char *err,
-		     size_t errlen)
+/*
+ * The whole file, NUL-terminated, in *out (free it): a regular file of at
+ * most DRVCFG_FILE_MAX bytes of text. Anything else is refused before a
+ * byte is read: opened without blocking (a FIFO without a writer would
+ * hang), and /dev/zero, a directory or a terminal are not regular files
+ * (/dev/zero would be read for ever). A NUL byte means binary data.
+ */
+static int read_text(const char *path, char **out, size_t *outlen,
+		     char *err, size_t errlen)
 {
-	char line[LINE_MAX_LEN + 2];
-	unsigned lineno = 0;
-	bool in_section = false;
-	FILE *f = fopen(path, "r");
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL, *nul;
+	int fd, e;
 
-	memset(s, 0, sizeof(*s));
-	if (f == NULL) {
-		int e = errno;
-
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
 		set_err(err, errlen, "driver config %s: cannot open: %s%s",
 			path, strerror(e),
 			e == ENOENT ? "; give the path of an .ini file (the "
 				      "shipped ones are in drivers-config/)" :
 				      "");
 		return -e;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		set_err(err, errlen, "driver config %s: %s", path, strerror(e));
+		goto bad;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = EINVAL;
+		set_err(err, errlen, "driver config %s is not a regular file "
+			"(%s); give the path of an .ini file (the shipped ones "
+			"are in drivers-config/)", path,
+			S_ISDIR(st.st_mode) ? "a directory" :
+			S_ISFIFO(st.st_mode) ? "a FIFO" :
+			S_ISCHR(st.st_mode) ? "a character device" :
+			S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+		goto bad;
+	}
+	if (st.st_size > DRVCFG_FILE_MAX)
+		goto too_big;
+	buf = malloc(DRVCFG_FILE_MAX + 2);
+	if (buf == NULL) {
+		e = ENOMEM;
+		set_err(err, errlen, "driver config %s: out of memory", path);
+		goto bad;
+	}
+	/* Read to the end, not to st_size: the file may change meanwhile,
+	 * and must still stay within the bound. */
+	for (;;) {
+		ssize_t k = read(fd, buf + len, DRVCFG_FILE_MAX + 1 - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			e = errno;
+			set_err(err, errlen, "driver config %s: read error: %s",
+				path, strerror(e));
+			goto bad;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+		if (len > DRVCFG_FILE_MAX)
+			goto too_big;
+	}
+	buf[len] = '\0';
+	nul = memchr(buf, '\0', len);
+	if (nul != NULL) {
+		unsigned line = 1;
+
+		for (const char *q = buf; q < nul; q++)
+			line += *q == '\n';
+		e = EINVAL;
+		set_err(err, errlen, "driver config %s line %u: a NUL byte "
+			"(binary data, not an .ini file)", path, line);
+		goto bad;
+	}
+	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+too_big:
+	e = EFBIG;
+	set_err(err, errlen, "driver config %s is larger than %d bytes; a "
+		"driver config is a short .ini file (see drivers-config/)",
+		path, DRVCFG_FILE_MAX);
+bad:
+	free(buf);
+	close(fd);
+	return -e;
+}
+
+static int scan_file(const char *path, struct scan *s, char *err,
+		     size_t errlen)
+{
+	char line[LINE_MAX_LEN + 2];
+	unsigned lineno = 0;
+	bool in_section = false;
+	size_t text_len = 0;
+	char *text;
+	FILE *f;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = read_text(path, &text, &text_len, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (text_len == 0) {
+		free(text);
+		return 0;
+	}
+	f = fmemopen(text, text_len, "r");
+	if (f == NULL) {
+		set_err(err, errlen, "driver config %s: out of memory", path);
+		free(text);
+		return -ENOMEM;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		size_t len = strlen(line);
@@ -568,12 +676,15 @@ static int scan_file(const char *path, struct scan *s, char *err,
 		set_err(err, errlen, "driver config %s: read error: %s", path,
 			strerror(e));
 		fclose(f);
+		free(text);
 		return -e;
 	}
 	fclose(f);
+	free(text);
 	return 0;
 bad:
 	fclose(f);
+	free(text);
 	return -EINVAL;
 }
 

@@ -9,11 +9,11 @@
  * option parsing, EAL start-up, the control loop and the exit summary.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +33,7 @@
 
 #include "fc_app.h"
 #include "fc_count.h"
+#include "fc_ftdir.h"
 #include "fc_trace.h"
 
 struct fc_app fc_app;
@@ -132,11 +133,15 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "  --interval SECS    interval length in seconds (default 60)\n"
-"  --out DIR          output directory (default .); must exist\n"
-"  --name MONITOR     monitor name, %%N in the template (default flowcap)\n"
+"  --out DIR          output directory (default .); must exist; one\n"
+"                     flowcap per directory (a second one is refused)\n"
+"  --name MONITOR     monitor name, %%N in the template (default flowcap);\n"
+"                     one word: no space, control character, '/' or '='\n"
 "  --template FMT     file name (default %%N.%%s.%%P.ft.zst): %%N monitor,\n"
 "                     %%P record kind (flowtuple), %%s Unix time, any\n"
-"                     strftime conversion (UTC) of the interval start\n"
+"                     strftime conversion (UTC) of the interval start;\n"
+"                     the name must not start with '.' and must fit\n"
+"                     NAME_MAX less 15 bytes (checked at start)\n"
 "  --rotate K         intervals per file (default 1)\n"
 "  --no-align         first interval starts at the first packet's second\n"
 "                     (Corsaro's default); otherwise intervals are aligned\n"
@@ -169,6 +174,11 @@ static void usage(FILE *f)
 "  --user NAME        after EAL and port set-up, drop root privileges to\n"
 "                     user NAME (and its groups), as tcpdump -Z does; the\n"
 "                     output directory must be writable by NAME\n"
+"  --file-group GROUP  group of the files written (name or gid): the\n"
+"                     readers' group; flowcap must be a member of it or\n"
+"                     have CAP_CHOWN (default: flowcap's own group)\n"
+"  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
+"                     (default 0640 less the umask)\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -212,12 +222,57 @@ static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
+/*
+ * --file-mode: octal permissions of a data file. Read by its owner at
+ * least, never executable, no set-id or sticky bit: 0400 to 0666.
+ */
+static int parse_file_mode(const char *v, int *out)
+{
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(v, &end, 8);
+	if (errno || *v == '\0' || *v == '-' || *v == '+' || *end != '\0' ||
+	    (m & ~0666UL) != 0 || (m & 0400) == 0) {
+		fprintf(stderr, "flowcap: --file-mode '%s': expected octal "
+			"permissions of a data file, readable by its owner "
+			"and never executable (0400 to 0666), e.g. 0640\n", v);
+		return -1;
+	}
+	*out = (int)m;
+	return 0;
+}
+
+/* --file-group: a group name, or a numeric gid that exists. */
+static int parse_file_group(const char *v, gid_t *out)
+{
+	struct group *gr = getgrnam(v);
+	char *end;
+	unsigned long g;
+
+	if (gr == NULL && *v >= '0' && *v <= '9') {
+		errno = 0;
+		g = strtoul(v, &end, 10);
+		if (errno == 0 && *end == '\0' && g < (gid_t)-1)
+			gr = getgrgid((gid_t)g);
+	}
+	if (gr == NULL) {
+		fprintf(stderr, "flowcap: --file-group '%s': no such group; "
+			"name an existing group (getent group) or create it "
+			"(groupadd --system %s)\n", v, v);
+		return -1;
+	}
+	*out = gr->gr_gid;
+	return 0;
+}
+
 enum {
 	OPT_INTERVAL = 256, OPT_OUT, OPT_NAME, OPT_TEMPLATE, OPT_ROTATE,
 	OPT_NOALIGN, OPT_PORTS, OPT_DRVCFG, OPT_READ, OPT_WORKERS,
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
-	OPT_TESTDIRSYNC, OPT_USER, OPT_MAXJUMP,
+	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
 };
 
 static const struct option longopts[] = {
@@ -245,6 +300,8 @@ static const struct option longopts[] = {
 	{"test-start-delay", required_argument, NULL, OPT_TESTSDELAY},
 	{"test-fail-dirsync", no_argument, NULL, OPT_TESTDIRSYNC},
 	{"user", required_argument, NULL, OPT_USER},
+	{"file-group", required_argument, NULL, OPT_FILEGROUP},
+	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -268,6 +325,8 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->max_empty = 60;
 	cfg->max_jump = 86400;
 	cfg->stats = -1;
+	cfg->file_gid = (gid_t)-1;
+	cfg->file_mode = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -360,6 +419,15 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			fc_ft_test_fail_dirsync(true);
 			break;
 		case OPT_USER: cfg->user = optarg; break;
+		case OPT_FILEGROUP:
+			if (parse_file_group(optarg, &cfg->file_gid) != 0)
+				return -1;
+			cfg->file_group = optarg;
+			break;
+		case OPT_FILEMODE:
+			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
+				return -1;
+			break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -384,6 +452,93 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The file names the run will write, checked before it starts: a name the
+ * file system refuses would otherwise cost every interval of the run. The
+ * template is expanded for now and for a date whose names are the longest
+ * a strftime conversion gives (a Wednesday in September), in the output
+ * directory the files go to.
+ */
+static int check_file_name(const struct fc_cfg *cfg)
+{
+	const uint64_t when[] = { fc_wall_now_ns() / 1000000000ULL,
+				  1914710400 /* 2030-09-04 */ };
+	char name[PATH_MAX], err[512];
+
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		int rc = fc_template_expand(name, sizeof(name), cfg->tmpl,
+					    cfg->name, FC_PLUGIN_FLOWTUPLE,
+					    when[i]);
+
+		if (rc == -ENAMETOOLONG)
+			snprintf(err, sizeof(err), "the file name is longer "
+				 "than PATH_MAX (%d bytes)", PATH_MAX);
+		else if (rc != 0)
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+		else
+			rc = fc_ft_name_check(cfg->out_dir, name, err,
+					      sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "flowcap: --name '%.64s%s' with "
+				"--template '%.64s%s': %s; shorten or change "
+				"them\n", cfg->name,
+				strlen(cfg->name) > 64 ? "..." : "", cfg->tmpl,
+				strlen(cfg->tmpl) > 64 ? "..." : "", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * --file-group must be a group the files can be given to: with --user, a
+ * group of that user (the files are created after the switch); otherwise
+ * tried on an unnamed file in the output directory (O_TMPFILE, never
+ * visible), which answers for root without CAP_CHOWN too (the systemd
+ * unit's capability bounding set).
+ */
+static int check_file_group(const struct fc_cfg *cfg)
+{
+	if (cfg->file_gid == (gid_t)-1)
+		return 0;
+	if (cfg->user != NULL) {
+		struct passwd *pw = getpwnam(cfg->user);
+		gid_t groups[256];
+		int n = 256;
+
+		if (pw == NULL)
+			return 0; /* refused above */
+		if (pw->pw_gid == cfg->file_gid)
+			return 0;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+			n = 0;
+		for (int i = 0; i < n; i++)
+			if (groups[i] == cfg->file_gid)
+				return 0;
+		fprintf(stderr, "flowcap: --file-group %s: --user %s is not a "
+			"member of it, so cannot give files to it; add it "
+			"(usermod -a -G %s %s) or name one of its groups\n",
+			cfg->file_group, cfg->user, cfg->file_group, cfg->user);
+		return -1;
+	}
+	int fd = open(cfg->out_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return 0; /* no O_TMPFILE here: the writer will say */
+	if (fchown(fd, (uid_t)-1, cfg->file_gid) != 0) {
+		int e = errno;
+
+		close(fd);
+		fprintf(stderr, "flowcap: --file-group %s: cannot give files "
+			"in '%s' to it: %s; run flowcap as a member of the "
+			"group, or with CAP_CHOWN\n",
+			cfg->file_group, cfg->out_dir, strerror(e));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int check_cfg(const struct fc_cfg *cfg)
 {
 	char err[512];
@@ -393,10 +548,9 @@ static int check_cfg(const struct fc_cfg *cfg)
 		fprintf(stderr, "flowcap: --template: %s\n", err);
 		return -1;
 	}
-	if (cfg->name[0] == '\0' || strlen(cfg->name) > 255 ||
-	    strchr(cfg->name, '/') != NULL) {
-		fprintf(stderr, "flowcap: --name '%s': the monitor name must be "
-			"1 to 255 characters without '/'\n", cfg->name);
+	if (fc_ft_monitor_check(cfg->name, err, sizeof(err)) != 0) {
+		fprintf(stderr, "flowcap: --name: %s; pick a name of letters, "
+			"digits and punctuation such as telescope-1\n", err);
 		return -1;
 	}
 	if (stat(cfg->out_dir, &st) != 0) {
@@ -417,12 +571,16 @@ static int check_cfg(const struct fc_cfg *cfg)
 			cfg->out_dir, strerror(errno));
 		return -1;
 	}
+	if (check_file_name(cfg) != 0)
+		return -1;
 	if (cfg->user != NULL && getpwnam(cfg->user) == NULL) {
 		fprintf(stderr, "flowcap: --user '%s': no such user; create it "
 			"(useradd --system %s) or name another\n",
 			cfg->user, cfg->user);
 		return -1;
 	}
+	if (check_file_group(cfg) != 0)
+		return -1;
 	if (cfg->drvcfg_path != NULL) {
 		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,
 					sizeof(err));
@@ -487,54 +645,68 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 	return n;
 }
 
+/* One line of fc_ft_dir_leftovers on stderr. */
+static void note_leftover(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "flowcap: %s\n", msg);
+}
+
 /*
  * A .tmp file left in the output directory is what a run killed in the
  * middle of a write leaves (SIGKILL, power loss). Its complete blocks are
  * readable (flowcap-read warns at the cut), but it must never be taken for
- * a finished file: rename it to NAME.incomplete, out of every loader's
- * *.ft.zst pattern, and say so. Symbolic links are reported, not touched.
+ * a finished file: it is renamed to NAME.incomplete, out of every loader's
+ * *.ft.zst pattern. Only under the directory's lock (lock_out_dir): a live
+ * writer's .tmp is not a left-over.
  */
 static void handle_leftovers(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	unsigned n = 0;
+	int n = fc_ft_dir_leftovers(dir, note_leftover, NULL);
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		char from[4096], to[4096];
-		struct stat st;
-
-		if (l <= 4 || strcmp(e->d_name + l - 4, ".tmp") != 0)
-			continue;
-		snprintf(from, sizeof(from), "%s/%s", dir, e->d_name);
-		if (lstat(from, &st) != 0)
-			continue;
-		if (!S_ISREG(st.st_mode)) {
-			fprintf(stderr, "flowcap: %s is not a regular file; "
-				"left alone\n", from);
-			continue;
-		}
-		snprintf(to, sizeof(to), "%s/%.*s.incomplete", dir,
-			 (int)(l - 4), e->d_name);
-		if (renameat2(AT_FDCWD, from, AT_FDCWD, to,
-			      RENAME_NOREPLACE) == 0) {
-			fprintf(stderr, "flowcap: %s was left by an interrupted "
-				"run: renamed to %s (read what it holds with "
-				"flowcap-read)\n", from, to);
-			n++;
-		} else {
-			fprintf(stderr, "flowcap: %s was left by an interrupted "
-				"run and cannot be renamed: %s\n", from,
-				strerror(errno));
-		}
-	}
-	closedir(d);
-	if (n)
-		fprintf(stderr, "flowcap: %u incomplete file(s) from an earlier "
+	if (n > 0)
+		fprintf(stderr, "flowcap: %d incomplete file(s) from an earlier "
 			"run set aside\n", n);
+}
+
+/*
+ * One output directory has one writer: two runs writing into it would take
+ * each other's .tmp files for left-overs and each other's names for
+ * collisions. The lock is held until the process ends, however it ends.
+ */
+static int lock_out_dir(const struct fc_cfg *cfg, int argc, char **argv)
+{
+	char owner[400], err[1024];
+	size_t o = 0;
+	int fd;
+
+	owner[0] = '\0';
+	for (int i = 0; i < argc && o + 1 < sizeof(owner); i++) {
+		int n = snprintf(owner + o, sizeof(owner) - o, "%s%s",
+				 i ? " " : "", argv[i]);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (o >= sizeof(owner))
+		o = sizeof(owner) - 1;
+	fd = fc_ft_dir_lock(cfg->out_dir, owner, err, sizeof(err));
+	if (fd == -EWOULDBLOCK) {
+		fprintf(stderr, "flowcap: output directory '%s' is in use by "
+			"another flowcap: %s; one directory has one writer: "
+			"stop that run or pass another --out\n",
+			cfg->out_dir, err);
+		return -1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "flowcap: --out '%s': %s; fix the directory's "
+			"permissions or pass another --out\n",
+			cfg->out_dir, err);
+		return -1;
+	}
+	/* Kept open (close-on-exec) until the process ends. */
+	return 0;
 }
 
 /* --user: drop root for good once the EAL and the ports are set up. */
@@ -874,7 +1046,8 @@ int main(int argc, char **argv)
 	}
 	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
-	    check_cfg(&app->cfg) != 0)
+	    check_cfg(&app->cfg) != 0 ||
+	    lock_out_dir(&app->cfg, argc, argv) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table

@@ -124,6 +124,8 @@ const char *fc_ft_strerror(int status)
 		return "file complete, but its directory could not be synced "
 		       "(its name may not survive a power loss)";
 	}
+	if (fc_ft_status_errno(status) != 0)
+		return strerror(fc_ft_status_errno(status));
 	return "unknown status";
 }
 
@@ -283,15 +285,18 @@ struct fc_ft_writer {
 	char *tmp;
 };
 
+/* The status of a failed system call: the named ones callers act on,
+ * and every other errno carried as it is (EDQUOT, EFBIG, ENAMETOOLONG,
+ * EACCES, EROFS, EIO: the user is told the real cause). */
 static int errno_status(int e)
 {
-	if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+	if (e == ENOSPC)
 		return FC_FT_E_NOSPACE;
 	if (e == EEXIST)
 		return FC_FT_E_EXISTS;
 	if (e == ENOMEM)
 		return FC_FT_E_NOMEM;
-	return FC_FT_E_IO;
+	return e > 0 && e < 4096 ? FC_FT_E_ERRNO(e) : FC_FT_E_IO;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -494,6 +499,17 @@ int fc_ft_writer_set_level(struct fc_ft_writer *w, int level)
 	return FC_FT_OK;
 }
 
+int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode)
+{
+	if (w == NULL || w->fd < 0 || mode > 07777)
+		return FC_FT_E_INVAL;
+	if (gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, gid) != 0)
+		return errno_status(errno);
+	if (mode >= 0 && fchmod(w->fd, (mode_t)mode) != 0)
+		return errno_status(errno);
+	return FC_FT_OK;
+}
+
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w)
 {
 	return w != NULL ? w->off : 0;
@@ -691,7 +707,7 @@ static int fsync_dir(const char *path)
 	if (fd < 0)
 		return errno_status(errno);
 	if (atomic_load(&fail_dirsync))
-		rc = FC_FT_E_IO;
+		rc = FC_FT_E_ERRNO(EIO);
 	else if (fsync(fd) != 0 && errno != EINVAL)
 		rc = errno_status(errno);
 	close(fd);
@@ -746,8 +762,14 @@ int fc_ft_writer_close(struct fc_ft_writer *w)
 		goto err;
 	/* Past the rename the file is complete under its name, whatever
 	 * the directory's fsync says. */
-	rc = fsync_dir(w->path) == FC_FT_OK ? FC_FT_OK : FC_FT_E_DIRSYNC;
+	rc = fsync_dir(w->path);
 	w_free(w);
+	if (rc != FC_FT_OK) {
+		/* One status says the file is complete; errno says why its
+		 * name is not durable. Set after w_free, which may change it. */
+		errno = fc_ft_status_errno(rc) ? fc_ft_status_errno(rc) : EIO;
+		rc = FC_FT_E_DIRSYNC;
+	}
 	return rc;
 err:
 	unlink(w->tmp);

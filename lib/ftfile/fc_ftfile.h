@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "fc_tuple.h"
 
@@ -30,14 +31,28 @@ enum fc_ft_status {
 	FC_FT_E_NOMEM = -8,
 	FC_FT_E_INVAL = -9,     /**< bad argument from the caller */
 	FC_FT_E_EXISTS = -10,   /**< final or .tmp name already exists */
-	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC/EDQUOT) */
+	FC_FT_E_NOSPACE = -11,  /**< disk full (ENOSPC) */
 	/** fc_ft_writer_close only: the file is complete under its final
 	 *  name, but its directory could not be fsynced, so the name may
 	 *  not survive a power loss. */
 	FC_FT_E_DIRSYNC = -12,
+	/** A system call of the writer failed with errno e (any other than
+	 *  the ones named above): the status is FC_FT_E_SYS - e, so the
+	 *  cause travels with the status (fc_ft_strerror gives its text,
+	 *  fc_ft_status_errno gives e back). */
+	FC_FT_E_SYS = -4096,
 };
 
-/** Text for a status (never NULL). */
+/** Status of a system call that failed with errno e (e > 0). */
+#define FC_FT_E_ERRNO(e) (FC_FT_E_SYS - (e))
+
+/** The errno a status carries (FC_FT_E_ERRNO), or 0 if it carries none. */
+static inline int fc_ft_status_errno(int status)
+{
+	return status < FC_FT_E_SYS ? FC_FT_E_SYS - status : 0;
+}
+
+/** Text for a status (never NULL); strerror(e) for FC_FT_E_ERRNO(e). */
 const char *fc_ft_strerror(int status);
 
 /** Record kinds. */
@@ -131,8 +146,8 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
  * Write the trailer, fsync, rename .tmp to the final name, fsync the
  * directory, free w. Returns FC_FT_OK; FC_FT_E_DIRSYNC when everything
  * but the directory's fsync succeeded (the file is complete under its
- * name); any other status when the file was not written (the .tmp is
- * removed). w is freed in every case.
+ * name; errno says why the fsync failed); any other status when the file
+ * was not written (the .tmp is removed). w is freed in every case.
  */
 int fc_ft_writer_close(struct fc_ft_writer *w);
 
@@ -157,6 +172,17 @@ void fc_ft_writer_abort(struct fc_ft_writer *w);
  * FC_FT_E_INVAL.
  */
 int fc_ft_writer_set_level(struct fc_ft_writer *w, int level);
+
+/**
+ * Give the file being written (its .tmp, so the final name has them from
+ * the moment it appears) a group and permissions: fchown to gid unless it
+ * is (gid_t)-1, then fchmod to mode unless it is negative. Without this
+ * call a file is 0640 (less the umask), in the writer's group. Changing
+ * the group needs membership of it or CAP_CHOWN.
+ * Returns FC_FT_OK or FC_FT_E_ERRNO(e) (EPERM, ...). Not thread safe per
+ * writer; not hot path.
+ */
+int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode);
 
 /** Bytes written so far (header and blocks), for size-based decisions. */
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w);

@@ -50,7 +50,7 @@ ftfile)
 	srcs="$L/ftfile/fc_ftfile.c $L/tuple/fc_tuple.c"; libs="-lzstd"
 	# Real files of a few intervals are 1-3 KB; leave room to grow.
 	maxlen=16384 ;;
-template) srcs="$L/interval/fc_interval.c"; libs="" ;;
+template) srcs="$L/interval/fc_interval.c $L/ftfile/fc_ftdir.c"; libs="" ;;
 trace)
 	srcs="$L/trace/fc_trace.c $L/trace/fc_pcapng.c $L/parse/fc_parse.c $L/tuple/fc_tuple.c"
 	libs="-lpcap"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -369,4 +370,47 @@ Test(drvcfg, rss_hf_names)
 					      RTE_ETH_RSS_FRAG_IPV4, buf,
 					      sizeof(buf)),
 			 "ipv4-udp,ipv4-frag");
+}
+
+/* Only a regular file of text is read: /dev/zero would be read for ever,
+ * a FIFO without a writer would block the open for ever. */
+Test(drvcfg, reject_non_regular_files, .timeout = 10)
+{
+	struct fc_drvcfg c;
+	char fifo[600];
+
+	cr_assert_eq(fc_drvcfg_load("/dev/zero", &c, err, sizeof(err)),
+		     -EINVAL);
+	assert_msg_has("/dev/zero is not a regular file (a character device)");
+	cr_assert_eq(fc_drvcfg_load(tmpdir, &c, err, sizeof(err)), -EINVAL);
+	assert_msg_has("(a directory)");
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(fc_drvcfg_load(fifo, &c, err, sizeof(err)), -EINVAL);
+	unlink(fifo);
+	assert_msg_has("(a FIFO)");
+	cr_assert_eq(c.rx_desc, 1024, "a refused file leaves the defaults");
+}
+
+Test(drvcfg, reject_binary_and_huge_files)
+{
+	struct fc_drvcfg c;
+	FILE *f;
+
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("[port]\nburst = 64\n", f);
+	fputc('\0', f);
+	fputs("\n", f);
+	fclose(f);
+	cr_assert_eq(fc_drvcfg_load(path, &c, err, sizeof(err)), -EINVAL);
+	assert_msg_has("line 3: a NUL byte");
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("[port]\n", f);
+	for (int i = 0; i < 40000; i++)
+		fputs("# a comment line of some length\n", f);
+	fclose(f);
+	cr_assert_eq(fc_drvcfg_load(path, &c, err, sizeof(err)), -EFBIG);
+	assert_msg_has("is larger than");
 }

@@ -8,16 +8,19 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <zstd.h>
 
+#include "fc_ftdir.h"
 #include "fc_ftfile.h"
 
 static char dir[64];
@@ -867,7 +870,10 @@ Test(ftfile, unknown_fields_and_block_types)
 	free(b);
 }
 
-Test(ftfile, full_disk_is_no_space)
+/* A file size limit fails write() with EFBIG: reported as that, not as a
+ * generic error (ENOSPC itself is FC_FT_E_NOSPACE, tested on a full tmpfs
+ * by t_flowcap_faults). */
+Test(ftfile, file_size_limit_is_reported_as_such)
 {
 	const char *p = pathf("n.ft.zst"), *tmp = pathf("n.ft.zst.tmp");
 	struct fc_ft_file_info info;
@@ -878,8 +884,6 @@ Test(ftfile, full_disk_is_no_space)
 	struct stat st;
 	int s, rc;
 
-	/* A file size limit fails write() with EFBIG, the cheap stand-in
-	 * for a full disk here. */
 	signal(SIGXFSZ, SIG_IGN);
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	recs = calloc(200000, sizeof(*recs));
@@ -896,9 +900,214 @@ Test(ftfile, full_disk_is_no_space)
 	if (rc == FC_FT_OK)
 		rc = fc_ft_writer_close(w);
 	else
-		cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_NOSPACE);
-	cr_assert_eq(rc, FC_FT_E_NOSPACE, "%s", fc_ft_strerror(rc));
+		cr_assert_eq(fc_ft_writer_close(w), FC_FT_E_ERRNO(EFBIG));
+	cr_assert_eq(rc, FC_FT_E_ERRNO(EFBIG), "%s", fc_ft_strerror(rc));
+	cr_assert_str_eq(fc_ft_strerror(rc), strerror(EFBIG));
 	cr_assert_neq(stat(tmp, &st), 0);
 	cr_assert_neq(stat(p, &st), 0);
 	free(recs);
+}
+
+/* A failed open says why: the errno travels in the status. */
+Test(ftfile, writer_open_carries_errno)
+{
+	struct fc_ft_file_info info;
+	char longname[400];
+	int s, n;
+
+	info_of(&info);
+	cr_assert_null(fc_ft_writer_open(pathf("nodir/x.ft.zst"), &info, &s));
+	cr_assert_eq(s, FC_FT_E_ERRNO(ENOENT));
+	cr_assert_eq(fc_ft_status_errno(s), ENOENT);
+	cr_assert_str_eq(fc_ft_strerror(s), strerror(ENOENT));
+	n = snprintf(longname, sizeof(longname), "%s/", dir);
+	memset(longname + n, 'a', 300);
+	longname[n + 300] = '\0';
+	cr_assert_null(fc_ft_writer_open(longname, &info, &s));
+	cr_assert_eq(s, FC_FT_E_ERRNO(ENAMETOOLONG), "%s", fc_ft_strerror(s));
+	cr_assert_str_eq(fc_ft_strerror(s), strerror(ENAMETOOLONG));
+	/* Named statuses carry no errno and keep their text. */
+	for (int st = 0; st >= -12; st--)
+		cr_assert_eq(fc_ft_status_errno(st), 0);
+	cr_assert_str_eq(fc_ft_strerror(FC_FT_E_NOSPACE),
+			 "no space left on device");
+}
+
+/* One writer per directory: a second lock is refused and names the
+ * holder; the lock ends with its descriptor. */
+Test(ftfile, dir_lock_is_exclusive_and_names_its_holder)
+{
+	char err[1024];
+	int a, b;
+
+	a = fc_ft_dir_lock(dir, "writer-a --out x", err, sizeof(err));
+	cr_assert_geq(a, 0, "%s", err);
+	b = fc_ft_dir_lock(dir, "writer-b", err, sizeof(err));
+	cr_assert_eq(b, -EWOULDBLOCK);
+	cr_assert(strstr(err, "writer-a --out x") != NULL, "%s", err);
+	{
+		char pid[32];
+
+		snprintf(pid, sizeof(pid), "pid %ld ", (long)getpid());
+		cr_assert(strstr(err, pid) != NULL, "%s", err);
+	}
+	fc_ft_dir_unlock(a);
+	b = fc_ft_dir_lock(dir, "writer-b", err, sizeof(err));
+	cr_assert_geq(b, 0, "%s", err);
+	fc_ft_dir_unlock(b);
+	cr_assert_eq(fc_ft_dir_lock(pathf("nodir"), "c", err, sizeof(err)),
+		     -ENOENT);
+	cr_assert(strstr(err, "nodir") != NULL, "%s", err);
+}
+
+static unsigned n_notes;
+
+static void count_note(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	n_notes++;
+}
+
+/* Left-overs: a regular .tmp is set aside as .incomplete, never over an
+ * existing file; anything else is reported and left alone. */
+Test(ftfile, dir_leftovers_set_aside)
+{
+	struct stat st;
+
+	spit(pathf("a.ft.zst.tmp"), (const uint8_t *)"x", 1);
+	spit(pathf("b.ft.zst.tmp"), (const uint8_t *)"y", 1);
+	spit(pathf("b.ft.zst.incomplete"), (const uint8_t *)"keep", 4);
+	cr_assert_eq(mkdir(pathf("c.tmp"), 0700), 0);
+	spit(pathf("d.ft.zst"), (const uint8_t *)"z", 1);
+	n_notes = 0;
+	cr_assert_eq(fc_ft_dir_leftovers(dir, count_note, NULL), 1);
+	cr_assert_eq(n_notes, 3);
+	cr_assert_eq(stat(pathf("a.ft.zst.incomplete"), &st), 0);
+	cr_assert_neq(stat(pathf("a.ft.zst.tmp"), &st), 0);
+	cr_assert_eq(stat(pathf("b.ft.zst.tmp"), &st), 0);
+	cr_assert_eq(stat(pathf("b.ft.zst.incomplete"), &st), 0);
+	cr_assert_eq(st.st_size, 4);
+	cr_assert_eq(stat(pathf("d.ft.zst"), &st), 0);
+	cr_assert_eq(fc_ft_dir_leftovers(pathf("nodir"), NULL, NULL), -ENOENT);
+}
+
+Test(ftfile, names_are_checked)
+{
+	char err[512], name[300], deep[PATH_MAX + 16];
+
+	cr_assert_eq(fc_ft_name_check(dir, "m.1.flowtuple.ft.zst", err,
+				      sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fc_ft_name_check(NULL, "", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_name_check(NULL, "..", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_name_check(NULL, ".", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_name_check(NULL, ".m.1.ft", err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "hidden") != NULL, "%s", err);
+	cr_assert_eq(fc_ft_name_check(NULL, "a/b", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_name_check(NULL, "a\nb", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "0x0a") != NULL, "%s", err);
+	cr_assert_eq(fc_ft_name_check(NULL, "a\x7f", err, sizeof(err)),
+		     -EINVAL);
+	/* NAME_MAX, with room for -999 and .incomplete. */
+	memset(name, 'n', sizeof(name));
+	name[255 - FC_FT_NAME_RESERVE] = '\0';
+	cr_assert_eq(fc_ft_name_check(dir, name, err, sizeof(err)), 0, "%s",
+		     err);
+	name[255 - FC_FT_NAME_RESERVE] = 'n';
+	name[256 - FC_FT_NAME_RESERVE] = '\0';
+	cr_assert_eq(fc_ft_name_check(dir, name, err, sizeof(err)),
+		     -ENAMETOOLONG);
+	cr_assert(strstr(err, "NAME_MAX") != NULL, "%s", err);
+	/* PATH_MAX: a directory name that leaves no room. */
+	memset(deep, 'd', sizeof(deep));
+	deep[0] = '/';
+	deep[PATH_MAX - 20] = '\0';
+	cr_assert_eq(fc_ft_name_check(deep, "m.1.ft.zst", err, sizeof(err)),
+		     -ENAMETOOLONG);
+	cr_assert(strstr(err, "PATH_MAX") != NULL, "%s", err);
+}
+
+Test(ftfile, monitor_names_are_one_word)
+{
+	char err[512], name[300];
+
+	cr_assert_eq(fc_ft_monitor_check("telescope-1", err, sizeof(err)), 0);
+	cr_assert_eq(fc_ft_monitor_check("..", err, sizeof(err)), 0,
+		     "a hidden file is the file name check's business");
+	cr_assert_eq(fc_ft_monitor_check("", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_monitor_check("a b", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "space") != NULL, "%s", err);
+	cr_assert_eq(fc_ft_monitor_check("a\nb", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_monitor_check("a\tb", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(fc_ft_monitor_check("a=b", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "'='") != NULL, "%s", err);
+	cr_assert_eq(fc_ft_monitor_check("a/b", err, sizeof(err)), -EINVAL);
+	memset(name, 'm', sizeof(name));
+	name[256] = '\0';
+	cr_assert_eq(fc_ft_monitor_check(name, err, sizeof(err)), -EINVAL);
+	name[255] = '\0';
+	cr_assert_eq(fc_ft_monitor_check(name, err, sizeof(err)), 0);
+}
+
+Test(ftfile, dup_paths)
+{
+	char p[64];
+
+	cr_assert_eq(fc_ft_path_dup(p, sizeof(p), "d", "m.1.ft.zst", 0), 0);
+	cr_assert_str_eq(p, "d/m.1.ft.zst");
+	cr_assert_eq(fc_ft_path_dup(p, sizeof(p), "d", "m.1.ft.zst", 7), 0);
+	cr_assert_str_eq(p, "d/m.1-7.ft.zst");
+	cr_assert_eq(fc_ft_path_dup(p, sizeof(p), "d", "m.1.csv", 2), 0);
+	cr_assert_str_eq(p, "d/m.1.csv-2");
+	cr_assert_eq(fc_ft_path_dup(p, sizeof(p), "d", "m", FC_FT_DUP_MAX),
+		     -EINVAL);
+	cr_assert_eq(fc_ft_path_dup(p, 8, "d", "m.1.ft.zst", 0),
+		     -ENAMETOOLONG);
+}
+
+/* Group and mode are set on the .tmp, so the final name has them from the
+ * moment it appears. */
+Test(ftfile, set_perm_applies_to_the_tmp_and_the_file)
+{
+	const char *p = pathf("g.ft.zst"), *tmp = pathf("g.ft.zst.tmp");
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	struct stat st;
+	int s;
+
+	info_of(&info);
+	w = fc_ft_writer_open(p, &info, &s);
+	cr_assert_not_null(w);
+	cr_assert_eq(fc_ft_writer_set_perm(w, 1, 0604), FC_FT_OK);
+	cr_assert_eq(stat(tmp, &st), 0);
+	cr_assert_eq(st.st_gid, 1);
+	cr_assert_eq(st.st_mode & 07777, 0604);
+	cr_assert_eq(fc_ft_writer_set_perm(w, (gid_t)-1, -1), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_set_perm(w, (gid_t)-1, 010000),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_gid, 1);
+	cr_assert_eq(st.st_mode & 07777, 0604);
+	cr_assert_eq(fc_ft_writer_set_perm(NULL, 1, 0600), FC_FT_E_INVAL);
+}
+
+/* A failed directory fsync leaves the file complete (FC_FT_E_DIRSYNC) and
+ * says why in errno. */
+Test(ftfile, dirsync_failure_keeps_its_errno)
+{
+	struct fc_ft_file_info info;
+	struct fc_ft_writer *w;
+	int s, rc;
+
+	info_of(&info);
+	w = fc_ft_writer_open(pathf("ds.ft.zst"), &info, &s);
+	cr_assert_not_null(w);
+	fc_ft_test_fail_dirsync(true);
+	errno = 0;
+	rc = fc_ft_writer_close(w);
+	cr_assert_eq(errno, EIO);
+	fc_ft_test_fail_dirsync(false);
+	cr_assert_eq(rc, FC_FT_E_DIRSYNC);
 }
