@@ -143,8 +143,11 @@ static void usage(FILE *f)
 "                     to multiples of the interval length\n"
 "  --ports LIST       DPDK port ids to capture from (default: all)\n"
 "  --driver-config F  per-NIC settings file (see drivers-config/)\n"
-"  --read FILE        read a pcap/pcapng trace instead of ports; repeat\n"
-"                     for several files (read in order); '-' is stdin\n"
+"  --read FILE        read a pcap/pcapng trace instead of ports, plain or\n"
+"                     compressed with gzip, zstd or xz; '-' is stdin.\n"
+"                     Repeat for several files: they are read in the time\n"
+"                     order of their first packets, whatever their order\n"
+"                     here; inputs that overlap in time are reported\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
 "                     (--read without EAL options; default 1)\n"
 "  --table-keys N     IPv4 keys per worker table per interval (default\n"
@@ -163,8 +166,9 @@ static void usage(FILE *f)
 "  --stats / --no-stats  per-second stats line on stderr (default: when\n"
 "                     stderr is a terminal)\n"
 "  --user NAME        after EAL and port set-up, drop root privileges to\n"
-"                     user NAME (and its groups), as tcpdump -Z does; the\n"
-"                     output directory must be writable by NAME\n"
+"                     user NAME (and its groups), as tcpdump -Z does: the\n"
+"                     --read traces are opened before; the output\n"
+"                     directory must be writable by NAME\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -419,19 +423,6 @@ static int check_cfg(const struct fc_cfg *cfg)
 			return -1;
 		}
 	}
-	/* Check every trace before capture starts: a typo must not cost
-	 * the first hour of a run. */
-	for (unsigned i = 0; i < cfg->n_reads; i++) {
-		if (strcmp(cfg->reads[i], "-") == 0)
-			continue;
-		struct fc_trace *t = fc_trace_open(cfg->reads[i], err,
-						   sizeof(err));
-		if (t == NULL) {
-			fprintf(stderr, "flowcap: %s\n", err);
-			return -1;
-		}
-		fc_trace_close(t);
-	}
 	return 0;
 }
 
@@ -525,7 +516,12 @@ static void handle_leftovers(const char *dir)
 			"run set aside\n", n);
 }
 
-/* --user: drop root for good once the EAL and the ports are set up. */
+/*
+ * --user: drop root for good once the EAL and the ports are set up. Every
+ * input that needs root is open by then (the --read traces, standard
+ * input, the --driver-config file); the output directory must be
+ * writable by the user, checked here.
+ */
 static int drop_privileges(const struct fc_cfg *cfg)
 {
 	struct passwd *pw = getpwnam(cfg->user);
@@ -863,6 +859,11 @@ int main(int argc, char **argv)
 	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
 	    check_cfg(&app->cfg) != 0)
+		return 2;
+	/* Every trace is opened now, before the EAL and before --user
+	 * drops privileges, and read later through these descriptors (a
+	 * trace under a directory only root may enter still reads). */
+	if (app->cfg.n_reads > 0 && fc_reader_open(&app->cfg) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
