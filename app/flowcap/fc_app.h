@@ -47,6 +47,7 @@ struct fc_cfg {
 	const char *reads[FC_MAX_READS];
 	unsigned n_reads;
 	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
+	bool workers_set;         /**< --workers was given */
 	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
 	uint64_t table_keys6;     /**< IPv6 keys per table (0 = table_keys / 8) */
 	unsigned tables_per_worker;

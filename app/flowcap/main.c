@@ -147,9 +147,12 @@ static void usage(FILE *f)
 "                     compressed with gzip, zstd or xz; '-' is stdin.\n"
 "                     Repeat for several files: they are read in the time\n"
 "                     order of their first packets, whatever their order\n"
-"                     here; inputs that overlap in time are reported\n"
+"                     here; inputs that overlap in time are reported.\n"
+"                     Not with --ports, --driver-config or EAL device\n"
+"                     options (--vdev, -a, -b)\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
-"                     (--read without EAL options; default 1)\n"
+"                     (--read without EAL options; default 1); with EAL\n"
+"                     options and --read it must match the lcores - 2\n"
 "  --table-keys N     IPv4 keys per worker table per interval (default\n"
 "                     1048576, less if all tables would exceed 1/4 of the\n"
 "                     memory), plus N/8 IPv6 keys; beyond either, new\n"
@@ -298,6 +301,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--workers", optarg, 1, FC_MAX_WORKERS, &v))
 				return -1;
 			cfg->workers_req = (unsigned)v;
+			cfg->workers_set = true;
 			break;
 		case OPT_TABLEKEYS:
 			if (parse_u64("--table-keys", optarg, 64, 1ULL << 32, &v))
@@ -423,6 +427,49 @@ static int check_cfg(const struct fc_cfg *cfg)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Options that name a device or a port mean nothing to trace input: the
+ * reader opens no device. Refuse them rather than ignore them. eal_argv
+ * holds the EAL options (before '--'), eal_argc of them, or none.
+ */
+static int check_read_conflicts(const struct fc_cfg *cfg, int eal_argc,
+				char **eal_argv)
+{
+	static const char *const dev_opts[] = {
+		"--vdev", "-a", "--allow", "-b", "--block", "-w",
+		"--pci-whitelist", "--pci-blacklist",
+	};
+
+	if (cfg->n_reads == 0)
+		return 0;
+	if (cfg->ports != NULL || cfg->drvcfg_path != NULL) {
+		fprintf(stderr, "flowcap: %s selects DPDK ports; --read reads "
+			"a trace and opens no port: drop %s, or drop --read to "
+			"capture from ports\n",
+			cfg->ports ? "--ports" : "--driver-config",
+			cfg->ports ? "--ports" : "--driver-config");
+		return -1;
+	}
+	for (int i = 1; i < eal_argc; i++)
+		for (size_t k = 0; k < sizeof(dev_opts) / sizeof(dev_opts[0]);
+		     k++) {
+			size_t l = strlen(dev_opts[k]);
+
+			/* "--vdev X", "--vdev=X"; "-aX" for short ones */
+			if (strncmp(eal_argv[i], dev_opts[k], l) != 0 ||
+			    (eal_argv[i][l] != '\0' && eal_argv[i][l] != '=' &&
+			     dev_opts[k][1] == '-'))
+				continue;
+			fprintf(stderr, "flowcap: EAL option %s names a device; "
+				"--read reads the trace itself and opens no "
+				"device: drop %s (a net_pcap replay needs no "
+				"--read), or drop --read\n",
+				eal_argv[i], dev_opts[k]);
+			return -1;
+		}
 	return 0;
 }
 
@@ -858,6 +905,7 @@ int main(int argc, char **argv)
 	}
 	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
+	    check_read_conflicts(&app->cfg, dd >= 0 ? dd : 0, argv) != 0 ||
 	    check_cfg(&app->cfg) != 0)
 		return 2;
 	/* Every trace is opened now, before the EAL and before --user
@@ -909,6 +957,23 @@ int main(int argc, char **argv)
 			"hugepages add --no-huge --no-shconf -m 512 before '--'; see "
 			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
 		return 1;
+	}
+	/* --read with EAL options: the lcores decide the workers (all but
+	 * control and collector). A --workers that says otherwise is
+	 * refused, not ignored. */
+	if (app->trace_mode && dd >= 0 && app->cfg.workers_set &&
+	    rte_lcore_count() != app->cfg.workers_req + 2) {
+		fprintf(stderr, "flowcap: --workers %u, but the EAL options give "
+			"%u lcores, that is %d worker(s) (one lcore is control "
+			"and trace reader, one the collector): pass %u lcores "
+			"(e.g. --lcores '(0-%u)@(0-%ld)'), or drop the EAL "
+			"options and '--' and let --workers choose\n",
+			app->cfg.workers_req, rte_lcore_count(),
+			(int)rte_lcore_count() - 2, app->cfg.workers_req + 2,
+			app->cfg.workers_req + 1,
+			sysconf(_SC_NPROCESSORS_ONLN) - 1);
+		rte_eal_cleanup();
+		return 2;
 	}
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);

@@ -6,8 +6,8 @@
 # whole trace, nothing late), inputs that overlap in time (said once per
 # pair), the same file twice (refused), standard input among files,
 # gzip/zstd/xz-compressed traces from files and pipes (same rows as the
-# plain trace), and truncated compressed traces (reported, packets before
-# the cut counted).
+# plain trace), truncated compressed traces (reported, packets before the
+# cut counted), and options that mean nothing with --read (refused, exit 2).
 . "$(dirname "$0")/lib.sh"
 R="$FC_SHARED/pcaps/real"
 
@@ -179,4 +179,50 @@ else
 	bad "truncated compressed traces:$fails"; tail -3 "$TMP"/cut-*.log
 fi
 
+# --- options that name ports or devices mean nothing with --read:
+# refused with a message, exit 2, before anything is written.
+T="$R/tcpreplay-test-mix.pcap"
+mkdir -p "$TMP/conf"
+printf '[port]\nburst = 32\n' >"$TMP/drv.ini"
+fails=""
+check_refused() {
+	want=$1
+	shift
+	set +e
+	"$FLOWCAP" "$@" >"$TMP/conf.log" 2>&1
+	rc=$?
+	set -e
+	{ [ "$rc" -eq 2 ] && grep -q -- "$want" "$TMP/conf.log" &&
+		! ls "$TMP"/conf/*.ft.zst >/dev/null 2>&1; } ||
+		{ fails="$fails [$*]:$rc"; cat "$TMP/conf.log" | tail -2; }
+}
+check_refused "--ports selects DPDK ports" --read "$T" --ports 0 --out "$TMP/conf"
+check_refused "--driver-config selects DPDK ports" --read "$T" \
+	--driver-config "$TMP/drv.ini" --out "$TMP/conf"
+# shellcheck disable=SC2046
+check_refused "EAL option --vdev names a device" $(eal 1) \
+	--vdev "net_pcap0,rx_pcap=$T" -- --read "$T" --out "$TMP/conf"
+# shellcheck disable=SC2046
+check_refused "EAL option --vdev=net_null0 names a device" $(eal 1) \
+	--vdev=net_null0 -- --read "$T" --out "$TMP/conf"
+# shellcheck disable=SC2046
+check_refused "EAL option -a names a device" $(eal 1) -a 0000:00:00.0 \
+	-- --read "$T" --out "$TMP/conf"
+# --workers with EAL options: honoured when the lcores agree, refused
+# when they do not.
+# shellcheck disable=SC2046
+check_refused "--workers 2, but the EAL options give 3 lcores" $(eal 1) \
+	-- --read "$T" --workers 2 --out "$TMP/conf"
+set +e
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 2) -- --read "$T" --workers 2 --out "$TMP/conf" \
+	>"$TMP/conf2.log" 2>&1
+rc=$?
+set -e
+if [ -z "$fails" ] && [ "$rc" -eq 0 ] && grep -q "2 worker(s)" "$TMP/conf2.log"; then
+	ok "--ports, --driver-config, --vdev, -a and a disagreeing --workers refused with --read (exit 2); an agreeing --workers runs"
+else
+	bad "options with --read:$fails; --workers 2 on 4 lcores: exit $rc"
+	tail -2 "$TMP/conf2.log"
+fi
 finish
