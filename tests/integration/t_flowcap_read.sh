@@ -103,7 +103,7 @@ if [ "$rc" -eq 0 ] && [ "$n" -eq 3 ] &&
 	grep -q "late" "$TMP/ovl.out" && grep -q "conservation OK" "$TMP/ovl.out"; then
 	ok "3 overlapping inputs: $n overlap notes (one per pair), late counted"
 else
-	bad "overlapping inputs: exit $rc, $n notes"; cat "$TMP/ovl.err" | head -5
+	bad "overlapping inputs: exit $rc, $n notes"; head -5 "$TMP/ovl.err"
 fi
 # Inputs that do not overlap say nothing (checked above with the parts).
 
@@ -194,7 +194,7 @@ check_refused() {
 	set -e
 	{ [ "$rc" -eq 2 ] && grep -q -- "$want" "$TMP/conf.log" &&
 		! ls "$TMP"/conf/*.ft.zst >/dev/null 2>&1; } ||
-		{ fails="$fails [$*]:$rc"; cat "$TMP/conf.log" | tail -2; }
+		{ fails="$fails [$*]:$rc"; tail -2 "$TMP/conf.log"; }
 }
 check_refused "--ports selects DPDK ports" --read "$T" --ports 0 --out "$TMP/conf"
 check_refused "--driver-config selects DPDK ports" --read "$T" \
