@@ -48,6 +48,7 @@ struct fc_cfg {
 	const char *reads[FC_MAX_READS];
 	unsigned n_reads;
 	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
+	bool workers_set;         /**< --workers was given */
 	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
 	uint64_t table_keys6;     /**< IPv6 keys per table (0 = table_keys / 8) */
 	unsigned tables_per_worker;
@@ -240,6 +241,14 @@ void fc_worker_init(struct fc_worker *w);
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
 int fc_collector_main(void *arg);
+/**
+ * Open every --read input, check it, and put them in the time order of
+ * their first packets (stable: inputs with the same first time keep
+ * their command-line order). Run at start-up, before privileges are
+ * dropped: the reader then reads these descriptors, never a path. Returns
+ * 0, or -1 with the message printed (a bad command line).
+ */
+int fc_reader_open(const struct fc_cfg *cfg);
 int fc_reader_run(struct fc_app *app);
 int fc_ports_init(struct fc_app *app);
 void fc_ports_fini(struct fc_app *app);

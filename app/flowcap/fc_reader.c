@@ -7,11 +7,21 @@
  * end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The reader may wait for a
  * full ring (offline input has no deadline); workers never wait.
+ *
+ * The inputs are opened at start-up, before privileges are dropped (as
+ * tcpdump -Z does), and read in the order of their first packet's time,
+ * whatever their order on the command line (tcpdump -C names its files
+ * trace, trace1, ..., trace10, which a shell glob does not sort by time).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -21,6 +31,172 @@
 
 #include "fc_app.h"
 #include "fc_trace.h"
+
+/*
+ * One --read input, open since start-up. A regular file keeps only its
+ * descriptor (its reader, and a decompressor's memory, exist only while
+ * it is read); a pipe cannot be read twice, so the reader that looked at
+ * its first packet is kept.
+ */
+struct input {
+	const char *name;
+	int fd;               /* -1 when held */
+	struct fc_trace *held;
+	uint64_t first_ns;    /* first packet's time; UINT64_MAX: none */
+	uint64_t newest_ns;   /* newest packet's time, once read */
+	bool has_pkts;
+	unsigned argi;        /* command-line position: stable tie-break */
+};
+
+static struct input inputs[FC_MAX_READS];
+static unsigned n_inputs;
+
+static int input_cmp(const void *pa, const void *pb)
+{
+	const struct input *a = pa, *b = pb;
+
+	if (a->first_ns != b->first_ns)
+		return a->first_ns < b->first_ns ? -1 : 1;
+	return a->argi < b->argi ? -1 : a->argi > b->argi;
+}
+
+/* "2010-07-07 04:36:19.466743000 UTC" */
+static void fmt_ts(char *b, size_t len, uint64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	size_t o = 0;
+
+	if (gmtime_r(&s, &tm) != NULL)
+		o = strftime(b, len, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(b + o, len - o, ".%09u UTC",
+		 (unsigned)(ns % 1000000000ULL));
+}
+
+int fc_reader_open(const struct fc_cfg *cfg)
+{
+	bool stdin_seen = false, reordered = false;
+	struct stat sts[FC_MAX_READS];
+
+	/* Before anything is read from it. */
+	for (unsigned i = 0; i < cfg->n_reads; i++) {
+		if (strcmp(cfg->reads[i], "-") != 0)
+			continue;
+		if (stdin_seen) {
+			fprintf(stderr, "flowcap: --read - (standard input) is "
+				"given twice; it can be read once\n");
+			return -1;
+		}
+		stdin_seen = true;
+	}
+	for (unsigned i = 0; i < cfg->n_reads; i++) {
+		struct input *in = &inputs[n_inputs];
+		const char *name = cfg->reads[i];
+		bool is_stdin = strcmp(name, "-") == 0;
+		struct fc_trace_pkt p;
+		struct fc_trace *t;
+		char err[512];
+		int fd, r;
+
+		fd = is_stdin ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) :
+				open(name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sts[i]) != 0) {
+			fprintf(stderr, "flowcap: cannot read trace '%s': %s\n",
+				name, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		/* The same file twice would count its packets twice. */
+		for (unsigned j = 0; S_ISREG(sts[i].st_mode) && j < i; j++)
+			if (sts[j].st_dev == sts[i].st_dev &&
+			    sts[j].st_ino == sts[i].st_ino) {
+				fprintf(stderr, "flowcap: --read '%s' is the "
+					"same file as --read '%s': its packets "
+					"would be counted twice; give it once\n",
+					name, cfg->reads[j]);
+				close(fd);
+				return -1;
+			}
+		in->name = name;
+		in->argi = i;
+		in->fd = -1;
+		/* A regular file is looked at through a second descriptor
+		 * and read again from the start later; anything else is
+		 * read once, by the reader that looks at it now. */
+		if (S_ISREG(sts[i].st_mode)) {
+			in->fd = fd;
+			fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+			if (fd < 0) {
+				fprintf(stderr, "flowcap: trace '%s': %s\n",
+					name, strerror(errno));
+				return -1;
+			}
+		}
+		n_inputs++;
+		t = fc_trace_open_fd(fd, name, err, sizeof(err));
+		if (t == NULL) {
+			/* A typo must not cost the first hour of a run. */
+			fprintf(stderr, "flowcap: %s\n", err);
+			return -1;
+		}
+		/* An error at the first packet is reported when the input's
+		 * turn comes: the packets of the others still count. */
+		r = fc_trace_peek(t, &p, err, sizeof(err));
+		in->has_pkts = r == 1;
+		in->first_ns = r == 1 ? p.ts_ns : UINT64_MAX;
+		if (in->fd >= 0) {
+			fc_trace_close(t);
+			if (lseek(in->fd, 0, SEEK_SET) != 0) {
+				fprintf(stderr, "flowcap: trace '%s': cannot "
+					"rewind: %s\n", name, strerror(errno));
+				return -1;
+			}
+		} else {
+			in->held = t;
+		}
+	}
+	qsort(inputs, n_inputs, sizeof(inputs[0]), input_cmp);
+	for (unsigned i = 0; i < n_inputs; i++)
+		reordered |= inputs[i].argi != i;
+	if (reordered) {
+		char list[1024];
+		int o = 0;
+
+		for (unsigned i = 0; i < n_inputs && o < 900; i++)
+			o += snprintf(list + o, sizeof(list) - (size_t)o, "%s%s",
+				      i ? ", " : "", inputs[i].name);
+		printf("flowcap: --read inputs are read in the time order of "
+		       "their first packets, not as given: %s%s\n", list,
+		       o >= 900 ? ", ..." : "");
+	}
+	return 0;
+}
+
+/*
+ * Input i is about to be read: say which inputs read before it hold
+ * newer packets (once per pair; the packets of i older than the current
+ * interval are counted as late).
+ */
+static void note_overlaps(unsigned i)
+{
+	char a[64], b[64];
+
+	for (unsigned j = 0; j < i; j++) {
+		if (!inputs[i].has_pkts || !inputs[j].has_pkts ||
+		    inputs[j].newest_ns <= inputs[i].first_ns)
+			continue;
+		fmt_ts(a, sizeof(a), inputs[i].first_ns);
+		fmt_ts(b, sizeof(b), inputs[j].newest_ns);
+		fprintf(stderr,
+			"flowcap: --read inputs overlap in time: '%s' starts "
+			"at %s, before the newest packet of '%s' (%s); its "
+			"packets older than the current interval are counted "
+			"as late (merge overlapping traces into one, e.g. "
+			"with mergecap, to count them in their intervals)\n",
+			inputs[i].name, a, inputs[j].name, b);
+	}
+}
 
 struct stage {
 	void *obj[FC_BURST];
@@ -232,24 +408,37 @@ int fc_reader_run(struct fc_app *app)
 	fc_interval_init(&rk.clk, app->cfg.interval, app->cfg.align);
 	rk.max_jump = app->cfg.max_jump;
 	rk.jump_at = UINT64_MAX;
-	for (unsigned f = 0; f < app->cfg.n_reads; f++) {
+	for (unsigned f = 0; f < n_inputs; f++) {
 		char err[512];
-		struct fc_trace *tr = fc_trace_open(app->cfg.reads[f], err,
-						    sizeof(err));
+		struct input *in = &inputs[f];
+		struct fc_trace *tr = in->held;
 		struct fc_trace_pkt p;
+		uint64_t newest = 0;
 		int r;
 
+		if (tr == NULL) {
+			/* The descriptor opened at start-up, before any
+			 * privileges were dropped. */
+			tr = fc_trace_open_fd(in->fd, in->name, err,
+					      sizeof(err));
+			in->fd = -1;
+		}
+		in->held = NULL;
 		if (tr == NULL) {
 			fprintf(stderr, "flowcap: %s\n", err);
 			rc = -1;
 			continue;
 		}
+		note_overlaps(f);
 		bool stable = fc_trace_stable(tr);
 
 		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
 			uint64_t ts = p.ts_ns / 1000000000ULL;
 			unsigned w;
 			void *obj;
+
+			if (p.ts_ns > newest)
+				newest = p.ts_ns;
 
 			if (atomic_load_explicit(&app->stop,
 						 memory_order_relaxed) == 2)
@@ -288,6 +477,7 @@ int fc_reader_run(struct fc_app *app)
 				next_print = rte_rdtsc() + hz;
 			}
 		}
+		in->newest_ns = newest;
 		if (r < 0) {
 			/* Packets before the damage were delivered; say so
 			 * and stop reading, as a truncated input ends. */

@@ -148,10 +148,16 @@ static void usage(FILE *f)
 "                     to multiples of the interval length\n"
 "  --ports LIST       DPDK port ids to capture from (default: all)\n"
 "  --driver-config F  per-NIC settings file (see drivers-config/)\n"
-"  --read FILE        read a pcap/pcapng trace instead of ports; repeat\n"
-"                     for several files (read in order); '-' is stdin\n"
+"  --read FILE        read a pcap/pcapng trace instead of ports, plain or\n"
+"                     compressed with gzip, zstd or xz; '-' is stdin.\n"
+"                     Repeat for several files: they are read in the time\n"
+"                     order of their first packets, whatever their order\n"
+"                     here; inputs that overlap in time are reported.\n"
+"                     Not with --ports, --driver-config or EAL device\n"
+"                     options (--vdev, -a, -b)\n"
 "  --workers N        workers when flowcap picks the EAL options itself\n"
-"                     (--read without EAL options; default 1)\n"
+"                     (--read without EAL options; default 1); with EAL\n"
+"                     options and --read it must match the lcores - 2\n"
 "  --table-keys N     IPv4 keys per worker table per interval (default\n"
 "                     1048576, less if all tables would exceed 1/4 of the\n"
 "                     memory), plus N/8 IPv6 keys; beyond either, new\n"
@@ -172,8 +178,9 @@ static void usage(FILE *f)
 "  --stats / --no-stats  per-second stats line on stderr (default: when\n"
 "                     stderr is a terminal)\n"
 "  --user NAME        after EAL and port set-up, drop root privileges to\n"
-"                     user NAME (and its groups), as tcpdump -Z does; the\n"
-"                     output directory must be writable by NAME\n"
+"                     user NAME (and its groups), as tcpdump -Z does: the\n"
+"                     --read traces are opened before; the output\n"
+"                     directory must be writable by NAME\n"
 "  --file-group GROUP  group of the files written (name or gid): the\n"
 "                     readers' group; flowcap must be a member of it or\n"
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
@@ -359,6 +366,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--workers", optarg, 1, FC_MAX_WORKERS, &v))
 				return -1;
 			cfg->workers_req = (unsigned)v;
+			cfg->workers_set = true;
 			break;
 		case OPT_TABLEKEYS:
 			if (parse_u64("--table-keys", optarg, 64, 1ULL << 32, &v))
@@ -589,19 +597,49 @@ static int check_cfg(const struct fc_cfg *cfg)
 			return -1;
 		}
 	}
-	/* Check every trace before capture starts: a typo must not cost
-	 * the first hour of a run. */
-	for (unsigned i = 0; i < cfg->n_reads; i++) {
-		if (strcmp(cfg->reads[i], "-") == 0)
-			continue;
-		struct fc_trace *t = fc_trace_open(cfg->reads[i], err,
-						   sizeof(err));
-		if (t == NULL) {
-			fprintf(stderr, "flowcap: %s\n", err);
+	return 0;
+}
+
+/*
+ * Options that name a device or a port mean nothing to trace input: the
+ * reader opens no device. Refuse them rather than ignore them. eal_argv
+ * holds the EAL options (before '--'), eal_argc of them, or none.
+ */
+static int check_read_conflicts(const struct fc_cfg *cfg, int eal_argc,
+				char **eal_argv)
+{
+	static const char *const dev_opts[] = {
+		"--vdev", "-a", "--allow", "-b", "--block", "-w",
+		"--pci-whitelist", "--pci-blacklist",
+	};
+
+	if (cfg->n_reads == 0)
+		return 0;
+	if (cfg->ports != NULL || cfg->drvcfg_path != NULL) {
+		fprintf(stderr, "flowcap: %s selects DPDK ports; --read reads "
+			"a trace and opens no port: drop %s, or drop --read to "
+			"capture from ports\n",
+			cfg->ports ? "--ports" : "--driver-config",
+			cfg->ports ? "--ports" : "--driver-config");
+		return -1;
+	}
+	for (int i = 1; i < eal_argc; i++)
+		for (size_t k = 0; k < sizeof(dev_opts) / sizeof(dev_opts[0]);
+		     k++) {
+			size_t l = strlen(dev_opts[k]);
+
+			/* "--vdev X", "--vdev=X"; "-aX" for short ones */
+			if (strncmp(eal_argv[i], dev_opts[k], l) != 0 ||
+			    (eal_argv[i][l] != '\0' && eal_argv[i][l] != '=' &&
+			     dev_opts[k][1] == '-'))
+				continue;
+			fprintf(stderr, "flowcap: EAL option %s names a device; "
+				"--read reads the trace itself and opens no "
+				"device: drop %s (a net_pcap replay needs no "
+				"--read), or drop --read\n",
+				eal_argv[i], dev_opts[k]);
 			return -1;
 		}
-		fc_trace_close(t);
-	}
 	return 0;
 }
 
@@ -709,7 +747,12 @@ static int lock_out_dir(const struct fc_cfg *cfg, int argc, char **argv)
 	return 0;
 }
 
-/* --user: drop root for good once the EAL and the ports are set up. */
+/*
+ * --user: drop root for good once the EAL and the ports are set up. Every
+ * input that needs root is open by then (the --read traces, standard
+ * input, the --driver-config file); the output directory must be
+ * writable by the user, checked here.
+ */
 static int drop_privileges(const struct fc_cfg *cfg)
 {
 	struct passwd *pw = getpwnam(cfg->user);
@@ -1046,8 +1089,14 @@ int main(int argc, char **argv)
 	}
 	fc_drvcfg_defaults(&app->drv);
 	if (parse_args(&app->cfg, app_argc, app_argv) != 0 ||
+	    check_read_conflicts(&app->cfg, dd >= 0 ? dd : 0, argv) != 0 ||
 	    check_cfg(&app->cfg) != 0 ||
 	    lock_out_dir(&app->cfg, argc, argv) != 0)
+		return 2;
+	/* Every trace is opened now, before the EAL and before --user
+	 * drops privileges, and read later through these descriptors (a
+	 * trace under a directory only root may enter still reads). */
+	if (app->cfg.n_reads > 0 && fc_reader_open(&app->cfg) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
@@ -1093,6 +1142,23 @@ int main(int argc, char **argv)
 			"hugepages add --no-huge --no-shconf -m 512 before '--'; see "
 			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
 		return 1;
+	}
+	/* --read with EAL options: the lcores decide the workers (all but
+	 * control and collector). A --workers that says otherwise is
+	 * refused, not ignored. */
+	if (app->trace_mode && dd >= 0 && app->cfg.workers_set &&
+	    rte_lcore_count() != app->cfg.workers_req + 2) {
+		fprintf(stderr, "flowcap: --workers %u, but the EAL options give "
+			"%u lcores, that is %d worker(s) (one lcore is control "
+			"and trace reader, one the collector): pass %u lcores "
+			"(e.g. --lcores '(0-%u)@(0-%ld)'), or drop the EAL "
+			"options and '--' and let --workers choose\n",
+			app->cfg.workers_req, rte_lcore_count(),
+			(int)rte_lcore_count() - 2, app->cfg.workers_req + 2,
+			app->cfg.workers_req + 1,
+			sysconf(_SC_NPROCESSORS_ONLN) - 1);
+		rte_eal_cleanup();
+		return 2;
 	}
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Trace reader (see fc_trace.h): pcap through libpcap, pcapng through
- * fc_pcapng. The first four bytes decide; on a pipe they are replayed to
- * the chosen reader through a small cookie stream.
+ * fc_pcapng, compressed files through fc_tracez. The first bytes decide:
+ * a compression's magic, then (of the decompressed bytes) pcap or pcapng.
+ * On a pipe or a decompressed stream the bytes looked at are replayed to
+ * the chosen reader through a small cookie stream. Only a plain pcap in a
+ * regular file is mapped and read in place; everything else is a stream.
  */
 #include "fc_trace.h"
 
@@ -19,6 +22,7 @@
 #include "fc_common.h"
 #include "fc_parse.h"
 #include "fc_pcapng.h"
+#include "fc_tracez.h"
 
 /* libpcap's largest snapshot length: a record claiming more is corrupt. */
 #define PCAP_MAX_CAPLEN 262144u
@@ -35,8 +39,15 @@ struct fc_trace {
 	pcap_t *pc;
 	struct fc_pcapng *ng;
 	FILE *f;       /* the stream the reader reads (ours to close) */
-	FILE *under;   /* under a prefix stream (ours to close unless stdin) */
+	FILE *under;   /* under a prefix stream (ours to close) */
+	struct fc_tracez *z; /* decompressor of under (freed with it) */
+	enum fc_tracez_kind zkind;
 	char *name;
+	/* fc_trace_peek on a stream: the packet (or end, or error) that
+	 * fc_trace_next returns next. */
+	int peeked;          /* 0 none, else the result + 2 */
+	struct fc_trace_pkt peek_pkt;
+	char *peek_err;
 	uint32_t dlt;
 	uint64_t count;
 	uint64_t last_ts;
@@ -45,7 +56,7 @@ struct fc_trace {
 /* A stream that returns pre[] first, then the rest of under. */
 struct prefix {
 	FILE *under;
-	uint8_t pre[4];
+	uint8_t pre[FC_TRACEZ_MAGIC];
 	size_t n, pos;
 };
 
@@ -58,6 +69,10 @@ static ssize_t prefix_read(void *c, char *buf, size_t size)
 		buf[n++] = (char)p->pre[p->pos++];
 	if (n < size)
 		n += fread(buf + n, 1, size - n, p->under);
+	/* A failed read below (a truncated compressed file) must not look
+	 * like the end of the trace. */
+	if (n == 0 && ferror(p->under))
+		return -1;
 	return (ssize_t)n;
 }
 
@@ -207,48 +222,119 @@ static int map_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 static void fail(char *err, size_t errlen, const char *path, const char *why)
 {
 	snprintf(err, errlen,
-		 "cannot read trace '%s': %s (expected a pcap or pcapng file)",
+		 "cannot read trace '%s': %s (expected a pcap or pcapng "
+		 "file, plain or compressed with gzip, zstd or xz)",
 		 path, why);
+}
+
+/* Read up to n bytes (a pipe may give fewer per call). -1 on error. */
+static ssize_t read_head(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
 }
 
 struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen)
 {
+	int fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) :
+					  open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fail(err, errlen, path, strerror(errno));
+		return NULL;
+	}
+	return fc_trace_open_fd(fd, path, err, errlen);
+}
+
+struct fc_trace *fc_trace_open_fd(int fd, const char *path, char *err,
+				  size_t errlen)
+{
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct fc_trace *t = calloc(1, sizeof(*t));
-	int is_stdin = strcmp(path, "-") == 0;
-	uint8_t magic[4];
-	size_t got;
+	uint8_t head[FC_TRACEZ_MAGIC], magic[4];
+	enum fc_tracez_kind kind;
+	ssize_t got;
+	int rewound;
 
 	if (t == NULL || (t->name = strdup(path)) == NULL) {
 		free(t);
+		close(fd);
 		snprintf(err, errlen, "trace '%s': out of memory", path);
 		return NULL;
 	}
-	t->under = is_stdin ? stdin : fopen(path, "rb");
-	if (t->under == NULL) {
+	err[0] = '\0';
+	got = read_head(fd, head, sizeof(head));
+	if (got < 0) {
 		fail(err, errlen, path, strerror(errno));
+		close(fd);
 		goto err;
 	}
-	got = fread(magic, 1, 4, t->under);
-	if (got < 4) {
-		fail(err, errlen, path, "file too short");
-		goto err;
-	}
-	if (!is_stdin && fseek(t->under, 0, SEEK_SET) == 0) {
-		t->f = t->under;
-		t->under = NULL;
-		/* Readers take a packet at a time: a 1 MB buffer turns
-		 * millions of small reads into a few hundred. */
-		setvbuf(t->f, NULL, _IOFBF, 1u << 20);
-	} else {
-		t->f = prefixed(t->under, magic, 4);
-		if (t->f == NULL) {
+	kind = fc_tracez_detect(head, (size_t)got);
+	/* A regular file is read again from its start; a pipe gets the
+	 * bytes looked at replayed. */
+	rewound = lseek(fd, 0, SEEK_SET) == 0;
+	if (kind != FC_TRACEZ_NONE) {
+		t->z = fc_tracez_open(fd, kind, rewound ? NULL : head,
+				      rewound ? 0 : (size_t)got);
+		if (t->z == NULL) {
 			fail(err, errlen, path, "out of memory");
 			goto err;
 		}
-		setvbuf(t->f, NULL, _IOFBF, 1u << 20);
+		t->zkind = kind;
+		t->under = fc_tracez_file(t->z);
+		if (fread(magic, 1, 4, t->under) < 4) {
+			const char *ze = fc_tracez_error(t->z);
+
+			if (ze != NULL)
+				snprintf(err, errlen,
+					 "cannot read trace '%s': %s", path, ze);
+			else
+				fail(err, errlen, path,
+				     "it decompresses to less than a capture "
+				     "file header");
+			goto err;
+		}
+		t->f = prefixed(t->under, magic, 4);
+	} else if (got < 4) {
+		fail(err, errlen, path, "file too short");
+		close(fd);
+		goto err;
+	} else {
+		FILE *raw = fdopen(fd, "rb");
+
+		if (raw == NULL) {
+			fail(err, errlen, path, strerror(errno));
+			close(fd);
+			goto err;
+		}
+		memcpy(magic, head, 4);
+		if (rewound) {
+			t->f = raw;
+		} else {
+			t->under = raw;
+			t->f = prefixed(raw, head, (size_t)got);
+		}
 	}
-	if (!is_stdin && t->f != NULL && map_pcap(t, magic, err, errlen) == 0)
+	if (t->f == NULL) {
+		fail(err, errlen, path, "out of memory");
+		goto err;
+	}
+	/* Readers take a packet at a time: a 1 MB buffer turns millions of
+	 * small reads into a few hundred. */
+	setvbuf(t->f, NULL, _IOFBF, 1u << 20);
+	if (t->z == NULL && rewound && map_pcap(t, magic, err, errlen) == 0)
 		return t;
 	if (t->map == NULL && err[0] != '\0')
 		goto err;
@@ -265,7 +351,13 @@ struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen)
 	t->pc = pcap_fopen_offline_with_tstamp_precision(
 		t->f, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (t->pc == NULL) {
-		fail(err, errlen, path, perr);
+		const char *ze = t->z ? fc_tracez_error(t->z) : NULL;
+
+		if (ze != NULL)
+			snprintf(err, errlen, "cannot read trace '%s': %s",
+				 path, ze);
+		else
+			fail(err, errlen, path, perr);
 		goto err;
 	}
 	t->f = NULL; /* libpcap closes it */
@@ -286,16 +378,28 @@ err:
 	return NULL;
 }
 
+const char *fc_trace_compression(const struct fc_trace *t)
+{
+	return fc_tracez_name(t->zkind);
+}
+
 uint32_t fc_trace_dlt(const struct fc_trace *t)
 {
 	return t->dlt;
 }
 
-int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
-		  size_t errlen)
+/* The reason a stream read failed: the decompressor's, when it has one
+ * (libpcap and fc_pcapng see only a failed fread). */
+static const char *stream_why(const struct fc_trace *t, const char *own)
 {
-	if (t->map != NULL)
-		return map_next(t, pkt, err, errlen);
+	const char *ze = t->z ? fc_tracez_error(t->z) : NULL;
+
+	return ze ? ze : own;
+}
+
+static int stream_next(struct fc_trace *t, struct fc_trace_pkt *pkt,
+		       char *err, size_t errlen)
+{
 	if (t->ng != NULL) {
 		struct fc_pcapng_pkt p;
 		char e[256];
@@ -318,7 +422,7 @@ int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 			 "trace '%s': %s, after packet %llu (the file is "
 			 "truncated or corrupt; packets before it were "
 			 "processed)",
-			 t->name, e, (unsigned long long)t->count);
+			 t->name, stream_why(t, e), (unsigned long long)t->count);
 		return -1;
 	}
 
@@ -342,8 +446,60 @@ int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 	snprintf(err, errlen,
 		 "trace '%s': read error after packet %llu: %s (the file is "
 		 "truncated or corrupt; packets before it were processed)",
-		 t->name, (unsigned long long)t->count, pcap_geterr(t->pc));
+		 t->name, (unsigned long long)t->count,
+		 stream_why(t, pcap_geterr(t->pc)));
 	return -1;
+}
+
+int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
+		  size_t errlen)
+{
+	if (t->map != NULL)
+		return map_next(t, pkt, err, errlen);
+	if (t->peeked) {
+		int r = t->peeked - 2;
+
+		t->peeked = 0;
+		*pkt = t->peek_pkt;
+		if (r < 0)
+			snprintf(err, errlen, "%s", t->peek_err);
+		return r;
+	}
+	return stream_next(t, pkt, err, errlen);
+}
+
+int fc_trace_peek(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
+		  size_t errlen)
+{
+	int r;
+
+	if (t->map != NULL) {
+		/* In place: read it, then step back. */
+		size_t pos = t->pos;
+		uint64_t count = t->count;
+
+		r = map_next(t, pkt, err, errlen);
+		t->pos = pos;
+		t->count = count;
+		return r;
+	}
+	if (t->peeked) {
+		r = t->peeked - 2;
+		*pkt = t->peek_pkt;
+		if (r < 0)
+			snprintf(err, errlen, "%s", t->peek_err);
+		return r;
+	}
+	r = stream_next(t, &t->peek_pkt, err, errlen);
+	if (r < 0) {
+		free(t->peek_err);
+		t->peek_err = strdup(err);
+		if (t->peek_err == NULL)
+			return r; /* not kept: the error is read again */
+	}
+	t->peeked = r + 2;
+	*pkt = t->peek_pkt;
+	return r;
 }
 
 int fc_trace_stable(const struct fc_trace *t)
@@ -353,7 +509,8 @@ int fc_trace_stable(const struct fc_trace *t)
 
 uint64_t fc_trace_count(const struct fc_trace *t)
 {
-	return t->count;
+	/* A packet peeked at is not returned yet. */
+	return t->count - (t->peeked == 3);
 }
 
 void fc_trace_close(struct fc_trace *t)
@@ -367,8 +524,9 @@ void fc_trace_close(struct fc_trace *t)
 	fc_pcapng_close(t->ng);
 	if (t->f)
 		fclose(t->f);
-	if (t->under && t->under != stdin)
+	if (t->under)
 		fclose(t->under);
+	free(t->peek_err);
 	free(t->name);
 	free(t);
 }

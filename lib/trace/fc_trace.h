@@ -2,11 +2,12 @@
 /*
  * Trace input: pcap files through libpcap and pcapng files through our own
  * reader (libpcap refuses pcapng files whose interfaces differ in link
- * type), from a path or standard input, with nanosecond timestamps
- * whatever the file's precision and each packet's own link type. It checks
- * a pcap's link type against what the parser understands and reports
- * problems with the file name. It does not parse packets or know about
- * intervals.
+ * type), from a path, an open descriptor or standard input, plain or
+ * compressed with gzip, zstd or xz (told by the magic bytes, not the
+ * name), with nanosecond timestamps whatever the file's precision and
+ * each packet's own link type. It checks a pcap's link type against what
+ * the parser understands and reports problems with the file name. It does
+ * not parse packets or know about intervals.
  */
 #ifndef FC_TRACE_H
 #define FC_TRACE_H
@@ -32,6 +33,19 @@ struct fc_trace_pkt {
  */
 struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen);
 
+/**
+ * Open a trace from a descriptor opened by the caller (so a program can
+ * open its inputs before it drops privileges, as tcpdump -Z does). Takes
+ * fd: it is closed by fc_trace_close, or here on failure. name is used in
+ * messages. A descriptor that can be rewound (a regular file) should be
+ * at offset 0; one that cannot (a pipe) is read from where it is.
+ */
+struct fc_trace *fc_trace_open_fd(int fd, const char *name, char *err,
+				  size_t errlen);
+
+/** The compression of the file ("gzip", "zstd", "xz") or NULL. */
+const char *fc_trace_compression(const struct fc_trace *t);
+
 /** Link type (DLT) of a pcap trace; of the first interface of pcapng
  *  (packets carry their own in fc_trace_pkt.dlt). */
 uint32_t fc_trace_dlt(const struct fc_trace *t);
@@ -41,6 +55,14 @@ uint32_t fc_trace_dlt(const struct fc_trace *t);
  * with the file name and packet number, is in err).
  */
 int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
+		  size_t errlen);
+
+/**
+ * The next packet without taking it: fc_trace_next returns the same
+ * packet (or the same end or error) next. Same return values. Used to
+ * order several traces by their first timestamp.
+ */
+int fc_trace_peek(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		  size_t errlen);
 
 /**

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fuzz target: trace input (lib/trace). The bytes are a capture file:
- * classic pcap (mapped and walked in place) or pcapng (our block reader).
+ * classic pcap (mapped and walked in place) or pcapng (our block reader),
+ * either of them compressed with gzip, zstd or xz (a decompressing stream).
  * Every packet returned must lie inside the file's bytes with a link type
  * the parser understands or reports; reading must end with a status.
  */

@@ -212,18 +212,24 @@ else
 fi
 
 # --- --user: privileges dropped after set-up; files 0640, owned by it.
+# The trace lives where only root may enter (a checkout under /root):
+# every input is opened before privileges are dropped, as tcpdump -Z does.
 id fcuser >/dev/null 2>&1 || useradd --system --no-create-home fcuser 2>/dev/null || true
 if id fcuser >/dev/null 2>&1; then
-	mkdir -p "$TMP/user"
+	mkdir -p "$TMP/user" "$TMP/rootdir"
 	chown fcuser "$TMP/user"
 	chmod 755 "$TMP"
+	chmod 700 "$TMP/rootdir"
+	cp "$R/tcpreplay-test-mix.pcap" "$TMP/rootdir/trace.pcap"
 	# shellcheck disable=SC2046
-	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
+	"$FLOWCAP" $(eal 1) -- --read "$TMP/rootdir/trace.pcap" \
 		--out "$TMP/user" --user fcuser >"$TMP/user.log" 2>&1 || true
 	f=$(ls "$TMP"/user/*.ft.zst 2>/dev/null | head -1)
 	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "fcuser 640" ] &&
-		grep -q "running as user fcuser" "$TMP/user.log"; then
-		ok "--user: ran as fcuser, file owned by it with mode 0640"
+		grep -q "running as user fcuser" "$TMP/user.log" &&
+		grep -q "summary: 179 packets received" "$TMP/user.log" &&
+		! grep -q "cannot read" "$TMP/user.log"; then
+		ok "--user: ran as fcuser, trace in a root-only directory read, file owned by it with mode 0640"
 	else
 		bad "--user"; tail -3 "$TMP/user.log"; ls -l "$TMP/user"
 	fi

@@ -96,7 +96,7 @@ else
 fi
 
 # The corpora kept from libFuzzer runs.
-for t in parse ftfile template drvcfg; do
+for t in parse ftfile template drvcfg trace; do
 	c="$FC_SRC/tests/fuzz/corpus/$t"
 	[ -d "$c" ] || continue
 	if "$F/fuzz_${t}_replay" "$c" >"$TMP/c.log" 2>&1; then
@@ -106,7 +106,7 @@ for t in parse ftfile template drvcfg; do
 	fi
 done
 # Every capture of ../shared/pcaps/edge, whole and cut short, through the
-# trace input target.
+# trace input target; and some of them compressed.
 mkdir -p "$TMP/trace"
 for p in "$FC_SHARED"/pcaps/edge/*; do
 	b=$(basename "$p")
@@ -115,6 +115,18 @@ for p in "$FC_SHARED"/pcaps/edge/*; do
 	cp "$p" "$TMP/trace/$b"
 	head -c $((len / 2)) "$p" >"$TMP/trace/$b.half"
 	head -c $((len - 3)) "$p" >"$TMP/trace/$b.cut3"
+done
+# Compressed: a few captures through gzip, zstd and xz, whole and cut.
+for p in "$FC_SHARED"/pcaps/edge/format-*; do
+	b=$(basename "$p")
+	gzip -c "$p" >"$TMP/trace/$b.gz"
+	zstd -q -c "$p" >"$TMP/trace/$b.zst"
+	xz -c "$p" >"$TMP/trace/$b.xz"
+	for z in gz zst xz; do
+		len=$(wc -c <"$TMP/trace/$b.$z")
+		head -c $((len / 2)) "$TMP/trace/$b.$z" >"$TMP/trace/$b.$z.half"
+		head -c $((len - 3)) "$TMP/trace/$b.$z" >"$TMP/trace/$b.$z.cut3"
+	done
 done
 if "$F/fuzz_trace_replay" "$TMP/trace" >"$TMP/tr.log" 2>&1; then
 	ok "trace input: $(cat "$TMP/tr.log")"

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "fc_trace.h"
 
@@ -132,4 +135,220 @@ Test(trace, multi_interface_pcapng_reads_every_packet)
 	/* capinfos: 62 + 2 packets on interfaces of two link types */
 	cr_assert_eq(count_all(EDGE "format-pcapng-multi-interface.pcapng", NULL),
 		     64);
+}
+
+/* A digest of every packet (time, lengths, link type, bytes) and how
+ * reading ended: two readings of the same packets give the same. */
+struct digest {
+	uint64_t n, h;
+	int end;
+	char err[512];
+};
+
+static void digest_trace(struct fc_trace *t, struct digest *d)
+{
+	struct fc_trace_pkt p;
+
+	d->n = 0;
+	d->h = 1469598103934665603ULL;
+	while ((d->end = fc_trace_next(t, &p, d->err, sizeof(d->err))) == 1) {
+		uint64_t v[4] = {p.ts_ns, p.caplen, p.wirelen, p.dlt};
+
+		for (unsigned i = 0; i < 4; i++)
+			d->h = (d->h ^ v[i]) * 1099511628211ULL;
+		for (uint32_t i = 0; i < p.caplen; i++)
+			d->h = (d->h ^ p.data[i]) * 1099511628211ULL;
+		d->n++;
+	}
+}
+
+static void digest_path(const char *path, struct digest *d)
+{
+	char err[512];
+	struct fc_trace *t = fc_trace_open(path, err, sizeof(err));
+
+	cr_assert_not_null(t, "%s", err);
+	digest_trace(t, d);
+	fc_trace_close(t);
+}
+
+/* A private directory for compressed copies; removed by rm_tmp. */
+static char tmpdir[64];
+
+static void mk_tmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fc-test-trace.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Run a shell command built with snprintf; it must succeed. */
+#define SH(...)                                                        \
+	do {                                                           \
+		char cmd_[1024];                                       \
+		snprintf(cmd_, sizeof(cmd_), __VA_ARGS__);             \
+		cr_assert_eq(system(cmd_), 0, "%s", cmd_);             \
+	} while (0)
+
+static const char *const tools[][2] = {
+	{"gzip -c", "gz"}, {"zstd -q -c", "zst"}, {"xz -c", "xz"},
+};
+
+Test(trace, compressed_traces_give_the_same_packets, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+	static const char *const files[] = {
+		REAL "tcpreplay-test-mix.pcap",
+		EDGE "format-pcapng-example.pcapng",
+		EDGE "format-nanosec-bigendian.pcap",
+		EDGE "format-empty.pcap",
+	};
+
+	for (unsigned f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		struct digest plain, z;
+
+		digest_path(files[f], &plain);
+		cr_assert_eq(plain.end, 0, "%s", plain.err);
+		for (unsigned k = 0; k < 3; k++) {
+			char path[256], err[512];
+			struct fc_trace *t;
+
+			/* The name says nothing: the magic bytes decide. */
+			snprintf(path, sizeof(path), "%s/trace%u%u", tmpdir, f, k);
+			SH("%s '%s' >'%s'", tools[k][0], files[f], path);
+			t = fc_trace_open(path, err, sizeof(err));
+			cr_assert_not_null(t, "%s", err);
+			cr_assert_str_eq(fc_trace_compression(t),
+					 k == 0 ? "gzip" : k == 1 ? "zstd" : "xz");
+			cr_assert_eq(fc_trace_stable(t), 0, "a stream, not mapped");
+			digest_trace(t, &z);
+			fc_trace_close(t);
+			cr_assert_eq(z.end, 0, "%s: %s", path, z.err);
+			cr_assert_eq(z.n, plain.n, "%s", path);
+			cr_assert_eq(z.h, plain.h, "%s: same packets", path);
+		}
+	}
+}
+
+Test(trace, compressed_trace_on_a_pipe, .init = mk_tmp, .fini = rm_tmp)
+{
+	struct digest plain, z;
+
+	digest_path(REAL "tcpreplay-test-mix.pcap", &plain);
+	for (unsigned k = 0; k < 3; k++) {
+		char cmd[512], err[512];
+		FILE *p;
+		struct fc_trace *t;
+
+		snprintf(cmd, sizeof(cmd), "%s '%s'", tools[k][0],
+			 REAL "tcpreplay-test-mix.pcap");
+		p = popen(cmd, "r");
+		cr_assert_not_null(p);
+		/* A pipe cannot be rewound: the bytes looked at are replayed. */
+		t = fc_trace_open_fd(dup(fileno(p)), "pipe", err, sizeof(err));
+		cr_assert_not_null(t, "%s", err);
+		digest_trace(t, &z);
+		fc_trace_close(t);
+		pclose(p);
+		cr_assert_eq(z.end, 0, "%s", z.err);
+		cr_assert_eq(z.h, plain.h, "%s through a pipe", tools[k][0]);
+	}
+}
+
+Test(trace, multi_member_gzip_is_one_trace, .init = mk_tmp, .fini = rm_tmp)
+{
+	char path[256];
+	struct digest plain, z;
+
+	/* A pcap cut in two, each half compressed on its own and the two
+	 * concatenated (what gzip -d reads as one file). */
+	snprintf(path, sizeof(path), "%s/two.pcap.gz", tmpdir);
+	SH("head -c 30000 '%s' | gzip -c >'%s'",
+	   REAL "tcpreplay-test-mix.pcap", path);
+	SH("tail -c +30001 '%s' | gzip -c >>'%s'",
+	   REAL "tcpreplay-test-mix.pcap", path);
+	digest_path(REAL "tcpreplay-test-mix.pcap", &plain);
+	digest_path(path, &z);
+	cr_assert_eq(z.end, 0, "%s", z.err);
+	cr_assert_eq(z.h, plain.h);
+}
+
+Test(trace, truncated_or_corrupt_compressed_trace_is_an_error_naming_it,
+     .init = mk_tmp, .fini = rm_tmp)
+{
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned damage = 0; damage < 3; damage++) {
+			char path[256], err[512];
+			struct fc_trace *t;
+			struct digest z;
+
+			snprintf(path, sizeof(path), "%s/bad%u%u", tmpdir, k,
+				 damage);
+			if (damage == 0) /* cut in the middle */
+				SH("%s '%s' | head -c 30000 >'%s'", tools[k][0],
+				   REAL "tcpreplay-test-mix.pcap", path);
+			else if (damage == 1) /* cut 4 bytes short */
+				SH("%s '%s' | head -c -4 >'%s'", tools[k][0],
+				   REAL "tcpreplay-test-mix.pcap", path);
+			else /* trailing bytes that are not a member/frame */
+				SH("(%s '%s'; echo garbage) >'%s'", tools[k][0],
+				   REAL "tcpreplay-test-mix.pcap", path);
+			t = fc_trace_open(path, err, sizeof(err));
+			if (t != NULL) {
+				digest_trace(t, &z);
+				fc_trace_close(t);
+				cr_assert_eq(z.end, -1, "%s: damage %u read as a "
+					     "clean end after %llu packets",
+					     path, damage,
+					     (unsigned long long)z.n);
+				snprintf(err, sizeof(err), "%s", z.err);
+			}
+			cr_assert(strstr(err, path) != NULL, "%s", err);
+			cr_assert(strstr(err, tools[k][1][0] == 'g' ? "gzip" :
+					      tools[k][1][0] == 'z' ? "zstd" :
+								     "xz") != NULL,
+				  "%s", err);
+			if (damage < 2)
+				cr_assert(strstr(err, "truncated") != NULL,
+					  "%s", err);
+		}
+	}
+}
+
+Test(trace, peek_returns_the_next_packet_without_taking_it, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+	char gz[256];
+	const char *paths[2] = {REAL "tcpreplay-test-mix.pcap", gz};
+
+	snprintf(gz, sizeof(gz), "%s/t.gz", tmpdir);
+	SH("gzip -c '%s' >'%s'", REAL "tcpreplay-test-mix.pcap", gz);
+	for (unsigned i = 0; i < 2; i++) {
+		char err[512];
+		struct fc_trace *t = fc_trace_open(paths[i], err, sizeof(err));
+		struct fc_trace_pkt a, b, c;
+
+		cr_assert_not_null(t, "%s", err);
+		cr_assert_eq(fc_trace_peek(t, &a, err, sizeof(err)), 1, "%s", err);
+		cr_assert_eq(fc_trace_peek(t, &b, err, sizeof(err)), 1, "%s", err);
+		cr_assert_eq(fc_trace_count(t), 0);
+		cr_assert_eq(fc_trace_next(t, &c, err, sizeof(err)), 1, "%s", err);
+		cr_assert_eq(a.ts_ns, 1278472579466743000ULL);
+		cr_assert_eq(b.ts_ns, a.ts_ns);
+		cr_assert_eq(c.ts_ns, a.ts_ns);
+		cr_assert_eq(c.caplen, a.caplen);
+		cr_assert_eq(memcmp(c.data, a.data, a.caplen), 0);
+		cr_assert_eq(fc_trace_count(t), 1);
+		cr_assert_eq(fc_trace_next(t, &c, err, sizeof(err)), 1, "%s", err);
+		cr_assert_neq(c.ts_ns, 0);
+		cr_assert_eq(fc_trace_count(t), 2);
+		fc_trace_close(t);
+	}
 }
