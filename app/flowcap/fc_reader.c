@@ -121,6 +121,16 @@ int fc_reader_open(const struct fc_cfg *cfg)
 		in->name = name;
 		in->argi = i;
 		in->fd = -1;
+		if (!S_ISREG(sts[i].st_mode) && cfg->n_reads == 1) {
+			/* Nothing to order: a pipe is first read when the
+			 * run starts, so its writer may start after flowcap
+			 * (and a bad header is reported then). */
+			in->fd = fd;
+			in->has_pkts = true;
+			in->first_ns = 0;
+			n_inputs++;
+			continue;
+		}
 		/* A regular file is looked at through a second descriptor
 		 * and read again from the start later; anything else is
 		 * read once, by the reader that looks at it now. */
