@@ -29,14 +29,14 @@ _Static_assert(FC_BURST_MAX <= FC_STAGE_BURST_MAX &&
 
 /* A parse status is the id of the counter that counts it (count_drop(w,
  * st)): every reason, and no reason past the parse counters. */
-_Static_assert(FC_PARSE_NOT_IP == FC_CTR_NOT_IP &&
-		       FC_PARSE_TRUNC_L2 == FC_CTR_TRUNC_L2 &&
-		       FC_PARSE_TRUNC_L3 == FC_CTR_TRUNC_L3 &&
-		       FC_PARSE_BAD_VERSION == FC_CTR_BAD_VERSION &&
-		       FC_PARSE_BAD_HDRLEN == FC_CTR_BAD_HDRLEN &&
-		       FC_PARSE_BAD_LINKTYPE == FC_CTR_BAD_LINKTYPE &&
-		       FC_PARSE_TOO_DEEP == FC_CTR_TOO_DEEP &&
-		       FC_PARSE_STATUS_COUNT <= FC_CTR_TBL_FULL,
+_Static_assert((int)FC_PARSE_NOT_IP == (int)FC_CTR_NOT_IP &&
+		       (int)FC_PARSE_TRUNC_L2 == (int)FC_CTR_TRUNC_L2 &&
+		       (int)FC_PARSE_TRUNC_L3 == (int)FC_CTR_TRUNC_L3 &&
+		       (int)FC_PARSE_BAD_VERSION == (int)FC_CTR_BAD_VERSION &&
+		       (int)FC_PARSE_BAD_HDRLEN == (int)FC_CTR_BAD_HDRLEN &&
+		       (int)FC_PARSE_BAD_LINKTYPE == (int)FC_CTR_BAD_LINKTYPE &&
+		       (int)FC_PARSE_TOO_DEEP == (int)FC_CTR_TOO_DEEP &&
+		       (int)FC_PARSE_STATUS_COUNT <= (int)FC_CTR_TBL_FULL,
 	       "parse status values are drop counter ids");
 
 /* Take a fresh table from the free ring; NULL when the collector has all
