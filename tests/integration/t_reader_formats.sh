@@ -156,7 +156,7 @@ expect_err "not a flowcap file" 1 \
 : >"$TMP/empty.ft.zst"
 expect_err "empty file" 1 "$TMP/empty.ft.zst: file is truncated at offset 0" \
 	"$FCREAD" "$TMP/empty.ft.zst"
-expect_err "missing file" 1 "$TMP/nope.ft.zst: input/output error (No such file or directory)" \
+expect_err "missing file" 1 "$TMP/nope.ft.zst: cannot read: No such file or directory" \
 	"$FCREAD" "$TMP/nope.ft.zst"
 expect_err "good and bad files: the good one is printed, exit 1" 1 "text.ft.zst" \
 	"$FCREAD" --format csv "$D" "$TMP/text.ft.zst"
@@ -165,7 +165,7 @@ check "good and bad files: good rows" "$TMP/want.csv" "$TMP/out"
 expect_err "unknown format" 2 "unknown format" "$FCREAD" --format xml "$D"
 expect_err "unknown option" 2 "unknown option '--bogus'" "$FCREAD" --bogus "$D"
 expect_err "missing value" 2 "needs a value" "$FCREAD" "$D" --format
-expect_err "no file" 2 "no FILE given" "$FCREAD" --format csv
+expect_err "no file" 2 "no FILE or DIR given" "$FCREAD" --format csv
 "$FCREAD" --help | grep -q '^Examples:' && ok "help" || bad "help"
 
 # ---- Corsaro's own text, on traces where both see the same packets ----
