@@ -109,6 +109,21 @@ n=$("$FCREAD" --format csv "$TMP/later.ft.zst" "$D" | grep -c '^interval_start')
 [ "$n" -eq 1 ] && ok "one csv header for many files" || bad "csv header count $n"
 
 if "$TOP" -n 1 "$D" | tail -n 1 | grep -q '^192.0.2.200 *7 *1$'; then ok "ft-top"; else bad "ft-top"; fi
+if ! "$TOP" "$TMP/nope.ft.zst" >/dev/null 2>"$TMP/err" &&
+	grep -qx "ft-top: $TMP/nope.ft.zst: No such file or directory" "$TMP/err"; then
+	ok "ft-top: a missing file, in the system's words"
+else
+	bad "ft-top: a missing file"; cat "$TMP/err"
+fi
+set +e
+"$MK" --telescope abc "$TMP/never.ft.zst" 2>"$TMP/err"
+rc=$?
+set -e
+if [ "$rc" -eq 2 ] && [ ! -e "$TMP/never.ft.zst" ] && grep -q "telescope needs a number" "$TMP/err"; then
+	ok "ft-mkfile: a bad number is refused, exit 2"
+else
+	bad "ft-mkfile --telescope abc: exit $rc"
+fi
 
 # ---- error paths ------------------------------------------------------
 size=$(wc -c <"$D")
