@@ -9,6 +9,7 @@
  * measure bytes per record on disk. It is not a traffic generator for the
  * capture path (see flowcap-gen).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -223,6 +224,23 @@ static int demo(struct fc_ft_writer *w, uint64_t t0)
 	return fc_ft_writer_add_interval(w, &iv, r, 1);
 }
 
+/* A whole decimal number in [lo, hi], or exit 2 naming the option. */
+static long long number(const char *s, const char *opt, long long lo,
+			long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "ft-mkfile: %s needs a number from %lld to "
+			"%lld, not '%s'\n", opt, lo, hi, s);
+		exit(2);
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -240,10 +258,18 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "t:rs:l:h", lopts, NULL)) != -1) {
 		switch (c) {
-		case 't': n = strtoull(optarg, NULL, 10); break;
+		case 't':
+			n = (uint64_t)number(optarg, "--telescope", 0,
+					     100000000);
+			break;
 		case 'r': random_sport = 1; break;
-		case 's': t0 = strtoull(optarg, NULL, 10); break;
-		case 'l': level = atoi(optarg); break;
+		case 's':
+			t0 = (uint64_t)number(optarg, "--start", 0,
+					      INT64_MAX / 2);
+			break;
+		case 'l':
+			level = (int)number(optarg, "--level", -131072, 22);
+			break;
 		default:
 			fprintf(stderr,
 				"usage: ft-mkfile [--start T] [--telescope N "

@@ -6,6 +6,7 @@
  * entry per distinct source (memory grows with them); it is a demonstration,
  * not a query engine.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,8 +125,10 @@ int main(int argc, char **argv)
 
 		r = fc_ft_reader_open(argv[a], &st);
 		if (r == NULL) {
+			/* FC_FT_E_IO: errno says what the system refused. */
 			fprintf(stderr, "ft-top: %s: %s\n", argv[a],
-				fc_ft_strerror(st));
+				st == FC_FT_E_IO ? strerror(errno) :
+						   fc_ft_strerror(st));
 			ret = 1;
 			continue;
 		}

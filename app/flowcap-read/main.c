@@ -2,19 +2,25 @@
 /*
  * flowcap-read: print flowtuple files (.ft.zst) as a table, CSV, JSON lines
  * or Corsaro's cors2ascii text; print each interval's accounting (--stats);
- * or check files completely (--verify). Several files are put in time order
- * by their first interval. A damaged file is reported with its name and the
+ * or check files completely (--verify). Inputs are files, directories (every
+ * *.ft.zst below them) and lists of names (--files-from); the same file
+ * reached twice is read once. Every input is opened and its header checked
+ * before anything is printed, then the files are read in time order by
+ * their first interval. A damaged file is reported with its name and the
  * byte offset of the damage, and nothing after the damage is printed. It
  * does not filter, group or re-window records: that is a query layer above
  * the reader library.
  */
+
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fc_ftfile.h"
@@ -25,14 +31,29 @@
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_CORSARO };
 
 static const char usage_text[] =
-"Usage: " PROG " [options] FILE...\n"
+"Usage: " PROG " [options] FILE|DIR...\n"
+"       " PROG " [options] --files-from LIST [FILE|DIR...]\n"
 "\n"
-"Print flowcap flowtuple files (.ft.zst). Files are read in time order (by\n"
-"their first interval), whatever their order on the command line.\n"
+"Print flowcap flowtuple files (.ft.zst, format versions 1.x and 2.x).\n"
+"Files are read in time order (by their first interval), whatever their\n"
+"order on the command line. A DIR stands for every *.ft.zst file below it,\n"
+"recursively (symbolic links to files are followed, to directories below\n"
+"DIR not); unfinished files (*.tmp, *.incomplete) are skipped and counted\n"
+"in a note. The same file reached twice (two names, a symbolic or hard\n"
+"link) is read once, with a note.\n"
+"Every input is opened and its header checked before anything is printed.\n"
 "\n"
 "Options:\n"
+"  -T, --files-from LIST  read input names (files or directories) from LIST,\n"
+"                    one per line ('-': standard input); for lists longer\n"
+"                    than the command line allows\n"
+"  -0, --null        names in LIST end with a NUL byte, not a newline\n"
+"                    (find -print0)\n"
 "  -f, --format FMT  output format of the records:\n"
-"                      table    aligned columns (default on a terminal)\n"
+"                      table    aligned columns (default on a terminal);\n"
+"                               address columns are 39 wide when any\n"
+"                               record is IPv6, so table reads its\n"
+"                               inputs twice\n"
 "                      csv      interval_start,class,src_ip,dst_ip,src_port,\n"
 "                               dst_port,protocol,ttl,tcp_flags,ip_len,packets\n"
 "                               with one header line (default otherwise)\n"
@@ -40,11 +61,13 @@ static const char usage_text[] =
 "                      corsaro  the text of Corsaro's cors2ascii: per interval\n"
 "                               and class (backscatter, icmpreq, other)\n"
 "                               src|dst|sport|dport|proto|ttl|0xflags|len,count\n"
-"  -s, --stats       print each interval's accounting instead of records:\n"
+"  -s, --stats       print each interval's accounting instead of records\n"
+"                    (key=value lines; --format does not apply):\n"
 "                    start, end, flags (partial, late, last, gap), packets\n"
 "                    received, packets in records, records, every nonzero\n"
 "                    counter, and whether received = in records + dropped\n"
-"  -V, --verify      read every block, check every checksum, count and value,\n"
+"  -V, --verify      read every block, check every checksum, count and value\n"
+"                    (--format does not apply),\n"
 "                    and that received = in records + dropped and that the\n"
 "                    records' packets add up, per interval; print\n"
 "                    \"OK FILE: N intervals, M records\" or the problem\n"
@@ -55,7 +78,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 all files read completely; 1 a file could not be read, is\n"
 "corrupt or truncated, or failed --verify (the message names the file and\n"
-"the byte offset of the problem); 2 bad command line.\n"
+"the byte offset of the problem; files that cannot be opened are reported\n"
+"before any output, and the others are still read); 2 bad command line.\n"
 "\n"
 "A file cut short (writer crashed, copy in progress) is printed up to its\n"
 "last complete block, followed by a warning and exit status 1.\n"
@@ -65,22 +89,42 @@ static const char usage_text[] =
 "  " PROG " --format csv /data/ft/*.ft.zst > rows.csv\n"
 "  " PROG " --format corsaro run.ft.zst      # as cors2ascii prints it\n"
 "  " PROG " --stats /data/ft/*.ft.zst        # accounting per interval\n"
+"  " PROG " --format csv /data/ft > rows.csv  # every file below /data/ft\n"
+"  find /data/ft -name '*.ft.zst' -mmin -60 -print0 |\n"
+"      " PROG " --null --files-from - --format csv\n"
 "  " PROG " --verify /data/ft/*.ft.zst || echo damaged\n"
 "  " PROG " -f json run.ft.zst | jq 'select(.packets > 100)'\n";
 
 struct input {
-	const char *path;
+	char *path;
 	uint64_t first;  /* start of its first interval, for ordering */
-	size_t argi;     /* command-line position: stable tie-break */
+	size_t argi;     /* which argument or list entry: stable tie-break */
+	dev_t dev;       /* identity, to read a file reached twice once */
+	ino_t ino;
+	bool skip;       /* a second name of an earlier input, or unreadable */
+};
+
+struct inputs {
+	struct input *v;
+	size_t n, cap;
+	size_t argi;     /* of the argument being expanded */
+	unsigned long unfinished; /* *.tmp, *.incomplete skipped in it */
+	int ret;         /* 1 once an input could not be used */
 };
 
 struct opts {
 	enum fmt fmt;
+	bool fmt_given;
 	bool stats;
 	bool verify;
+	bool null;       /* --files-from names end with NUL */
+	const char *files_from;
 };
 
 static bool header_done;
+/* Width of the table's address columns: 15, or 39 when any input has an
+ * IPv6 record (found before printing, so every row lines up). */
+static int addr_w = 15;
 
 static void usage_error(const char *msg, const char *arg)
 {
@@ -90,11 +134,27 @@ static void usage_error(const char *msg, const char *arg)
 	exit(2);
 }
 
-static void file_error(const char *path, int st, uint64_t off)
+/* A file's problem: a system error (e: its errno) in its own words, a
+ * newer format with the versions found and read, else the format's status
+ * and the offset. */
+static void file_error(const char *path, int st, uint64_t off, int e,
+		       const struct fc_ft_open_diag *d)
 {
 	if (st == FC_FT_E_IO)
-		fprintf(stderr, PROG ": %s: %s (%s) at offset %" PRIu64 "\n",
-			path, fc_ft_strerror(st), strerror(errno), off);
+		fprintf(stderr, PROG ": %s: cannot read: %s\n", path,
+			strerror(e));
+	else if (st == FC_FT_E_VERSION && d != NULL &&
+		 d->version_major > FC_FT_VERSION_MAJOR)
+		fprintf(stderr, PROG ": %s: file needs a newer reader (format "
+			"version %u.%u; this reader reads versions %u.x to "
+			"%u.x) at offset %" PRIu64 "\n", path,
+			d->version_major, d->version_minor,
+			FC_FT_VERSION_MAJOR_OLDEST, FC_FT_VERSION_MAJOR, off);
+	else if (st == FC_FT_E_VERSION && d != NULL && d->version_major != 0)
+		fprintf(stderr, PROG ": %s: file needs a newer reader (format "
+			"version %u.%u with a record kind or field this reader "
+			"does not know) at offset %" PRIu64 "\n", path,
+			d->version_major, d->version_minor, off);
 	else
 		fprintf(stderr, PROG ": %s: %s at offset %" PRIu64 "\n", path,
 			fc_ft_strerror(st), off);
@@ -116,9 +176,10 @@ static void print_header(enum fmt fmt)
 		puts("interval_start,class,src_ip,dst_ip,src_port,dst_port,"
 		     "protocol,ttl,tcp_flags,ip_len,packets");
 	else if (fmt == FMT_TABLE)
-		printf("%-10s %-11s %-15s %-15s %5s %5s %5s %3s %5s %6s %10s\n",
-		       "start", "class", "src_ip", "dst_ip", "sport", "dport",
-		       "proto", "ttl", "flags", "ip_len", "packets");
+		printf("%-10s %-11s %-*s %-*s %5s %5s %5s %3s %5s %6s %10s\n",
+		       "start", "class", addr_w, "src_ip", addr_w, "dst_ip",
+		       "sport", "dport", "proto", "ttl", "flags", "ip_len",
+		       "packets");
 }
 
 static void print_record(enum fmt fmt, uint64_t start,
@@ -146,9 +207,10 @@ static void print_record(enum fmt fmt, uint64_t start,
 		       k->ttl, k->tcp_flags, k->ip_len, r->packets);
 		break;
 	case FMT_TABLE:
-		printf("%-10" PRIu64 " %-11s %-15s %-15s %5u %5u %5u %3u  0x%02x "
+		printf("%-10" PRIu64 " %-11s %-*s %-*s %5u %5u %5u %3u  0x%02x "
 		       "%6u %10" PRIu64 "\n",
-		       start, cls, s, d, k->src_port, k->dst_port, k->proto,
+		       start, cls, addr_w, s, addr_w, d, k->src_port,
+		       k->dst_port, k->proto,
 		       k->ttl, k->tcp_flags, k->ip_len, r->packets);
 		break;
 	case FMT_CORSARO:
@@ -231,7 +293,10 @@ static void print_corsaro(const struct fc_ft_file_info *info,
 	uint64_t start = iv->start, idx = iv->index;
 	size_t at = 0;
 
-	qsort(b->v, b->n, sizeof(*b->v), corsaro_cmp);
+	/* qsort's array must not be NULL even for no elements: an
+	 * interval without records leaves b->v NULL. */
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof(*b->v), corsaro_cmp);
 	for (;;) {
 		uint64_t end = iv->end;
 		bool last = true;
@@ -319,9 +384,13 @@ static int read_file(const struct opts *o, const char *path)
 	bool records = !o->stats && !o->verify;
 	int st, rc, ret = 0;
 
-	r = fc_ft_reader_open(path, &st);
+	struct fc_ft_open_diag d;
+
+	r = fc_ft_reader_open_diag(path, &st, &d);
 	if (r == NULL) {
-		file_error(path, st, 0);
+		/* Checked before anything was printed; it changed since. */
+		fflush(stdout);
+		file_error(path, st, d.err_off, d.sys_errno, &d);
 		return 1;
 	}
 	if (o->stats) {
@@ -378,8 +447,10 @@ static int read_file(const struct opts *o, const char *path)
 		}
 	}
 	if (rc < 0) {
+		int e = errno;
+
 		fflush(stdout);
-		file_error(path, rc, fc_ft_reader_error_offset(r));
+		file_error(path, rc, fc_ft_reader_error_offset(r), e, NULL);
 		ret = 1;
 	} else if (o->verify && ret == 0) {
 		printf("OK %s: %" PRIu64 " intervals, %" PRIu64 " records\n",
@@ -391,20 +462,267 @@ out:
 	return ret;
 }
 
-static uint64_t first_start(const char *path)
+/* ---------------------------------------------------------------------- */
+/* Inputs                                                                 */
+
+static int input_add(struct inputs *in, const char *path, const struct stat *st)
 {
+	struct input *x;
+
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 64;
+		struct input *v = realloc(in->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		in->v = v;
+		in->cap = cap;
+	}
+	x = &in->v[in->n];
+	memset(x, 0, sizeof(*x));
+	x->path = strdup(path);
+	if (x->path == NULL)
+		return -1;
+	x->argi = in->argi;
+	x->dev = st->st_dev;
+	x->ino = st->st_ino;
+	in->n++;
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void oom(void)
+{
+	fprintf(stderr, PROG ": out of memory\n");
+	exit(1);
+}
+
+/* nftw has no user pointer: the walk in progress. */
+static struct inputs *walk_in;
+
+static int walk_one(const char *path, const struct stat *sb, int type,
+		    struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	struct stat st;
+
+	switch (type) {
+	case FTW_F:
+	case FTW_SL:
+		/* Links to files are followed (the duplicate check sees
+		 * through them); links to directories are not, so a walk
+		 * never loops. */
+		if (ends_with(base, ".tmp") || ends_with(base, ".incomplete")) {
+			walk_in->unfinished++;
+			break;
+		}
+		if (!ends_with(base, ".ft.zst"))
+			break;
+		if (type == FTW_SL) {
+			if (stat(path, &st) != 0)
+				break; /* a dangling link names nothing */
+			sb = &st;
+		}
+		if (!S_ISREG(sb->st_mode)) {
+			fprintf(stderr, PROG ": %s: cannot read: not a "
+				"regular file\n", path);
+			walk_in->ret = 1;
+			break;
+		}
+		if (input_add(walk_in, path, sb) != 0)
+			oom();
+		break;
+	case FTW_DNR:
+	case FTW_NS:
+		/* nftw does not promise errno here: ask again. */
+		if (type == FTW_NS ? stat(path, &st) == 0 :
+				     access(path, R_OK | X_OK) == 0)
+			errno = EIO;
+		fprintf(stderr, PROG ": %s: cannot read: %s\n", path,
+			strerror(errno));
+		walk_in->ret = 1;
+		break;
+	}
+	return 0;
+}
+
+/* One name from the command line or a list: a file, or a directory to
+ * search. Problems are reported now, before any output. */
+/* The walk follows no link, not even the directory given: when that is a
+ * link ("link" or "link/"), its target to walk instead, else NULL. */
+static char *link_target(const char *path)
+{
+	struct stat st;
+	char *bare = strdup(path), *real = NULL;
+	size_t n;
+
+	if (bare == NULL)
+		oom();
+	for (n = strlen(bare); n > 1 && bare[n - 1] == '/'; n--)
+		bare[n - 1] = '\0';
+	if (lstat(bare, &st) == 0 && S_ISLNK(st.st_mode))
+		real = realpath(path, NULL); /* NULL: walk the name given */
+	free(bare);
+	return real;
+}
+
+static void input_arg(struct inputs *in, const char *path)
+{
+	struct stat st;
+	size_t n0 = in->n;
+	char *real;
+
+	in->argi++;
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, PROG ": %s: cannot read: %s\n", path,
+			strerror(errno));
+		in->ret = 1;
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		/* Lengths are checked against the file's size: regular
+		 * files only (not a FIFO, a device, /dev/stdin). */
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, PROG ": %s: cannot read: not a "
+				"regular file\n", path);
+			in->ret = 1;
+		} else if (input_add(in, path, &st) != 0) {
+			oom();
+		}
+		return;
+	}
+	in->unfinished = 0;
+	walk_in = in;
+	real = link_target(path);
+	if (nftw(real != NULL ? real : path, walk_one, 32, FTW_PHYS) != 0) {
+		fprintf(stderr, PROG ": %s: cannot read: %s\n", path,
+			strerror(errno));
+		in->ret = 1;
+	}
+	free(real);
+	if (in->unfinished > 0)
+		fprintf(stderr, PROG ": note: %s: skipped %lu unfinished "
+			"file(s) (*.tmp, *.incomplete: being written, or left "
+			"by an interrupted run)\n", path, in->unfinished);
+	if (in->n == n0)
+		fprintf(stderr, PROG ": note: %s: no *.ft.zst file below it\n",
+			path);
+}
+
+/* The names in a list file, one per line (or NUL-terminated). */
+static void input_list(struct inputs *in, const char *list, bool null)
+{
+	FILE *f = strcmp(list, "-") == 0 ? stdin : fopen(list, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t k;
+
+	if (f == NULL) {
+		fprintf(stderr, PROG ": --files-from %s: %s\n", list,
+			strerror(errno));
+		exit(2);
+	}
+	while ((k = getdelim(&line, &cap, null ? '\0' : '\n', f)) > 0) {
+		if (line[k - 1] == (null ? '\0' : '\n'))
+			line[--k] = '\0';
+		if (k == 0)
+			continue; /* empty lines separate nothing */
+		input_arg(in, line);
+	}
+	if (ferror(f)) {
+		fprintf(stderr, PROG ": --files-from %s: %s\n", list,
+			strerror(errno));
+		exit(2);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+static int ident_cmp(const void *pa, const void *pb)
+{
+	const struct input *a = *(struct input *const *)pa;
+	const struct input *b = *(struct input *const *)pb;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	if (a->argi != b->argi)
+		return a->argi < b->argi ? -1 : 1;
+	return strcmp(a->path, b->path);
+}
+
+/* A file reached under two names (repeated, through a directory and by
+ * name, a symbolic or hard link) is read once: the first one given. */
+static void input_dedup(struct inputs *in)
+{
+	struct input **p;
+	unsigned long n_dup = 0;
+
+	if (in->n < 2)
+		return;
+	p = malloc(in->n * sizeof(*p));
+	if (p == NULL)
+		oom();
+	for (size_t i = 0; i < in->n; i++)
+		p[i] = &in->v[i];
+	qsort(p, in->n, sizeof(*p), ident_cmp);
+	for (size_t i = 1, first = 0; i < in->n; i++) {
+		if (p[i]->dev != p[first]->dev || p[i]->ino != p[first]->ino) {
+			first = i;
+			continue;
+		}
+		p[i]->skip = true;
+		if (++n_dup <= 5)
+			fprintf(stderr, PROG ": note: %s is the same file as "
+				"%s; read once\n", p[i]->path, p[first]->path);
+	}
+	if (n_dup > 5)
+		fprintf(stderr, PROG ": note: %lu names in all were of files "
+			"already given; each file is read once\n", n_dup);
+	free(p);
+}
+
+/* Open an input and check its header; note where it starts in time and,
+ * for the table format, whether it holds an IPv6 record. Returns false
+ * (reported) when it cannot be read. */
+static bool input_check(const struct opts *o, struct input *x)
+{
+	struct fc_ft_open_diag d;
 	struct fc_ft_reader *r;
 	struct fc_ft_interval iv;
-	uint64_t t = UINT64_MAX;
-	int st;
+	struct fc_ft_record rec;
+	int st, rc;
 
-	r = fc_ft_reader_open(path, &st);
-	if (r == NULL)
-		return 0; /* errors come first, where they are noticed */
-	if (fc_ft_reader_next_interval(r, &iv) == 1)
-		t = iv.start;
+	r = fc_ft_reader_open_diag(x->path, &st, &d);
+	if (r == NULL) {
+		file_error(x->path, st, d.err_off, d.sys_errno, &d);
+		return false;
+	}
+	x->first = UINT64_MAX;
+	rc = fc_ft_reader_next_interval(r, &iv);
+	if (rc == 1)
+		x->first = iv.start;
+	/* Damage found here is reported when the file is read. */
+	while (o->fmt == FMT_TABLE && !o->stats && !o->verify && addr_w < 39 &&
+	       rc == 1) {
+		while ((rc = fc_ft_reader_next_record(r, &rec)) == 1)
+			if (rec.key.family == 6) {
+				addr_w = 39;
+				break;
+			}
+		if (rc == 0)
+			rc = fc_ft_reader_next_interval(r, &iv);
+	}
 	fc_ft_reader_close(r);
-	return t;
+	return true;
 }
 
 static int input_cmp(const void *pa, const void *pb)
@@ -413,7 +731,9 @@ static int input_cmp(const void *pa, const void *pb)
 
 	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
-	return a->argi < b->argi ? -1 : a->argi > b->argi;
+	if (a->argi != b->argi)
+		return a->argi < b->argi ? -1 : 1;
+	return strcmp(a->path, b->path);
 }
 
 int main(int argc, char **argv)
@@ -422,16 +742,18 @@ int main(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"stats", no_argument, NULL, 's'},
 		{"verify", no_argument, NULL, 'V'},
+		{"files-from", required_argument, NULL, 'T'},
+		{"null", no_argument, NULL, '0'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV};
-	struct input *in;
-	size_t n;
-	int c, ret = 0;
+	struct inputs in = {0};
+	size_t n_ok = 0;
+	int c, ret;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:sVh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:sVT:0h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "csv") == 0)
@@ -445,12 +767,22 @@ int main(int argc, char **argv)
 			else
 				usage_error("unknown format (use table, csv, "
 					    "json or corsaro): '", optarg);
+			o.fmt_given = true;
 			break;
 		case 's':
 			o.stats = true;
 			break;
 		case 'V':
 			o.verify = true;
+			break;
+		case 'T':
+			if (o.files_from != NULL)
+				usage_error("--files-from given twice (put "
+					    "the names in one list)", NULL);
+			o.files_from = optarg;
+			break;
+		case '0':
+			o.null = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -464,25 +796,50 @@ int main(int argc, char **argv)
 	}
 	if (o.stats && o.verify)
 		usage_error("--stats and --verify do not go together", NULL);
-	n = (size_t)(argc - optind);
-	if (n == 0)
-		usage_error("no FILE given", NULL);
-	in = calloc(n, sizeof(*in));
-	if (in == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return 1;
+	if (o.fmt_given && (o.stats || o.verify))
+		usage_error(o.stats ? "--format applies to records; --stats "
+				      "prints its own key=value lines (drop "
+				      "--format)" :
+				      "--format applies to records; --verify "
+				      "prints its own lines (drop --format)",
+			    NULL);
+	if (o.null && o.files_from == NULL)
+		usage_error("--null applies to --files-from", NULL);
+	if (optind == argc && o.files_from == NULL)
+		usage_error("no FILE or DIR given", NULL);
+	for (int i = optind; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			usage_error("'-' is not a file: to read names from "
+				    "standard input, use --files-from -", NULL);
+
+	/* Every input is found and checked before the first byte of output,
+	 * so an unreadable one is never reported after a header. */
+	if (o.files_from != NULL)
+		input_list(&in, o.files_from, o.null);
+	for (int i = optind; i < argc; i++)
+		input_arg(&in, argv[i]);
+	input_dedup(&in);
+	ret = in.ret;
+	for (size_t i = 0; i < in.n; i++) {
+		if (in.v[i].skip)
+			continue;
+		if (input_check(&o, &in.v[i])) {
+			n_ok++;
+		} else {
+			in.v[i].skip = true;
+			ret = 1;
+		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		in[i].path = argv[optind + (int)i];
-		in[i].argi = i;
-		in[i].first = n > 1 ? first_start(in[i].path) : 0;
-	}
-	qsort(in, n, sizeof(*in), input_cmp);
-	if (!o.stats && !o.verify)
+	if (in.n > 1)
+		qsort(in.v, in.n, sizeof(*in.v), input_cmp);
+	if (n_ok > 0 && !o.stats && !o.verify)
 		print_header(o.fmt);
-	for (size_t i = 0; i < n; i++)
-		ret |= read_file(&o, in[i].path);
-	free(in);
+	for (size_t i = 0; i < in.n; i++)
+		if (!in.v[i].skip)
+			ret |= read_file(&o, in.v[i].path);
+	for (size_t i = 0; i < in.n; i++)
+		free(in.v[i].path);
+	free(in.v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, PROG ": cannot write output: %s\n",
 			strerror(errno));

@@ -3,8 +3,11 @@
  * The .ft.zst writer and reader; the byte layout is doc/file-format.md. The
  * writer turns each interval into an INTERVAL block and RECORDS blocks of at
  * most FC_FT_BLOCK_RECORDS records, stored column by column as byte planes
- * and compressed with zstd, and finishes with an END block; it never exposes
- * a file under its final name before it is complete and on disk. The reader
+ * and compressed with zstd, and finishes with an END block, each behind a
+ * zstd skippable frame header (RECORDS blocks: up to their zstd frame) so
+ * that the file is a valid zstd stream (version 2); it never exposes a file
+ * under its final name before it is complete and on disk. The reader reads
+ * version 1 (no frame headers) and version 2 files. The reader
  * checks every length against a fixed cap and the bytes left in the file
  * before it allocates, every checksum before it decodes, and every decoded
  * value before it returns it, so its memory is bounded (a few MiB) whatever
@@ -29,8 +32,16 @@
 #include "fc_ftfile.h"
 
 #define FT_MAGIC "FCFT"
-#define FT_VMAJOR 1
-#define FT_VMINOR 0
+#define FT_VMAJOR FC_FT_VERSION_MAJOR
+#define FT_VMINOR FC_FT_VERSION_MINOR
+#define FT_VMAJOR_V1 1       /* the unframed layout, still read */
+
+/* Version 2 wraps everything that is not a zstd frame in a zstd skippable
+ * frame: this magic, a 4-byte length, the bytes. One value of the range
+ * 0x184D2A50..0x184D2A5F: not 0x...50 (pzstd's) nor 0x...5E (zstd's
+ * seekable format), so tools that look for those never misread ours. */
+#define FT_SKIP_MAGIC 0x184D2A56u
+#define FT_FRAME_HDR 8       /* skippable frame: magic u32, size u32 */
 
 #define FT_HDR_FIXED 33      /* bytes before the monitor name */
 #define FT_HDR_MAX 65536     /* a longer header is corrupt */
@@ -357,6 +368,19 @@ static int w_put(struct fc_ft_writer *w, const void *p, size_t n)
 	return FC_FT_OK;
 }
 
+/* The skippable frame header in front of the next size bytes. */
+static int w_frame(struct fc_ft_writer *w, uint32_t size)
+{
+	uint8_t f[FT_FRAME_HDR];
+
+	put32(f, FT_SKIP_MAGIC);
+	put32(f + 4, size);
+	return w_put(w, f, sizeof(f));
+}
+
+/* One block in its skippable frame. A RECORDS block's frame ends after the
+ * count and raw size, so that its zstd frame follows as a frame of the
+ * file's zstd stream; every other block is whole inside its frame. */
 static int w_block(struct fc_ft_writer *w, uint16_t type, const uint8_t *pl,
 		   uint32_t len)
 {
@@ -364,6 +388,10 @@ static int w_block(struct fc_ft_writer *w, uint16_t type, const uint8_t *pl,
 	uint32_t c;
 	int rc;
 
+	rc = w_frame(w, FT_BLK_HDR + (type == FT_BLK_RECORDS ? FT_REC_PREFIX :
+							       len));
+	if (rc != FC_FT_OK)
+		return rc;
 	put16(h, type);
 	put16(h + 2, 0);
 	put32(h + 4, len);
@@ -407,6 +435,7 @@ static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_WRITER_FIELDS + 4];
 	size_t ml = strnlen(info->monitor, sizeof(info->monitor));
 	size_t hl, p;
+	int rc;
 
 	if (ml > 255)
 		return FC_FT_E_INVAL;
@@ -430,7 +459,8 @@ static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 		h[p + 3] = writer_fields[i].flags;
 	}
 	put32(h + p, fc_ft_crc32c(0, h, p));
-	return w_put(w, h, hl);
+	rc = w_frame(w, (uint32_t)hl);
+	return rc != FC_FT_OK ? rc : w_put(w, h, hl);
 }
 
 struct fc_ft_writer *fc_ft_writer_open(const char *path,
@@ -794,6 +824,8 @@ struct fc_ft_reader {
 	uint64_t off;         /* bytes consumed */
 	uint64_t err_off;
 	uint32_t crc;         /* CRC32C of the bytes consumed */
+	unsigned frame;       /* skippable frame header bytes: 0 in v1 */
+	bool version_ok;      /* info.version_* read from a verified header */
 	int err;              /* sticky status */
 	bool done;            /* END seen and verified */
 	bool in_iv;           /* an INTERVAL block has been read */
@@ -811,6 +843,7 @@ struct fc_ft_reader {
 	size_t raw_cap;
 	uint64_t *vals;
 	struct fc_ft_record *recs;
+	size_t rec_cap;       /* records vals and recs hold */
 	size_t nrec, pos;
 	ZSTD_DCtx *dctx;
 };
@@ -845,23 +878,34 @@ static size_t max_payload(void)
 	return FT_REC_PREFIX + ZSTD_compressBound(FT_RAW_MAX);
 }
 
-/* Read the next block into r->pl, check its length and checksum. */
+/* Read the next block into r->pl, check its frame, length and checksum. */
 static int r_block(struct fc_ft_reader *r, struct ft_blk *b, uint32_t *crc0)
 {
-	uint8_t h[FT_BLK_HDR];
+	uint8_t f[FT_FRAME_HDR], h[FT_BLK_HDR];
 	uint32_t c;
 	int rc;
 
 	b->off = r->off;
 	*crc0 = r->crc;
-	if (r->size - r->off < FT_BLK_HDR)
+	if (r->size - r->off < r->frame + FT_BLK_HDR)
 		return r_fail(r, FC_FT_E_TRUNCATED, b->off);
-	rc = r_read(r, h, sizeof(h));
+	rc = r_read(r, f, r->frame);
+	if (rc == FC_FT_OK)
+		rc = r_read(r, h, sizeof(h));
 	if (rc != FC_FT_OK)
 		return r_fail(r, rc, b->off);
+	if (r->frame != 0 && get32(f) != FT_SKIP_MAGIC)
+		return r_fail(r, FC_FT_E_CORRUPT, b->off);
 	b->type = get16(h);
 	b->len = get32(h + 4);
 	if (b->len > max_payload())
+		return r_fail(r, FC_FT_E_CORRUPT, b->off);
+	/* The frame holds the block header and either the count and raw
+	 * size of a RECORDS block (its zstd frame follows) or the whole
+	 * payload of any other block. */
+	if (r->frame != 0 &&
+	    get32(f + 4) != FT_BLK_HDR + (b->type == FT_BLK_RECORDS ?
+						  FT_REC_PREFIX : b->len))
 		return r_fail(r, FC_FT_E_CORRUPT, b->off);
 	if (r->size - r->off < b->len)
 		return r_fail(r, FC_FT_E_TRUNCATED, b->off);
@@ -884,31 +928,52 @@ static int r_block(struct fc_ft_reader *r, struct ft_blk *b, uint32_t *crc0)
 	return FC_FT_OK;
 }
 
+/*
+ * The header, in either layout: version 1 starts with the magic; version 2
+ * starts with a skippable frame whose size is header_len. Nothing but the
+ * magic and header_len is used before the checksum is verified, so a
+ * damaged version field reads as damage, not as a newer version.
+ */
 static int r_header(struct fc_ft_reader *r)
 {
 	uint8_t *h;
-	uint8_t fix[12];
-	size_t n = r->size < 12 ? (size_t)r->size : 12, hl, ml, p;
+	uint8_t fix[12], f[FT_FRAME_HDR];
+	size_t n, k, hl, ml, p;
 	bool seen[FT_F_KNOWN] = {false};
 	int rc;
 
+	n = r->size < 4 ? (size_t)r->size : 4;
 	rc = r_read(r, fix, n);
 	if (rc != FC_FT_OK)
 		return r_fail(r, rc, 0);
-	if (memcmp(fix, FT_MAGIC, n < 4 ? n : 4) != 0)
-		return r_fail(r, FC_FT_E_MAGIC, 0);
-	if (n < 8)
+	put32(f, FT_SKIP_MAGIC);
+	if (n < 4 && memcmp(fix, f, n) == 0)
 		return r_fail(r, FC_FT_E_TRUNCATED, 0);
-	r->info.version_major = get16(fix + 4);
-	r->info.version_minor = get16(fix + 6);
-	if (r->info.version_major != FT_VMAJOR)
-		return r_fail(r, FC_FT_E_VERSION, 4);
+	if (n == 4 && get32(fix) == FT_SKIP_MAGIC) {
+		r->frame = FT_FRAME_HDR;
+		memcpy(f, fix, 4);
+		if (r->size < FT_FRAME_HDR)
+			return r_fail(r, FC_FT_E_TRUNCATED, 0);
+		rc = r_read(r, f + 4, 4);
+		if (rc != FC_FT_OK)
+			return r_fail(r, rc, 0);
+		n = 0;
+	}
+	k = r->size - r->frame < 12 ? (size_t)(r->size - r->frame) : 12;
+	rc = r_read(r, fix + n, k - n);
+	if (rc != FC_FT_OK)
+		return r_fail(r, rc, 0);
+	n = k;
+	if (memcmp(fix, FT_MAGIC, n < 4 ? n : 4) != 0)
+		return r_fail(r, FC_FT_E_MAGIC, r->frame);
 	if (n < 12)
 		return r_fail(r, FC_FT_E_TRUNCATED, 0);
 	hl = get32(fix + 8);
 	if (hl < FT_HDR_FIXED + 4 || hl > FT_HDR_MAX)
-		return r_fail(r, FC_FT_E_CORRUPT, 8);
-	if (hl > r->size)
+		return r_fail(r, FC_FT_E_CORRUPT, r->frame + 8);
+	if (r->frame != 0 && get32(f + 4) != hl)
+		return r_fail(r, FC_FT_E_CORRUPT, 4);
+	if (hl > r->size - r->frame)
 		return r_fail(r, FC_FT_E_TRUNCATED, 0);
 	h = malloc(hl);
 	if (h == NULL)
@@ -922,6 +987,20 @@ static int r_header(struct fc_ft_reader *r)
 	rc = FC_FT_E_CHECKSUM;
 	p = 0;
 	if (fc_ft_crc32c(0, h, hl - 4) != get32(h + hl - 4))
+		goto bad;
+	/* Checksum verified: the version is what a writer wrote. A major
+	 * version above ours is a newer format; one that does not match
+	 * the layout (1 unframed, 2 framed) is not a file we wrote. */
+	r->info.version_major = get16(h + 4);
+	r->info.version_minor = get16(h + 6);
+	r->version_ok = true;
+	p = 4;
+	rc = FC_FT_E_VERSION;
+	if (r->info.version_major > FT_VMAJOR)
+		goto bad;
+	rc = FC_FT_E_CORRUPT;
+	if (r->info.version_major !=
+	    (r->frame != 0 ? FT_VMAJOR : FT_VMAJOR_V1))
 		goto bad;
 	rc = FC_FT_E_VERSION;
 	p = 12;
@@ -945,36 +1024,36 @@ static int r_header(struct fc_ft_reader *r)
 	r->info.monitor[ml] = '\0';
 	p = FT_HDR_FIXED + ml;
 	for (unsigned i = 0; i < r->nf; i++, p += 4) {
-		struct ft_field_desc *f = &r->fields[i];
+		struct ft_field_desc *fd = &r->fields[i];
 
-		f->id = h[p];
-		f->width = h[p + 1];
-		f->enc = h[p + 2];
-		f->flags = h[p + 3];
-		if (f->id < FT_F_KNOWN && f->id != 0) {
+		fd->id = h[p];
+		fd->width = h[p + 1];
+		fd->enc = h[p + 2];
+		fd->flags = h[p + 3];
+		if (fd->id < FT_F_KNOWN && fd->id != 0) {
 			/* Known fields: fixed width, known encoding, once. */
 			rc = FC_FT_E_CORRUPT;
-			if (f->width != field_width[f->id] || seen[f->id])
+			if (fd->width != field_width[fd->id] || seen[fd->id])
 				goto bad;
 			rc = FC_FT_E_VERSION;
-			if (f->enc > FT_ENC_DELTA)
+			if (fd->enc > FT_ENC_DELTA)
 				goto bad;
-			seen[f->id] = true;
+			seen[fd->id] = true;
 		} else {
 			/* Unknown: a critical one means this reader cannot
 			 * give correct records; others are skipped. */
 			rc = FC_FT_E_VERSION;
-			if (f->flags & FT_FD_CRITICAL)
+			if (fd->flags & FT_FD_CRITICAL)
 				goto bad;
 			rc = FC_FT_E_CORRUPT;
-			if (f->width == 0 || f->width > 8)
+			if (fd->width == 0 || fd->width > 8)
 				goto bad;
 		}
 		rc = FC_FT_E_CORRUPT;
-		if (i == 0 && f->id != FT_F_FAMILY)
+		if (i == 0 && fd->id != FT_F_FAMILY)
 			goto bad;
-		r->row_min += is_addr(f->id) ? 4 : f->width;
-		r->row_v6 += is_addr(f->id) ? 12 : 0;
+		r->row_min += is_addr(fd->id) ? 4 : fd->width;
+		r->row_v6 += is_addr(fd->id) ? 12 : 0;
 	}
 	rc = FC_FT_E_CORRUPT;
 	if (!seen[FT_F_CLASS] || !seen[FT_F_SRC_IP] || !seen[FT_F_DST_IP] ||
@@ -983,73 +1062,102 @@ static int r_header(struct fc_ft_reader *r)
 	rc = FC_FT_OK;
 	goto out;
 bad:
-	rc = r_fail(r, rc, p);
+	/* A checksum error is the header's as a whole: its structure
+	 * starts at 0; other errors name their field. */
+	rc = r_fail(r, rc, rc == FC_FT_E_CHECKSUM ? 0 : r->frame + p);
 out:
 	free(h);
 	return rc;
 }
 
-struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status)
+/* Fill *d (when given) from a reader that failed or succeeded to open. */
+static void r_diag(const struct fc_ft_reader *r, struct fc_ft_open_diag *d)
+{
+	if (d == NULL || r == NULL)
+		return;
+	d->err_off = r->err_off;
+	if (r->version_ok) {
+		d->version_major = r->info.version_major;
+		d->version_minor = r->info.version_minor;
+	}
+}
+
+/* Close r after a failed open, keeping errno for the caller. */
+static struct fc_ft_reader *r_open_fail(struct fc_ft_reader *r, int *status,
+					int st, struct fc_ft_open_diag *d)
+{
+	int e = errno;
+
+	*status = st;
+	r_diag(r, d);
+	if (d != NULL && st == FC_FT_E_IO)
+		d->sys_errno = e;
+	fc_ft_reader_close(r);
+	errno = e;
+	return NULL;
+}
+
+struct fc_ft_reader *fc_ft_reader_open_diag(const char *path, int *status,
+					    struct fc_ft_open_diag *d)
 {
 	struct fc_ft_reader *r;
 	struct stat st;
-	int rc, dummy;
+	int rc, dummy, fd;
 
 	if (status == NULL)
 		status = &dummy;
+	if (d != NULL)
+		memset(d, 0, sizeof(*d));
 	if (path == NULL) {
 		*status = FC_FT_E_INVAL;
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		*status = FC_FT_E_NOMEM;
-		return NULL;
-	}
+	if (r == NULL)
+		return r_open_fail(NULL, status, FC_FT_E_NOMEM, d);
 	/* Non-blocking open: a FIFO without a writer must not hang the
 	 * caller before the regular-file check below refuses it. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && fcntl(fd, F_SETFL, 0) != 0) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
 		fd = -1;
 	}
 	r->f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (r->f == NULL) {
-		*status = errno == ENOMEM ? FC_FT_E_NOMEM : FC_FT_E_IO;
+		int e = errno;
+
 		if (fd >= 0)
 			close(fd);
-		free(r);
-		return NULL;
+		errno = e;
+		return r_open_fail(r, status, e == ENOMEM ? FC_FT_E_NOMEM :
+							    FC_FT_E_IO, d);
 	}
-	if (fstat(fileno(r->f), &st) != 0) {
-		*status = FC_FT_E_IO;
-		fc_ft_reader_close(r);
-		return NULL;
-	}
+	if (fstat(fileno(r->f), &st) != 0)
+		return r_open_fail(r, status, FC_FT_E_IO, d);
 	if (!S_ISREG(st.st_mode)) {
 		/* Lengths are checked against the file size: regular files
 		 * only; errno tells the caller why. */
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		*status = FC_FT_E_IO;
-		fc_ft_reader_close(r);
-		return NULL;
+		return r_open_fail(r, status, FC_FT_E_IO, d);
 	}
 	r->size = (uint64_t)st.st_size;
 	r->dctx = ZSTD_createDCtx();
-	if (r->dctx == NULL) {
-		*status = FC_FT_E_NOMEM;
-		fc_ft_reader_close(r);
-		return NULL;
-	}
+	if (r->dctx == NULL)
+		return r_open_fail(r, status, FC_FT_E_NOMEM, d);
 	rc = r_header(r);
-	if (rc != FC_FT_OK) {
-		*status = rc;
-		fc_ft_reader_close(r);
-		return NULL;
-	}
+	if (rc != FC_FT_OK)
+		return r_open_fail(r, status, rc, d);
+	r_diag(r, d);
 	*status = FC_FT_OK;
 	return r;
+}
+
+struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status)
+{
+	return fc_ft_reader_open_diag(path, status, NULL);
 }
 
 const struct fc_ft_file_info *fc_ft_reader_info(const struct fc_ft_reader *r)
@@ -1125,6 +1233,44 @@ static void set_field(struct fc_ft_record *rec, unsigned id, uint64_t v)
 	}
 }
 
+/* Room for a block of n records and raw bytes of columns (both checked
+ * against their bounds by the caller). Buffers grow in powers of two to
+ * what the file needs, so a small file costs little to open and read,
+ * and a reader never holds more than the largest block allows. */
+static int r_grow(struct fc_ft_reader *r, size_t raw, size_t n)
+{
+	if (raw > r->raw_cap) {
+		size_t cap = 65536;
+		uint8_t *p;
+
+		while (cap < raw)
+			cap *= 2;
+		p = realloc(r->raw, cap);
+		if (p == NULL)
+			return FC_FT_E_NOMEM;
+		r->raw = p;
+		r->raw_cap = cap;
+	}
+	if (n > r->rec_cap) {
+		size_t cap = 1024;
+		uint64_t *v;
+		struct fc_ft_record *rec;
+
+		while (cap < n)
+			cap *= 2;
+		v = realloc(r->vals, cap * sizeof(*v));
+		if (v == NULL)
+			return FC_FT_E_NOMEM;
+		r->vals = v;
+		rec = realloc(r->recs, cap * sizeof(*rec));
+		if (rec == NULL)
+			return FC_FT_E_NOMEM;
+		r->recs = rec;
+		r->rec_cap = cap;
+	}
+	return FC_FT_OK;
+}
+
 /* Decode the RECORDS block in r->pl (checksum already verified). */
 static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 {
@@ -1152,13 +1298,11 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 		return FC_FT_E_ZSTD;
 	if (got != zl)
 		return FC_FT_E_CORRUPT;
-	if (r->raw == NULL) {
-		r->raw_cap = (size_t)FC_FT_BLOCK_RECORDS * FT_MAX_ROW;
-		r->raw = malloc(r->raw_cap);
-		r->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
-		r->recs = malloc(sizeof(*r->recs) * FC_FT_BLOCK_RECORDS);
-		if (r->raw == NULL || r->vals == NULL || r->recs == NULL)
-			return FC_FT_E_NOMEM;
+	if (raw_len > r->raw_cap || n > r->rec_cap) {
+		int rc = r_grow(r, raw_len, n);
+
+		if (rc != FC_FT_OK)
+			return rc;
 	}
 	got = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len,
 				  r->pl + FT_REC_PREFIX, zl);

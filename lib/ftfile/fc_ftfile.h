@@ -2,7 +2,10 @@
 /*
  * The flowtuple file (.ft.zst): writer and reader. A file is a header, a
  * sequence of self-describing checksummed blocks (per interval: its
- * accounting, then zstd-compressed fixed-width records), and a trailer. The
+ * accounting, then zstd-compressed fixed-width records), and a trailer;
+ * since version 2.0 it is also a valid zstd stream (everything but the
+ * records' zstd frames sits in skippable frames). The reader reads
+ * versions 1.x and 2.x. The
  * writer creates files atomically (.tmp, fsync, rename, fsync dir). The
  * reader validates every length and checksum and reports the first problem
  * with its byte offset. The normative byte layout is doc/file-format.md.
@@ -54,6 +57,12 @@ static inline int fc_ft_status_errno(int status)
 
 /** Text for a status (never NULL); strerror(e) for FC_FT_E_ERRNO(e). */
 const char *fc_ft_strerror(int status);
+
+/** Format version this library writes. */
+#define FC_FT_VERSION_MAJOR 2
+#define FC_FT_VERSION_MINOR 0
+/** Oldest major version this library reads (1.x: no zstd framing). */
+#define FC_FT_VERSION_MAJOR_OLDEST 1
 
 /** Record kinds. */
 #define FC_FT_KIND_FLOWTUPLE 1
@@ -187,8 +196,27 @@ int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode);
 /** Bytes written so far (header and blocks), for size-based decisions. */
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w);
 
-/** Open a file and validate its header. NULL and *status on failure. */
+/** Open a file and validate its header. NULL and *status on failure
+ *  (FC_FT_E_IO: errno says why). */
 struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status);
+
+/** What fc_ft_reader_open_diag found, for the caller's message. */
+struct fc_ft_open_diag {
+	uint64_t err_off;       /**< byte offset of the problem */
+	int sys_errno;          /**< FC_FT_E_IO: errno of the failed call */
+	/** The header's version once its checksum is verified, else 0.0:
+	 *  with FC_FT_E_VERSION, a major above FC_FT_VERSION_MAJOR is a
+	 *  newer format; a supported one means an unknown kind or field. */
+	uint16_t version_major;
+	uint16_t version_minor;
+};
+
+/**
+ * fc_ft_reader_open, filling *d (may be NULL) on success and failure.
+ * Not thread safe per reader; distinct readers are independent.
+ */
+struct fc_ft_reader *fc_ft_reader_open_diag(const char *path, int *status,
+					    struct fc_ft_open_diag *d);
 
 /** Header of an open file. */
 const struct fc_ft_file_info *fc_ft_reader_info(const struct fc_ft_reader *r);

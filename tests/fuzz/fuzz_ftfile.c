@@ -36,45 +36,56 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
+/* Set a 4-byte field, noting whether it changed. */
+static int set32(uint8_t *p, uint32_t v)
+{
+	uint8_t before[4];
+
+	memcpy(before, p, 4);
+	put32(p, v);
+	return memcmp(before, p, 4) != 0;
+}
+
 /*
  * Recompute the checksums of doc/file-format.md in place, walking the
- * blocks as a reader would; stops where the structure stops making sense.
- * Returns 1 if anything was changed.
+ * blocks as a reader would, in either layout (version 2: every structure
+ * behind a skippable frame header, whose size is made to agree too);
+ * stops where the structure stops making sense. Returns 1 if anything
+ * was changed.
  */
 static int fix_crcs(uint8_t *d, size_t size)
 {
-	uint8_t before[4];
+	size_t off, pre = 0;
 	int changed = 0;
-	size_t off;
 	uint32_t hl;
 
-	if (size < 37)
+	if (size >= 8 && get32(d) == 0x184D2A56u)
+		pre = 8;
+	if (size < pre + 37)
 		return 0;
-	hl = get32(d + 8);
-	if (hl < 37 || hl > size)
+	hl = get32(d + pre + 8);
+	if (hl < 37 || hl > size - pre)
 		return 0;
-	memcpy(before, d + hl - 4, 4);
-	put32(d + hl - 4, fc_ft_crc32c(0, d, hl - 4));
-	changed |= memcmp(before, d + hl - 4, 4) != 0;
-	off = hl;
-	while (size - off >= 12) {
-		uint16_t type = (uint16_t)(d[off] | d[off + 1] << 8);
-		uint32_t len = get32(d + off + 4);
+	if (pre != 0)
+		changed |= set32(d + 4, hl);
+	changed |= set32(d + pre + hl - 4, fc_ft_crc32c(0, d + pre, hl - 4));
+	off = pre + hl;
+	while (size - off >= pre + 12) {
+		uint8_t *b = d + off + pre;
+		uint16_t type = (uint16_t)(b[0] | b[1] << 8);
+		uint32_t len = get32(b + 4);
 		uint32_t crc;
 
-		if (len > size - off - 12)
+		if (len > size - off - pre - 12)
 			break;
-		if (type == 3 && len == 20) {
-			memcpy(before, d + off + 12 + 16, 4);
-			put32(d + off + 12 + 16, fc_ft_crc32c(0, d, off));
-			changed |= memcmp(before, d + off + 12 + 16, 4) != 0;
-		}
-		crc = fc_ft_crc32c(0, d + off, 8);
-		crc = fc_ft_crc32c(crc, d + off + 12, len);
-		memcpy(before, d + off + 8, 4);
-		put32(d + off + 8, crc);
-		changed |= memcmp(before, d + off + 8, 4) != 0;
-		off += 12 + (size_t)len;
+		if (pre != 0)
+			changed |= set32(d + off + 4, 12 + (type == 2 ? 8 : len));
+		if (type == 3 && len == 20)
+			changed |= set32(b + 12 + 16, fc_ft_crc32c(0, d, off));
+		crc = fc_ft_crc32c(0, b, 8);
+		crc = fc_ft_crc32c(crc, b + 12, len);
+		changed |= set32(b + 8, crc);
+		off += pre + 12 + (size_t)len;
 	}
 	return changed;
 }

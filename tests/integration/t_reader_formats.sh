@@ -87,7 +87,7 @@ if command -v python3 >/dev/null && ! python3 -c 'import json,sys; [json.loads(l
 fi
 
 cat >"$TMP/want.stats" <<EOF
-file=$D version=1.0 monitor=demo interval_len=60 aligned=no created=1700000000
+file=$D version=2.0 monitor=demo interval_len=60 aligned=no created=1700000000
 interval=0 start=1700000000 end=1700000059 flags=- rx_pkts=19 rec_pkts=16 records=6 not_ip=2 trunc_l3=1 drops=3 conservation=ok
 interval=1 start=1700000060 end=1700000119 flags=- rx_pkts=0 rec_pkts=0 records=0 drops=0 conservation=ok
 interval=2 start=1700000120 end=1700000299 flags=gap rx_pkts=0 rec_pkts=0 records=0 drops=0 conservation=ok
@@ -109,10 +109,25 @@ n=$("$FCREAD" --format csv "$TMP/later.ft.zst" "$D" | grep -c '^interval_start')
 [ "$n" -eq 1 ] && ok "one csv header for many files" || bad "csv header count $n"
 
 if "$TOP" -n 1 "$D" | tail -n 1 | grep -q '^192.0.2.200 *7 *1$'; then ok "ft-top"; else bad "ft-top"; fi
+if ! "$TOP" "$TMP/nope.ft.zst" >/dev/null 2>"$TMP/err" &&
+	grep -qx "ft-top: $TMP/nope.ft.zst: No such file or directory" "$TMP/err"; then
+	ok "ft-top: a missing file, in the system's words"
+else
+	bad "ft-top: a missing file"; cat "$TMP/err"
+fi
+set +e
+"$MK" --telescope abc "$TMP/never.ft.zst" 2>"$TMP/err"
+rc=$?
+set -e
+if [ "$rc" -eq 2 ] && [ ! -e "$TMP/never.ft.zst" ] && grep -q "telescope needs a number" "$TMP/err"; then
+	ok "ft-mkfile: a bad number is refused, exit 2"
+else
+	bad "ft-mkfile --telescope abc: exit $rc"
+fi
 
 # ---- error paths ------------------------------------------------------
 size=$(wc -c <"$D")
-end_off=$((size - 32))
+end_off=$((size - 40)) # the END block's skippable frame
 
 expect_err() { # name, want exit, stderr pattern, then the command
 	name=$1 want=$2 pat=$3
@@ -139,10 +154,12 @@ expect_err "truncated: --verify fails" 1 "file is truncated at offset $end_off" 
 grep -q '^OK' "$TMP/out" && bad "truncated: --verify printed OK" || ok "truncated: --verify prints no OK"
 
 cp "$D" "$TMP/flip.ft.zst"
-hl=$(od -An -tu4 -j8 -N4 "$D" | tr -d ' ')
-printf '\377' | dd of="$TMP/flip.ft.zst" bs=1 seek=$((hl + 20)) conv=notrunc 2>/dev/null
+# The first block starts after the header's frame header (8) and header.
+hl=$(od -An -tu4 -j16 -N4 "$D" | tr -d ' ')
+b0=$((8 + hl))
+printf '\377' | dd of="$TMP/flip.ft.zst" bs=1 seek=$((b0 + 28)) conv=notrunc 2>/dev/null
 expect_err "bit flip: checksum error at the block's offset" 1 \
-	"^flowcap-read: $TMP/flip.ft.zst: checksum mismatch (file is corrupt) at offset $hl\$" \
+	"^flowcap-read: $TMP/flip.ft.zst: checksum mismatch (file is corrupt) at offset $b0\$" \
 	"$FCREAD" --format csv "$TMP/flip.ft.zst"
 [ "$(wc -l <"$TMP/out")" -eq 1 ] && ok "bit flip: no record printed" || bad "bit flip: records printed"
 expect_err "bit flip: --verify fails" 1 "checksum mismatch" "$FCREAD" --verify "$TMP/flip.ft.zst"
@@ -154,7 +171,7 @@ expect_err "not a flowcap file" 1 \
 : >"$TMP/empty.ft.zst"
 expect_err "empty file" 1 "$TMP/empty.ft.zst: file is truncated at offset 0" \
 	"$FCREAD" "$TMP/empty.ft.zst"
-expect_err "missing file" 1 "$TMP/nope.ft.zst: input/output error (No such file or directory)" \
+expect_err "missing file" 1 "$TMP/nope.ft.zst: cannot read: No such file or directory" \
 	"$FCREAD" "$TMP/nope.ft.zst"
 expect_err "good and bad files: the good one is printed, exit 1" 1 "text.ft.zst" \
 	"$FCREAD" --format csv "$D" "$TMP/text.ft.zst"
@@ -163,7 +180,7 @@ check "good and bad files: good rows" "$TMP/want.csv" "$TMP/out"
 expect_err "unknown format" 2 "unknown format" "$FCREAD" --format xml "$D"
 expect_err "unknown option" 2 "unknown option '--bogus'" "$FCREAD" --bogus "$D"
 expect_err "missing value" 2 "needs a value" "$FCREAD" "$D" --format
-expect_err "no file" 2 "no FILE given" "$FCREAD" --format csv
+expect_err "no file" 2 "no FILE or DIR given" "$FCREAD" --format csv
 "$FCREAD" --help | grep -q '^Examples:' && ok "help" || bad "help"
 
 # ---- Corsaro's own text, on traces where both see the same packets ----

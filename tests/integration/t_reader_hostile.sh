@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # flowcap-read against hostile files made from real flowcap output: cut at
-# many offsets, one bit flipped at every byte, wrong version, zero length,
+# many offsets, one bit flipped at every byte, wrong version (and a damaged
+# one, which is damage, not a newer version), zero length,
 # absurd length and count fields (with and without their checksums fixed
 # up, so the check behind the checksum is reached too), trailing bytes,
 # unknown blocks, a directory, a FIFO, /dev/zero. What doc/file-format.md
@@ -62,31 +63,43 @@ def crc32c(data, crc=0):
 def u32(d, o): return struct.unpack_from('<I', d, o)[0]
 def u16(d, o): return struct.unpack_from('<H', d, o)[0]
 
+# Version 2 files (what flowcap writes) put every structure behind an
+# 8-byte zstd skippable frame header (doc/file-format.md, "zstd framing").
+# Offsets below are those of structures (where errors point); the fields
+# of a structure are P bytes further.
+SKIP = 0x184D2A56
+P = 8
+
+def frame(content_len):
+    return struct.pack('<II', SKIP, content_len)
+
 def blocks(d):
-    """[(offset, type, payload length)] of a well-formed file."""
-    hl = u32(d, 8)
-    out, o = [], hl
-    while o + 12 <= len(d):
-        t, ln = u16(d, o), u32(d, o + 4)
+    """[(offset, type, payload length)] of a well-formed file; the header
+    structure's end."""
+    hl = u32(d, P + 8)
+    out, o = [], P + hl
+    while o + P + 12 <= len(d):
+        t, ln = u16(d, o + P), u32(d, o + P + 4)
         out.append((o, t, ln))
-        o += 12 + ln
-    return hl, out
+        o += P + 12 + ln
+    return P + hl, out
 
 def fix(d):
     """Recompute every checksum (header, blocks, END's file CRC)."""
     d = bytearray(d)
-    hl = u32(d, 8)
-    struct.pack_into('<I', d, hl - 4, crc32c(d[:hl - 4]))
-    o = hl
-    while o + 12 <= len(d):
-        t, ln = u16(d, o), u32(d, o + 4)
-        if ln > len(d) - o - 12:
+    hl = u32(d, P + 8)
+    struct.pack_into('<I', d, P + hl - 4, crc32c(d[P:P + hl - 4]))
+    o = P + hl
+    while o + P + 12 <= len(d):
+        b = o + P
+        t, ln = u16(d, b), u32(d, b + 4)
+        if ln > len(d) - b - 12:
             break
         if t == 3 and ln == 20:
-            struct.pack_into('<I', d, o + 12 + 16, crc32c(d[:o]))
-        struct.pack_into('<I', d, o + 8,
-                         crc32c(d[o + 12:o + 12 + ln], crc32c(d[o:o + 8])))
-        o += 12 + ln
+            struct.pack_into('<I', d, b + 12 + 16, crc32c(d[:o]))
+        struct.pack_into('<I', d, b + 8,
+                         crc32c(d[b + 12:b + 12 + ln], crc32c(d[b:b + 8])))
+        o = b + 12 + ln
     return bytes(d)
 
 def limits():
@@ -181,20 +194,20 @@ if not data:
 F = max(data, key=lambda f: len(blocks(data[f])[1]))
 D, R = data[F], full[F]
 HL, B = blocks(D)
-recs = [(o, t, ln, u32(D, o + 12) if t == 2 else 0) for o, t, ln in B]
+recs = [(o, t, ln, u32(D, o + P + 12) if t == 2 else 0) for o, t, ln in B]
 print('note: %s: %d bytes, header %d, %d blocks, %d rows'
       % (os.path.basename(F), len(D), HL, len(B), len(R)))
 
 def rows_before(cut):
     """Records of the RECORDS blocks that end at or before `cut`."""
-    return sum(n for o, t, ln, n in recs if t == 2 and o + 12 + ln <= cut)
+    return sum(n for o, t, ln, n in recs if t == 2 and o + P + 12 + ln <= cut)
 
 def struct_at(cut):
     """Offset of the structure a cut at `cut` leaves incomplete."""
     if cut < HL:
         return 0
     for o, t, ln, n in recs:
-        if o + 12 + ln > cut:
+        if o + P + 12 + ln > cut:
             return o
     return len(D)
 
@@ -202,7 +215,8 @@ def struct_at(cut):
 step = max(1, len(D) // 700)
 fails0 = n_bad
 cuts = list(range(0, len(D), step)) + [o for o, _, _, _ in recs] + \
-       [o + 5 for o, _, _, _ in recs] + [len(D) - 1]
+       [o + 5 for o, _, _, _ in recs] + [o + P + 5 for o, _, _, _ in recs] + \
+       [len(D) - 1]
 for cut in sorted(set(cuts)):
     p = write('cut.ft.zst', D[:cut])
     r = damaged('cut at %d' % cut, p, R, 'file is truncated',
@@ -237,36 +251,60 @@ if n_bad == fails0:
 
 # ---- header fields ------------------------------------------------------
 def patched(fmt, off, val, do_fix):
+    """The file with a header field (offset within the header) set; a
+    header_len is given to the frame size too, so that the check behind
+    the frame is reached."""
     d = bytearray(D)
-    struct.pack_into(fmt, d, off, val)
+    struct.pack_into(fmt, d, P + off, val)
+    if off == 8:
+        struct.pack_into('<I', d, 4, val)
     return fix(bytes(d)) if do_fix else bytes(d)
 
+NEWER = r'file needs a newer reader \(format version %d\.0; this reader reads versions 1\.x to 2\.x\)'
 cases = [
-    # The major version is read before the header checksum (a later major
-    # version may lay the header out differently); every other field is
-    # used only after it.
-    ('version_major 2, checksum not fixed', '<H', 4, 2, False,
-     'file needs a newer reader', 0),
+    # The header checksum is verified before any field but magic and
+    # header_len is used, the version included: a damaged version field
+    # is damage, not a newer version.
+    ('version_major 3, checksum not fixed: checksum first', '<H', 4, 3, False,
+     'checksum mismatch', 0),
+    ('version_major 0x8002, checksum not fixed: checksum first', '<H', 4,
+     0x8002, False, 'checksum mismatch', 0),
     ('kind 2, checksum not fixed: checksum first', '<H', 12, 2, False,
      'checksum mismatch', 0),
     ('header_len 40, checksum not fixed: checksum first', '<I', 8, 40, False,
      'checksum mismatch', 0),
-    ('version_major 2', '<H', 4, 2, True, 'file needs a newer reader', 0),
-    ('version_major 0xffff', '<H', 4, 0xffff, True, 'file needs a newer reader', 0),
-    ('kind 2', '<H', 12, 2, True, 'file needs a newer reader', 0),
-    ('magic', '<I', 0, 0x54464346 ^ 1, False, 'not a flowcap', 0),
-    ('header_len 0xffffffff', '<I', 8, 0xffffffff, False, 'impossible length', 0),
-    ('header_len 36', '<I', 8, 36, False, 'impossible length', 0),
-    ('header_len 65537', '<I', 8, 65537, False, 'impossible length', 0),
+    ('version_major 3', '<H', 4, 3, True, NEWER % 3, P + 4),
+    ('version_major 0xffff', '<H', 4, 0xffff, True, NEWER % 0xffff, P + 4),
+    ('version_major 1 in the version 2 layout', '<H', 4, 1, True,
+     'impossible length', P + 4),
+    ('kind 2', '<H', 12, 2, True,
+     r'file needs a newer reader \(format version 2\.0 with a record kind', P + 12),
+    ('magic', '<I', 0, 0x54464346 ^ 1, False, 'not a flowcap', P),
+    ('header_len 0xffffffff', '<I', 8, 0xffffffff, False, 'impossible length', P + 8),
+    ('header_len 36', '<I', 8, 36, False, 'impossible length', P + 8),
+    ('header_len 65537', '<I', 8, 65537, False, 'impossible length', P + 8),
     ('header_len past the end of the file', '<I', 8, len(D) + 1, False,
      'file is truncated', 0),
-    ('n_fields 0', '<H', 14, 0, True, 'impossible length', 0),
-    ('n_fields 65535', '<H', 14, 65535, True, 'impossible length', 0),
+    ('n_fields 0', '<H', 14, 0, True, 'impossible length', P + 14),
+    ('n_fields 65535', '<H', 14, 65535, True, 'impossible length', P + 14),
 ]
 for name, fmt, off, val, do_fix, problem, want_off in cases:
     p = write('hdr.ft.zst', patched(fmt, off, val, do_fix))
+    if name == 'magic':  # the frame's magic is the file's first bytes
+        p = write('hdr.ft.zst', D[:P] + b'GCFT' + D[P + 4:])
     if damaged(name, p, R, problem, off_eq=want_off, max_rows=0) is True:
         ok('header: %s -> %s at offset %d' % (name, problem, want_off))
+
+# The skippable frame magic itself damaged: not a flowcap file.
+p = write('hdr.ft.zst', b'\x57' + D[1:])
+if damaged('frame magic', p, R, 'not a flowcap', off_eq=0, max_rows=0) is True:
+    ok('header: skippable frame magic damaged -> not a flowcap file')
+# The header's frame size disagrees with header_len.
+d = bytearray(D); struct.pack_into('<I', d, 4, u32(D, 4) + 1)
+p = write('hdr.ft.zst', bytes(d))
+if damaged('header frame size', p, R, 'impossible length', off_eq=4,
+           max_rows=0) is True:
+    ok('header: frame size != header_len -> impossible length at offset 4')
 
 p = write('minor.ft.zst', patched('<H', 6, 7, True))
 rc, out, err, _ = run(['--format', 'csv', p])
@@ -280,21 +318,28 @@ iv = [o for o, t, _, _ in recs if t == 1][0]
 rb = [o for o, t, _, _ in recs if t == 2][0]
 eb = end_off
 bcases = [
-    ('INTERVAL length 0xffffffff', iv + 4, 0xffffffff, False, 'impossible length', iv),
-    ('RECORDS length 0xffffffff', rb + 4, 0xffffffff, False, 'impossible length', rb),
-    ('RECORDS length 0x7fffffff', rb + 4, 0x7fffffff, False, 'impossible length', rb),
-    ('RECORDS length 16 MiB (within the bound, past the end)', rb + 4, 16 << 20,
+    ('INTERVAL length 0xffffffff', iv + P + 4, 0xffffffff, False, 'impossible length', iv),
+    ('RECORDS length 0xffffffff', rb + P + 4, 0xffffffff, False, 'impossible length', rb),
+    ('RECORDS length 0x7fffffff', rb + P + 4, 0x7fffffff, False, 'impossible length', rb),
+    ('RECORDS length 16 MiB (within the bound, past the end)', rb + P + 4, 16 << 20,
      False, 'file is truncated', rb),
-    ('END length 0xffffffff', eb + 4, 0xffffffff, False, 'impossible length', eb),
-    ('RECORDS n 0xffffffff', rb + 12, 0xffffffff, True, 'impossible length', rb),
-    ('RECORDS n 0', rb + 12, 0, True, 'impossible length', rb),
-    ('RECORDS raw_size 0xffffffff', rb + 16, 0xffffffff, True, 'impossible length', rb),
-    ('RECORDS raw_size 0', rb + 16, 0, True, 'impossible length', rb),
-    ('INTERVAL n_counters 0xffffffff', iv + 12 + 48, 0xffffffff, True, 'impossible length', iv),
-    ('END total_records wrong', eb + 12, 0xfffffff, True, 'impossible length', eb),
+    ('END length 0xffffffff', eb + P + 4, 0xffffffff, False, 'impossible length', eb),
+    ('RECORDS n 0xffffffff', rb + P + 12, 0xffffffff, True, 'impossible length', rb),
+    ('RECORDS n 0', rb + P + 12, 0, True, 'impossible length', rb),
+    ('RECORDS raw_size 0xffffffff', rb + P + 16, 0xffffffff, True, 'impossible length', rb),
+    ('RECORDS raw_size 0', rb + P + 16, 0, True, 'impossible length', rb),
+    ('INTERVAL n_counters 0xffffffff', iv + P + 12 + 48, 0xffffffff, True, 'impossible length', iv),
+    ('END total_records wrong', eb + P + 12, 0xfffffff, True, 'impossible length', eb),
+    ('RECORDS frame size 12 + length', rb + 4, None, True, 'impossible length', rb),
+    ('INTERVAL frame size 20', iv + 4, 20, True, 'impossible length', iv),
+    ('INTERVAL frame magic', iv, SKIP ^ 1, True, 'impossible length', iv),
+    ('RECORDS frame magic, a zstd frame magic', rb, 0xFD2FB528, True,
+     'impossible length', rb),
 ]
 for name, off, val, do_fix, problem, want_off in bcases:
     d = bytearray(D)
+    if val is None:  # the whole block in the frame, as for other types
+        val = 12 + u32(D, rb + P + 4)
     struct.pack_into('<I', d, off, val)
     d = fix(bytes(d)) if do_fix else bytes(d)
     p = write('blk.ft.zst', d)
@@ -304,7 +349,7 @@ for name, off, val, do_fix, problem, want_off in bcases:
 
 # INTERVAL n_records absurd: the records that follow cannot add up.
 d = bytearray(D)
-struct.pack_into('<Q', d, iv + 12 + 40, 1 << 62)
+struct.pack_into('<Q', d, iv + P + 12 + 40, 1 << 62)
 p = write('nrec.ft.zst', fix(bytes(d)))
 if damaged('INTERVAL n_records 2^62', p, R, 'impossible length', off_max=len(D),
            max_rows=rows_before(len(D))) is True:
@@ -313,9 +358,10 @@ if damaged('INTERVAL n_records 2^62', p, R, 'impossible length', off_max=len(D),
 # A 16 MiB block (the largest the format allows) of garbage, checksum
 # correct: read, checked, rejected, within the memory limit.
 big = (16 << 20)
-d = bytearray(D[:rb]) + struct.pack('<HHII', 2, 0, big, 0) + \
+d = bytearray(D[:rb]) + frame(20) + struct.pack('<HHII', 2, 0, big, 0) + \
     struct.pack('<II', 1, 53) + bytes(big - 8)
-struct.pack_into('<I', d, rb + 8, crc32c(d[rb + 12:], crc32c(d[rb:rb + 8])))
+b = rb + P
+struct.pack_into('<I', d, b + 8, crc32c(d[b + 12:], crc32c(d[b:b + 8])))
 p = write('big.ft.zst', bytes(d))
 if damaged('16 MiB RECORDS block of zeros', p, R,
            '(zstd|impossible length)', off_eq=rb, max_rows=rows_before(rb)) is True:
@@ -326,7 +372,8 @@ os.unlink(p)
 
 # Unknown block types: skippable (bit 15) is ignored, others rejected.
 def insert_block(t, payload):
-    blk = struct.pack('<HHII', t, 0, len(payload), 0) + payload
+    blk = frame(12 + len(payload)) + \
+        struct.pack('<HHII', t, 0, len(payload), 0) + payload
     return fix(D[:rb] + blk + D[rb:])
 p = write('skip.ft.zst', insert_block(0x8001, b'future'))
 rc, out, err, _ = run(['--format', 'csv', p])
@@ -349,22 +396,57 @@ if damaged('one byte after END', p, R, '(impossible length|file is truncated)',
 p = write('empty.ft.zst', b'')
 if damaged('zero-length file', p, R, 'file is truncated', off_eq=0, max_rows=0) is True:
     ok('zero-length file -> truncated at offset 0')
-os.mkdir(os.path.join(TMP, 'dir.ft.zst'))
-if damaged('a directory', os.path.join(TMP, 'dir.ft.zst'), R,
-           r'input/output error \(Is a directory\)', off_eq=0, max_rows=0) is True:
-    ok('a directory -> "Is a directory", exit 1')
-if damaged('/dev/zero', '/dev/zero', R, 'input/output error', off_eq=0,
-           max_rows=0) is True:
-    ok('/dev/zero -> error, exit 1, no hang')
+
+def not_file(name, path, reason):
+    """A system error: exit 1, "PATH: cannot read: <the errno's text>",
+    nothing on stdout (not even a header), no generic I/O error."""
+    rc, out, err, _ = run(['--format', 'csv', path])
+    e = err.decode(errors='replace')
+    want = 'flowcap-read: %s: cannot read: %s' % (path, reason)
+    if rc is None:
+        return bad(name + ': no answer within 10 s (hangs)')
+    if rc == 1 and e.splitlines() == [want] and out == b'':
+        ok('%s -> "%s", exit 1, no output' % (name, reason))
+    else:
+        bad('%s: exit %s, want 1 and only "%s"' % (name, rc, want),
+            e + '\nstdout: ' + out.decode(errors='replace')[:200])
+
+# Version 1 files are still read: the same rows.
+v1 = bytearray()
+hl = u32(D, P + 8)
+v1 += D[P:P + hl]
+struct.pack_into('<H', v1, 4, 1)
+o = P + hl
+while o < len(D):
+    ln = u32(D, o + P + 4)
+    v1 += D[o + P:o + P + 12 + ln]
+    o += P + 12 + ln
+struct.pack_into('<I', v1, hl - 4, crc32c(v1[:hl - 4]))
+struct.pack_into('<I', v1, len(v1) - 32 + 12 + 16, crc32c(v1[:len(v1) - 32]))
+b = len(v1) - 32
+struct.pack_into('<I', v1, b + 8, crc32c(v1[b + 12:], crc32c(v1[b:b + 8])))
+p = write('v1.ft.zst', bytes(v1))
+rc, out, err, _ = run(['--format', 'csv', p])
+rc2, out2, _, _ = run(['--stats', p])
+if rc == 0 and rows(out) == R and b'version=1.0' in out2:
+    ok('the same file in the version 1 layout: the same %d rows' % len(R))
+else:
+    bad('version 1 layout: exit %s' % rc, err.decode())
+
+# Open errors: the system's words, never a generic "input/output error".
+not_file('/dev/zero', '/dev/zero', 'not a regular file')
 fifo = os.path.join(TMP, 'fifo.ft.zst')
 os.mkfifo(fifo)
-if damaged('a FIFO with no writer', fifo, R, 'input/output error', off_eq=0,
-           max_rows=0) is True:
-    ok('a FIFO -> error, exit 1, no hang')
-if damaged('a missing file', os.path.join(TMP, 'nope.ft.zst'), R,
-           r'input/output error \(No such file or directory\)', off_eq=0,
-           max_rows=0) is True:
-    ok('a missing file -> "No such file or directory", exit 1')
+not_file('a FIFO with no writer', fifo, 'not a regular file')
+not_file('a missing file', os.path.join(TMP, 'nope.ft.zst'),
+         'No such file or directory')
+os.chmod(os.path.join(TMP, 'cut.ft.zst'), 0)
+if os.geteuid() != 0:
+    not_file('an unreadable file', os.path.join(TMP, 'cut.ft.zst'),
+             'Permission denied')
+else:
+    print('note: running as root, the "Permission denied" case is not run')
+os.chmod(os.path.join(TMP, 'cut.ft.zst'), 0o644)
 
 # ---- damaged among intact files: the intact ones are still read ---------
 others = [f for f in data if f != F]

@@ -226,23 +226,14 @@ static int read_all(const char *path, uint64_t *n_iv, uint64_t *n_rec,
 	return rc;
 }
 
-/* Block offsets of a file in memory: header length, then each block. */
-static size_t blocks(const uint8_t *b, size_t len, size_t *off, size_t max)
-{
-	size_t p, n = 0;
-
-	p = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 |
-	    (size_t)b[11] << 24;
-	while (p + 12 <= len && n < max) {
-		uint32_t l = (uint32_t)b[p + 4] | (uint32_t)b[p + 5] << 8 |
-			     (uint32_t)b[p + 6] << 16 |
-			     (uint32_t)b[p + 7] << 24;
-
-		off[n++] = p;
-		p += 12 + l;
-	}
-	return n;
-}
+/*
+ * The hostile-file tests run on both layouts: version 2 (what the writer
+ * writes: every structure behind an 8-byte zstd skippable frame header) and
+ * version 1 (no frame headers), built here from a version 2 file. pre is
+ * the frame header size of the layout under test; block offsets below are
+ * those of the block headers, a structure starts pre bytes before.
+ */
+static size_t pre;
 
 static void put32le(uint8_t *p, uint32_t v)
 {
@@ -256,6 +247,21 @@ static uint32_t get32le(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
+/* Block offsets of a file in memory: header length, then each block. */
+static size_t blocks(const uint8_t *b, size_t len, size_t *off, size_t max)
+{
+	size_t p, n = 0;
+
+	p = pre + get32le(b + pre + 8);
+	while (p + pre + 12 <= len && n < max) {
+		uint32_t l = get32le(b + p + pre + 4);
+
+		off[n++] = p + pre;
+		p += pre + 12 + l;
+	}
+	return n;
+}
+
 /* Recompute the checksum of the block at off (after a patch). */
 static void fix_block(uint8_t *b, size_t off)
 {
@@ -266,19 +272,71 @@ static void fix_block(uint8_t *b, size_t off)
 	put32le(b + off + 8, c);
 }
 
-/* Recompute the END block (the last 32 bytes) for the bytes before it. */
+/* Recompute the END block (the last 32 bytes) for the bytes before it
+ * (and before its frame header). */
 static void fix_end(uint8_t *b, size_t len)
 {
-	put32le(b + len - 32 + 12 + 16, fc_ft_crc32c(0, b, len - 32));
+	put32le(b + len - 32 + 12 + 16, fc_ft_crc32c(0, b, len - 32 - pre));
 	fix_block(b, len - 32);
 }
 
 static void fix_header(uint8_t *b)
 {
-	uint32_t hl = get32le(b + 8);
+	uint32_t hl = get32le(b + pre + 8);
 
-	put32le(b + hl - 4, fc_ft_crc32c(0, b, hl - 4));
+	put32le(b + pre + hl - 4, fc_ft_crc32c(0, b + pre, hl - 4));
 }
+
+/* Version 1 bytes of a version 2 file, in place: drop every skippable
+ * frame header, set the version to 1.0, recompute the header and file
+ * checksums (block checksums do not cover frame headers). */
+static size_t to_v1(uint8_t *b, size_t len)
+{
+	uint8_t *o = malloc(len);
+	size_t hl = get32le(b + 16), p = 8 + hl, n = hl;
+
+	cr_assert_not_null(o);
+	cr_assert_eq(get32le(b), 0x184D2A56u);
+	memcpy(o, b + 8, hl);
+	o[4] = 1;
+	o[5] = o[6] = o[7] = 0;
+	while (p + 20 <= len) {
+		uint32_t l = get32le(b + p + 12);
+
+		memcpy(o + n, b + p + 8, 12 + l);
+		n += 12 + l;
+		p += 20 + l;
+	}
+	cr_assert_eq(p, len);
+	memcpy(b, o, n);
+	free(o);
+	pre = 0;
+	fix_header(b);
+	fix_end(b, n);
+	return n;
+}
+
+/* Write sizes[] intervals to path and load the bytes in layout v (1, 2);
+ * sets pre. */
+static uint8_t *load(const char *path, const uint64_t *sizes, unsigned n,
+		     int v, size_t *len)
+{
+	uint8_t *b;
+
+	write_file(path, sizes, n);
+	b = slurp(path, len);
+	pre = 8;
+	if (v == 1)
+		*len = to_v1(b, *len);
+	return b;
+}
+
+/* A test body run on both layouts. */
+#define BOTH_LAYOUTS(name)                                                    \
+	static void name(int v);                                              \
+	Test(ftfile, name##_v1) { name(1); }                                  \
+	Test(ftfile, name##_v2) { name(2); }                                  \
+	static void name(int v)
 
 /* ---------------------------------------------------------------------- */
 
@@ -327,7 +385,8 @@ Test(ftfile, round_trip_ipv4_ipv6_empty_and_multi_block_intervals)
 	write_file(p, iv_sizes, N_IVS);
 	r = fc_ft_reader_open(p, &st);
 	cr_assert_not_null(r, "%s", fc_ft_strerror(st));
-	cr_assert_eq(fc_ft_reader_info(r)->version_major, 1);
+	cr_assert_eq(fc_ft_reader_info(r)->version_major, FC_FT_VERSION_MAJOR);
+	cr_assert_eq(fc_ft_reader_info(r)->version_minor, FC_FT_VERSION_MINOR);
 	cr_assert_eq(fc_ft_reader_info(r)->kind, FC_FT_KIND_FLOWTUPLE);
 	cr_assert_eq(fc_ft_reader_info(r)->interval_len, 60);
 	cr_assert_eq(fc_ft_reader_info(r)->flags, FC_FT_F_ALIGNED);
@@ -569,14 +628,13 @@ Test(ftfile, writer_rejects_what_the_reader_would_reject)
 
 static const uint64_t small_sizes[] = {4, 0, 6};
 
-Test(ftfile, truncated_at_every_offset)
+BOTH_LAYOUTS(truncated_at_every_offset)
 {
 	const char *p = pathf("t.ft.zst"), *q = pathf("cut.ft.zst");
 	size_t len, off[16], nb;
 	uint8_t *b;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	nb = blocks(b, len, off, 16);
 	cr_assert_eq(nb, 6); /* IV RECS IV IV RECS END */
 	cr_assert_eq(off[nb - 1] + 32, len);
@@ -590,9 +648,9 @@ Test(ftfile, truncated_at_every_offset)
 			     fc_ft_strerror(rc));
 		/* What came out were whole blocks before the cut. */
 		cr_assert_leq(eo, cut);
-		if (cut >= off[5])
+		if (cut >= off[5] - pre)
 			cr_assert_eq(nr, 10, "cut at %zu", cut);
-		else if (cut >= off[2])
+		else if (cut >= off[2] - pre)
 			cr_assert_eq(nr, 4, "cut at %zu", cut);
 		else
 			cr_assert_eq(nr, 0, "cut at %zu", cut);
@@ -600,14 +658,13 @@ Test(ftfile, truncated_at_every_offset)
 	free(b);
 }
 
-Test(ftfile, every_bit_flip_is_detected)
+BOTH_LAYOUTS(every_bit_flip_is_detected)
 {
 	const char *p = pathf("f.ft.zst"), *q = pathf("flip.ft.zst");
 	size_t len;
 	uint8_t *b;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	for (size_t i = 0; i < len; i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			int rc;
@@ -623,64 +680,100 @@ Test(ftfile, every_bit_flip_is_detected)
 	free(b);
 }
 
-Test(ftfile, error_offset_names_the_damaged_block)
+BOTH_LAYOUTS(error_offset_names_the_damaged_block)
 {
 	const char *p = pathf("o.ft.zst"), *q = pathf("o2.ft.zst");
 	size_t len, off[16];
 	uint64_t ni, nr, eo;
 	uint8_t *b;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	blocks(b, len, off, 16);
 	b[off[4] + 30] ^= 0x40; /* inside the second RECORDS block */
 	spit(q, b, len);
 	cr_assert_eq(read_all(q, &ni, &nr, &eo), FC_FT_E_CHECKSUM);
-	cr_assert_eq(eo, off[4]);
+	cr_assert_eq(eo, off[4] - pre); /* where its structure starts */
 	cr_assert_eq(ni, 3);
 	cr_assert_eq(nr, 4);
 	free(b);
 }
 
-Test(ftfile, bad_magic_version_and_empty_file)
+BOTH_LAYOUTS(bad_magic_version_and_empty_file)
 {
 	const char *p = pathf("m.ft.zst"), *q = pathf("m2.ft.zst");
+	struct fc_ft_open_diag d;
 	size_t len;
-	uint8_t *b;
+	uint8_t *b, keep;
+	int st;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	spit(q, b, 0);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_TRUNCATED);
 	spit(q, (const uint8_t *)"PK\3\4 this is a zip", 18);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_MAGIC);
+	keep = b[0];
 	b[0] = 'X';
 	spit(q, b, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_MAGIC);
-	b[0] = 'F';
-	b[4] = 2; /* major 2, checksum made valid */
+	b[0] = keep;
+	b[pre] = 'X'; /* the header's own magic */
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_MAGIC);
+	b[pre] = 'F';
+	/* A damaged version field is damage, not a newer version: the
+	 * header checksum is verified first. */
+	b[pre + 4] = 3;
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CHECKSUM);
+	/* Major 3 with a valid checksum: a newer format, and the version
+	 * found is reported. */
 	fix_header(b);
 	spit(q, b, len);
-	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
-	b[4] = 1;
-	b[6] = 9; /* minor 9: readable */
+	cr_assert_null(fc_ft_reader_open_diag(q, &st, &d));
+	cr_assert_eq(st, FC_FT_E_VERSION);
+	cr_assert_eq(d.version_major, 3);
+	cr_assert_eq(d.err_off, pre + 4);
+	/* The other supported major in this layout: not a file we wrote. */
+	b[pre + 4] = v == 1 ? 2 : 1;
+	fix_header(b);
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
+	b[pre + 4] = (uint8_t)v;
+	b[pre + 6] = 9; /* minor 9: readable */
 	fix_header(b);
 	fix_end(b, len);
 	spit(q, b, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), 0);
-	cr_assert_eq(fc_ft_reader_open(pathf("missing"), &(int){0}), NULL);
+	cr_assert_not_null(fc_ft_reader_open_diag(q, &st, &d));
+	cr_assert_eq(d.version_major, v);
+	cr_assert_eq(d.version_minor, 9);
 	free(b);
 }
 
-Test(ftfile, absurd_lengths_and_counts_are_rejected_without_allocating)
+/* A missing file: FC_FT_E_IO with errno kept, for the caller's message. */
+Test(ftfile, open_error_keeps_errno)
+{
+	struct fc_ft_open_diag d;
+	int st;
+
+	errno = 0;
+	cr_assert_null(fc_ft_reader_open(pathf("missing"), &st));
+	cr_assert_eq(st, FC_FT_E_IO);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_null(fc_ft_reader_open_diag(pathf("missing"), &st, &d));
+	cr_assert_eq(d.sys_errno, ENOENT);
+	cr_assert_null(fc_ft_reader_open_diag(dir, &st, &d));
+	cr_assert_eq(d.sys_errno, EISDIR);
+}
+
+BOTH_LAYOUTS(absurd_lengths_and_counts_are_rejected_without_allocating)
 {
 	const char *p = pathf("l.ft.zst"), *q = pathf("l2.ft.zst");
 	size_t len, off[16];
 	uint64_t ni, nr, eo;
 	uint8_t *b, *c;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	c = malloc(len);
 	blocks(b, len, off, 16);
 	/* 4 GiB block length (checksum cannot be reached): corrupt. */
@@ -688,10 +781,10 @@ Test(ftfile, absurd_lengths_and_counts_are_rejected_without_allocating)
 	put32le(c + off[1] + 4, 0xFFFFFFFFu);
 	spit(q, c, len);
 	cr_assert_eq(read_all(q, &ni, &nr, &eo), FC_FT_E_CORRUPT);
-	cr_assert_eq(eo, off[1]);
+	cr_assert_eq(eo, off[1] - pre);
 	/* Header length 4 GiB. */
 	memcpy(c, b, len);
-	put32le(c + 8, 0xFFFFFFF0u);
+	put32le(c + pre + 8, 0xFFFFFFF0u);
 	spit(q, c, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
 	/* Record count of a block beyond the interval's, valid checksum. */
@@ -700,7 +793,7 @@ Test(ftfile, absurd_lengths_and_counts_are_rejected_without_allocating)
 	fix_block(c, off[1]);
 	spit(q, c, len);
 	cr_assert_eq(read_all(q, NULL, NULL, &eo), FC_FT_E_CORRUPT);
-	cr_assert_eq(eo, off[1]);
+	cr_assert_eq(eo, off[1] - pre);
 	/* Uncompressed size that disagrees with the zstd frame. */
 	memcpy(c, b, len);
 	put32le(c + off[1] + 16, get32le(c + off[1] + 16) + 1);
@@ -786,15 +879,14 @@ static void identity(uint8_t *raw, size_t n, size_t rl)
 {
 }
 
-Test(ftfile, impossible_values_behind_valid_checksums)
+BOTH_LAYOUTS(impossible_values_behind_valid_checksums)
 {
 	const char *p = pathf("h.ft.zst"), *q = pathf("h2.ft.zst");
 	size_t len, off[16], l2;
 	uint64_t nr, eo;
 	uint8_t *b, *c;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	blocks(b, len, off, 16);
 	/* The patch machinery itself leaves a valid file. */
 	c = malloc(len);
@@ -812,7 +904,7 @@ Test(ftfile, impossible_values_behind_valid_checksums)
 	spit(q, c, l2);
 	cr_assert_eq(read_all(q, NULL, &nr, &eo), FC_FT_E_CORRUPT);
 	cr_assert_eq(nr, 0);
-	cr_assert_eq(eo, off[1]);
+	cr_assert_eq(eo, off[1] - pre);
 	free(c);
 	c = malloc(len);
 	memcpy(c, b, len);
@@ -825,48 +917,94 @@ Test(ftfile, impossible_values_behind_valid_checksums)
 	free(b);
 }
 
-Test(ftfile, unknown_fields_and_block_types)
+BOTH_LAYOUTS(unknown_fields_and_block_types)
 {
 	const char *p = pathf("u.ft.zst"), *q = pathf("u2.ft.zst");
-	size_t len, off[16];
+	size_t len, off[16], e, k;
 	uint8_t *b, *c;
 	uint32_t hl;
 
-	write_file(p, small_sizes, 3);
-	b = slurp(p, &len);
+	b = load(p, small_sizes, 3, v, &len);
 	blocks(b, len, off, 16);
-	hl = get32le(b + 8);
+	hl = get32le(b + pre + 8);
 	/* An unknown field marked critical: this reader must refuse. The
 	 * last descriptor (packets) becomes id 200. */
 	c = malloc(len + 64);
 	memcpy(c, b, len);
-	c[hl - 8] = 200;
+	c[pre + hl - 8] = 200;
 	fix_header(c);
 	spit(q, c, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
 	/* A known field with a wrong width: corrupt. */
 	memcpy(c, b, len);
-	c[hl - 8 + 1] = 4;
+	c[pre + hl - 8 + 1] = 4;
 	fix_header(c);
 	spit(q, c, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_CORRUPT);
-	/* A skippable unknown block (type 0x8001) before the END is
-	 * ignored; a non-skippable one (type 9) is refused. */
-	memcpy(c, b, len - 32);
-	memcpy(c + len - 32 + 16, b + len - 32, 32);
-	put32le(c + len - 32, 0x8001);
-	put32le(c + len - 32 + 4, 4);
-	memcpy(c + len - 32 + 12, "abcd", 4);
-	fix_block(c, len - 32);
-	fix_end(c, len + 16);
-	spit(q, c, len + 16);
+	/* A skippable unknown block (type 0x8001, in version 2 whole inside
+	 * its skippable frame) before the END is ignored; a non-skippable
+	 * one (type 9) is refused. */
+	e = len - 32 - pre;
+	k = pre + 16;
+	memcpy(c, b, e);
+	memcpy(c + e + k, b + e, len - e);
+	if (pre != 0) {
+		put32le(c + e, 0x184D2A56u);
+		put32le(c + e + 4, 16);
+	}
+	put32le(c + e + pre, 0x8001);
+	put32le(c + e + pre + 4, 4);
+	memcpy(c + e + pre + 12, "abcd", 4);
+	fix_block(c, e + pre);
+	fix_end(c, len + k);
+	spit(q, c, len + k);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), 0);
-	put32le(c + len - 32, 9);
-	fix_block(c, len - 32);
-	fix_end(c, len + 16);
-	spit(q, c, len + 16);
+	put32le(c + e + pre, 9);
+	fix_block(c, e + pre);
+	fix_end(c, len + k);
+	spit(q, c, len + k);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), FC_FT_E_VERSION);
 	free(c);
+	free(b);
+}
+
+/* Version 2 is a zstd stream: skippable frames around everything but the
+ * records' zstd frames, so zstd decodes it to the blocks' column data. A
+ * frame header that lies about its size is corrupt. */
+Test(ftfile, v2_file_is_a_zstd_stream_of_the_columns)
+{
+	const char *p = pathf("z.ft.zst"), *q = pathf("z2.ft.zst");
+	size_t len, off[16], nb, raw = 0, got;
+	uint64_t eo;
+	uint8_t *b, *out;
+
+	b = load(p, small_sizes, 3, 2, &len);
+	nb = blocks(b, len, off, 16);
+	for (size_t i = 0; i < nb; i++)
+		if (get32le(b + off[i]) == 2)
+			raw += get32le(b + off[i] + 16);
+	cr_assert_gt(raw, 0);
+	out = malloc(raw + 1);
+	got = ZSTD_decompress(out, raw + 1, b, len);
+	cr_assert(!ZSTD_isError(got), "%s", ZSTD_getErrorName(got));
+	cr_assert_eq(got, raw);
+	/* The family column of the first block starts the output. */
+	cr_assert(out[0] == 4 || out[0] == 6);
+	free(out);
+	/* Frame sizes and magics are checked. */
+	put32le(b + off[1] - 4, 21);
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, &eo), FC_FT_E_CORRUPT);
+	cr_assert_eq(eo, off[1] - 8);
+	put32le(b + off[1] - 4, 20);
+	b[off[1] - 8] = 0x57;
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, &eo), FC_FT_E_CORRUPT);
+	cr_assert_eq(eo, off[1] - 8);
+	put32le(b + 4, get32le(b + 4) + 1); /* header frame size */
+	b[off[1] - 8] = 0x56;
+	spit(q, b, len);
+	cr_assert_eq(read_all(q, NULL, NULL, &eo), FC_FT_E_CORRUPT);
 	free(b);
 }
 
