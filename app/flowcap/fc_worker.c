@@ -237,12 +237,7 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 		w->started = true;
 		set_iv(w, ts >= s0 ? (ts - s0) / len : 0);
 	}
-	if (FC_UNLIKELY(ts < s0 + w->iv * len)) {
-		*late = true;
-		return w->iv;
-	}
-	*late = false;
-	return (ts - s0) / len;
+	return fc_interval_live_index(s0, len, w->iv, ts, late);
 }
 
 /* Newest packet second seen, for the shared clock. Partner: main's acquire
