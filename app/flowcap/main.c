@@ -37,6 +37,10 @@
 
 struct fc_app fc_app;
 static volatile sig_atomic_t sig_count;
+/* SIGHUPs received (the handler's count) and reported (the control
+ * thread's): one log line per signal, never from the handler. */
+static volatile sig_atomic_t sighup_count;
+static sig_atomic_t sighup_told;
 
 void fc_log(int problem, const char *fmt, ...)
 {
@@ -120,6 +124,29 @@ static void on_signal(int sig)
 		"again to exit at once and abandon what is not written\n");
 }
 
+/*
+ * SIGHUP asks a daemon to reload its configuration; a closed terminal or
+ * SSH session sends it too. Its default action would end the capture at
+ * once and lose the current interval, so it only counts here; the
+ * control thread says what it did (note_sighup).
+ */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	sighup_count++;
+}
+
+/* One line per SIGHUP since the last call. Nothing is reloadable yet:
+ * until rules or filters exist, the capture simply goes on. */
+static void note_sighup(void)
+{
+	while (sighup_told != sighup_count) {
+		sighup_told++;
+		printf("flowcap: SIGHUP: nothing to reload (no rules or filters "
+		       "configured)\n");
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -185,7 +212,10 @@ static void usage(FILE *f)
 "\n"
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
 "a second one exits at once (status 128 + signal number), abandoning what\n"
-"is not yet in a completed file. Read files with flowcap-read.\n");
+"is not yet in a completed file. SIGHUP (also sent when a terminal or SSH\n"
+"session closes) is logged and capture goes on; a closed stdout or stderr\n"
+"(flowcap ... | head) loses log lines, never the capture. Read files\n"
+"with flowcap-read.\n");
 }
 
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
@@ -755,6 +785,8 @@ static void control_loop(struct fc_app *app)
 	while (!atomic_load(&app->stop)) {
 		uint64_t now = rte_rdtsc(), total = 0, wm = 0;
 
+		note_sighup();
+
 		for (unsigned i = 0; i < app->n_workers; i++) {
 			uint64_t w = atomic_load_explicit(
 				&app->workers[i].watermark, memory_order_acquire);
@@ -879,6 +911,11 @@ int main(int argc, char **argv)
 	 * it. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_sighup);
+	/* A log reader that went away (flowcap ... | head, a dropped SSH
+	 * session) makes writes to stdout fail with EPIPE instead of ending
+	 * the capture: log lines are lost, files are not. */
+	signal(SIGPIPE, SIG_IGN);
 	if (app->cfg.test_start_delay_ms) {
 		/* Fault injection (--test-start-delay): a slow start-up. A
 		 * signal cuts a nanosleep short: sleep out the rest. */
@@ -952,8 +989,11 @@ int main(int argc, char **argv)
 	 * and closes files, then ports stop. */
 	/* rte_eal_wait_lcore spins: sleep until the collector (the last to
 	 * finish) is done, then reap the lcores. */
-	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire))
+	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire)) {
+		note_sighup();
 		rte_delay_us_sleep(1000);
+	}
+	note_sighup();
 	for (unsigned i = 0; i < app->n_workers; i++)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);

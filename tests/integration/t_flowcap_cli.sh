@@ -4,9 +4,45 @@
 # flowcap's command line and process behaviour: help, every kind of bad
 # option or input refused with a clear message and exit status 2 before
 # capture starts, too few lcores, no ports, SIGTERM in the middle of an
-# interval (partial interval written, exit 0), names that exist already.
+# interval (partial interval written, exit 0), names that exist already,
+# SIGHUP and a closed stdout (the capture goes on), the stats line.
 . "$(dirname "$0")/lib.sh"
 T="$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap"
+PIDS=""
+# Every exit path: stop what this script started (by PID), then remove
+# the temporary directory.
+cleanup() {
+	for p in $PIDS; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# wait_for FILE PATTERN [COUNT]: poll (20 s at most) until FILE has COUNT
+# (default 1) lines matching PATTERN; fails on the deadline. FILE may not
+# exist yet (a background job's redirection is made after the fork).
+wait_for() {
+	n=0
+	while :; do
+		c=$(grep -c -- "$2" "$1" 2>/dev/null || true)
+		[ "${c:-0}" -lt "${3:-1}" ] || return 0
+		[ $n -lt 200 ] || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# Packets in the files of a directory (every interval's rx_pkts), and the
+# number of intervals flagged partial.
+rx_in() {
+	"$FCREAD" --stats "$1"/*.ft.zst 2>/dev/null | awk '
+		{ for (i = 1; i <= NF; i++) { split($i, a, "=");
+			if (a[1] == "rx_pkts") s += a[2];
+			if (a[1] == "flags" && a[2] ~ /partial/) p++ } }
+		END { printf "%d %d\n", s, p }'
+}
 
 # expect STATUS PATTERN ARGS...: flowcap exits STATUS and says PATTERN.
 expect() {
@@ -99,6 +135,99 @@ if [ "$rc" -eq 0 ] && grep -q "conservation OK" "$TMP/sig.log" &&
 	ok "SIGTERM: exit 0, partial interval written and flagged"
 else
 	bad "SIGTERM: exit $rc"; tail -3 "$TMP/sig.log"
+fi
+
+# SIGHUP (a reload request, or a closed terminal or SSH session) during a
+# net_pcap replay: logged once per signal, the replay goes on to its end,
+# every interval is written complete, exit 0.
+"$FCGEN" -q -n 12000 -f 500 --rate 2000 -o "$TMP/hup.pcap"
+mkdir -p "$TMP/hup"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$TMP/hup.pcap" -- \
+	--out "$TMP/hup" --interval 1 --test-worker-delay 10000 \
+	>"$TMP/hup.log" 2>&1 &
+pid=$!
+PIDS="$pid"
+hups=0
+if wait_for "$TMP/hup.log" "^flowcap: wrote "; then
+	for k in 1 2; do
+		kill -HUP "$pid" 2>/dev/null && hups=$k
+		wait_for "$TMP/hup.log" "SIGHUP: nothing to reload" "$k" || break
+	done
+fi
+set +e
+wait "$pid"
+rc=$?
+set -e
+PIDS=""
+said=$(grep -c "^flowcap: SIGHUP: nothing to reload (no rules or filters configured)$" "$TMP/hup.log" || true)
+got=$(rx_in "$TMP/hup")
+if [ "$rc" -eq 0 ] && [ "$hups" -eq 2 ] && [ "$said" -eq 2 ] &&
+	[ "$got" = "12000 0" ] &&
+	grep -q "summary: 12000 packets received" "$TMP/hup.log" &&
+	grep -q "conservation OK" "$TMP/hup.log" &&
+	"$FCREAD" --verify "$TMP"/hup/*.ft.zst >/dev/null 2>&1; then
+	ok "SIGHUP x2 during a replay: logged twice, replay finished, exit 0, 12000 packets in complete files"
+else
+	bad "SIGHUP during a replay: exit $rc, $hups sent, $said logged, files: '$got' (packets, partial intervals)"
+	tail -5 "$TMP/hup.log"
+fi
+
+# SIGHUP while a trace is read from a pipe: the input is held open, so
+# the signal surely lands mid-run; the rest is then read and written.
+mkfifo "$TMP/hup.fifo"
+mkdir -p "$TMP/hup2"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read - --out "$TMP/hup2" --interval 1 \
+	<"$TMP/hup.fifo" >"$TMP/hup2.log" 2>&1 &
+pid=$!
+PIDS="$pid"
+exec 5>"$TMP/hup.fifo"
+# A flowcap that died makes these writes fail (SIGPIPE): not this script.
+head -c 65536 "$TMP/hup.pcap" >&5 || true
+sent=no
+if wait_for "$TMP/hup2.log" " worker(s)"; then
+	kill -HUP "$pid" 2>/dev/null && sent=yes
+fi
+tail -c +65537 "$TMP/hup.pcap" >&5 || true
+exec 5>&-
+set +e
+wait "$pid"
+rc=$?
+set -e
+PIDS=""
+got=$(rx_in "$TMP/hup2")
+if [ "$rc" -eq 0 ] && [ "$sent" = yes ] && [ "$got" = "12000 0" ] &&
+	grep -q "SIGHUP: nothing to reload" "$TMP/hup2.log" &&
+	grep -q "conservation OK" "$TMP/hup2.log"; then
+	ok "SIGHUP while reading a trace from a pipe: logged, exit 0, 12000 packets in complete files"
+else
+	bad "SIGHUP during --read -: exit $rc, sent $sent, files: '$got'"
+	tail -5 "$TMP/hup2.log"
+fi
+
+# stdout is a pipe nobody reads any more (flowcap ... | head, a dropped
+# SSH session): log lines are lost, the capture is not. The reader of
+# the FIFO has exited before flowcap starts, so its first line meets a
+# closed pipe.
+mkfifo "$TMP/pipe.fifo"
+(exec <"$TMP/pipe.fifo") &
+exec 6>"$TMP/pipe.fifo"
+wait $!
+mkdir -p "$TMP/pipe"
+set +e
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$TMP/hup.pcap" --out "$TMP/pipe" \
+	--interval 1 >&6 2>"$TMP/pipe.err"
+rc=$?
+set -e
+exec 6>&-
+got=$(rx_in "$TMP/pipe")
+if [ "$rc" -eq 0 ] && [ "$got" = "12000 0" ]; then
+	ok "stdout to a closed pipe: exit 0, 12000 packets in complete files"
+else
+	bad "stdout to a closed pipe: exit $rc, files: '$got'"
+	tail -3 "$TMP/pipe.err"
 fi
 
 # The stats line counts from the start: a replay over several 1 s
