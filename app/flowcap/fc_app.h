@@ -30,6 +30,14 @@
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
 #define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
+/**
+ * Drop counters (enum fc_ft_counter) from here up to FC_CTR_INFO_FIRST are
+ * packets lost: a full table, no free table, the NIC's drops. Those below
+ * are frames that carry no flowtuple (not IP, truncated, malformed): the
+ * input's doing, which a link carrying ARP shows all the time. The stats
+ * line and the summary show the two apart.
+ */
+#define FC_CTR_LOSS_FIRST FC_CTR_TBL_FULL
 /** Units per second of net_pcap's RX timestamps (microseconds). A
  *  constant, so the worker's per-packet division is a multiply. */
 #define FC_PCAP_TS_PER_SEC 1000000u
@@ -136,10 +144,12 @@ struct fc_worker {
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
 	uint64_t drops_done;   /**< drops in the tables handed on so far */
+	uint64_t rej_done;     /**< of which rejects (< FC_CTR_LOSS_FIRST) */
 	/* Published for the stats line and the shared clock (relaxed or
 	 * release stores by this worker; loads by main). */
 	_Atomic uint64_t pub_rx;
-	_Atomic uint64_t pub_drops;
+	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
+	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_fill;
 	_Atomic uint64_t watermark; /**< newest packet second (release) */
 	_Atomic uint32_t pub_empty; /**< consecutive empty rounds (relaxed) */

@@ -276,12 +276,16 @@ int fc_ports_init(struct fc_app *app)
 				       "enabled: %s\n", pid, rte_strerror(-rc));
 		}
 		/* Only net_pcap's timestamps are known to be wall-clock
-		 * time (the trace's); other PMDs stamp in device clock
-		 * units, which flowcap does not convert. */
+		 * time (the trace's); other PMDs that offer RX timestamps
+		 * stamp in device clock units, which flowcap does not
+		 * convert. A PMD that offers none (net_null, net_ring,
+		 * net_af_packet) has nothing to explain: the TSC it is. */
 		if (app->hw_ts && strcmp(info.driver_name, "net_pcap") != 0) {
-			printf("flowcap: port %u (%s): hardware timestamps are "
-			       "in device clock units; using the TSC\n",
-			       pid, info.driver_name);
+			if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+				printf("flowcap: port %u (%s): hardware "
+				       "timestamps are in device clock units; "
+				       "using the TSC\n",
+				       pid, info.driver_name);
 			app->hw_ts = false;
 		}
 		memset(&link, 0, sizeof(link));

@@ -230,29 +230,93 @@ else
 	tail -3 "$TMP/pipe.err"
 fi
 
+# Virtual devices without RX timestamps: packet times from the TSC, and
+# no word about "hardware timestamps in device clock units" they do not
+# have. net_af_packet on the loopback interface needs root.
+for v in net_null0 net_ring0 net_af_packet0,iface=lo; do
+	case "$v" in net_af_packet*) [ "$(id -u)" -eq 0 ] || continue ;; esac
+	# Not the previous run's log: wait_for must see this run's lines.
+	rm -f "$TMP/ts.log"
+	# shellcheck disable=SC2046
+	"$FLOWCAP" $(eal 1) --vdev "$v" -- --out "$TMP/out" --name ts \
+		>"$TMP/ts.log" 2>&1 &
+	pid=$!
+	PIDS="$pid"
+	wait_for "$TMP/ts.log" "packet times from" || true
+	kill -TERM "$pid" 2>/dev/null || true
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	PIDS=""
+	if [ "$rc" -eq 0 ] && ! grep -q "timestamps are in device clock units" "$TMP/ts.log" &&
+		grep -q "packet times from the TSC" "$TMP/ts.log"; then
+		ok "${v%%,*}: packet times from the TSC, no word of hardware timestamps"
+	else
+		bad "${v%%,*}: exit $rc"; grep -E "timestamps|packet times" "$TMP/ts.log"
+	fi
+	rm -f "$TMP"/out/ts.*
+done
+
+# summ LOG: "received lost rejected" from the exit summary.
+summ() {
+	sed -n 's/^flowcap: summary: \([0-9]*\) packets received, [0-9]* in records, \([0-9]*\) lost, \([0-9]*\) rejected .*/\1 \2 \3/p' "$1"
+}
+# last LOG: "rx lost rejected" ending the last stats line, then worker 0's
+# "lost rejected".
+last() {
+	grep "^flowcap: w0 " "$1" | tail -n 1 | awk '{
+		for (i = 1; i < NF; i++) if ($i == "w0") w = $(i + 4) " " $(i + 6)
+		print $(NF - 4), $(NF - 2), $NF, w }'
+}
+
 # The stats line counts from the start: a replay over several 1 s
 # intervals whose tables fill (tbl_full in each), slowed down so that it
 # lasts several stats lines. Its last line, read by
 # bench/pktgen/flowcap-loss.sh (the traffic generators' loss probe), must
-# give the exit summary's received and dropped, not the last interval's.
+# give the exit summary's received and dropped (lost + rejected), not
+# the last interval's. tbl_full is loss; nothing here is rejected.
 "$FCGEN" -q -n 12000 -f 100000 -z 0 --rate 3000 -o "$TMP/st.pcap"
 mkdir -p "$TMP/st"
 # shellcheck disable=SC2046
 "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$TMP/st.pcap" -- \
 	--out "$TMP/st" --interval 1 --table-keys 1024 --stats \
 	--test-worker-delay 8000 >"$TMP/st.log" 2>&1 || true
-sum_rx=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received, [0-9]* in records, \([0-9]*\) dropped.*/\1/p' "$TMP/st.log")
-sum_dr=$(sed -n 's/^flowcap: summary: \([0-9]*\) packets received, [0-9]* in records, \([0-9]*\) dropped.*/\2/p' "$TMP/st.log")
+sum=$(summ "$TMP/st.log")
+set -- ${sum:-x 0 x}
+sum_lost=$2
 loss=$(sh "$FC_SRC/bench/pktgen/flowcap-loss.sh" "$TMP/st.log" 2>&1) || true
 nfull=$("$FCREAD" --stats "$TMP"/st/*.ft.zst 2>/dev/null | grep -c "tbl_full=[1-9]" || true)
 nlines=$(grep -c "^flowcap: w0 " "$TMP/st.log" || true)
-if [ "${sum_rx:-0}" -eq 12000 ] && [ "${sum_dr:-0}" -gt 0 ] &&
-	[ "$loss" = "$sum_rx $sum_dr" ] && [ "$nfull" -ge 2 ] &&
+line=$(last "$TMP/st.log")
+if [ "$sum" = "12000 $sum_lost 0" ] && [ "$sum_lost" -gt 0 ] &&
+	[ "$line" = "12000 $sum_lost 0 $sum_lost 0" ] &&
+	[ "$loss" = "12000 $sum_lost" ] && [ "$nfull" -ge 2 ] &&
 	[ "$nlines" -ge 2 ]; then
-	ok "stats line: from the start, last line '$loss' = summary's received and dropped ($nfull intervals with tbl_full, $nlines lines)"
+	ok "stats line: from the start, last line 'rx lost rejected, w0 lost rejected' = '$line' = summary's, flowcap-loss.sh '$loss' ($nfull intervals with tbl_full, $nlines lines)"
 else
-	bad "stats line: flowcap-loss.sh '$loss', summary received ${sum_rx:-?} dropped ${sum_dr:-?}, $nfull intervals with tbl_full, $nlines lines"
+	bad "stats line: last '$line', flowcap-loss.sh '$loss', summary '$sum' (received lost rejected), $nfull intervals with tbl_full, $nlines lines"
 	grep "^flowcap: w0 " "$TMP/st.log" | tail -3
 	grep "summary" "$TMP/st.log"
+fi
+
+# Frames without a flowtuple (ARP, LLC, non-IP MPLS payload: the mixed
+# trace has them) are rejected, not lost: a link carrying ARP must not
+# look as if it were losing packets, in the stats line or the summary.
+mkdir -p "$TMP/rej"
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/rej" \
+	--stats --idle-exit 2 >"$TMP/rej.log" 2>&1 || true
+want=$("$FCREAD" --stats "$TMP"/rej/*.ft.zst 2>/dev/null |
+	sed -n 's/.* drops=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+sum=$(summ "$TMP/rej.log")
+line=$(last "$TMP/rej.log")
+if [ "$want" -gt 0 ] && [ "$sum" = "179 0 $want" ] &&
+	[ "$line" = "179 0 $want 0 $want" ] &&
+	grep -q "^flowcap:   not_ip *[0-9]* (rejected)$" "$TMP/rej.log"; then
+	ok "non-IP frames: $want rejected, 0 lost, in the stats line ('$line') and the summary"
+else
+	bad "non-IP frames: files say $want dropped; summary '$sum' (received lost rejected), last line '$line'"
+	grep -E "^flowcap: (w0|summary|  )" "$TMP/rej.log" | tail -5
 fi
 finish
