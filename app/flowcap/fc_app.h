@@ -51,10 +51,13 @@ struct fc_cfg {
 	uint32_t rotate;
 	bool align;
 	const char *ports;        /**< --ports LIST or NULL = all */
+	uint16_t port_ids[FC_MAX_PORTS]; /**< --ports, parsed, no duplicates */
+	unsigned n_port_ids;
 	const char *drvcfg_path;
 	const char *reads[FC_MAX_READS];
 	unsigned n_reads;
-	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
+	unsigned workers_req;     /**< --workers, 0 = not given (1, or every
+				       worker lcore of the EAL options) */
 	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
 	uint64_t table_keys6;     /**< IPv6 keys per table (0 = table_keys / 8) */
 	unsigned tables_per_worker;

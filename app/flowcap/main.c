@@ -168,12 +168,15 @@ static void usage(FILE *f)
 "  --no-align         first interval starts at the first packet's second\n"
 "                     (Corsaro's default); otherwise intervals are aligned\n"
 "                     to multiples of the interval length\n"
-"  --ports LIST       DPDK port ids to capture from (default: all)\n"
+"  --ports LIST       DPDK port ids to capture from, separated by commas,\n"
+"                     each once (default: all)\n"
 "  --driver-config F  per-NIC settings file (see drivers-config/)\n"
 "  --read FILE        read a pcap/pcapng trace instead of ports; repeat\n"
 "                     for several files (read in order); '-' is stdin\n"
-"  --workers N        workers when flowcap picks the EAL options itself\n"
-"                     (--read without EAL options; default 1)\n"
+"  --workers N        workers: with --read and no EAL options, the lcores\n"
+"                     flowcap asks for (default 1); with EAL options, N\n"
+"                     of the worker lcores they give (default all of them:\n"
+"                     every lcore but control and collector)\n"
 "  --table-keys N     IPv4 keys per worker table per interval (default\n"
 "                     1048576, less if all tables would exceed 1/4 of the\n"
 "                     memory), plus N/8 IPv6 keys; beyond either, new\n"
@@ -216,6 +219,49 @@ static void usage(FILE *f)
 "session closes) is logged and capture goes on; a closed stdout or stderr\n"
 "(flowcap ... | head) loses log lines, never the capture. Read files\n"
 "with flowcap-read.\n");
+}
+
+/*
+ * --ports LIST: port ids separated by commas, each once. Checked before
+ * the EAL starts, so a typo never meets DPDK's own messages; whether each
+ * port exists is known only once the EAL has probed (fc_port.c).
+ */
+static int parse_port_list(struct fc_cfg *cfg, const char *list)
+{
+	const char *p = list;
+
+	cfg->n_port_ids = 0;
+	for (;;) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || *p < '0' || *p > '9' || errno != 0 ||
+		    v >= RTE_MAX_ETHPORTS || (*end != ',' && *end != '\0')) {
+			fprintf(stderr,
+				"flowcap: --ports '%s': expected DPDK port ids "
+				"(0 to %d) separated by commas, e.g. --ports 0,1\n",
+				list, RTE_MAX_ETHPORTS - 1);
+			return -1;
+		}
+		for (unsigned i = 0; i < cfg->n_port_ids; i++)
+			if (cfg->port_ids[i] == v) {
+				fprintf(stderr, "flowcap: --ports '%s': port %lu "
+					"is listed twice; name each port once\n",
+					list, v);
+				return -1;
+			}
+		if (cfg->n_port_ids == FC_MAX_PORTS) {
+			fprintf(stderr, "flowcap: --ports '%s': at most %d "
+				"ports\n", list, FC_MAX_PORTS);
+			return -1;
+		}
+		cfg->port_ids[cfg->n_port_ids++] = (uint16_t)v;
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
 }
 
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
@@ -285,7 +331,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->tmpl = "%N.%s.%P.ft.zst";
 	cfg->rotate = 1;
 	cfg->align = true;
-	cfg->workers_req = 1;
+	cfg->workers_req = 0;
 	cfg->table_keys = 0; /* auto, see setup_workers() */
 	cfg->tables_per_worker = 0; /* 4 live, 2 for a trace */
 	cfg->zstd_level = 3;
@@ -310,7 +356,11 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			cfg->rotate = (uint32_t)v;
 			break;
 		case OPT_NOALIGN: cfg->align = false; break;
-		case OPT_PORTS: cfg->ports = optarg; break;
+		case OPT_PORTS:
+			cfg->ports = optarg;
+			if (parse_port_list(cfg, optarg) != 0)
+				return -1;
+			break;
 		case OPT_DRVCFG: cfg->drvcfg_path = optarg; break;
 		case OPT_READ:
 			if (cfg->n_reads == FC_MAX_READS) {
@@ -471,7 +521,7 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 			    char *store, size_t storelen)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned lcores = cfg->workers_req + 2;
+	unsigned lcores = (cfg->workers_req ? cfg->workers_req : 1) + 2;
 	int n = 0;
 	FILE *f = fopen("/proc/meminfo", "r");
 	unsigned long free_huge = 0;
@@ -606,6 +656,28 @@ static int setup_workers(struct fc_app *app)
 	app->n_workers = n_lcores - 2;
 	if (app->n_workers > FC_MAX_WORKERS)
 		app->n_workers = FC_MAX_WORKERS;
+	/* --workers with EAL options of one's own: that many of the worker
+	 * lcores they give; the rest stay idle. More than they give cannot
+	 * be honoured. */
+	if (app->cfg.workers_req > app->n_workers) {
+		fprintf(stderr,
+			"flowcap: --workers %u needs %u lcores (control, "
+			"collector, workers), the EAL options give %u; give "
+			"more lcores (e.g. --lcores '(0-%u)@(0-%ld)') or fewer "
+			"--workers\n",
+			app->cfg.workers_req, app->cfg.workers_req + 2, n_lcores,
+			app->cfg.workers_req + 1,
+			sysconf(_SC_NPROCESSORS_ONLN) - 1);
+		return -EINVAL;
+	}
+	if (app->cfg.workers_req != 0 &&
+	    app->cfg.workers_req < app->n_workers) {
+		printf("flowcap: --workers %u: using %u of the %u worker "
+		       "lcores the EAL options give; the other %u stay idle\n",
+		       app->cfg.workers_req, app->cfg.workers_req,
+		       app->n_workers, app->n_workers - app->cfg.workers_req);
+		app->n_workers = app->cfg.workers_req;
+	}
 	/* One worker on a trace: the reader runs it on its own thread (no
 	 * ring hop; the bytes it just read are still in its cache). */
 	app->inline_worker = app->trace_mode && app->n_workers == 1;
@@ -894,6 +966,7 @@ int main(int argc, char **argv)
 	struct fc_app *app = &fc_app;
 	char *eal_argv[32], store[128];
 	int eal_argc, app_argc, rc, dd = -1, reader_rc = 0;
+	bool bad_cmdline = false;
 	char **app_argv;
 	uint64_t t0;
 
@@ -968,8 +1041,13 @@ int main(int argc, char **argv)
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);
 	cds_wfcq_init(&app->q_head, &app->q_tail);
-	if (setup_workers(app) != 0)
+	/* -EINVAL: the command line asks for what the EAL options or the
+	 * ports do not give (--workers, --ports): exit 2, as for any bad
+	 * command line. */
+	if ((rc = setup_workers(app)) != 0) {
+		bad_cmdline = rc == -EINVAL;
 		goto err_eal;
+	}
 	if (app->trace_mode) {
 		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
 
@@ -983,7 +1061,8 @@ int main(int argc, char **argv)
 				n, rte_strerror(rte_errno));
 			goto err_eal;
 		}
-	} else if (fc_ports_init(app) != 0) {
+	} else if ((rc = fc_ports_init(app)) != 0) {
+		bad_cmdline = rc == -EINVAL;
 		goto err_ports;
 	}
 	if (app->cfg.user != NULL && drop_privileges(&app->cfg) != 0)
@@ -1034,5 +1113,5 @@ err_eal:
 	if (app->workers != NULL)
 		free_tables(app);
 	rte_eal_cleanup();
-	return 1;
+	return bad_cmdline ? 2 : 1;
 }

@@ -87,6 +87,33 @@ expect 1 "needs at least 3 lcores" --no-huge --no-shconf -m 256 --no-pci \
 expect 1 "no DPDK port" --no-huge --no-shconf -m 256 --no-pci \
 	"--lcores=(0-2)@(0-$((NCPU - 1)))" -- --out "$TMP/out"
 
+# --ports: a malformed list or a port named twice is refused before the
+# EAL starts (our line first, not DPDK's); a port that is not there is
+# a bad command line too (exit 2), and the message lists those present.
+# shellcheck disable=SC2046
+set -- $(eal 1) --vdev "net_pcap0,rx_pcap=$T" --
+expect 2 "port 0 is listed twice" "$@" --out "$TMP/out" --ports 0,0
+head -n 1 "$TMP/out.txt" | grep -q "^flowcap: --ports '0,0'" &&
+	ok "--ports 0,0: refused before DPDK says a word" ||
+	bad "--ports 0,0: first line '$(head -n 1 "$TMP/out.txt")'"
+expect 2 "expected DPDK port ids (0 to [0-9]*) separated by commas" "$@" \
+	--out "$TMP/out" --ports 0,,1
+expect 2 "expected DPDK port ids" "$@" --out "$TMP/out" --ports eth0
+expect 2 "there is no port 5; ports present: 0 (net_pcap0)$" "$@" \
+	--out "$TMP/out" --ports 5
+# --workers with EAL options of one's own: honoured within the lcores
+# they give (here 2 worker lcores), refused beyond.
+mkdir -p "$TMP/wk"
+# shellcheck disable=SC2046
+expect 0 "using 1 of the 2 worker lcores" $(eal 2) \
+	--vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/wk" --workers 1
+grep -q " 1 worker(s);" "$TMP/out.txt" && ok "--workers 1: one worker runs" ||
+	bad "--workers 1: $(grep "worker(s)" "$TMP/out.txt")"
+# shellcheck disable=SC2046
+expect 2 "--workers 3 needs 5 lcores .*the EAL options give 4" $(eal 2) \
+	--vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/wk" --workers 3
+set --
+
 # A shipped driver config on a replay: applied and exact.
 mkdir -p "$TMP/drv"
 # shellcheck disable=SC2046
