@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential meson ninja-build pkg-config python3
 dpdk dpdk-dev libdpdk-dev libzstd-dev zstd liburcu-dev libhyperscan-dev
-libpcap-dev libcriterion-dev tshark tcpreplay clang iproute2"
+libpcap-dev libcriterion-dev tshark tcpreplay clang iproute2 shellcheck"
 
 missing=""
 for p in $PKGS; do

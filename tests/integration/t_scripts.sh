@@ -64,8 +64,16 @@ done
 for f in "$HP" "$BN"; do
 	if [ -x "$f" ]; then ok "$(basename "$f") is executable"; else bad "$(basename "$f") is not executable"; fi
 done
+# The lint's tool comes with the others.
+if sed -n '/^PKGS="/,/"$/p' "$S/install-deps.sh" | tr ' "' '\n\n' | grep -qx shellcheck; then
+	ok "install-deps.sh installs shellcheck"
+else
+	bad "install-deps.sh does not install shellcheck (the lint below needs it)"
+fi
+# Every script, linted: install-deps.sh installs shellcheck, so its
+# absence is a broken set-up, not a reason to pass without linting.
 if command -v shellcheck >/dev/null 2>&1; then
-	for f in "$HP" "$BN"; do
+	for f in "$S"/*.sh; do
 		if shellcheck -s sh "$f" >"$TMP/out" 2>&1; then
 			ok "shellcheck $(basename "$f")"
 		else
@@ -74,7 +82,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 		fi
 	done
 else
-	echo "note: shellcheck not installed, lint skipped"
+	bad "shellcheck not installed: run dpdk-scripts/install-deps.sh (it installs shellcheck)"
 fi
 
 # --- 2. help and usage -------------------------------------------------
