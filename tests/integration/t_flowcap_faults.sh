@@ -212,18 +212,23 @@ else
 fi
 
 # --- --user: privileges dropped after set-up; files 0640, owned by it.
-id fcuser >/dev/null 2>&1 || useradd --system --no-create-home fcuser 2>/dev/null || true
-if id fcuser >/dev/null 2>&1; then
+# The user is nobody, which every system has: the test creates no user
+# (and so leaves none behind). It must be unprivileged, and flowcap must
+# not be able to regain root once it runs as it.
+FCU=nobody
+getent passwd | cut -d: -f1 | sort >"$TMP/users.before"
+if id "$FCU" >/dev/null 2>&1 && [ "$(id -u "$FCU")" -ne 0 ]; then
 	mkdir -p "$TMP/user"
-	chown fcuser "$TMP/user"
+	chown "$FCU" "$TMP/user"
 	chmod 755 "$TMP"
 	# shellcheck disable=SC2046
 	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
-		--out "$TMP/user" --user fcuser >"$TMP/user.log" 2>&1 || true
+		--out "$TMP/user" --user "$FCU" >"$TMP/user.log" 2>&1 || true
 	f=$(ls "$TMP"/user/*.ft.zst 2>/dev/null | head -1)
-	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "fcuser 640" ] &&
-		grep -q "running as user fcuser" "$TMP/user.log"; then
-		ok "--user: ran as fcuser, file owned by it with mode 0640"
+	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "$FCU 640" ] &&
+		grep -q "running as user $FCU (uid $(id -u "$FCU"))" "$TMP/user.log" &&
+		! grep -q "root could be regained" "$TMP/user.log"; then
+		ok "--user: ran as $FCU (root not regainable), file owned by it with mode 0640"
 	else
 		bad "--user"; tail -3 "$TMP/user.log"; ls -l "$TMP/user"
 	fi
@@ -232,7 +237,7 @@ if id fcuser >/dev/null 2>&1; then
 	set +e
 	# shellcheck disable=SC2046
 	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
-		--out "$TMP/rootonly" --user fcuser >"$TMP/ro.log" 2>&1
+		--out "$TMP/rootonly" --user "$FCU" >"$TMP/ro.log" 2>&1
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ] && grep -q "cannot write to" "$TMP/ro.log"; then
@@ -241,6 +246,10 @@ if id fcuser >/dev/null 2>&1; then
 		bad "--user unwritable: exit $rc"; tail -3 "$TMP/ro.log"
 	fi
 else
-	bad "--user: cannot create a test user"
+	bad "--user: no unprivileged user $FCU on this machine"
 fi
+getent passwd | cut -d: -f1 | sort >"$TMP/users.after"
+added=$(comm -13 "$TMP/users.before" "$TMP/users.after" | tr '\n' ' ')
+[ -z "$added" ] && ok "--user: no user created" ||
+	bad "--user: users created and left behind: $added"
 finish
