@@ -235,4 +235,18 @@ void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
 			uint64_t *nombuf, uint64_t *ierrors);
 uint64_t fc_wall_now_ns(void);
 
+/**
+ * Compare the lcores that EAL options ask for (-l, -c, --lcores) with the
+ * CPUs this process may run on, before the EAL starts. Returns 0, or -1
+ * after saying which CPU is missing and which --lcores would do.
+ */
+int fc_eal_check_lcores(int argc, char **argv);
+
+/**
+ * rte_eal_init, but a failure says its likely cause first (file prefix in
+ * use, no hugepages) and the EAL's option list is left out of it.
+ * Returns what rte_eal_init returns; rte_errno as it set it.
+ */
+int fc_eal_init(int argc, char **argv);
+
 #endif /* FC_APP_H */

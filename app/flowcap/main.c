@@ -26,6 +26,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -1020,24 +1021,26 @@ int main(int argc, char **argv)
 		while (nanosleep(&d, &d) != 0 && errno == EINTR)
 			;
 	}
+	/* Lcores on CPUs that are not there: a bad command line, said
+	 * before the EAL answers it with its option list. */
+	if (dd >= 0 && fc_eal_check_lcores(dd, argv) != 0)
+		return 2;
 	if (dd < 0 && app->trace_mode) {
 		eal_argc = default_eal_args(&app->cfg, eal_argv, 32, store,
 					    sizeof(store));
-		rc = rte_eal_init(eal_argc, eal_argv);
+		rc = fc_eal_init(eal_argc, eal_argv);
 	} else if (dd < 0) {
 		char *a0[] = {argv[0], NULL};
-		rc = rte_eal_init(1, a0);
+		rc = fc_eal_init(1, a0);
 	} else {
 		argv[dd] = argv[0];
-		rc = rte_eal_init(dd, argv);
+		rc = fc_eal_init(dd, argv);
 		argv[dd] = "--";
 	}
-	if (rc < 0) {
-		fprintf(stderr, "flowcap: EAL initialisation failed: %s. Without "
-			"hugepages add --no-huge --no-shconf -m 512 before '--'; see "
-			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
-		return 1;
-	}
+	/* fc_eal_init said why; an EAL option it cannot take is a bad
+	 * command line. */
+	if (rc < 0)
+		return rte_errno == EINVAL ? 2 : 1;
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);
 	cds_wfcq_init(&app->q_head, &app->q_tail);

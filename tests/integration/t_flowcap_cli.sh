@@ -11,11 +11,18 @@ T="$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap"
 PIDS=""
 # Every exit path: stop what this script started (by PID), then remove
 # the temporary directory.
+# The EAL's run-time directory of a file prefix of our own (below).
+PREFIX="fc-test-cli-$$"
+if [ "$(id -u)" -eq 0 ]; then
+	RUNDIR="/var/run/dpdk/$PREFIX"
+else
+	RUNDIR="${XDG_RUNTIME_DIR:-/tmp}/dpdk/$PREFIX"
+fi
 cleanup() {
 	for p in $PIDS; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -rf "$TMP"
+	rm -rf "$TMP" "$RUNDIR"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -113,6 +120,53 @@ grep -q " 1 worker(s);" "$TMP/out.txt" && ok "--workers 1: one worker runs" ||
 expect 2 "--workers 3 needs 5 lcores .*the EAL options give 4" $(eal 2) \
 	--vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/wk" --workers 3
 set --
+
+# EAL start-up failures say their likely cause first, without the EAL's
+# option list: lcores on CPUs that are not there (refused before the EAL
+# starts, with the --lcores that fits), an unknown EAL option, a file
+# prefix held by a running instance, no hugepages.
+expect 2 "CPU $NCPU is not available to this process" --no-huge --no-shconf \
+	-m 512 --no-pci -l "0-$NCPU" -- --out "$TMP/out"
+if grep -q -- "--lcores '(0-$NCPU)@(0-$((NCPU - 1)))' in place of -l 0-$NCPU" "$TMP/out.txt" &&
+	[ "$(wc -l <"$TMP/out.txt")" -eq 1 ]; then
+	ok "-l 0-$NCPU on $NCPU CPUs: one line, which names --lcores '(0-$NCPU)@(0-$((NCPU - 1)))'"
+else
+	bad "-l 0-$NCPU on $NCPU CPUs: $(wc -l <"$TMP/out.txt") lines"; head -3 "$TMP/out.txt"
+fi
+expect 2 "CPU $NCPU is not available" --no-huge --no-shconf -m 512 --no-pci \
+	"--lcores=(0-2)@(0-$NCPU)" -- --out "$TMP/out"
+expect 2 "unrecognized option '--bogus-eal'" --no-huge --no-shconf -m 512 \
+	--no-pci --bogus-eal "--lcores=(0-2)@(0-$((NCPU - 1)))" -- --out "$TMP/out"
+if ! grep -q "EAL common options" "$TMP/out.txt" &&
+	[ "$(wc -l <"$TMP/out.txt")" -le 10 ]; then
+	ok "unknown EAL option: $(wc -l <"$TMP/out.txt") lines, no EAL option list"
+else
+	bad "unknown EAL option: $(wc -l <"$TMP/out.txt") lines"
+fi
+# shellcheck disable=SC2046
+"$FLOWCAP" --no-huge -m 512 --no-pci --file-prefix "$PREFIX" \
+	"--lcores=(0-2)@(0-$((NCPU - 1)))" --vdev net_ring0 -- \
+	--out "$TMP/out" --name prefix >"$TMP/prefix.log" 2>&1 &
+pid=$!
+PIDS="$pid"
+if wait_for "$TMP/prefix.log" "packet times from"; then
+	expect 1 "the file prefix is in use: process $pid holds .*$PREFIX/config" \
+		--no-huge -m 512 --no-pci --file-prefix "$PREFIX" \
+		"--lcores=(0-2)@(0-$((NCPU - 1)))" --vdev net_ring0 -- --out "$TMP/out"
+else
+	bad "file prefix in use: the first instance did not start"; tail -3 "$TMP/prefix.log"
+fi
+kill -TERM "$pid" 2>/dev/null || true
+wait "$pid" || true
+PIDS=""
+rm -f "$TMP"/out/prefix.*
+free=$(sed -n 's/^HugePages_Free: *\([0-9]*\).*/\1/p' /proc/meminfo)
+if [ "${free:-0}" -eq 0 ]; then
+	expect 1 "EAL initialisation failed: .*hugepage.*--no-huge --no-shconf -m 512" \
+		--no-shconf --no-pci "--lcores=(0-2)@(0-$((NCPU - 1)))" -- --out "$TMP/out"
+else
+	echo "note: $free hugepages free here; the no-hugepage message is not checked"
+fi
 
 # A shipped driver config on a replay: applied and exact.
 mkdir -p "$TMP/drv"
