@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Starting the EAL, and saying why it would not start. Before the EAL
- * runs, the lcores asked for (-l, -c, --lcores) are compared with the CPUs
- * this process may use: an lcore on a CPU that is not there is the most
+ * runs, the CPUs the lcores ask for (-l, -c, --lcores) are compared with
+ * the machine's online CPUs: an lcore on a CPU that is not there is the most
  * common first-run mistake (an example written for a bigger machine), and
  * the EAL answers it with a hundred lines of its option list. When the EAL
  * fails anyway, the likely cause comes first (another instance holds the
@@ -175,13 +175,46 @@ static void set_str(const cpu_set_t *s, char *buf, size_t len)
 	}
 }
 
+/*
+ * The CPUs an lcore may name: those online, as the EAL sees them (it
+ * refuses the others); read from sysfs, else the CPUs this process may
+ * run on. Returns 0, or -1 when neither can be read.
+ */
+static int cpus_online(cpu_set_t *on)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	char line[1024];
+	unsigned n;
+	int rc = -1;
+
+	if (f != NULL) {
+		if (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			rc = parse_l(line, on, &n);
+		}
+		fclose(f);
+	}
+	if (rc != 0) {
+		CPU_ZERO(on);
+		rc = sched_getaffinity(0, sizeof(*on), on);
+	}
+	return rc;
+}
+
 int fc_eal_check_lcores(int argc, char **argv)
 {
-	cpu_set_t have;
+	cpu_set_t have, mine;
 
-	CPU_ZERO(&have);
-	if (sched_getaffinity(0, sizeof(have), &have) != 0)
+	if (cpus_online(&have) != 0)
 		return 0; /* nothing to compare with: the EAL will see */
+	/* The suggestion maps the lcores onto the CPUs this process may
+	 * use (a container or taskset may allow fewer than are online). */
+	CPU_ZERO(&mine);
+	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+		mine = have;
+	CPU_AND(&mine, &mine, &have);
+	if (CPU_COUNT(&mine) == 0)
+		mine = have;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *opt, *v = NULL;
 		int (*parse)(const char *, cpu_set_t *, unsigned *);
@@ -215,12 +248,13 @@ int fc_eal_check_lcores(int argc, char **argv)
 		set_str(&have, hs, sizeof(hs));
 		set_str(&missing, ms, sizeof(ms));
 		fprintf(stderr,
-			"flowcap: %s %s: CPU %s %s not available to this process "
-			"(it may run on CPU %s). Run the %u lcores as threads on "
-			"the CPUs there are: --lcores '(0-%u)@(%s)' in place of "
-			"%s %s\n",
+			"flowcap: %s %s: CPU %s %s not available (this machine "
+			"has CPU %s). Run the %u lcores as threads on the CPUs "
+			"there are: --lcores '(0-%u)@(",
 			opt, v, ms, CPU_COUNT(&missing) > 1 ? "are" : "is", hs,
-			n, n - 1, hs, opt, v);
+			n, n - 1);
+		set_str(&mine, hs, sizeof(hs));
+		fprintf(stderr, "%s)' in place of %s %s\n", hs, opt, v);
 		return -1;
 	}
 	return 0;

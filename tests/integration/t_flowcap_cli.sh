@@ -100,9 +100,11 @@ expect 1 "no DPDK port" --no-huge --no-shconf -m 256 --no-pci \
 # shellcheck disable=SC2046
 set -- $(eal 1) --vdev "net_pcap0,rx_pcap=$T" --
 expect 2 "port 0 is listed twice" "$@" --out "$TMP/out" --ports 0,0
-head -n 1 "$TMP/out.txt" | grep -q "^flowcap: --ports '0,0'" &&
-	ok "--ports 0,0: refused before DPDK says a word" ||
+if head -n 1 "$TMP/out.txt" | grep -q "^flowcap: --ports '0,0'"; then
+	ok "--ports 0,0: refused before DPDK says a word"
+else
 	bad "--ports 0,0: first line '$(head -n 1 "$TMP/out.txt")'"
+fi
 expect 2 "expected DPDK port ids (0 to [0-9]*) separated by commas" "$@" \
 	--out "$TMP/out" --ports 0,,1
 expect 2 "expected DPDK port ids" "$@" --out "$TMP/out" --ports eth0
@@ -114,8 +116,11 @@ mkdir -p "$TMP/wk"
 # shellcheck disable=SC2046
 expect 0 "using 1 of the 2 worker lcores" $(eal 2) \
 	--vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/wk" --workers 1
-grep -q " 1 worker(s);" "$TMP/out.txt" && ok "--workers 1: one worker runs" ||
+if grep -q " 1 worker(s);" "$TMP/out.txt"; then
+	ok "--workers 1: one worker runs"
+else
 	bad "--workers 1: $(grep "worker(s)" "$TMP/out.txt")"
+fi
 # shellcheck disable=SC2046
 expect 2 "--workers 3 needs 5 lcores .*the EAL options give 4" $(eal 2) \
 	--vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/wk" --workers 3
@@ -125,13 +130,33 @@ set --
 # option list: lcores on CPUs that are not there (refused before the EAL
 # starts, with the --lcores that fits), an unknown EAL option, a file
 # prefix held by a running instance, no hugepages.
-expect 2 "CPU $NCPU is not available to this process" --no-huge --no-shconf \
+expect 2 "CPU $NCPU is not available (this machine has CPU 0" --no-huge --no-shconf \
 	-m 512 --no-pci -l "0-$NCPU" -- --out "$TMP/out"
 if grep -q -- "--lcores '(0-$NCPU)@(0-$((NCPU - 1)))' in place of -l 0-$NCPU" "$TMP/out.txt" &&
 	[ "$(wc -l <"$TMP/out.txt")" -eq 1 ]; then
 	ok "-l 0-$NCPU on $NCPU CPUs: one line, which names --lcores '(0-$NCPU)@(0-$((NCPU - 1)))'"
 else
 	bad "-l 0-$NCPU on $NCPU CPUs: $(wc -l <"$TMP/out.txt") lines"; head -3 "$TMP/out.txt"
+fi
+# A process confined to fewer CPUs (taskset, a container's cpuset) is not
+# refused lcores that the EAL accepts; what it suggests uses its CPUs.
+if command -v taskset >/dev/null 2>&1 && [ "$NCPU" -ge 2 ]; then
+	last=$((NCPU - 1))
+	set +e
+	# shellcheck disable=SC2046
+	taskset -c "$last" "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$T" -- \
+		--out "$TMP/out" --name confined >"$TMP/conf.log" 2>&1
+	rc=$?
+	taskset -c "$last" "$FLOWCAP" --no-huge --no-shconf -m 512 --no-pci \
+		-l "0-$NCPU" -- --out "$TMP/out" >"$TMP/conf2.log" 2>&1
+	set -e
+	if [ "$rc" -eq 0 ] && grep -q "conservation OK" "$TMP/conf.log" &&
+		grep -q -- "--lcores '(0-$NCPU)@($last)'" "$TMP/conf2.log"; then
+		ok "confined to CPU $last: lcores on CPUs 0-$last run; the suggestion maps onto CPU $last"
+	else
+		bad "confined to CPU $last: exit $rc"; tail -2 "$TMP/conf.log"; cat "$TMP/conf2.log"
+	fi
+	rm -f "$TMP"/out/confined.*
 fi
 expect 2 "CPU $NCPU is not available" --no-huge --no-shconf -m 512 --no-pci \
 	"--lcores=(0-2)@(0-$NCPU)" -- --out "$TMP/out"
@@ -364,6 +389,7 @@ mkdir -p "$TMP/st"
 	--out "$TMP/st" --interval 1 --table-keys 1024 --stats \
 	--test-worker-delay 8000 >"$TMP/st.log" 2>&1 || true
 sum=$(summ "$TMP/st.log")
+# shellcheck disable=SC2086 # three numbers, split on purpose
 set -- ${sum:-x 0 x}
 sum_lost=$2
 loss=$(sh "$FC_SRC/bench/pktgen/flowcap-loss.sh" "$TMP/st.log" 2>&1) || true

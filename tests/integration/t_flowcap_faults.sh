@@ -250,6 +250,9 @@ else
 fi
 getent passwd | cut -d: -f1 | sort >"$TMP/users.after"
 added=$(comm -13 "$TMP/users.before" "$TMP/users.after" | tr '\n' ' ')
-[ -z "$added" ] && ok "--user: no user created" ||
+if [ -z "$added" ]; then
+	ok "--user: no user created"
+else
 	bad "--user: users created and left behind: $added"
+fi
 finish

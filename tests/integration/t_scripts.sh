@@ -65,7 +65,7 @@ for f in "$HP" "$BN"; do
 	if [ -x "$f" ]; then ok "$(basename "$f") is executable"; else bad "$(basename "$f") is not executable"; fi
 done
 # The lint's tool comes with the others.
-if sed -n '/^PKGS="/,/"$/p' "$S/install-deps.sh" | tr ' "' '\n\n' | grep -qx shellcheck; then
+if sed -n '/^PKGS="/,/"$/p' "$S/install-deps.sh" | tr -s ' "' '\n' | grep -qx shellcheck; then
 	ok "install-deps.sh installs shellcheck"
 else
 	bad "install-deps.sh does not install shellcheck (the lint below needs it)"
