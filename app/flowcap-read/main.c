@@ -25,10 +25,13 @@
 
 #include "fc_ftfile.h"
 #include "fc_tuple.h"
+#include "fc_version.h"
 
 #define PROG "flowcap-read"
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_CORSARO };
+
+enum { OPT_VERSION = 256 }; /* long options without a letter */
 
 static const char usage_text[] =
 "Usage: " PROG " [options] FILE|DIR...\n"
@@ -72,6 +75,7 @@ static const char usage_text[] =
 "                    records' packets add up, per interval; print\n"
 "                    \"OK FILE: N intervals, M records\" or the problem\n"
 "  -h, --help        this text\n"
+"      --version     print the version and exit\n"
 "\n"
 "ICMP type and code are printed as src_port and dst_port. IPv6 addresses are\n"
 "printed as RFC 5952 text.\n"
@@ -745,6 +749,7 @@ int main(int argc, char **argv)
 		{"files-from", required_argument, NULL, 'T'},
 		{"null", no_argument, NULL, '0'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV};
@@ -786,6 +791,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			fc_version_print(PROG);
 			return 0;
 		case ':':
 			usage_error("option needs a value: '", argv[optind - 1]);
