@@ -65,7 +65,10 @@ static const char usage_text[] =
 "                               and class (backscatter, icmpreq, other)\n"
 "                               src|dst|sport|dport|proto|ttl|0xflags|len,count\n"
 "  -s, --stats       print each interval's accounting instead of records\n"
-"                    (key=value lines; --format does not apply):\n"
+"                    (key=value lines; --format does not apply): per file\n"
+"                    its format version, monitor, interval length, and\n"
+"                    writer (the flowcap version that wrote it; unknown\n"
+"                    before format 2.1); per interval\n"
 "                    start, end, flags (partial, late, last, gap), packets\n"
 "                    received, packets in records, records, every nonzero\n"
 "                    counter, and whether received = in records + dropped\n"
@@ -401,10 +404,11 @@ static int read_file(const struct opts *o, const char *path)
 		const struct fc_ft_file_info *in = fc_ft_reader_info(r);
 
 		printf("file=%s version=%u.%u monitor=%s interval_len=%" PRIu32
-		       " aligned=%s created=%" PRIu64 "\n",
+		       " aligned=%s created=%" PRIu64 " writer=%s\n",
 		       path, in->version_major, in->version_minor,
 		       in->monitor[0] ? in->monitor : "-", in->interval_len,
-		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created);
+		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created,
+		       in->writer[0] ? in->writer : "unknown");
 	}
 	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
 		uint64_t pkts = 0, k = 0;
