@@ -110,8 +110,9 @@ for m in man8/flowcap.8 man1/flowcap-read.1 man1/flowcap-gen.1 man5/flowcap-file
 	name=$(basename "$m" | sed 's/\.[0-9]$//' | tr a-z A-Z)
 	sec=${m##*.}
 	if groff -man -z -ww "$f" >"$TMP/groff.out" 2>&1 && ! grep -q . "$TMP/groff.out" &&
-		grep -q "^\.TH $name $sec " "$f" && grep -q '^\.SH NAME' "$f"; then
-		ok "man page $m (groff -man -ww, .TH $name $sec)"
+		grep -q "^\.TH $name $sec .*\"flowcap $VERSION\"" "$f" &&
+		grep -q '^\.SH NAME' "$f" && ! grep -q '@[A-Z]*@' "$f"; then
+		ok "man page $m (groff -man -ww, .TH $name $sec, flowcap $VERSION)"
 	else
 		bad "man page $m"
 		sed 's/^/     | /' "$TMP/groff.out" | head -n 10
