@@ -10,7 +10,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-build="$here/build"
+# FLOWCAP_BUILD: another build directory (the tests of this script use it).
+build="${FLOWCAP_BUILD:-$here/build}"
 cmd=${1:-}
 
 case "$cmd" in
@@ -37,18 +38,57 @@ if [ "$cmd" = test ]; then
 		>"$build/test-output.txt" 2>&1
 	rc=$?
 	set -e
-	# Keep the per-test lines and the failures; the full log is in the
-	# build directory.
-	grep -E '^ *[0-9]+/[0-9]+ ' "$build/test-output.txt" || true
-	if [ $rc -ne 0 ]; then
-		sed -n '/^--- /,$p' "$build/test-output.txt" | tail -n 200
+	log="$build/meson-logs/testlog.txt"
+	# One line per test: "N/M suite / name  STATUS  time".
+	sed '/^Summary of Failures:/,$d' "$build/test-output.txt" |
+		grep -E '^ *[0-9]+/[0-9]+ ' || true
+	# The failing tests, by name, each once (meson repeats them in its
+	# "Summary of Failures").
+	failed=$(sed -n 's/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *\(FAIL\|TIMEOUT\|UNEXPECTEDPASS\|ERROR\) .*/\1/p' \
+		"$build/test-output.txt" | awk '!seen[$0]++')
+	if [ -n "$failed" ]; then
+		echo
+		echo "quickstart: why they failed (the end of each failing test's log):"
+		echo "$failed" | while IFS= read -r t; do
+			echo
+			echo "=== $t"
+			if [ -f "$log" ]; then
+				# The test's section of meson's log: from its header
+				# ("==== K/N ====") to the next one.
+				awk -v t="$t" '
+					/^=+ [0-9]+\/[0-9]+ =+$/ {
+						if (keep) { print buf; keep = 0; exit }
+						buf = $0; keep = 0; next }
+					{ buf = buf "\n" $0 }
+					index($0, "test:") == 1 {
+						n = $0; sub(/^test: */, "", n)
+						if (n == t) keep = 1 }
+					END { if (keep) print buf }' "$log" | tail -n 60
+			else
+				echo "(no $log)"
+			fi
+		done
 	fi
-	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-	fail=$(( ${fail:-0} + ${to:-0} ))
-	echo "${ok:-0} passed, ${fail} failed"
-	[ $rc -eq 0 ] && [ "${ok:-0}" -gt 0 ]
+	count() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$build/test-output.txt" | tail -n 1; }
+	ok=$(count Ok)
+	xfail=$(count "Expected Fail")
+	fail=$(count Fail)
+	xpass=$(count "Unexpected Pass")
+	skip=$(count Skipped)
+	to=$(count Timeout)
+	passed=$(( ${ok:-0} + ${xfail:-0} ))
+	nfail=$(( ${fail:-0} + ${xpass:-0} + ${to:-0} ))
+	if [ "$nfail" -eq 0 ] && [ $rc -ne 0 ]; then
+		# meson itself failed (no test ran, or a build error): that is
+		# a failure too, never a pass.
+		nfail=1
+		echo "quickstart: meson test exited $rc:"
+		tail -n 20 "$build/test-output.txt"
+	fi
+	echo
+	echo "quickstart: meson's output is in $build/test-output.txt, every test's full log in $log"
+	echo "$passed passed, $nfail failed, ${skip:-0} skipped"
+	[ "$nfail" -eq 0 ] && [ "$passed" -gt 0 ]
 	exit $?
 fi
 

@@ -31,6 +31,14 @@
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
 #define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
+/**
+ * Drop counters (enum fc_ft_counter) from here up to FC_CTR_INFO_FIRST are
+ * packets lost: a full table, no free table, the NIC's drops. Those below
+ * are frames that carry no flowtuple (not IP, truncated, malformed): the
+ * input's doing, which a link carrying ARP shows all the time. The stats
+ * line and the summary show the two apart.
+ */
+#define FC_CTR_LOSS_FIRST FC_CTR_TBL_FULL
 /** Units per second of net_pcap's RX timestamps (microseconds). A
  *  constant, so the worker's per-packet division is a multiply. */
 #define FC_PCAP_TS_PER_SEC 1000000u
@@ -44,11 +52,13 @@ struct fc_cfg {
 	uint32_t rotate;
 	bool align;
 	const char *ports;        /**< --ports LIST or NULL = all */
+	uint16_t port_ids[FC_MAX_PORTS]; /**< --ports, parsed, no duplicates */
+	unsigned n_port_ids;
 	const char *drvcfg_path;
 	const char *reads[FC_MAX_READS];
 	unsigned n_reads;
-	unsigned workers_req;     /**< --workers (trace mode EAL defaults) */
-	bool workers_set;         /**< --workers was given */
+	unsigned workers_req;     /**< --workers, 0 = not given (1, or every
+				       worker lcore of the EAL options) */
 	uint64_t table_keys;      /**< keys per worker table (0 = auto) */
 	uint64_t table_keys6;     /**< IPv6 keys per table (0 = table_keys / 8) */
 	unsigned tables_per_worker;
@@ -147,6 +157,7 @@ struct fc_worker {
 	uint64_t pend_ctr[FC_CTR_MAX]; /**< drops waiting for a table */
 	uint64_t pend_rx;
 	uint64_t drops_done;   /**< drops in the tables handed on so far */
+	uint64_t rej_done;     /**< of which rejects (< FC_CTR_LOSS_FIRST) */
 	/* Live: a packet whose time is a jump (fc_interval_is_jump), held
 	 * (one more mbuf reference) until the next packet says whether time
 	 * has moved on or it was a lone outlier. While one is held the
@@ -157,7 +168,8 @@ struct fc_worker {
 	/* Published for the stats line and the shared clock (relaxed or
 	 * release stores by this worker; loads by main). */
 	_Atomic uint64_t pub_rx;
-	_Atomic uint64_t pub_drops;
+	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
+	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_fill;
 	_Atomic uint64_t watermark; /**< newest packet second (release) */
 	/* Every table of an interval below this one has been handed in:
@@ -255,5 +267,19 @@ void fc_ports_fini(struct fc_app *app);
 void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
 			uint64_t *nombuf, uint64_t *ierrors);
 uint64_t fc_wall_now_ns(void);
+
+/**
+ * Compare the lcores that EAL options ask for (-l, -c, --lcores) with the
+ * CPUs this process may run on, before the EAL starts. Returns 0, or -1
+ * after saying which CPU is missing and which --lcores would do.
+ */
+int fc_eal_check_lcores(int argc, char **argv);
+
+/**
+ * rte_eal_init, but a failure says its likely cause first (file prefix in
+ * use, no hugepages) and the EAL's option list is left out of it.
+ * Returns what rte_eal_init returns; rte_errno as it set it.
+ */
+int fc_eal_init(int argc, char **argv);
 
 #endif /* FC_APP_H */

@@ -37,15 +37,12 @@ struct collector {
 	struct fc_ft_writer *wr;
 	char path[4096];
 	unsigned in_file;       /**< intervals in the open file */
-	uint64_t next_k;        /**< next interval to write */
 	uint64_t max_iv;        /**< highest interval seen in any table */
 	uint64_t nic_prev[3];
 	uint64_t file_rx;       /**< worker packets of the open file's intervals */
-	/* A run of empty intervals not yet written: it is written when it
-	 * ends (interval by interval, or as one gap interval when longer
-	 * than --max-empty), the same rule as for a trace. */
-	bool run;
-	uint64_t run_from, run_to;
+	/* When interval k may be written, and how runs of empty intervals
+	 * are written (lib/interval decides; the collector acts). */
+	struct fc_iv_collect plan;
 	bool dir_gone;          /**< the output directory was found missing */
 };
 
@@ -131,13 +128,6 @@ static void drain_queue(struct collector *c)
 		atomic_fetch_add_explicit(&c->app->backlog, 1,
 					  memory_order_relaxed);
 	}
-}
-
-/* Has worker w handed in everything it has for interval k? (A worker
- * hands in in interval order.) */
-static bool worker_past(const struct pending *p, uint64_t k)
-{
-	return p->sealed > k || (p->head != NULL && p->head->iv > k);
 }
 
 /* Does this table carry anything: a packet, a counter, or a flag that the
@@ -414,29 +404,29 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		give_back(c, used[i]);
 }
 
-/*
- * Write the pending run of empty intervals, now that it has ended: one
- * interval flagged gap when it is longer than --max-empty, else one
- * interval each. In live capture the run's end is known only when data
- * follows it (or the run ends), so its intervals are written then.
- */
-static void flush_run(struct collector *c)
+/* Give back the waiting tables of interval k that carry nothing. */
+static void give_back_empty(struct collector *c, uint64_t k)
 {
-	if (!c->run)
-		return;
-	c->run = false;
-	if (c->run_to - c->run_from + 1 > c->app->cfg.max_empty) {
-		emit(c, c->run_from, c->run_to, false);
-		return;
+	for (unsigned w = 0; w < c->app->n_workers; w++) {
+		struct pending *p = &c->pend[w];
+
+		while (p->head != NULL && p->head->iv == k &&
+		       !table_has_data(p->head)) {
+			struct fc_wtable *t = p->head;
+
+			p->head = t->next_pending;
+			if (p->head == NULL)
+				p->tail = NULL;
+			give_back(c, t);
+		}
 	}
-	for (uint64_t k = c->run_from; k <= c->run_to; k++)
-		emit(c, k, k, false);
 }
 
 /* Write every interval that is complete. Returns true when the run is over. */
 static bool step(struct collector *c)
 {
 	struct fc_app *app = c->app;
+	struct fc_iv_worker v[FC_MAX_WORKERS];
 	bool fin = all_last(c);
 
 	if (atomic_load_explicit(&app->start0, memory_order_acquire) ==
@@ -447,61 +437,35 @@ static bool step(struct collector *c)
 		return fin;
 	}
 	for (;;) {
-		uint64_t k = c->next_k, e = UINT64_MAX;
-		bool have = false;
+		struct fc_iv_action a;
 
-		if (fin && k > c->max_iv) {
-			flush_run(c);
-			return true;
-		}
-		for (unsigned w = 0; w < app->n_workers; w++)
-			if (!worker_past(&c->pend[w], k))
-				return false;
-		/* Every worker is past k: k is complete. Empty tables of k
-		 * go straight back (an idle worker must not run short of
-		 * tables while a run of empty intervals grows). */
-		for (unsigned w = 0; w < app->n_workers; w++) {
-			struct pending *p = &c->pend[w];
-
-			while (p->head != NULL && p->head->iv == k &&
-			       !table_has_data(p->head)) {
-				struct fc_wtable *t = p->head;
-
-				p->head = t->next_pending;
-				if (p->head == NULL)
-					p->tail = NULL;
-				give_back(c, t);
-			}
-			if (p->head != NULL && p->head->iv == k)
-				have = true;
-		}
-		if (have) {
-			flush_run(c);
-			emit(c, k, k, fin && k >= c->max_iv);
-			c->next_k = k + 1;
-			continue;
-		}
-		/* k is empty, and so is every interval up to the first that
-		 * some worker may still have data for. O(workers), whatever
-		 * the length of the gap. */
 		for (unsigned w = 0; w < app->n_workers; w++) {
 			const struct pending *p = &c->pend[w];
-			uint64_t we = p->head != NULL ? p->head->iv - 1 :
-				      p->sealed - 1;
 
-			if (we < e)
-				e = we;
+			v[w].sealed = p->sealed;
+			v[w].has_head = p->head != NULL;
+			v[w].head_iv = p->head != NULL ? p->head->iv : 0;
+			v[w].head_data = p->head != NULL &&
+					 table_has_data(p->head);
 		}
-		if (fin && e > c->max_iv)
-			e = c->max_iv;
-		if (!c->run) {
-			c->run = true;
-			c->run_from = k;
+		fc_iv_collect_next(&c->plan, v, app->n_workers, fin, c->max_iv,
+				   &a);
+		switch (a.act) {
+		case FC_IV_WAIT:
+			return false;
+		case FC_IV_DONE:
+			return true;
+		case FC_IV_GIVE_BACK:
+			/* An idle worker hands in an empty table each time
+			 * the clock passes an interval: they go straight
+			 * back, so it never runs short while a run of empty
+			 * intervals grows. */
+			give_back_empty(c, a.from);
+			break;
+		case FC_IV_WRITE:
+			emit(c, a.from, a.to, a.last);
+			break;
 		}
-		c->run_to = e;
-		c->next_k = e + 1;
-		if (e == UINT64_MAX)
-			return fin; /* every worker has finished */
 	}
 }
 
@@ -518,6 +482,7 @@ int fc_collector_main(void *arg)
 		return -ENOMEM;
 	}
 	c->app = app;
+	fc_iv_collect_init(&c->plan, app->cfg.max_empty);
 	if (!app->trace_mode && app->n_ports > 0)
 		fc_ports_nic_drops(app, &c->nic_prev[0], &c->nic_prev[1],
 				   &c->nic_prev[2]);

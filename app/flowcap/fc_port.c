@@ -6,6 +6,7 @@
  * When a device has fewer queues than workers, or no RSS, it says what it
  * does instead. Also the NIC drop counters for the accounting.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,28 @@ static uint8_t sym_rss_key[52] = {
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
+/* The ports present, "0 (net_pcap0), 1 (...)", for a message. */
+static void ports_present(char *buf, size_t len)
+{
+	size_t o = 0;
+	uint16_t pid;
+
+	buf[0] = '\0';
+	RTE_ETH_FOREACH_DEV(pid) {
+		char name[RTE_ETH_NAME_MAX_LEN];
+
+		if (rte_eth_dev_get_name_by_port(pid, name) != 0)
+			snprintf(name, sizeof(name), "?");
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%u (%s)",
+					      o ? ", " : "", pid, name);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "none");
+}
+
+/* Ports to capture from: --ports (syntax and duplicates checked before
+ * the EAL started), or every port. -EINVAL: a listed port is not there. */
 static int parse_ports(struct fc_app *app)
 {
 	uint16_t pid;
@@ -47,28 +70,19 @@ static int parse_ports(struct fc_app *app)
 		}
 		return 0;
 	}
-	char buf[256], *save = NULL;
+	for (unsigned i = 0; i < app->cfg.n_port_ids; i++) {
+		pid = app->cfg.port_ids[i];
+		if (!rte_eth_dev_is_valid_port(pid)) {
+			char have[512];
 
-	snprintf(buf, sizeof(buf), "%s", app->cfg.ports);
-	for (char *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		unsigned long v = strtoul(tok, &end, 10);
-
-		if (*tok == '\0' || *end != '\0' || v >= RTE_MAX_ETHPORTS ||
-		    !rte_eth_dev_is_valid_port((uint16_t)v)) {
+			ports_present(have, sizeof(have));
 			fprintf(stderr,
-				"flowcap: --ports %s: '%s' is not a DPDK port "
-				"(ports present: 0..%u); list port ids "
-				"separated by commas\n",
-				app->cfg.ports, tok,
-				rte_eth_dev_count_avail() ?
-					rte_eth_dev_count_avail() - 1 : 0);
-			return -1;
+				"flowcap: --ports %s: there is no port %u; "
+				"ports present: %s\n",
+				app->cfg.ports, pid, have);
+			return -EINVAL;
 		}
-		if (app->n_ports == FC_MAX_PORTS)
-			return -1;
-		app->ports[app->n_ports++] = (uint16_t)v;
+		app->ports[app->n_ports++] = pid;
 	}
 	return 0;
 }
@@ -130,10 +144,12 @@ int fc_ports_init(struct fc_app *app)
 	const struct fc_drvcfg *d = &app->drv;
 	unsigned per_socket[RTE_MAX_NUMA_NODES] = {0};
 	uint16_t want_desc = d->rx_desc ? d->rx_desc : FC_RX_DESC;
+	int rc;
 
 	apply_devargs(app);
-	if (parse_ports(app) != 0)
-		return -1;
+	rc = parse_ports(app);
+	if (rc != 0)
+		return rc;
 	if (app->n_ports == 0) {
 		fprintf(stderr,
 			"flowcap: no DPDK port to capture from. Bind a NIC "
@@ -161,7 +177,7 @@ int fc_ports_init(struct fc_app *app)
 		struct rte_eth_conf conf;
 		struct rte_eth_link link;
 		uint16_t nrxq, desc = want_desc;
-		int s = rte_eth_dev_socket_id(pid), rc;
+		int s = rte_eth_dev_socket_id(pid);
 		unsigned idx = s < 0 ? 0 : (unsigned)s;
 		struct rte_mempool *mp;
 
@@ -276,12 +292,16 @@ int fc_ports_init(struct fc_app *app)
 				       "enabled: %s\n", pid, rte_strerror(-rc));
 		}
 		/* Only net_pcap's timestamps are known to be wall-clock
-		 * time (the trace's); other PMDs stamp in device clock
-		 * units, which flowcap does not convert. */
+		 * time (the trace's); other PMDs that offer RX timestamps
+		 * stamp in device clock units, which flowcap does not
+		 * convert. A PMD that offers none (net_null, net_ring,
+		 * net_af_packet) has nothing to explain: the TSC it is. */
 		if (app->hw_ts && strcmp(info.driver_name, "net_pcap") != 0) {
-			printf("flowcap: port %u (%s): hardware timestamps are "
-			       "in device clock units; using the TSC\n",
-			       pid, info.driver_name);
+			if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+				printf("flowcap: port %u (%s): hardware "
+				       "timestamps are in device clock units; "
+				       "using the TSC\n",
+				       pid, info.driver_name);
 			app->hw_ts = false;
 		}
 		memset(&link, 0, sizeof(link));

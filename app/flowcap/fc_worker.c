@@ -85,6 +85,8 @@ static void handoff(struct fc_worker *w, uint32_t flags)
 	t->ctr[FC_CTR_TBL_FULL] += t->ft->tbl_full;
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
 		w->drops_done += t->ctr[i];
+	for (unsigned i = 1; i < FC_CTR_LOSS_FIRST; i++)
+		w->rej_done += t->ctr[i];
 	cds_wfcq_node_init(&t->node);
 	cds_wfcq_enqueue(&fc_app.q_head, &fc_app.q_tail, &t->node);
 	w->cur = NULL;
@@ -197,20 +199,27 @@ static inline void count_rx(struct fc_worker *w)
 
 /* Figures for the stats line: relaxed stores, read by main only for
  * display. Called every few hundred polls, never per packet. Drops and
- * packets count from the start, so a reader can take differences. */
+ * packets count from the start, so a reader can take differences; lost
+ * packets and rejected frames (FC_CTR_LOSS_FIRST) are published apart. */
 static void publish(struct fc_worker *w)
 {
 	struct fc_wtable *t = w->cur;
-	uint64_t drops = w->drops_done;
+	uint64_t drops = w->drops_done, rej = w->rej_done;
 
-	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
-		drops += w->pend_ctr[i] + (t ? t->ctr[i] : 0);
+	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++) {
+		uint64_t n = w->pend_ctr[i] + (t ? t->ctr[i] : 0);
+
+		drops += n;
+		if (i < FC_CTR_LOSS_FIRST)
+			rej += n;
+	}
 	if (t != NULL) {
 		drops += t->ft->tbl_full;
 		atomic_store_explicit(&w->pub_fill, t->ft->n_keys,
 				      memory_order_relaxed);
 	}
-	atomic_store_explicit(&w->pub_drops, drops, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_lost, drops - rej, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_rej, rej, memory_order_relaxed);
 }
 
 /* --- live ports ---------------------------------------------------------- */
@@ -237,12 +246,7 @@ static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 		w->started = true;
 		set_iv(w, ts >= s0 ? (ts - s0) / len : 0);
 	}
-	if (FC_UNLIKELY(ts < s0 + w->iv * len)) {
-		*late = true;
-		return w->iv;
-	}
-	*late = false;
-	return (ts - s0) / len;
+	return fc_interval_live_index(s0, len, w->iv, ts, late);
 }
 
 /* Newest packet second seen, for the shared clock. Partner: main's acquire

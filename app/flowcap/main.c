@@ -26,6 +26,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -39,6 +40,10 @@
 
 struct fc_app fc_app;
 static volatile sig_atomic_t sig_count;
+/* SIGHUPs received (the handler's count) and reported (the control
+ * thread's): one log line per signal, never from the handler. */
+static volatile sig_atomic_t sighup_count;
+static sig_atomic_t sighup_told;
 
 void fc_log(int problem, const char *fmt, ...)
 {
@@ -122,6 +127,29 @@ static void on_signal(int sig)
 		"again to exit at once and abandon what is not written\n");
 }
 
+/*
+ * SIGHUP asks a daemon to reload its configuration; a closed terminal or
+ * SSH session sends it too. Its default action would end the capture at
+ * once and lose the current interval, so it only counts here; the
+ * control thread says what it did (note_sighup).
+ */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	sighup_count++;
+}
+
+/* One line per SIGHUP since the last call. Nothing is reloadable yet:
+ * until rules or filters exist, the capture simply goes on. */
+static void note_sighup(void)
+{
+	while (sighup_told != sighup_count) {
+		sighup_told++;
+		printf("flowcap: SIGHUP: nothing to reload (no rules or filters "
+		       "configured)\n");
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -147,7 +175,8 @@ static void usage(FILE *f)
 "  --no-align         first interval starts at the first packet's second\n"
 "                     (Corsaro's default); otherwise intervals are aligned\n"
 "                     to multiples of the interval length\n"
-"  --ports LIST       DPDK port ids to capture from (default: all)\n"
+"  --ports LIST       DPDK port ids to capture from, separated by commas,\n"
+"                     each once (default: all)\n"
 "  --driver-config F  per-NIC settings file (see drivers-config/)\n"
 "  --read FILE        read a pcap/pcapng trace instead of ports, plain or\n"
 "                     compressed with gzip, zstd or xz; '-' is stdin.\n"
@@ -156,9 +185,10 @@ static void usage(FILE *f)
 "                     here; inputs that overlap in time are reported.\n"
 "                     Not with --ports, --driver-config or EAL device\n"
 "                     options (--vdev, -a, -b)\n"
-"  --workers N        workers when flowcap picks the EAL options itself\n"
-"                     (--read without EAL options; default 1); with EAL\n"
-"                     options and --read it must match the lcores - 2\n"
+"  --workers N        workers: with --read and no EAL options, the lcores\n"
+"                     flowcap asks for (default 1); with EAL options, N\n"
+"                     of the worker lcores they give (default all of them:\n"
+"                     every lcore but control and collector)\n"
 "  --table-keys N     IPv4 keys per worker table per interval (default\n"
 "                     1048576, less if all tables would exceed 1/4 of the\n"
 "                     memory), plus N/8 IPv6 keys; beyond either, new\n"
@@ -201,14 +231,61 @@ static void usage(FILE *f)
 "\n"
 "Examples:\n"
 "  flowcap -l 0-15 -- --interval 60 --out /data/ft --name telescope-1\n"
-"  flowcap --read trace.pcap --interval 60 --out /tmp/ft\n"
-"  flowcap --no-huge --no-shconf -m 512 -l 0-2 \\\n"
-"          --vdev net_pcap0,rx_pcap=trace.pcap \\\n"
-"          -- --out /tmp/ft\n"
+"          (a 16-CPU server with its NIC ports bound to DPDK)\n"
+"  mkdir -p /tmp/ft; flowcap --read trace.pcap --interval 60 --out /tmp/ft\n"
+"  flowcap --no-huge --no-shconf -m 512 --no-pci --lcores '(0-2)@(0-1)' \\\n"
+"          --vdev net_pcap0,rx_pcap=trace.pcap -- --out /tmp/ft\n"
+"          (3 lcores as threads on CPUs 0-1: any machine with 2 CPUs)\n"
 "\n"
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
 "a second one exits at once (status 128 + signal number), abandoning what\n"
-"is not yet in a completed file. Read files with flowcap-read.\n");
+"is not yet in a completed file. SIGHUP (also sent when a terminal or SSH\n"
+"session closes) is logged and capture goes on; a closed stdout or stderr\n"
+"(flowcap ... | head) loses log lines, never the capture. Read files\n"
+"with flowcap-read.\n");
+}
+
+/*
+ * --ports LIST: port ids separated by commas, each once. Checked before
+ * the EAL starts, so a typo never meets DPDK's own messages; whether each
+ * port exists is known only once the EAL has probed (fc_port.c).
+ */
+static int parse_port_list(struct fc_cfg *cfg, const char *list)
+{
+	const char *p = list;
+
+	cfg->n_port_ids = 0;
+	for (;;) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || *p < '0' || *p > '9' || errno != 0 ||
+		    v >= RTE_MAX_ETHPORTS || (*end != ',' && *end != '\0')) {
+			fprintf(stderr,
+				"flowcap: --ports '%s': expected DPDK port ids "
+				"(0 to %d) separated by commas, e.g. --ports 0,1\n",
+				list, RTE_MAX_ETHPORTS - 1);
+			return -1;
+		}
+		for (unsigned i = 0; i < cfg->n_port_ids; i++)
+			if (cfg->port_ids[i] == v) {
+				fprintf(stderr, "flowcap: --ports '%s': port %lu "
+					"is listed twice; name each port once\n",
+					list, v);
+				return -1;
+			}
+		if (cfg->n_port_ids == FC_MAX_PORTS) {
+			fprintf(stderr, "flowcap: --ports '%s': at most %d "
+				"ports\n", list, FC_MAX_PORTS);
+			return -1;
+		}
+		cfg->port_ids[cfg->n_port_ids++] = (uint16_t)v;
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
 }
 
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
@@ -328,7 +405,7 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->tmpl = "%N.%s.%P.ft.zst";
 	cfg->rotate = 1;
 	cfg->align = true;
-	cfg->workers_req = 1;
+	cfg->workers_req = 0;
 	cfg->table_keys = 0; /* auto, see setup_workers() */
 	cfg->tables_per_worker = 0; /* 4 live, 2 for a trace */
 	cfg->zstd_level = 3;
@@ -356,7 +433,11 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			cfg->rotate = (uint32_t)v;
 			break;
 		case OPT_NOALIGN: cfg->align = false; break;
-		case OPT_PORTS: cfg->ports = optarg; break;
+		case OPT_PORTS:
+			cfg->ports = optarg;
+			if (parse_port_list(cfg, optarg) != 0)
+				return -1;
+			break;
 		case OPT_DRVCFG: cfg->drvcfg_path = optarg; break;
 		case OPT_READ:
 			if (cfg->n_reads == FC_MAX_READS) {
@@ -370,7 +451,6 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--workers", optarg, 1, FC_MAX_WORKERS, &v))
 				return -1;
 			cfg->workers_req = (unsigned)v;
-			cfg->workers_set = true;
 			break;
 		case OPT_TABLEKEYS:
 			if (parse_u64("--table-keys", optarg, 64, 1ULL << 32, &v))
@@ -656,7 +736,7 @@ static int default_eal_args(const struct fc_cfg *cfg, char **out, int max,
 			    char *store, size_t storelen)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned lcores = cfg->workers_req + 2;
+	unsigned lcores = (cfg->workers_req ? cfg->workers_req : 1) + 2;
 	int n = 0;
 	FILE *f = fopen("/proc/meminfo", "r");
 	unsigned long free_huge = 0;
@@ -810,6 +890,28 @@ static int setup_workers(struct fc_app *app)
 	app->n_workers = n_lcores - 2;
 	if (app->n_workers > FC_MAX_WORKERS)
 		app->n_workers = FC_MAX_WORKERS;
+	/* --workers with EAL options of one's own: that many of the worker
+	 * lcores they give; the rest stay idle. More than they give cannot
+	 * be honoured. */
+	if (app->cfg.workers_req > app->n_workers) {
+		fprintf(stderr,
+			"flowcap: --workers %u needs %u lcores (control, "
+			"collector, workers), the EAL options give %u; give "
+			"more lcores (e.g. --lcores '(0-%u)@(0-%ld)') or fewer "
+			"--workers\n",
+			app->cfg.workers_req, app->cfg.workers_req + 2, n_lcores,
+			app->cfg.workers_req + 1,
+			sysconf(_SC_NPROCESSORS_ONLN) - 1);
+		return -EINVAL;
+	}
+	if (app->cfg.workers_req != 0 &&
+	    app->cfg.workers_req < app->n_workers) {
+		printf("flowcap: --workers %u: using %u of the %u worker "
+		       "lcores the EAL options give; the other %u stay idle\n",
+		       app->cfg.workers_req, app->cfg.workers_req,
+		       app->n_workers, app->n_workers - app->cfg.workers_req);
+		app->n_workers = app->cfg.workers_req;
+	}
 	/* One worker on a trace: the reader runs it on its own thread (no
 	 * ring hop; the bytes it just read are still in its cache). */
 	app->inline_worker = app->trace_mode && app->n_workers == 1;
@@ -928,32 +1030,44 @@ static void free_tables(struct fc_app *app)
 	}
 }
 
+/*
+ * The per-second line. Loss (tbl_full, no_table, the NIC's drops) and
+ * rejects (frames without a flowtuple: not IP, truncated, malformed) are
+ * shown apart: a link carrying ARP rejects frames all the time, and that
+ * is no loss. The totals that end the line count what reached the ports,
+ * NIC drops included, as the summary does.
+ */
 static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
-	char buf[1024];
+	char buf[2048];
 	int o = 0;
-	uint64_t rx_all = 0, drops_all = 0;
+	uint64_t rx_all = 0, lost_all = 0, rej_all = 0;
 
 	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
 	/* Every worker is in the totals that end the line; its own fields
-	 * only while the line has room (machines with many workers). */
+	 * only while the line has room (machines with many workers): at
+	 * most 800 bytes of them, then 100 per worker, the NIC's 100 and
+	 * the totals' 180 always fit. */
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		uint64_t rx = atomic_load_explicit(&app->workers[i].pub_rx,
 						   memory_order_relaxed);
-		uint64_t drops = atomic_load_explicit(
-			&app->workers[i].pub_drops, memory_order_relaxed);
+		uint64_t lost = atomic_load_explicit(
+			&app->workers[i].pub_lost, memory_order_relaxed);
+		uint64_t rej = atomic_load_explicit(
+			&app->workers[i].pub_rej, memory_order_relaxed);
 
 		rx_all += rx;
-		drops_all += drops;
+		lost_all += lost;
+		rej_all += rej;
 		if (o < 800)
 			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
-				      " w%u %.2f Mpps drops %" PRIu64
-				      " fill %" PRIu64,
+				      " w%u %.2f Mpps lost %" PRIu64
+				      " rejected %" PRIu64 " fill %" PRIu64,
 				      i,
 				      dt > 0 ? (double)(rx - prev[i]) / dt /
 						       1e6 :
 					       0.0,
-				      drops,
+				      lost, rej,
 				      atomic_load_explicit(
 					      &app->workers[i].pub_fill,
 					      memory_order_relaxed));
@@ -967,12 +1081,14 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64
 			      " ierrors %" PRIu64,
 			      im, nb, ie);
+		rx_all += im + nb + ie;
+		lost_all += im + nb + ie;
 	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
-		 " | rx %" PRIu64 " drops %" PRIu64,
+		 " | rx %" PRIu64 " lost %" PRIu64 " rejected %" PRIu64,
 		 atomic_load(&app->backlog), atomic_load(&app->intervals_written),
-		 atomic_load(&app->intervals_lost), rx_all, drops_all);
+		 atomic_load(&app->intervals_lost), rx_all, lost_all, rej_all);
 	fprintf(stderr, "%s\n", buf);
 }
 
@@ -988,6 +1104,8 @@ static void control_loop(struct fc_app *app)
 		idle = app->hw_ts ? 2.0 : 0.0;
 	while (!atomic_load(&app->stop)) {
 		uint64_t now = rte_rdtsc(), total = 0, wm = 0;
+
+		note_sighup();
 
 		for (unsigned i = 0; i < app->n_workers; i++) {
 			uint64_t w = atomic_load_explicit(
@@ -1037,24 +1155,28 @@ static void control_loop(struct fc_app *app)
 
 static void summary(struct fc_app *app, double secs)
 {
-	uint64_t drops = 0;
+	uint64_t lost = 0, rej = 0;
 
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
-		drops += app->tot_ctr[i];
+		if (i < FC_CTR_LOSS_FIRST)
+			rej += app->tot_ctr[i];
+		else
+			lost += app->tot_ctr[i];
 	printf("flowcap: summary: %" PRIu64 " packets received, %" PRIu64
-	       " in records, %" PRIu64 " dropped; %" PRIu64
+	       " in records, %" PRIu64 " lost, %" PRIu64 " rejected (no "
+	       "flowtuple: not IP, truncated or malformed); %" PRIu64
 	       " intervals written to %" PRIu64 " files, %" PRIu64
 	       " intervals lost; %.2f s\n",
-	       app->tot_rx, app->tot_rec, drops,
+	       app->tot_rx, app->tot_rec, lost, rej,
 	       atomic_load(&app->intervals_written),
 	       atomic_load(&app->files_written),
 	       atomic_load(&app->intervals_lost), secs);
 	for (unsigned i = 1; i < FC_CTR_MAX; i++)
 		if (app->tot_ctr[i] && fc_ft_counter_name(i))
-			printf("flowcap:   %-12s %" PRIu64 "%s\n",
+			printf("flowcap:   %-12s %" PRIu64 " (%s)\n",
 			       fc_ft_counter_name(i), app->tot_ctr[i],
-			       i >= FC_CTR_INFO_FIRST ? " (counted in records)" :
-							"");
+			       i >= FC_CTR_INFO_FIRST ? "counted in records" :
+			       i >= FC_CTR_LOSS_FIRST ? "lost" : "rejected");
 	if (atomic_load(&app->files_unsynced))
 		printf("flowcap:   %" PRIu64 " file(s) complete, but their "
 		       "directory could not be synced: their names may not "
@@ -1066,10 +1188,11 @@ static void summary(struct fc_app *app, double secs)
 		       "no_table\n",
 		       atomic_load(&app->late_handoffs));
 	printf("flowcap: conservation %s: received %" PRIu64 " = %" PRIu64
-	       " in records + %" PRIu64 " in drop counters\n",
-	       app->conservation_ok && app->tot_rx == app->tot_rec + drops ?
+	       " in records + %" PRIu64 " lost + %" PRIu64 " rejected\n",
+	       app->conservation_ok &&
+			       app->tot_rx == app->tot_rec + lost + rej ?
 		       "OK" : "FAILED",
-	       app->tot_rx, app->tot_rec, drops);
+	       app->tot_rx, app->tot_rec, lost, rej);
 }
 
 int main(int argc, char **argv)
@@ -1077,6 +1200,7 @@ int main(int argc, char **argv)
 	struct fc_app *app = &fc_app;
 	char *eal_argv[32], store[128];
 	int eal_argc, app_argc, rc, dd = -1, reader_rc = 0;
+	bool bad_cmdline = false;
 	char **app_argv;
 	uint64_t t0;
 
@@ -1120,6 +1244,11 @@ int main(int argc, char **argv)
 	 * it. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_sighup);
+	/* A log reader that went away (flowcap ... | head, a dropped SSH
+	 * session) makes writes to stdout fail with EPIPE instead of ending
+	 * the capture: log lines are lost, files are not. */
+	signal(SIGPIPE, SIG_IGN);
 	if (app->cfg.test_start_delay_ms) {
 		/* Fault injection (--test-start-delay): a slow start-up. A
 		 * signal cuts a nanosleep short: sleep out the rest. */
@@ -1132,46 +1261,36 @@ int main(int argc, char **argv)
 		while (nanosleep(&d, &d) != 0 && errno == EINTR)
 			;
 	}
+	/* Lcores on CPUs that are not there: a bad command line, said
+	 * before the EAL answers it with its option list. */
+	if (dd >= 0 && fc_eal_check_lcores(dd, argv) != 0)
+		return 2;
 	if (dd < 0 && app->trace_mode) {
 		eal_argc = default_eal_args(&app->cfg, eal_argv, 32, store,
 					    sizeof(store));
-		rc = rte_eal_init(eal_argc, eal_argv);
+		rc = fc_eal_init(eal_argc, eal_argv);
 	} else if (dd < 0) {
 		char *a0[] = {argv[0], NULL};
-		rc = rte_eal_init(1, a0);
+		rc = fc_eal_init(1, a0);
 	} else {
 		argv[dd] = argv[0];
-		rc = rte_eal_init(dd, argv);
+		rc = fc_eal_init(dd, argv);
 		argv[dd] = "--";
 	}
-	if (rc < 0) {
-		fprintf(stderr, "flowcap: EAL initialisation failed: %s. Without "
-			"hugepages add --no-huge --no-shconf -m 512 before '--'; see "
-			"dpdk-scripts/hugepages.sh\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	/* --read with EAL options: the lcores decide the workers (all but
-	 * control and collector). A --workers that says otherwise is
-	 * refused, not ignored. */
-	if (app->trace_mode && dd >= 0 && app->cfg.workers_set &&
-	    rte_lcore_count() != app->cfg.workers_req + 2) {
-		fprintf(stderr, "flowcap: --workers %u, but the EAL options give "
-			"%u lcores, that is %d worker(s) (one lcore is control "
-			"and trace reader, one the collector): pass %u lcores "
-			"(e.g. --lcores '(0-%u)@(0-%ld)'), or drop the EAL "
-			"options and '--' and let --workers choose\n",
-			app->cfg.workers_req, rte_lcore_count(),
-			(int)rte_lcore_count() - 2, app->cfg.workers_req + 2,
-			app->cfg.workers_req + 1,
-			sysconf(_SC_NPROCESSORS_ONLN) - 1);
-		rte_eal_cleanup();
-		return 2;
-	}
+	/* fc_eal_init said why; an EAL option it cannot take is a bad
+	 * command line. */
+	if (rc < 0)
+		return rte_errno == EINVAL ? 2 : 1;
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);
 	cds_wfcq_init(&app->q_head, &app->q_tail);
-	if (setup_workers(app) != 0)
+	/* -EINVAL: the command line asks for what the EAL options or the
+	 * ports do not give (--workers, --ports): exit 2, as for any bad
+	 * command line. */
+	if ((rc = setup_workers(app)) != 0) {
+		bad_cmdline = rc == -EINVAL;
 		goto err_eal;
+	}
 	if (app->trace_mode) {
 		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
 
@@ -1185,7 +1304,8 @@ int main(int argc, char **argv)
 				n, rte_strerror(rte_errno));
 			goto err_eal;
 		}
-	} else if (fc_ports_init(app) != 0) {
+	} else if ((rc = fc_ports_init(app)) != 0) {
+		bad_cmdline = rc == -EINVAL;
 		goto err_ports;
 	}
 	if (app->cfg.user != NULL && drop_privileges(&app->cfg) != 0)
@@ -1210,8 +1330,11 @@ int main(int argc, char **argv)
 	 * and closes files, then ports stop. */
 	/* rte_eal_wait_lcore spins: sleep until the collector (the last to
 	 * finish) is done, then reap the lcores. */
-	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire))
+	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire)) {
+		note_sighup();
 		rte_delay_us_sleep(1000);
+	}
+	note_sighup();
 	for (unsigned i = 0; i < app->n_workers; i++)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);
@@ -1233,5 +1356,5 @@ err_eal:
 	if (app->workers != NULL)
 		free_tables(app);
 	rte_eal_cleanup();
-	return 1;
+	return bad_cmdline ? 2 : 1;
 }

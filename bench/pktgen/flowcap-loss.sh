@@ -4,10 +4,12 @@
 # flowcap's loss so far, for the pktgen scripts' LOSS_CMD: reads flowcap's
 # last per-second stats line (flowcap --stats, on stderr) from LOG, or from
 # standard input, and prints two numbers: the packets that reached
-# flowcap's ports (rx + imissed + nombuf + ierrors) and the packets lost
-# or left out of every record (imissed + nombuf + ierrors + the workers'
-# drops): flowcap's exit summary calls them received and dropped. Both count
-# from flowcap's start; the scripts take differences.
+# flowcap's ports (the line's final rx, NIC drops included) and the packets
+# left out of every record: those lost (NIC drops, tbl_full, no_table)
+# plus those rejected (frames without a flowtuple: not IP, truncated),
+# which generated traffic never has. flowcap's exit summary gives the same
+# received, and lost + rejected. Both count from flowcap's start; the
+# scripts take differences.
 #
 # usage: flowcap-loss.sh [LOG]
 #   LOSS_CMD="bench/pktgen/flowcap-loss.sh /var/log/flowcap.err"
@@ -25,17 +27,10 @@ if [ $# -eq 1 ] && [ ! -r "$1" ]; then
 	exit 2
 fi
 # The last line that carries every field (a line being written may be cut).
-line=$(cat "$@" | grep -E '^flowcap: .*\| intervals [0-9]+ lost [0-9]+ \| rx [0-9]+ drops [0-9]+$' | tail -n 1)
+line=$(cat "$@" | grep -E '^flowcap: .*\| intervals [0-9]+ lost [0-9]+ \| rx [0-9]+ lost [0-9]+ rejected [0-9]+$' | tail -n 1)
 if [ -z "$line" ]; then
 	echo "flowcap-loss.sh: no stats line in ${1:-standard input}: run flowcap with --stats and give its stderr" >&2
 	exit 1
 fi
-# "... | nic drops imissed N nombuf N ierrors N | ... | rx N drops N"
-echo "$line" | awk '{
-	nic = 0
-	for (i = 1; i <= NF; i++)
-		if ($i == "imissed" || $i == "nombuf" || $i == "ierrors")
-			nic += $(i + 1)
-	rx = $(NF - 2); drops = $NF
-	printf "%.0f %.0f\n", rx + nic, drops + nic
-}'
+# "... | rx N lost N rejected N"
+echo "$line" | awk '{ printf "%.0f %.0f\n", $(NF - 4), $(NF - 2) + $NF }'

@@ -63,6 +63,122 @@ uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k)
 	return c->start0 + (k + 1) * c->len - 1;
 }
 
+uint64_t fc_interval_shared_clock(const uint64_t *watermarks, unsigned n,
+				  uint64_t wall)
+{
+	uint64_t now = wall;
+
+	for (unsigned i = 0; i < n; i++)
+		if (watermarks[i] > now)
+			now = watermarks[i];
+	return now;
+}
+
+void fc_iv_collect_init(struct fc_iv_collect *c, uint32_t max_empty)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_empty = max_empty;
+	c->flush_from = 1; /* empty range: nothing to flush */
+}
+
+/* The pending run of empty intervals has ended: write it as one gap, or
+ * start writing it one interval at a time. */
+static void end_run(struct fc_iv_collect *c, struct fc_iv_action *a)
+{
+	c->run = false;
+	a->act = FC_IV_WRITE;
+	a->data = false;
+	a->last = false;
+	if (c->run_to - c->run_from + 1 > c->max_empty) {
+		a->from = c->run_from;
+		a->to = c->run_to;
+		return;
+	}
+	a->from = a->to = c->run_from;
+	c->flush_from = c->run_from + 1;
+	c->flush_to = c->run_to;
+}
+
+void fc_iv_collect_next(struct fc_iv_collect *c, const struct fc_iv_worker *w,
+			unsigned n, bool fin, uint64_t max_iv,
+			struct fc_iv_action *a)
+{
+	uint64_t k = c->next, e = UINT64_MAX;
+	bool data = false;
+
+	memset(a, 0, sizeof(*a));
+	if (c->flush_from <= c->flush_to) {
+		a->act = FC_IV_WRITE;
+		a->from = a->to = c->flush_from++;
+		if (c->flush_from == 0) /* wrapped past UINT64_MAX */
+			c->flush_to = 0;
+		return;
+	}
+	if (fin && k > max_iv) {
+		if (c->run)
+			end_run(c, a);
+		else
+			a->act = FC_IV_DONE;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!(w[i].sealed > k || (w[i].has_head && w[i].head_iv > k))) {
+			a->act = FC_IV_WAIT;
+			return;
+		}
+	/* Every worker is past k: k is complete. */
+	for (unsigned i = 0; i < n; i++) {
+		if (!w[i].has_head || w[i].head_iv != k)
+			continue;
+		if (!w[i].head_data) {
+			a->act = FC_IV_GIVE_BACK;
+			a->from = a->to = k;
+			return;
+		}
+		data = true;
+	}
+	if (data) {
+		if (c->run) {
+			end_run(c, a);
+			return;
+		}
+		a->act = FC_IV_WRITE;
+		a->from = a->to = k;
+		a->data = true;
+		a->last = fin && k >= max_iv;
+		c->next = k + 1;
+		return;
+	}
+	/* k is empty, and so is every interval up to the first one some
+	 * worker may still have data for. */
+	for (unsigned i = 0; i < n; i++) {
+		/* A finished worker (UINT64_MAX) bounds nothing. */
+		uint64_t we = w[i].has_head		  ? w[i].head_iv - 1 :
+			      w[i].sealed == UINT64_MAX ? UINT64_MAX :
+							  w[i].sealed - 1;
+
+		if (we < e)
+			e = we;
+	}
+	if (fin && e > max_iv)
+		e = max_iv;
+	if (e == UINT64_MAX || e < k) {
+		/* Every worker has finished (progress UINT64_MAX) while its
+		 * final table is still on its way: wait for it. (e < k
+		 * cannot be: every worker is past k.) */
+		a->act = FC_IV_WAIT;
+		return;
+	}
+	if (!c->run) {
+		c->run = true;
+		c->run_from = k;
+	}
+	c->run_to = e;
+	c->next = e + 1;
+	/* Nothing to do for the caller yet: decide the next interval. */
+	fc_iv_collect_next(c, w, n, fin, max_iv, a);
+}
+
 /* strftime conversions allowed in a file name: not %D and %x, whose
  * text holds '/', nor %n and %t (newline, tab). */
 static const char strftime_ok[] = "aAbBcCdeFgGhHIjklmMprRSTuUVwWXyYzZ";

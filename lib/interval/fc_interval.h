@@ -66,6 +66,100 @@ static inline bool fc_interval_is_jump(uint64_t ts, uint64_t cur_end,
 uint64_t fc_interval_start_of(const struct fc_interval_clock *c, uint64_t k);
 uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k);
 
+/*
+ * Live capture: intervals across workers. Each worker counts packets in its
+ * own interval (the index of its newest packet, never going back: an older
+ * packet is late), hands its table in when it moves on, and publishes the
+ * interval it has reached (its progress: every interval below it is handed
+ * in). The collector decides from those alone when interval k may be
+ * written. The arithmetic and the decisions live here, without workers,
+ * tables or files, so they are tested on their own.
+ */
+
+/**
+ * Interval of a packet at second ts for a worker whose current interval is
+ * cur, on the grid starting at s0 (ts >= s0 assumed by the caller for the
+ * first packet). An older packet stays in cur and sets *late.
+ *
+ * Thread safety: pure function. Hot path: slow path of the worker.
+ */
+static inline uint64_t fc_interval_live_index(uint64_t s0, uint32_t len,
+					      uint64_t cur, uint64_t ts,
+					      bool *late)
+{
+	if (ts < s0 + cur * len) {
+		*late = true;
+		return cur;
+	}
+	*late = false;
+	return (ts - s0) / len;
+}
+
+/**
+ * The shared clock of live capture: the newest packet second any worker
+ * has published, or the wall clock when packet times are wall-clock times
+ * (wall 0: replayed times, follow the packets only). Idle workers move on
+ * by it, so they never hold the others back.
+ *
+ * Thread safety: pure function.
+ */
+uint64_t fc_interval_shared_clock(const uint64_t *watermarks, unsigned n,
+				  uint64_t wall);
+
+/** What the collector knows of one worker when it decides. */
+struct fc_iv_worker {
+	uint64_t sealed;  /**< published progress: nothing more below it */
+	bool has_head;    /**< a table of this worker waits */
+	uint64_t head_iv; /**< the oldest waiting table's interval */
+	bool head_data;   /**< that table carries data (packets, counters,
+			       or a flag the interval must keep) */
+};
+
+/** The collector's decision state. */
+struct fc_iv_collect {
+	uint64_t next;      /**< next interval to decide */
+	uint32_t max_empty; /**< longer runs of empty intervals: one gap */
+	bool run;           /**< a run of empty intervals is pending */
+	uint64_t run_from, run_to;
+	uint64_t flush_from, flush_to; /**< a short run written one by one */
+};
+
+enum fc_iv_act {
+	FC_IV_WAIT,       /**< a worker may still hand in interval next */
+	FC_IV_GIVE_BACK,  /**< the waiting tables of interval from that hold
+			       no data go back to their workers; ask again */
+	FC_IV_WRITE,      /**< write intervals from..to as one interval: the
+			       tables of from if data, a gap if to > from */
+	FC_IV_DONE,       /**< every worker has finished; all is written */
+};
+
+struct fc_iv_action {
+	enum fc_iv_act act;
+	uint64_t from, to;
+	bool data; /**< FC_IV_WRITE: take the waiting tables of from */
+	bool last; /**< FC_IV_WRITE: the final interval of the run */
+};
+
+/** Start deciding at interval 0. */
+void fc_iv_collect_init(struct fc_iv_collect *c, uint32_t max_empty);
+
+/**
+ * The collector's next step. Interval k is complete when every worker has
+ * published progress past k or has a table of a later interval waiting.
+ * Complete intervals are written in order. A run of empty intervals is
+ * written when it ends: as one gap interval when longer than max_empty,
+ * else one interval each; its length is found in O(workers), however long
+ * the gap. fin: every worker has handed in its final table; max_iv: the
+ * highest interval of any table seen. The caller acts on *a (taking or
+ * giving back the tables it names, which changes w[]) and calls again
+ * until FC_IV_WAIT or FC_IV_DONE.
+ *
+ * Thread safety: one caller per state (the collector).
+ */
+void fc_iv_collect_next(struct fc_iv_collect *c, const struct fc_iv_worker *w,
+			unsigned n, bool fin, uint64_t max_iv,
+			struct fc_iv_action *a);
+
 /** Record kind names for %P. */
 #define FC_PLUGIN_FLOWTUPLE "flowtuple"
 

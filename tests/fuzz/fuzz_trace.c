@@ -5,10 +5,14 @@
  * either of them compressed with gzip, zstd or xz (a decompressing stream).
  * Every packet returned must lie inside the file's bytes with a link type
  * the parser understands or reports; reading must end with a status.
+ * The file is an anonymous memory file (memfd), opened by its /proc path:
+ * no name in any directory, so nothing is left behind, whatever way the
+ * run ends (a crash found, a timeout, SIGKILL).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fc_parse.h"
@@ -19,20 +23,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
+	static int fd = -1;
 	struct fc_trace_pkt p;
 	struct fc_trace *t;
 	char err[512];
-	FILE *f;
+	size_t done = 0;
 	int r;
 
-	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/fc-fuzz-trace.%d",
-			 (int)getpid());
-	f = fopen(path, "wb");
-	if (f == NULL)
-		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
+	if (fd < 0) {
+		fd = memfd_create("fc-fuzz-trace", MFD_CLOEXEC);
+		if (fd < 0) {
+			perror("fuzz_trace: memfd_create");
+			abort();
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	/* The file holds exactly this input. */
+	if (ftruncate(fd, 0) != 0)
+		abort();
+	while (done < size) {
+		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
+
+		if (n <= 0)
+			abort();
+		done += (size_t)n;
+	}
 	t = fc_trace_open(path, err, sizeof(err));
 	if (t == NULL)
 		return 0;

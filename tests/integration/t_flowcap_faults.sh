@@ -214,22 +214,27 @@ fi
 # --- --user: privileges dropped after set-up; files 0640, owned by it.
 # The trace lives where only root may enter (a checkout under /root):
 # every input is opened before privileges are dropped, as tcpdump -Z does.
-id fcuser >/dev/null 2>&1 || useradd --system --no-create-home fcuser 2>/dev/null || true
-if id fcuser >/dev/null 2>&1; then
+# The user is nobody, which every system has: the test creates no user
+# (and so leaves none behind). It must be unprivileged, and flowcap must
+# not be able to regain root once it runs as it.
+FCU=nobody
+getent passwd | cut -d: -f1 | sort >"$TMP/users.before"
+if id "$FCU" >/dev/null 2>&1 && [ "$(id -u "$FCU")" -ne 0 ]; then
 	mkdir -p "$TMP/user" "$TMP/rootdir"
-	chown fcuser "$TMP/user"
+	chown "$FCU" "$TMP/user"
 	chmod 755 "$TMP"
 	chmod 700 "$TMP/rootdir"
 	cp "$R/tcpreplay-test-mix.pcap" "$TMP/rootdir/trace.pcap"
 	# shellcheck disable=SC2046
 	"$FLOWCAP" $(eal 1) -- --read "$TMP/rootdir/trace.pcap" \
-		--out "$TMP/user" --user fcuser >"$TMP/user.log" 2>&1 || true
+		--out "$TMP/user" --user "$FCU" >"$TMP/user.log" 2>&1 || true
 	f=$(ls "$TMP"/user/*.ft.zst 2>/dev/null | head -1)
-	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "fcuser 640" ] &&
-		grep -q "running as user fcuser" "$TMP/user.log" &&
+	if [ -n "$f" ] && [ "$(stat -c '%U %a' "$f")" = "$FCU 640" ] &&
+		grep -q "running as user $FCU (uid $(id -u "$FCU"))" "$TMP/user.log" &&
 		grep -q "summary: 179 packets received" "$TMP/user.log" &&
-		! grep -q "cannot read" "$TMP/user.log"; then
-		ok "--user: ran as fcuser, trace in a root-only directory read, file owned by it with mode 0640"
+		! grep -q "cannot read" "$TMP/user.log" &&
+		! grep -q "root could be regained" "$TMP/user.log"; then
+		ok "--user: ran as $FCU (root not regainable), trace in a root-only directory read, file owned by it with mode 0640"
 	else
 		bad "--user"; tail -3 "$TMP/user.log"; ls -l "$TMP/user"
 	fi
@@ -238,7 +243,7 @@ if id fcuser >/dev/null 2>&1; then
 	set +e
 	# shellcheck disable=SC2046
 	"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" \
-		--out "$TMP/rootonly" --user fcuser >"$TMP/ro.log" 2>&1
+		--out "$TMP/rootonly" --user "$FCU" >"$TMP/ro.log" 2>&1
 	rc=$?
 	set -e
 	if [ "$rc" -ne 0 ] && grep -q "cannot write to" "$TMP/ro.log"; then
@@ -247,6 +252,13 @@ if id fcuser >/dev/null 2>&1; then
 		bad "--user unwritable: exit $rc"; tail -3 "$TMP/ro.log"
 	fi
 else
-	bad "--user: cannot create a test user"
+	bad "--user: no unprivileged user $FCU on this machine"
+fi
+getent passwd | cut -d: -f1 | sort >"$TMP/users.after"
+added=$(comm -13 "$TMP/users.before" "$TMP/users.after" | tr '\n' ' ')
+if [ -z "$added" ]; then
+	ok "--user: no user created"
+else
+	bad "--user: users created and left behind: $added"
 fi
 finish

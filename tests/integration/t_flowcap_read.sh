@@ -209,10 +209,10 @@ check_refused "EAL option --vdev=net_null0 names a device" $(eal 1) \
 # shellcheck disable=SC2046
 check_refused "EAL option -a names a device" $(eal 1) -a 0000:00:00.0 \
 	-- --read "$T" --out "$TMP/conf"
-# --workers with EAL options: honoured when the lcores agree, refused
-# when they do not.
+# --workers with EAL options: N of the worker lcores they give; more
+# than they give is refused.
 # shellcheck disable=SC2046
-check_refused "--workers 2, but the EAL options give 3 lcores" $(eal 1) \
+check_refused "--workers 2 needs 4 lcores" $(eal 1) \
 	-- --read "$T" --workers 2 --out "$TMP/conf"
 set +e
 # shellcheck disable=SC2046
@@ -221,7 +221,7 @@ set +e
 rc=$?
 set -e
 if [ -z "$fails" ] && [ "$rc" -eq 0 ] && grep -q "2 worker(s)" "$TMP/conf2.log"; then
-	ok "--ports, --driver-config, --vdev, -a and a disagreeing --workers refused with --read (exit 2); an agreeing --workers runs"
+	ok "--ports, --driver-config, --vdev, -a and more --workers than lcores refused with --read (exit 2); --workers 2 on 4 lcores runs 2"
 else
 	bad "options with --read:$fails; --workers 2 on 4 lcores: exit $rc"
 	tail -2 "$TMP/conf2.log"

@@ -128,9 +128,19 @@ for p in "$FC_SHARED"/pcaps/edge/format-*; do
 		head -c $((len - 3)) "$TMP/trace/$b.$z" >"$TMP/trace/$b.$z.cut3"
 	done
 done
-if "$F/fuzz_trace_replay" "$TMP/trace" >"$TMP/tr.log" 2>&1; then
+# In the background only to learn its PID: the target must leave no file
+# behind (it once left /tmp/fc-fuzz-trace.PID).
+"$F/fuzz_trace_replay" "$TMP/trace" >"$TMP/tr.log" 2>&1 &
+pid=$!
+if wait "$pid"; then
 	ok "trace input: $(cat "$TMP/tr.log")"
 else
 	bad "trace input replay"; tail -20 "$TMP/tr.log"
+fi
+if [ -e "/tmp/fc-fuzz-trace.$pid" ]; then
+	bad "trace input target left /tmp/fc-fuzz-trace.$pid behind"
+	rm -f "/tmp/fc-fuzz-trace.$pid"
+else
+	ok "trace input target left no file behind"
 fi
 finish

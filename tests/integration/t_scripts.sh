@@ -64,8 +64,16 @@ done
 for f in "$HP" "$BN"; do
 	if [ -x "$f" ]; then ok "$(basename "$f") is executable"; else bad "$(basename "$f") is not executable"; fi
 done
+# The lint's tool comes with the others.
+if sed -n '/^PKGS="/,/"$/p' "$S/install-deps.sh" | tr -s ' "' '\n' | grep -qx shellcheck; then
+	ok "install-deps.sh installs shellcheck"
+else
+	bad "install-deps.sh does not install shellcheck (the lint below needs it)"
+fi
+# Every script, linted: install-deps.sh installs shellcheck, so its
+# absence is a broken set-up, not a reason to pass without linting.
 if command -v shellcheck >/dev/null 2>&1; then
-	for f in "$HP" "$BN"; do
+	for f in "$S"/*.sh; do
 		if shellcheck -s sh "$f" >"$TMP/out" 2>&1; then
 			ok "shellcheck $(basename "$f")"
 		else
@@ -74,7 +82,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 		fi
 	done
 else
-	echo "note: shellcheck not installed, lint skipped"
+	bad "shellcheck not installed: run dpdk-scripts/install-deps.sh (it installs shellcheck)"
 fi
 
 # --- 2. help and usage -------------------------------------------------
@@ -186,7 +194,95 @@ else
 	ok "no unexpected dpdk-devbind.py/modprobe call"
 fi
 
-# --- 6. systemd unit and its environment file ---------------------------
+# --- 6. quickstart.sh test: its report ----------------------------------
+# meson, ninja and dpkg-query are stubs: meson test prints what meson 1.0
+# prints for one test passed, one failed and one skipped, and writes its
+# log. The report must count the three apart, show why the failure
+# failed (its log), say where the full log is, and fail.
+Q="$TMP/qs"
+mkdir -p "$Q/bin" "$Q/build"
+: >"$Q/build/build.ninja"
+printf '#!/bin/sh\necho "install ok installed"\n' >"$Q/bin/dpkg-query"
+printf '#!/bin/sh\nexit 0\n' >"$Q/bin/ninja"
+cat >"$Q/bin/meson" <<'STUB'
+#!/bin/sh
+[ "$1" = test ] || exit 0
+b=$3
+mkdir -p "$b/meson-logs"
+if [ "$QS_CASE" = fail ]; then
+	cat <<'OUT'
+1/3 flowcap:unit / unit-a               OK              0.10s
+2/3 flowcap:integration / t_b           FAIL            1.20s   exit status 1
+>>> FC_BUILD=/x /usr/bin/sh /x/t_b.sh
+――――――――――――――――――――――――――――――――――――― ✀  ―――――――――――――――――――――――――――――――――――――
+stdout:
+ok   first check
+FAIL the reason it failed: widget 7 != 8
+1 passed, 1 failed
+――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――――
+3/3 flowcap:integration / t_c           SKIP            0.10s   exit status 77
+
+Summary of Failures:
+
+2/3 flowcap:integration / t_b FAIL            1.20s   exit status 1
+
+Ok:                 1
+Expected Fail:      0
+Fail:               1
+Unexpected Pass:    0
+Skipped:            1
+Timeout:            0
+OUT
+	cat >"$b/meson-logs/testlog.txt" <<'OUT'
+Log of Meson test suite run on 2026-01-01T00:00:00
+
+==================================== 1/3 =====================================
+test:         flowcap:unit / unit-a
+result:       exit status 0
+==================================== 2/3 =====================================
+test:         flowcap:integration / t_b
+result:       exit status 1
+----------------------------------- stdout -----------------------------------
+ok   first check
+FAIL the reason it failed: widget 7 != 8
+1 passed, 1 failed
+==============================================================================
+==================================== 3/3 =====================================
+test:         flowcap:integration / t_c
+result:       exit status 77
+OUT
+	exit 1
+fi
+cat <<'OUT'
+1/2 flowcap:unit / unit-a               OK              0.10s
+2/2 flowcap:integration / t_c           SKIP            0.10s   exit status 77
+
+Ok:                 1
+Expected Fail:      0
+Fail:               0
+Unexpected Pass:    0
+Skipped:            1
+Timeout:            0
+OUT
+: >"$b/meson-logs/testlog.txt"
+STUB
+chmod +x "$Q/bin/dpkg-query" "$Q/bin/ninja" "$Q/bin/meson"
+QS="env PATH=$Q/bin:$PATH FLOWCAP_BUILD=$Q/build"
+run "quickstart.sh test, a failure: counted apart from the skip" 1 \
+	'^1 passed, 1 failed, 1 skipped$' $QS QS_CASE=fail sh "$S/quickstart.sh" test
+if [ "$(grep -c "^FAIL the reason it failed: widget 7 != 8$" "$TMP/out")" -eq 1 ] &&
+	grep -q "=== flowcap:integration / t_b$" "$TMP/out" &&
+	grep -q "every test's full log in $Q/build/meson-logs/testlog.txt" "$TMP/out" &&
+	! grep -q "=== flowcap:integration / t_c" "$TMP/out"; then
+	ok "quickstart.sh test, a failure: its log is shown, and where the full log is"
+else
+	bad "quickstart.sh test, a failure: no reason or no log path shown"
+	sed 's/^/     | /' "$TMP/out" | tail -n 15
+fi
+run "quickstart.sh test, all pass but one skipped: exit 0, skip not counted as passed" 0 \
+	'^1 passed, 0 failed, 1 skipped$' $QS QS_CASE=ok sh "$S/quickstart.sh" test
+
+# --- 7. systemd unit and its environment file ---------------------------
 unit="$S/flowcap.service"
 for v in $(grep -o '\$FLOWCAP_[A-Z_]*' "$unit" | sort -u | tr -d '$'); do
 	if grep -q "^$v=" "$S/flowcap.default"; then
