@@ -23,6 +23,7 @@
 
 #include "fc_common.h"
 #include "fc_gen.h"
+#include "fc_version.h"
 
 #define OUTBUF_SIZE (4u << 20)
 #define PCAP_HDR_LEN 24
@@ -69,6 +70,7 @@ static void usage(FILE *f)
 "      --pcap-ns         nanosecond pcap (default microsecond)\n"
 "  -q, --quiet           no summary on stderr\n"
 "  -h, --help            this text\n"
+"      --version         print the version and exit\n"
 "\n"
 "Suffixes k, M, G (x1000) are accepted on N, PPS.\n"
 "\n"
@@ -228,6 +230,7 @@ enum {
 	OPT_START,
 	OPT_JITTER,
 	OPT_NS,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -248,6 +251,7 @@ static const struct option longopts[] = {
 	{ "pcap-ns", no_argument, NULL, OPT_NS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -332,6 +336,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			fc_version_print(prog);
 			return 0;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", prog);

@@ -25,10 +25,13 @@
 
 #include "fc_ftfile.h"
 #include "fc_tuple.h"
+#include "fc_version.h"
 
 #define PROG "flowcap-read"
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_CORSARO };
+
+enum { OPT_VERSION = 256 }; /* long options without a letter */
 
 static const char usage_text[] =
 "Usage: " PROG " [options] FILE|DIR...\n"
@@ -62,7 +65,10 @@ static const char usage_text[] =
 "                               and class (backscatter, icmpreq, other)\n"
 "                               src|dst|sport|dport|proto|ttl|0xflags|len,count\n"
 "  -s, --stats       print each interval's accounting instead of records\n"
-"                    (key=value lines; --format does not apply):\n"
+"                    (key=value lines; --format does not apply): per file\n"
+"                    its format version, monitor, interval length, and\n"
+"                    writer (the flowcap version that wrote it; unknown\n"
+"                    before format 2.1); per interval\n"
 "                    start, end, flags (partial, late, last, gap), packets\n"
 "                    received, packets in records, records, every nonzero\n"
 "                    counter, and whether received = in records + dropped\n"
@@ -72,6 +78,7 @@ static const char usage_text[] =
 "                    records' packets add up, per interval; print\n"
 "                    \"OK FILE: N intervals, M records\" or the problem\n"
 "  -h, --help        this text\n"
+"      --version     print the version and exit\n"
 "\n"
 "ICMP type and code are printed as src_port and dst_port. IPv6 addresses are\n"
 "printed as RFC 5952 text.\n"
@@ -397,10 +404,11 @@ static int read_file(const struct opts *o, const char *path)
 		const struct fc_ft_file_info *in = fc_ft_reader_info(r);
 
 		printf("file=%s version=%u.%u monitor=%s interval_len=%" PRIu32
-		       " aligned=%s created=%" PRIu64 "\n",
+		       " aligned=%s created=%" PRIu64 " writer=%s\n",
 		       path, in->version_major, in->version_minor,
 		       in->monitor[0] ? in->monitor : "-", in->interval_len,
-		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created);
+		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created,
+		       in->writer[0] ? in->writer : "unknown");
 	}
 	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
 		uint64_t pkts = 0, k = 0;
@@ -745,6 +753,7 @@ int main(int argc, char **argv)
 		{"files-from", required_argument, NULL, 'T'},
 		{"null", no_argument, NULL, '0'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV};
@@ -786,6 +795,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			fc_version_print(PROG);
 			return 0;
 		case ':':
 			usage_error("option needs a value: '", argv[optind - 1]);

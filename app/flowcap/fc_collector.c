@@ -22,6 +22,7 @@
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_merge.h"
+#include "fc_version.h"
 
 struct pending {
 	struct fc_wtable *head, *tail;
@@ -222,6 +223,7 @@ static int open_file(struct collector *c, uint64_t start)
 	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
 	info.created = fc_wall_now_ns() / 1000000000ULL;
 	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
+	fc_version_writer(info.writer, sizeof(info.writer), "flowcap");
 	/* A name taken already (the same trace written twice into one
 	 * directory) is never replaced: the next free NAME-k is used. */
 	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {

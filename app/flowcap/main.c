@@ -36,6 +36,7 @@
 #include "fc_count.h"
 #include "fc_ftdir.h"
 #include "fc_trace.h"
+#include "fc_version.h"
 
 struct fc_app fc_app;
 static volatile sig_atomic_t sig_count;
@@ -226,6 +227,7 @@ static void usage(FILE *f)
 "  --test-fail-dirsync  fault injection for tests: every fsync of the\n"
 "                     output directory fails (a failing disk)\n"
 "  -h, --help         this text\n"
+"  --version          print the version and exit (no EAL)\n"
 "\n"
 "Examples:\n"
 "  flowcap -l 0-15 -- --interval 60 --out /data/ft --name telescope-1\n"
@@ -357,6 +359,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -387,6 +390,7 @@ static const struct option longopts[] = {
 	{"file-group", required_argument, NULL, OPT_FILEGROUP},
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
 
@@ -520,6 +524,9 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			fc_version_print("flowcap");
 			exit(0);
 		default:
 			fprintf(stderr,

@@ -44,6 +44,7 @@
 #define FT_FRAME_HDR 8       /* skippable frame: magic u32, size u32 */
 
 #define FT_HDR_FIXED 33      /* bytes before the monitor name */
+#define FT_VMINOR_WRITER 1   /* 2.1: the reserved area starts with the writer */
 #define FT_HDR_MAX 65536     /* a longer header is corrupt */
 #define FT_MAX_FIELDS 64
 #define FT_MAX_ROW 256       /* widest row (sum of field widths) accepted */
@@ -430,16 +431,27 @@ static void w_free(struct fc_ft_writer *w)
 	free(w);
 }
 
+/* A writer name is one word of printable ASCII (doc/file-format.md). */
+static bool writer_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 {
-	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_WRITER_FIELDS + 4];
+	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_WRITER_FIELDS + 1 + 255 + 4];
 	size_t ml = strnlen(info->monitor, sizeof(info->monitor));
+	size_t wl = strnlen(info->writer, sizeof(info->writer));
 	size_t hl, p;
 	int rc;
 
-	if (ml > 255)
+	if (ml > 255 || wl > FC_FT_WRITER_MAX)
 		return FC_FT_E_INVAL;
-	hl = FT_HDR_FIXED + ml + 4 * N_WRITER_FIELDS + 4;
+	/* The writer field (2.1) is left out when there is no name. */
+	hl = FT_HDR_FIXED + ml + 4 * N_WRITER_FIELDS + (wl ? 1 + wl : 0) + 4;
 	memcpy(h, FT_MAGIC, 4);
 	put16(h + 4, FT_VMAJOR);
 	put16(h + 6, FT_VMINOR);
@@ -458,6 +470,11 @@ static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 		h[p + 2] = writer_fields[i].enc;
 		h[p + 3] = writer_fields[i].flags;
 	}
+	if (wl > 0) {
+		h[p] = (uint8_t)wl;
+		memcpy(h + p + 1, info->writer, wl);
+		p += 1 + wl;
+	}
 	put32(h + p, fc_ft_crc32c(0, h, p));
 	rc = w_frame(w, (uint32_t)hl);
 	return rc != FC_FT_OK ? rc : w_put(w, h, hl);
@@ -475,7 +492,10 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 		status = &dummy;
 	if (path == NULL || info == NULL || path[0] == '\0' ||
 	    info->kind != FC_FT_KIND_FLOWTUPLE ||
-	    strnlen(info->monitor, sizeof(info->monitor)) > 255) {
+	    strnlen(info->monitor, sizeof(info->monitor)) > 255 ||
+	    strnlen(info->writer, sizeof(info->writer)) > FC_FT_WRITER_MAX ||
+	    !writer_ok(info->writer, strnlen(info->writer,
+					    sizeof(info->writer)))) {
 		*status = FC_FT_E_INVAL;
 		return NULL;
 	}
@@ -1054,6 +1074,20 @@ static int r_header(struct fc_ft_reader *r)
 			goto bad;
 		r->row_min += is_addr(fd->id) ? 4 : fd->width;
 		r->row_v6 += is_addr(fd->id) ? 12 : 0;
+	}
+	/* 2.1 and later: the reserved area, when not empty, starts with the
+	 * writer's name (length byte, name); what follows it is a later
+	 * minor version's and is ignored. Earlier files name no writer. */
+	rc = FC_FT_E_CORRUPT;
+	if (r->info.version_major == FT_VMAJOR &&
+	    r->info.version_minor >= FT_VMINOR_WRITER && p < hl - 4) {
+		size_t wl = h[p];
+
+		if (p + 1 + wl > hl - 4 ||
+		    !writer_ok((const char *)h + p + 1, wl))
+			goto bad;
+		memcpy(r->info.writer, h + p + 1, wl);
+		r->info.writer[wl] = '\0';
 	}
 	rc = FC_FT_E_CORRUPT;
 	if (!seen[FT_F_CLASS] || !seen[FT_F_SRC_IP] || !seen[FT_F_DST_IP] ||

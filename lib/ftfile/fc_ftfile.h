@@ -60,7 +60,7 @@ const char *fc_ft_strerror(int status);
 
 /** Format version this library writes. */
 #define FC_FT_VERSION_MAJOR 2
-#define FC_FT_VERSION_MINOR 0
+#define FC_FT_VERSION_MINOR 1 /**< 2.1: the header names its writer */
 /** Oldest major version this library reads (1.x: no zstd framing). */
 #define FC_FT_VERSION_MAJOR_OLDEST 1
 
@@ -124,7 +124,16 @@ struct fc_ft_file_info {
 	uint32_t flags;         /**< FC_FT_F_* */
 	uint64_t created;       /**< Unix time the file was opened */
 	char monitor[256];      /**< monitor name, NUL-terminated */
+	/** The program that wrote the file and its version, one word of
+	 *  printable ASCII (0x21..0x7E), at most FC_FT_WRITER_MAX bytes,
+	 *  NUL-terminated: "flowcap/0.1.0+v0.1.0-3-g1a2b3c4" (format 2.1).
+	 *  "" when the file does not say (files of 1.x and 2.0, or a
+	 *  writer that left it empty). */
+	char writer[256];
 };
+
+/** Longest writer name a header stores. */
+#define FC_FT_WRITER_MAX 255
 
 #define FC_FT_F_ALIGNED 0x1 /**< intervals aligned to multiples of the length */
 
@@ -136,7 +145,11 @@ struct fc_ft_reader;
 
 /**
  * Create path + ".tmp" (O_EXCL, O_NOFOLLOW, mode 0640) and write the header.
- * Returns NULL and sets *status on failure. Not thread safe per writer.
+ * info->version_* are ignored (the file is FC_FT_VERSION_MAJOR.MINOR);
+ * info->writer may be "" (the file then does not name its writer); one
+ * longer than FC_FT_WRITER_MAX or with a byte outside 0x21..0x7E is
+ * FC_FT_E_INVAL. Returns NULL and sets *status on failure. Not thread
+ * safe per writer.
  */
 struct fc_ft_writer *fc_ft_writer_open(const char *path,
 				       const struct fc_ft_file_info *info,

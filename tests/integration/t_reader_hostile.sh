@@ -260,7 +260,7 @@ def patched(fmt, off, val, do_fix):
         struct.pack_into('<I', d, 4, val)
     return fix(bytes(d)) if do_fix else bytes(d)
 
-NEWER = r'file needs a newer reader \(format version %d\.0; this reader reads versions 1\.x to 2\.x\)'
+NEWER = r'file needs a newer reader \(format version %d\.[0-9]+; this reader reads versions 1\.x to 2\.x\)'
 cases = [
     # The header checksum is verified before any field but magic and
     # header_len is used, the version included: a damaged version field
@@ -278,7 +278,7 @@ cases = [
     ('version_major 1 in the version 2 layout', '<H', 4, 1, True,
      'impossible length', P + 4),
     ('kind 2', '<H', 12, 2, True,
-     r'file needs a newer reader \(format version 2\.0 with a record kind', P + 12),
+     r'file needs a newer reader \(format version 2\.[0-9]+ with a record kind', P + 12),
     ('magic', '<I', 0, 0x54464346 ^ 1, False, 'not a flowcap', P),
     ('header_len 0xffffffff', '<I', 8, 0xffffffff, False, 'impossible length', P + 8),
     ('header_len 36', '<I', 8, 36, False, 'impossible length', P + 8),
@@ -415,7 +415,7 @@ def not_file(name, path, reason):
 v1 = bytearray()
 hl = u32(D, P + 8)
 v1 += D[P:P + hl]
-struct.pack_into('<H', v1, 4, 1)
+struct.pack_into('<HH', v1, 4, 1, 0)  # version 1.0
 o = P + hl
 while o < len(D):
     ln = u32(D, o + P + 4)

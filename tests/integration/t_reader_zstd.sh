@@ -106,7 +106,7 @@ def crc(b, c=0):
 d = open(sys.argv[1], 'rb').read()
 hl = struct.unpack_from('<I', d, 16)[0]
 v1 = bytearray(d[8:8 + hl])
-struct.pack_into('<H', v1, 4, 1)
+struct.pack_into('<HH', v1, 4, 1, 0)  # version 1.0
 struct.pack_into('<I', v1, hl - 4, crc(v1[:hl - 4]))
 o = 8 + hl
 while o < len(d):

@@ -1249,3 +1249,183 @@ Test(ftfile, dirsync_failure_keeps_its_errno)
 	fc_ft_test_fail_dirsync(false);
 	cr_assert_eq(rc, FC_FT_E_DIRSYNC);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Format 2.1: the header names its writer                                */
+
+/* Write a one-interval file (small_sizes[0] records) naming writer. */
+static int write_named(const char *path, const char *writer)
+{
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_record recs[10];
+	struct fc_ft_writer *w;
+	int st;
+
+	info_of(&info);
+	snprintf(info.writer, sizeof(info.writer), "%s", writer);
+	w = fc_ft_writer_open(path, &info, &st);
+	if (w == NULL)
+		return st;
+	fill_iv(&iv, 0);
+	for (uint64_t i = 0; i < 10; i++)
+		make_rec(&recs[i], i);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, 10), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	return FC_FT_OK;
+}
+
+/* The writer a file names ("" for none), or NULL when it does not open. */
+static const char *writer_of(const char *path, uint16_t *minor)
+{
+	static char s[sizeof(((struct fc_ft_file_info *)0)->writer)];
+	struct fc_ft_reader *r;
+	int st;
+
+	r = fc_ft_reader_open(path, &st);
+	if (r == NULL)
+		return NULL;
+	snprintf(s, sizeof(s), "%s", fc_ft_reader_info(r)->writer);
+	if (minor != NULL)
+		*minor = fc_ft_reader_info(r)->version_minor;
+	fc_ft_reader_close(r);
+	return s;
+}
+
+/* Grow the header's reserved area by k bytes at its end (before the
+ * header checksum), as a later minor version would, and fix every length
+ * and checksum that covers it. Version 2 layout. */
+static uint8_t *grow_header(const uint8_t *b, size_t len, const char *add,
+			    size_t k, size_t *nlen)
+{
+	uint32_t hl = get32le(b + 8 + 8);
+	uint8_t *c = malloc(len + k);
+
+	cr_assert_not_null(c);
+	memcpy(c, b, 8 + hl - 4);
+	memcpy(c + 8 + hl - 4, add, k);
+	memcpy(c + 8 + hl - 4 + k, b + 8 + hl - 4, len - (8 + hl - 4));
+	put32le(c + 4, hl + (uint32_t)k);   /* skippable frame size */
+	put32le(c + 8 + 8, hl + (uint32_t)k); /* header_len */
+	pre = 8;
+	fix_header(c);
+	fix_end(c, len + k);
+	*nlen = len + k;
+	return c;
+}
+
+Test(ftfile, writer_name_round_trips_and_older_files_name_none)
+{
+	const char *p = pathf("w.ft.zst"), *q = pathf("w2.ft.zst");
+	const char *name = "flowcap/0.1.0+v0.1.0-3-g1a2b3c4-dirty";
+	size_t len, nlen, wl = strlen(name);
+	uint64_t nr;
+	uint16_t minor;
+	uint32_t hl;
+	uint8_t *b, *c;
+
+	cr_assert_eq(FC_FT_VERSION_MAJOR, 2);
+	cr_assert_eq(FC_FT_VERSION_MINOR, 1);
+	cr_assert_eq(write_named(p, name), FC_FT_OK);
+	cr_assert_str_eq(writer_of(p, &minor), name);
+	cr_assert_eq(minor, 1);
+	cr_assert_eq(read_all(p, NULL, &nr, NULL), 0);
+	cr_assert_eq(nr, 10);
+	/* The bytes doc/file-format.md gives: after the 11 descriptors, a
+	 * length byte and the name, then the header checksum. */
+	b = slurp(p, &len);
+	hl = get32le(b + 16);
+	cr_assert_eq(b[8 + 6], 1);
+	cr_assert_eq(hl, 33 + strlen("telescope-1") + 44 + 1 + wl + 4);
+	cr_assert_eq(b[8 + 33 + 11 + 44], wl);
+	cr_assert(memcmp(b + 8 + 33 + 11 + 44 + 1, name, wl) == 0);
+
+	/* The same bytes as a 2.0 file: the reserved area is ignored, the
+	 * writer unknown, the records the same. */
+	c = malloc(len);
+	memcpy(c, b, len);
+	c[8 + 6] = 0;
+	pre = 8;
+	fix_header(c);
+	fix_end(c, len);
+	spit(q, c, len);
+	cr_assert_str_eq(writer_of(q, &minor), "");
+	cr_assert_eq(minor, 0);
+	cr_assert_eq(read_all(q, NULL, &nr, NULL), 0);
+	cr_assert_eq(nr, 10);
+	free(c);
+
+	/* A later minor version's bytes after the name are ignored. */
+	c = grow_header(b, len, "\x07later", 6, &nlen);
+	c[8 + 6] = 2;
+	fix_header(c);
+	fix_end(c, nlen);
+	spit(q, c, nlen);
+	cr_assert_str_eq(writer_of(q, &minor), name);
+	cr_assert_eq(minor, 2);
+	cr_assert_eq(read_all(q, NULL, &nr, NULL), 0);
+	free(c);
+
+	/* Behind a valid checksum: a name longer than the reserved area, and
+	 * a name with a space, are corrupt, at the length byte. */
+	c = malloc(len);
+	memcpy(c, b, len);
+	c[8 + 33 + 11 + 44] = (uint8_t)(wl + 1);
+	fix_header(c);
+	fix_end(c, len);
+	spit(q, c, len);
+	{
+		struct fc_ft_open_diag d;
+		int st;
+
+		cr_assert_null(fc_ft_reader_open_diag(q, &st, &d));
+		cr_assert_eq(st, FC_FT_E_CORRUPT);
+		cr_assert_eq(d.err_off, 8 + 33 + 11 + 44);
+	}
+	memcpy(c, b, len);
+	c[8 + 33 + 11 + 44 + 8] = ' ';
+	fix_header(c);
+	fix_end(c, len);
+	spit(q, c, len);
+	cr_assert_null(writer_of(q, NULL));
+	free(c);
+
+	/* Every bit of the header, the name included, is checked. */
+	c = malloc(len);
+	for (size_t bit = 0; bit < 8 * (8 + (size_t)hl); bit++) {
+		memcpy(c, b, len);
+		c[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		spit(q, c, len);
+		cr_assert_null(writer_of(q, NULL), "flip of bit %zu accepted",
+			       bit);
+	}
+	free(c);
+	free(b);
+}
+
+Test(ftfile, writer_name_is_optional_and_checked)
+{
+	char longname[300];
+	size_t len;
+	uint8_t *b;
+
+	/* No name: no field, the 2.0 header layout under version 2.1. */
+	cr_assert_eq(write_named(pathf("n.ft.zst"), ""), FC_FT_OK);
+	cr_assert_str_eq(writer_of(pathf("n.ft.zst"), NULL), "");
+	b = slurp(pathf("n.ft.zst"), &len);
+	cr_assert_eq(get32le(b + 16), 33 + strlen("telescope-1") + 44 + 4);
+	free(b);
+	/* 255 bytes is the longest name; a space, a control byte, a byte
+	 * above 0x7E are refused before any file is made. */
+	memset(longname, 'x', 255);
+	longname[255] = '\0';
+	cr_assert_eq(write_named(pathf("l.ft.zst"), longname), FC_FT_OK);
+	cr_assert_str_eq(writer_of(pathf("l.ft.zst"), NULL), longname);
+	cr_assert_eq(write_named(pathf("s.ft.zst"), "flowcap 0.1.0"),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(write_named(pathf("t.ft.zst"), "flowcap\t0.1.0"),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(write_named(pathf("u.ft.zst"), "flowcap\xc3\xa9"),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(access(pathf("s.ft.zst.tmp"), F_OK), -1);
+}
