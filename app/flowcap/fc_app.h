@@ -24,6 +24,7 @@
 #include "fc_ftfile.h"
 #include "fc_interval.h"
 #include "fc_parse.h"
+#include "fc_sink.h"
 
 #define FC_MAX_WORKERS 128
 #define FC_MAX_PORTS 32
@@ -221,6 +222,10 @@ struct fc_app {
 	_Atomic uint64_t intervals_written;
 	_Atomic uint64_t intervals_lost;
 	_Atomic uint64_t late_handoffs;
+	/* The collector's record sinks, the file sink first: set up by main
+	 * before the collector starts, used by the collector only; the
+	 * stats line and the summary read their counters. */
+	struct fc_sinks sinks;
 	/* Worker packets of intervals in completed files or reported LOST
 	 * (relaxed; read by the signal handler to say what it abandons). */
 	_Atomic uint64_t pkts_settled;
@@ -253,6 +258,14 @@ void fc_worker_init(struct fc_worker *w);
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
 int fc_collector_main(void *arg);
+
+/**
+ * Add the file sink (the .ft.zst writer: --out, --template, --rotate) to
+ * the collector's sinks. Returns 0 or -errno. Thread safety: set-up only.
+ */
+int fc_filesink_add(struct fc_sinks *ss, struct fc_app *app);
+/** Free what fc_filesink_add allocated (after the last flush). */
+void fc_filesink_free(struct fc_sinks *ss);
 /**
  * Open every --read input, check it, and put them in the time order of
  * their first packets (stable: inputs with the same first time keep

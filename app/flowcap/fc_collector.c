@@ -2,9 +2,10 @@
 /*
  * Collector lcore: takes sealed tables from the wait-free queue, waits
  * until every worker has handed in (or moved past) an interval, merges that
- * interval's tables into sorted records and gives them to the file writer,
- * then resets the tables and returns them to their workers. Intervals are
- * written strictly in order. It is the only thread that touches files.
+ * interval's tables into sorted records and offers them to the record
+ * sinks (the file writer first, fc_filesink.c), then resets the tables and
+ * returns them to their workers. Intervals are written strictly in order.
+ * It is the only thread that calls the sinks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,7 +23,7 @@
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_merge.h"
-#include "fc_version.h"
+#include "fc_sink.h"
 
 struct pending {
 	struct fc_wtable *head, *tail;
@@ -34,63 +35,12 @@ struct collector {
 	struct fc_app *app;
 	struct pending pend[FC_MAX_WORKERS];
 	struct fc_merge *merge;
-	struct fc_ft_writer *wr;
-	char path[4096];
-	unsigned in_file;       /**< intervals in the open file */
 	uint64_t max_iv;        /**< highest interval seen in any table */
 	uint64_t nic_prev[3];
-	uint64_t file_rx;       /**< worker packets of the open file's intervals */
 	/* When interval k may be written, and how runs of empty intervals
 	 * are written (lib/interval decides; the collector acts). */
 	struct fc_iv_collect plan;
-	bool dir_gone;          /**< the output directory was found missing */
 };
-
-/*
- * Packets of intervals that are now in a completed file or reported LOST:
- * what a second signal would not abandon. Partner: the relaxed load in
- * main's signal handler (a count for a message, no ordering needed).
- */
-static void settle(struct collector *c, uint64_t pkts)
-{
-	atomic_fetch_add_explicit(&c->app->pkts_settled, pkts,
-				  memory_order_relaxed);
-}
-
-/*
- * After a failed write: is the output directory still there? Removed (or
- * replaced by something else) during the run, every interval is LOST until
- * it exists again; say so once, naming it, rather than only through the
- * per-interval LOST lines.
- */
-static void check_out_dir(struct collector *c)
-{
-	const char *dir = c->app->cfg.out_dir;
-	struct stat st;
-
-	const char *why = "not a directory";
-
-	if (stat(dir, &st) != 0)
-		why = strerror(errno);
-	else if (S_ISDIR(st.st_mode))
-		return;
-	if (!c->dir_gone)
-		FC_WARN("output directory '%s' is gone (%s): every interval is "
-			"LOST until it exists again (mkdir -p %s); capture "
-			"continues\n",
-			dir, why, dir);
-	c->dir_gone = true;
-}
-
-/* A file was opened or completed: if the directory had gone, it is back. */
-static void dir_back(struct collector *c)
-{
-	if (!c->dir_gone)
-		return;
-	c->dir_gone = false;
-	FC_INFO("output directory '%s' is back: writing resumed with %s\n",
-		c->app->cfg.out_dir, c->path);
-}
 
 static void drain_queue(struct collector *c)
 {
@@ -160,152 +110,6 @@ static bool all_last(const struct collector *c)
 	return true;
 }
 
-static void close_file(struct collector *c)
-{
-	int rc;
-
-	if (c->wr == NULL)
-		return;
-	unsigned n = c->in_file;
-
-	rc = fc_ft_writer_close(c->wr);
-	int e = errno; /* FC_FT_E_DIRSYNC: why the directory fsync failed */
-
-	c->wr = NULL;
-	c->in_file = 0;
-	settle(c, c->file_rx);
-	c->file_rx = 0;
-	if (rc == FC_FT_E_DIRSYNC) {
-		/* Written and complete: only the name's durability is in
-		 * doubt, and an interval in a readable file is not lost. */
-		FC_WARN("wrote %s: %s (%s); check the disk\n", c->path,
-			fc_ft_strerror(rc), strerror(e));
-		atomic_fetch_add_explicit(&c->app->files_unsynced, 1,
-					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&c->app->files_written, 1,
-					  memory_order_relaxed);
-		return;
-	}
-	if (rc != FC_FT_OK) {
-		check_out_dir(c);
-		FC_WARN("cannot complete %s: %s; its %u interval(s) are LOST; "
-			"capture continues\n",
-			c->path, fc_ft_strerror(rc), n);
-		atomic_fetch_add_explicit(&c->app->intervals_lost, n,
-					  memory_order_relaxed);
-		atomic_fetch_sub_explicit(&c->app->intervals_written, n,
-					  memory_order_relaxed);
-		return;
-	}
-	atomic_fetch_add_explicit(&c->app->files_written, 1,
-				  memory_order_relaxed);
-	FC_INFO("wrote %s\n", c->path);
-}
-
-static int open_file(struct collector *c, uint64_t start)
-{
-	const struct fc_cfg *cfg = &c->app->cfg;
-	struct fc_ft_file_info info = {0};
-	char name[PATH_MAX];
-	int st = FC_FT_OK;
-
-	/* check_cfg expanded this template and checked the name already;
-	 * a failure here still says what failed. */
-	st = fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
-				FC_PLUGIN_FLOWTUPLE, start);
-	if (st != 0) {
-		snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
-			 cfg->tmpl);
-		return FC_FT_E_ERRNO(-st);
-	}
-	info.kind = FC_FT_KIND_FLOWTUPLE;
-	info.interval_len = cfg->interval;
-	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
-	info.created = fc_wall_now_ns() / 1000000000ULL;
-	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
-	fc_version_writer(info.writer, sizeof(info.writer), "flowcap");
-	/* A name taken already (the same trace written twice into one
-	 * directory) is never replaced: the next free NAME-k is used. */
-	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {
-		int rc = fc_ft_path_dup(c->path, sizeof(c->path), cfg->out_dir,
-					name, dup);
-
-		if (rc != 0)
-			return FC_FT_E_ERRNO(-rc);
-		c->wr = fc_ft_writer_open(c->path, &info, &st);
-		if (c->wr != NULL) {
-			/* check_cfg took the level from the writer's range. */
-			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
-			if (cfg->file_gid != (gid_t)-1 || cfg->file_mode >= 0) {
-				st = fc_ft_writer_set_perm(c->wr, cfg->file_gid,
-							   cfg->file_mode);
-				if (st != FC_FT_OK) {
-					fc_ft_writer_abort(c->wr);
-					c->wr = NULL;
-					return st;
-				}
-			}
-			if (dup > 0)
-				FC_WARN("%s/%s exists already: writing %s\n",
-					cfg->out_dir, name, c->path);
-			return FC_FT_OK;
-		}
-		if (st != FC_FT_E_EXISTS)
-			break;
-	}
-	return st;
-}
-
-/* Write interval iv (wrx: the packets its workers received) to the open
- * file, opening one if needed; on failure count it LOST and go on. */
-static void write_interval(struct collector *c, struct fc_ft_interval *iv,
-			   const struct fc_ft_record *recs, uint64_t n,
-			   uint64_t wrx)
-{
-	int rc;
-
-	if (c->wr == NULL) {
-		rc = open_file(c, iv->start);
-		if (rc != FC_FT_OK)
-			goto fail;
-		dir_back(c);
-	}
-	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
-	if (rc != FC_FT_OK) {
-		/* The intervals already in this file go with it: the file
-		 * cannot be completed without the space that just ran out. */
-		if (c->in_file > 0) {
-			FC_WARN("%u earlier interval(s) of %s are LOST with it\n",
-				c->in_file, c->path);
-			atomic_fetch_add_explicit(&c->app->intervals_lost,
-						  c->in_file,
-						  memory_order_relaxed);
-		}
-		fc_ft_writer_abort(c->wr);
-		c->wr = NULL;
-		c->in_file = 0;
-		settle(c, c->file_rx);
-		c->file_rx = 0;
-		goto fail;
-	}
-	atomic_fetch_add_explicit(&c->app->intervals_written, 1,
-				  memory_order_relaxed);
-	c->file_rx += wrx;
-	if (++c->in_file >= c->app->cfg.rotate)
-		close_file(c);
-	return;
-fail:
-	settle(c, wrx);
-	check_out_dir(c);
-	atomic_fetch_add_explicit(&c->app->intervals_lost, 1,
-				  memory_order_relaxed);
-	FC_WARN("interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
-		" records, %" PRIu64 " packets) LOST: cannot write %s: %s; "
-		"capture continues\n",
-		(uint64_t)iv->index, iv->start, n, iv->rec_pkts, c->path,
-		fc_ft_strerror(rc));
-}
-
 /* Account and write interval k from the tables at the heads of the FIFOs
  * (those whose interval is k); gap_end > k writes one collapsed run of
  * empty intervals k..gap_end. */
@@ -317,7 +121,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	struct fc_wtable *used[FC_MAX_WORKERS];
 	struct fc_ft_interval iv;
 	const struct fc_ft_record *recs = NULL;
-	uint64_t n = 0, pkts = 0, drops = 0, wrx, s0;
+	uint64_t n = 0, pkts = 0, drops = 0, s0;
 	unsigned nt = 0;
 
 	memset(&iv, 0, sizeof(iv));
@@ -358,7 +162,6 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		if (last >= iv.start && last < iv.end)
 			iv.end = last;
 	}
-	wrx = iv.rx_pkts; /* what the workers received, before NIC drops */
 	if (!app->trace_mode && app->n_ports > 0) {
 		uint64_t nic[3];
 
@@ -398,7 +201,9 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	/* Fault injection (--test-collector-delay): a slow disk. */
 	if (app->cfg.test_collector_delay_ms)
 		rte_delay_us_sleep(app->cfg.test_collector_delay_ms * 1000u);
-	write_interval(c, &iv, recs, n, wrx);
+	/* Every sink in turn: the file first. A sink's failure is counted
+	 * on it and logged by it; the others still get the interval. */
+	fc_sinks_interval(&app->sinks, &iv, recs, n);
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++)
 		give_back(c, used[i]);
@@ -493,7 +298,7 @@ int fc_collector_main(void *arg)
 		rte_delay_us_sleep(200);
 	}
 
-	close_file(c);
+	fc_sinks_flush(&app->sinks);
 	/* Whatever is still queued (a run that saw no packet at all) goes
 	 * back to its worker, so every table is accounted for at exit. */
 	drain_queue(c);

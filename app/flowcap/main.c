@@ -1084,6 +1084,17 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 		rx_all += im + nb + ie;
 		lost_all += im + nb + ie;
 	}
+	/* Each sink's own failures (the file sink's are the intervals
+	 * lost): shown once a sink has failed. */
+	for (unsigned i = 0; i < app->sinks.n && o < 900; i++) {
+		uint64_t f = atomic_load_explicit(
+			&app->sinks.s[i].intervals_failed, memory_order_relaxed);
+
+		if (f != 0)
+			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+				      " | sink %s failed %" PRIu64,
+				      app->sinks.s[i].ops->name, f);
+	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
 		 " | rx %" PRIu64 " lost %" PRIu64 " rejected %" PRIu64,
@@ -1177,6 +1188,17 @@ static void summary(struct fc_app *app, double secs)
 			       fc_ft_counter_name(i), app->tot_ctr[i],
 			       i >= FC_CTR_INFO_FIRST ? "counted in records" :
 			       i >= FC_CTR_LOSS_FIRST ? "lost" : "rejected");
+	for (unsigned i = 0; i < app->sinks.n; i++) {
+		const struct fc_sink *k = &app->sinks.s[i];
+		int st = atomic_load(&k->last_status);
+
+		printf("flowcap:   sink %s: %" PRIu64 " interval(s) taken, %" PRIu64
+		       " failed%s%s\n",
+		       k->ops->name, atomic_load(&k->intervals_ok),
+		       atomic_load(&k->intervals_failed),
+		       st ? "; last failure: " : "",
+		       st ? k->ops->strerror(k->ctx, st) : "");
+	}
 	if (atomic_load(&app->files_unsynced))
 		printf("flowcap:   %" PRIu64 " file(s) complete, but their "
 		       "directory could not be synced: their names may not "
@@ -1311,6 +1333,12 @@ int main(int argc, char **argv)
 	if (app->cfg.user != NULL && drop_privileges(&app->cfg) != 0)
 		goto err_ports;
 	handle_leftovers(app->cfg.out_dir);
+	/* The record sinks, the file writer first (the source of truth). */
+	if (fc_filesink_add(&app->sinks, app) != 0) {
+		fprintf(stderr, "flowcap: out of memory setting up the file "
+			"sink\n");
+		goto err_ports;
+	}
 	t0 = rte_rdtsc();
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
 	if (app->inline_worker)
@@ -1340,6 +1368,7 @@ int main(int argc, char **argv)
 	rte_eal_wait_lcore(app->collector_lcore);
 	summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
 	free_tables(app);
+	fc_filesink_free(&app->sinks);
 	if (!app->trace_mode)
 		fc_ports_fini(app);
 	rte_eal_cleanup();

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The file sink: the first record sink, and the source of truth. It writes
+ * each interval it is offered to the open .ft.zst file (opening one from
+ * the --template name when needed, rotating every --rotate intervals), and
+ * when a file cannot be written or completed it logs its intervals LOST,
+ * counts them, and carries on with the next. It does not merge, and knows
+ * no other sink.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fc_app.h"
+#include "fc_ftdir.h"
+#include "fc_sink.h"
+#include "fc_version.h"
+
+struct fc_filesink {
+	struct fc_app *app;
+	struct fc_ft_writer *wr;
+	char path[4096];
+	unsigned in_file;       /**< intervals in the open file */
+	uint64_t file_rx;       /**< worker packets of the open file's intervals */
+	bool dir_gone;          /**< the output directory was found missing */
+	/* The interval being offered: its records arrive in bursts that
+	 * are consecutive slices of one array. */
+	const struct fc_ft_record *recs;
+	uint64_t n;
+	bool broken;            /**< a burst was not the next slice */
+};
+
+/*
+ * Packets of intervals that are now in a completed file or reported LOST:
+ * what a second signal would not abandon. Partner: the relaxed load in
+ * main's signal handler (a count for a message, no ordering needed).
+ */
+static void settle(struct fc_filesink *c, uint64_t pkts)
+{
+	atomic_fetch_add_explicit(&c->app->pkts_settled, pkts,
+				  memory_order_relaxed);
+}
+
+/*
+ * After a failed write: is the output directory still there? Removed (or
+ * replaced by something else) during the run, every interval is LOST until
+ * it exists again; say so once, naming it, rather than only through the
+ * per-interval LOST lines.
+ */
+static void check_out_dir(struct fc_filesink *c)
+{
+	const char *dir = c->app->cfg.out_dir;
+	struct stat st;
+
+	const char *why = "not a directory";
+
+	if (stat(dir, &st) != 0)
+		why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		return;
+	if (!c->dir_gone)
+		FC_WARN("output directory '%s' is gone (%s): every interval is "
+			"LOST until it exists again (mkdir -p %s); capture "
+			"continues\n",
+			dir, why, dir);
+	c->dir_gone = true;
+}
+
+/* A file was opened or completed: if the directory had gone, it is back. */
+static void dir_back(struct fc_filesink *c)
+{
+	if (!c->dir_gone)
+		return;
+	c->dir_gone = false;
+	FC_INFO("output directory '%s' is back: writing resumed with %s\n",
+		c->app->cfg.out_dir, c->path);
+}
+
+static int close_file(struct fc_filesink *c)
+{
+	int rc;
+
+	if (c->wr == NULL)
+		return FC_FT_OK;
+	unsigned n = c->in_file;
+
+	rc = fc_ft_writer_close(c->wr);
+	int e = errno; /* FC_FT_E_DIRSYNC: why the directory fsync failed */
+
+	c->wr = NULL;
+	c->in_file = 0;
+	settle(c, c->file_rx);
+	c->file_rx = 0;
+	if (rc == FC_FT_E_DIRSYNC) {
+		/* Written and complete: only the name's durability is in
+		 * doubt, and an interval in a readable file is not lost. */
+		FC_WARN("wrote %s: %s (%s); check the disk\n", c->path,
+			fc_ft_strerror(rc), strerror(e));
+		atomic_fetch_add_explicit(&c->app->files_unsynced, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->app->files_written, 1,
+					  memory_order_relaxed);
+		return FC_FT_OK;
+	}
+	if (rc != FC_FT_OK) {
+		check_out_dir(c);
+		FC_WARN("cannot complete %s: %s; its %u interval(s) are LOST; "
+			"capture continues\n",
+			c->path, fc_ft_strerror(rc), n);
+		atomic_fetch_add_explicit(&c->app->intervals_lost, n,
+					  memory_order_relaxed);
+		atomic_fetch_sub_explicit(&c->app->intervals_written, n,
+					  memory_order_relaxed);
+		return rc;
+	}
+	atomic_fetch_add_explicit(&c->app->files_written, 1,
+				  memory_order_relaxed);
+	FC_INFO("wrote %s\n", c->path);
+	return FC_FT_OK;
+}
+
+static int open_file(struct fc_filesink *c, uint64_t start)
+{
+	const struct fc_cfg *cfg = &c->app->cfg;
+	struct fc_ft_file_info info = {0};
+	char name[PATH_MAX];
+	int st = FC_FT_OK;
+
+	/* check_cfg expanded this template and checked the name already;
+	 * a failure here still says what failed. */
+	st = fc_template_expand(name, sizeof(name), cfg->tmpl, cfg->name,
+				FC_PLUGIN_FLOWTUPLE, start);
+	if (st != 0) {
+		snprintf(c->path, sizeof(c->path), "%s/%s", cfg->out_dir,
+			 cfg->tmpl);
+		return FC_FT_E_ERRNO(-st);
+	}
+	info.kind = FC_FT_KIND_FLOWTUPLE;
+	info.interval_len = cfg->interval;
+	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
+	info.created = fc_wall_now_ns() / 1000000000ULL;
+	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
+	fc_version_writer(info.writer, sizeof(info.writer), "flowcap");
+	/* A name taken already (the same trace written twice into one
+	 * directory) is never replaced: the next free NAME-k is used. */
+	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {
+		int rc = fc_ft_path_dup(c->path, sizeof(c->path), cfg->out_dir,
+					name, dup);
+
+		if (rc != 0)
+			return FC_FT_E_ERRNO(-rc);
+		c->wr = fc_ft_writer_open(c->path, &info, &st);
+		if (c->wr != NULL) {
+			/* check_cfg took the level from the writer's range. */
+			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
+			if (cfg->file_gid != (gid_t)-1 || cfg->file_mode >= 0) {
+				st = fc_ft_writer_set_perm(c->wr, cfg->file_gid,
+							   cfg->file_mode);
+				if (st != FC_FT_OK) {
+					fc_ft_writer_abort(c->wr);
+					c->wr = NULL;
+					return st;
+				}
+			}
+			if (dup > 0)
+				FC_WARN("%s/%s exists already: writing %s\n",
+					cfg->out_dir, name, c->path);
+			return FC_FT_OK;
+		}
+		if (st != FC_FT_E_EXISTS)
+			break;
+	}
+	return st;
+}
+
+/* Write interval iv (wrx: the packets its workers received) to the open
+ * file, opening one if needed; on failure count it LOST and go on. */
+static int write_interval(struct fc_filesink *c, const struct fc_ft_interval *iv,
+			   const struct fc_ft_record *recs, uint64_t n,
+			   uint64_t wrx)
+{
+	int rc;
+
+	if (c->wr == NULL) {
+		rc = open_file(c, iv->start);
+		if (rc != FC_FT_OK)
+			goto fail;
+		dir_back(c);
+	}
+	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
+	if (rc != FC_FT_OK) {
+		/* The intervals already in this file go with it: the file
+		 * cannot be completed without the space that just ran out. */
+		if (c->in_file > 0) {
+			FC_WARN("%u earlier interval(s) of %s are LOST with it\n",
+				c->in_file, c->path);
+			atomic_fetch_add_explicit(&c->app->intervals_lost,
+						  c->in_file,
+						  memory_order_relaxed);
+		}
+		fc_ft_writer_abort(c->wr);
+		c->wr = NULL;
+		c->in_file = 0;
+		settle(c, c->file_rx);
+		c->file_rx = 0;
+		goto fail;
+	}
+	atomic_fetch_add_explicit(&c->app->intervals_written, 1,
+				  memory_order_relaxed);
+	c->file_rx += wrx;
+	if (++c->in_file >= c->app->cfg.rotate)
+		return close_file(c);
+	return FC_FT_OK;
+fail:
+	settle(c, wrx);
+	check_out_dir(c);
+	atomic_fetch_add_explicit(&c->app->intervals_lost, 1,
+				  memory_order_relaxed);
+	FC_WARN("interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
+		" records, %" PRIu64 " packets) LOST: cannot write %s: %s; "
+		"capture continues\n",
+		(uint64_t)iv->index, iv->start, n, iv->rec_pkts, c->path,
+		fc_ft_strerror(rc));
+	return rc;
+}
+
+
+static int fs_begin(void *ctx, const struct fc_ft_interval *iv)
+{
+	struct fc_filesink *c = ctx;
+
+	(void)iv;
+	c->recs = NULL;
+	c->n = 0;
+	c->broken = false;
+	return 0;
+}
+
+static int fs_records(void *ctx, const struct fc_ft_record *recs, uint64_t n)
+{
+	struct fc_filesink *c = ctx;
+
+	/* The writer takes an interval's records at once: keep the slice. */
+	if (c->recs == NULL)
+		c->recs = recs;
+	else if (recs != c->recs + c->n)
+		c->broken = true;
+	c->n += n;
+	return 0;
+}
+
+static int fs_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
+{
+	struct fc_filesink *c = ctx;
+	/* What the workers received, NIC drops aside: the packets that a
+	 * second signal would abandon if this interval were not settled. */
+	uint64_t wrx = iv->rx_pkts - iv->ctr[FC_CTR_NIC_IMISSED] -
+		       iv->ctr[FC_CTR_NIC_NOMBUF] - iv->ctr[FC_CTR_NIC_IERRORS];
+
+	if (failed || c->broken)
+		return FC_FT_E_INVAL;
+	return write_interval(c, iv, c->recs, c->n, wrx);
+}
+
+static int fs_flush(void *ctx)
+{
+	return close_file(ctx);
+}
+
+static const char *fs_strerror(void *ctx, int status)
+{
+	(void)ctx;
+	return fc_ft_strerror(status);
+}
+
+static const struct fc_sink_ops filesink_ops = {
+	.name = "file",
+	.begin = fs_begin,
+	.records = fs_records,
+	.end = fs_end,
+	.flush = fs_flush,
+	.strerror = fs_strerror,
+};
+
+int fc_filesink_add(struct fc_sinks *ss, struct fc_app *app)
+{
+	struct fc_filesink *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return -ENOMEM;
+	c->app = app;
+	rc = fc_sinks_add(ss, &filesink_ops, c);
+	if (rc != 0)
+		free(c);
+	return rc;
+}
+
+void fc_filesink_free(struct fc_sinks *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->s[i].ops == &filesink_ops) {
+			free(ss->s[i].ctx);
+			ss->s[i].ctx = NULL;
+		}
+}
