@@ -30,7 +30,7 @@
 #define FC_MAX_READS 256
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
-#define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
+#define FC_TRACE_RING 8192 /**< trace feeder -> worker ring (packets) */
 /**
  * Drop counters (enum fc_ft_counter) from here up to FC_CTR_INFO_FIRST are
  * packets lost: a full table, no free table, the NIC's drops. Those below
@@ -106,13 +106,13 @@ struct fc_desc {
 	uint32_t mark; /**< FC_MARK_* */
 } __attribute__((aligned(16)));
 
-/** What the reader says of a packet it hands on. */
+/** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
-/** mbuf packet_type marks set by the trace reader (FC_MARK_* << 30). */
+/** mbuf packet_type marks set by the trace feeder (FC_MARK_* << 30). */
 #define FC_PT_MARK_SHIFT 30
 #define FC_PT_LATE ((uint32_t)FC_MARK_LATE << FC_PT_MARK_SHIFT)
 #define FC_PT_BADTIME ((uint32_t)FC_MARK_BADTIME << FC_PT_MARK_SHIFT)
@@ -144,7 +144,7 @@ struct fc_worker {
 	unsigned n_rxq;
 	struct rte_ring *in;   /**< trace mode: packets and markers */
 	struct fc_desc *descs; /**< trace mode: FC_DESC_N descriptors */
-	uint32_t desc_head;    /**< next descriptor (the reader's) */
+	uint32_t desc_head;    /**< next descriptor (the feeder's) */
 	struct rte_ring *free; /**< empty tables back from the collector */
 	struct fc_wtable *cur;
 	struct fc_stage *stg;  /**< keys parsed, not yet counted in cur */
@@ -194,7 +194,7 @@ struct fc_app {
 	uint16_t ports[FC_MAX_PORTS];
 	unsigned n_ports;
 	bool trace_mode;
-	bool inline_worker;      /**< trace, one worker: run by the reader */
+	bool inline_worker;      /**< trace, one worker: run by the feeder */
 	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
 	int ts_off;              /**< mbuf dynfield offset, or -1 */
 	uint64_t ts_flag;        /**< RX timestamp dynflag */
@@ -247,8 +247,8 @@ void fc_worker_init(struct fc_worker *w);
 
 /**
  * Trace input without a worker lcore: process n ring objects (packets and
- * markers, as the reader would enqueue them) on the calling thread. Used
- * by the reader when there is one worker: no ring hop, and the packet
+ * markers, as the feeder would enqueue them) on the calling thread. Used
+ * by the feeder when there is one worker: no ring hop, and the packet
  * bytes are processed on the core that just read them.
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
@@ -257,11 +257,11 @@ int fc_collector_main(void *arg);
  * Open every --read input, check it, and put them in the time order of
  * their first packets (stable: inputs with the same first time keep
  * their command-line order). Run at start-up, before privileges are
- * dropped: the reader then reads these descriptors, never a path. Returns
+ * dropped: the feeder then reads these descriptors, never a path. Returns
  * 0, or -1 with the message printed (a bad command line).
  */
-int fc_reader_open(const struct fc_cfg *cfg);
-int fc_reader_run(struct fc_app *app);
+int fc_feeder_open(const struct fc_cfg *cfg);
+int fc_feeder_run(struct fc_app *app);
 int fc_ports_init(struct fc_app *app);
 void fc_ports_fini(struct fc_app *app);
 void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,

@@ -912,7 +912,7 @@ static int setup_workers(struct fc_app *app)
 		       app->n_workers, app->n_workers - app->cfg.workers_req);
 		app->n_workers = app->cfg.workers_req;
 	}
-	/* One worker on a trace: the reader runs it on its own thread (no
+	/* One worker on a trace: the feeder runs it on its own thread (no
 	 * ring hop; the bytes it just read are still in its cache). */
 	app->inline_worker = app->trace_mode && app->n_workers == 1;
 	app->workers = rte_zmalloc("fc_workers",
@@ -1002,9 +1002,9 @@ static int setup_workers(struct fc_app *app)
 	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)%s; "
 	       "%u tables of %" PRIu64 " IPv4 + %" PRIu64 " IPv6 keys "
 	       "(%.1f MB each) per worker\n",
-	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
+	       rte_get_main_lcore(), app->trace_mode ? " + trace feeder" : "",
 	       app->collector_lcore, app->n_workers,
-	       app->inline_worker ? " run by the reader" : "",
+	       app->inline_worker ? " run by the feeder" : "",
 	       app->cfg.tables_per_worker, app->cfg.table_keys, k6,
 	       (double)fc_flowtable_mem_size2(app->cfg.table_keys, k6) / 1048576);
 	return 0;
@@ -1199,7 +1199,7 @@ int main(int argc, char **argv)
 {
 	struct fc_app *app = &fc_app;
 	char *eal_argv[32], store[128];
-	int eal_argc, app_argc, rc, dd = -1, reader_rc = 0;
+	int eal_argc, app_argc, rc, dd = -1, feeder_rc = 0;
 	bool bad_cmdline = false;
 	char **app_argv;
 	uint64_t t0;
@@ -1227,7 +1227,7 @@ int main(int argc, char **argv)
 	/* Every trace is opened now, before the EAL and before --user
 	 * drops privileges, and read later through these descriptors (a
 	 * trace under a directory only root may enter still reads). */
-	if (app->cfg.n_reads > 0 && fc_reader_open(&app->cfg) != 0)
+	if (app->cfg.n_reads > 0 && fc_feeder_open(&app->cfg) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
@@ -1320,7 +1320,7 @@ int main(int argc, char **argv)
 			rte_eal_remote_launch(fc_worker_main, &app->workers[i],
 					      app->workers[i].lcore);
 	if (app->trace_mode) {
-		reader_rc = fc_reader_run(app);
+		feeder_rc = fc_feeder_run(app);
 		if (!atomic_load(&app->stop))
 			atomic_store(&app->stop, 1);
 	} else {
@@ -1345,7 +1345,7 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	if (!app->conservation_ok)
 		return 3;
-	if (reader_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
+	if (feeder_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
 	    atomic_load(&app->files_unsynced) != 0)
 		return 1;
 	return 0;
