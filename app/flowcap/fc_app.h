@@ -226,6 +226,24 @@ struct fc_app {
 	_Atomic uint64_t pkts_settled;
 	uint64_t tot_rx, tot_rec, tot_ctr[FC_CTR_MAX];
 	bool conservation_ok;
+	/* NIC drop counters, summed over the ports. One owner: the main
+	 * lcore alone calls rte_eth_stats_get (fc_ports_nic_update) and
+	 * publishes the sums here; the collector (per interval) and the
+	 * stats line read them (fc_ports_nic_read). Each counter only
+	 * grows and each reader uses it on its own, so three atomics do:
+	 * a reader may see two snapshots mixed, never a counter going
+	 * back. Stores release, by main; partner: fc_ports_nic_read's
+	 * acquire loads. */
+	_Atomic uint64_t nic_imissed FC_CACHE_ALIGNED;
+	_Atomic uint64_t nic_nombuf;
+	_Atomic uint64_t nic_ierrors;
+	/* Set (release) by main once every worker is done and the sums
+	 * above are final; partner: the acquire load in fc_ports_nic_read
+	 * for the collector's last interval, which waits for it. */
+	_Atomic bool nic_final;
+	/* Main lcore only: each port's last good reading (imissed, nombuf,
+	 * ierrors), kept when a reading fails so the sums never go back. */
+	uint64_t nic_port[FC_MAX_PORTS][3];
 };
 
 extern struct fc_app fc_app;
@@ -264,8 +282,30 @@ int fc_feeder_open(const struct fc_cfg *cfg);
 int fc_feeder_run(struct fc_app *app);
 int fc_ports_init(struct fc_app *app);
 void fc_ports_fini(struct fc_app *app);
-void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
-			uint64_t *nombuf, uint64_t *ierrors);
+
+/**
+ * Read every port's NIC counters (rte_eth_stats_get) and publish their
+ * sums for fc_ports_nic_read. Once every worker is done (fc_worker.done),
+ * the reading is the last: it is published as final and later calls do
+ * nothing. No-op in trace mode.
+ *
+ * Thread safety: main lcore only; the one caller of rte_eth_stats_get,
+ * which DPDK does not allow on one port from two threads at once.
+ * Not on the hot path (every 10 ms, and while main waits at shutdown).
+ */
+void fc_ports_nic_update(struct fc_app *app);
+
+/**
+ * The NIC drop sums that fc_ports_nic_update published. With final, wait
+ * until main has published the reading taken after every worker stopped,
+ * so the last interval counts the NIC's drops up to the end (the caller
+ * must be past the workers' final hand-offs, or the wait is in vain: it
+ * gives up after 10 s, with a warning, and returns the latest reading).
+ *
+ * Thread safety: any thread; loads only (acquire). Not on the hot path.
+ */
+void fc_ports_nic_read(struct fc_app *app, bool final, uint64_t *imissed,
+		       uint64_t *nombuf, uint64_t *ierrors);
 uint64_t fc_wall_now_ns(void);
 
 /**

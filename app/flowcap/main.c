@@ -1076,7 +1076,7 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 	if (!app->trace_mode) {
 		uint64_t im, nb, ie;
 
-		fc_ports_nic_drops(app, &im, &nb, &ie);
+		fc_ports_nic_read(app, false, &im, &nb, &ie);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
 			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64
 			      " ierrors %" PRIu64,
@@ -1145,6 +1145,10 @@ static void control_loop(struct fc_app *app)
 			atomic_store(&app->stop, 1);
 			break;
 		}
+		/* Main owns the NIC counters (see fc_port.c): a fresh
+		 * reading every round, for the stats line and the
+		 * collector's intervals. */
+		fc_ports_nic_update(app);
 		if (app->cfg.stats > 0 && now >= next_stats) {
 			print_stats_line(app, prev, 1.0);
 			next_stats = now + hz;
@@ -1312,6 +1316,8 @@ int main(int argc, char **argv)
 		goto err_ports;
 	handle_leftovers(app->cfg.out_dir);
 	t0 = rte_rdtsc();
+	/* The NIC counters' first reading: the collector's baseline. */
+	fc_ports_nic_update(app);
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
 	if (app->inline_worker)
 		fc_worker_init(&app->workers[0]);
@@ -1332,6 +1338,9 @@ int main(int argc, char **argv)
 	 * finish) is done, then reap the lcores. */
 	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire)) {
 		note_sighup();
+		/* Until every worker is done, then once more: the last
+		 * reading, which the collector's last interval waits for. */
+		fc_ports_nic_update(app);
 		rte_delay_us_sleep(1000);
 	}
 	note_sighup();
