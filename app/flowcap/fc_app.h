@@ -252,24 +252,53 @@ extern struct fc_app fc_app;
  * Log lines of the control plane (collector, ports): "flowcap: " then the
  * message, on stdout for information and stderr for problems. Never on
  * the packet path.
+ *
+ * Thread safety: any thread; one stdio call per line (stdio locks the
+ * stream), so lines of several lcores never interleave.
  */
 #define FC_INFO(...) fc_log(0, __VA_ARGS__)
 #define FC_WARN(...) fc_log(1, __VA_ARGS__)
 void fc_log(int problem, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * A worker lcore's loop (arg: its struct fc_worker): live ports or trace
+ * rings until fc_app.stop, then its final hand-off. Hot path.
+ *
+ * Thread safety: one lcore per worker (rte_eal_remote_launch); it alone
+ * writes its struct fc_worker and its current table. Partners of what it
+ * publishes are named at the fields (sealed, watermark, done).
+ */
 int fc_worker_main(void *arg);
 
-/** Prepare a worker (first table, link type); fc_worker_main does it. */
+/**
+ * Prepare a worker (first table, link type); fc_worker_main does it.
+ * Thread safety: the thread that will run the worker, before it runs
+ * (main, for the feeder's inline worker). Not hot path.
+ */
 void fc_worker_init(struct fc_worker *w);
 
 /**
  * Trace input without a worker lcore: process n ring objects (packets and
  * markers, as the feeder would enqueue them) on the calling thread. Used
  * by the feeder when there is one worker: no ring hop, and the packet
- * bytes are processed on the core that just read them.
+ * bytes are processed on the core that just read them. Hot path.
+ *
+ * Thread safety: none; the feeder's thread only (main), for the one
+ * worker no lcore runs.
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
+
+/**
+ * The collector lcore's loop (arg: the struct fc_app): takes sealed
+ * tables from the queue, merges and writes each interval when complete,
+ * gives the tables back, and sets collector_done (release; partner: main's
+ * acquire load before it reaps the lcores) when the run is over.
+ *
+ * Thread safety: one lcore, once per run; the only consumer of the
+ * wait-free queue (any number of workers enqueue) and the only writer of
+ * the files and of the collector results in struct fc_app. Not hot path.
+ */
 int fc_collector_main(void *arg);
 /**
  * Open every --read input, check it, and put them in the time order of
@@ -277,10 +306,40 @@ int fc_collector_main(void *arg);
  * their command-line order). Run at start-up, before privileges are
  * dropped: the feeder then reads these descriptors, never a path. Returns
  * 0, or -1 with the message printed (a bad command line).
+ *
+ * Thread safety: main thread only, once, before the EAL starts lcores:
+ * the inputs are the feeder's static state (fc_feeder.c).
  */
 int fc_feeder_open(const struct fc_cfg *cfg);
+
+/**
+ * The trace feeder: read the inputs fc_feeder_open put in order, run the
+ * sequential interval clock, and feed the workers' rings (or the inline
+ * worker) up to the end marker; then wait until every worker is done
+ * with the inputs' memory and close them. Returns 0, or -1 when an input
+ * could not be reopened or read to its end (said; the run still ends
+ * cleanly).
+ *
+ * Thread safety: main lcore only, once per run (static state); the only
+ * producer of every worker's ring (single-producer enqueues). Hot path:
+ * its per-packet loop feeds every worker.
+ */
 int fc_feeder_run(struct fc_app *app);
+
+/**
+ * Configure and start every port: one RX queue per worker, RSS, mempools.
+ * Returns 0; -EINVAL for a bad --ports (a bad command line) or -1, with
+ * the message printed.
+ * Thread safety: main lcore only, before any worker is launched (the
+ * mempools are static state of fc_port.c). Not hot path.
+ */
 int fc_ports_init(struct fc_app *app);
+
+/**
+ * Stop and close every port.
+ * Thread safety: main lcore only, after every worker has been reaped
+ * (rte_eal_wait_lcore) and the last fc_ports_nic_update. Not hot path.
+ */
 void fc_ports_fini(struct fc_app *app);
 
 /**
@@ -306,12 +365,18 @@ void fc_ports_nic_update(struct fc_app *app);
  */
 void fc_ports_nic_read(struct fc_app *app, bool final, uint64_t *imissed,
 		       uint64_t *nombuf, uint64_t *ierrors);
+/**
+ * Wall-clock time now (CLOCK_REALTIME), in nanoseconds since the epoch.
+ * Thread safety: any thread. Not per packet (a system clock read).
+ */
 uint64_t fc_wall_now_ns(void);
 
 /**
  * Compare the lcores that EAL options ask for (-l, -c, --lcores) with the
  * CPUs this process may run on, before the EAL starts. Returns 0, or -1
  * after saying which CPU is missing and which --lcores would do.
+ * Thread safety: main thread only, at start-up (before the EAL starts
+ * threads). Not hot path.
  */
 int fc_eal_check_lcores(int argc, char **argv);
 
@@ -319,6 +384,7 @@ int fc_eal_check_lcores(int argc, char **argv);
  * rte_eal_init, but a failure says its likely cause first (file prefix in
  * use, no hugepages) and the EAL's option list is left out of it.
  * Returns what rte_eal_init returns; rte_errno as it set it.
+ * Thread safety: main thread only, once (rte_eal_init's own rule).
  */
 int fc_eal_init(int argc, char **argv);
 

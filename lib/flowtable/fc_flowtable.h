@@ -155,7 +155,8 @@ static inline void fc_flowtable_key_at(const struct fc_flowtable *t,
 /* --- counting ------------------------------------------------------------ */
 
 /* Home slot: the low 32 bits of the hash scaled to the part (one multiply
- * instead of a modulo; uniform for a uniform hash). */
+ * instead of a modulo; uniform for a uniform hash). Thread safety: any
+ * thread; pure function. */
 static inline uint64_t fc_flowtable_home(uint64_t n_slots, uint64_t hash)
 {
 	return ((hash & 0xffffffffu) * n_slots) >> 32;
