@@ -165,13 +165,17 @@ struct fc_worker {
 	struct rte_mbuf *held;
 	uint64_t held_ts;
 	bool trust;            /**< the held packet is believed: no check */
-	/* Published for the stats line and the shared clock (relaxed or
-	 * release stores by this worker; loads by main). */
+	/* Published for the stats line and the shared clock, by this worker
+	 * only. The counters are relaxed: each is a number on its own, read
+	 * (relaxed) by main's stats line and the signal handler, ordering
+	 * nothing. */
 	_Atomic uint64_t pub_rx;
 	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_fill;
-	_Atomic uint64_t watermark; /**< newest packet second (release) */
+	/* Newest packet second (release, publish_watermark); partner: main's
+	 * acquire load in control_loop, which makes the shared clock. */
+	_Atomic uint64_t watermark;
 	/* Every table of an interval below this one has been handed in:
 	 * the worker has nothing more to give for them. Stored with release
 	 * after the hand-off's enqueue, before the worker may wait for a
@@ -181,6 +185,10 @@ struct fc_worker {
 	 * table still lets every interval it has left be written. */
 	_Atomic uint64_t sealed;
 	_Atomic uint32_t pub_empty; /**< consecutive empty rounds (relaxed) */
+	/* The worker has stopped: its last rx burst and its final hand-off
+	 * are behind it. Release store, last thing in finish(); partners: the
+	 * feeder's acquire load before it unmaps the inputs, and
+	 * fc_ports_nic_update's before the NIC counters' last reading. */
 	_Atomic bool done;
 } FC_CACHE_ALIGNED;
 
@@ -212,8 +220,17 @@ struct fc_app {
 	/* The shared "now" in seconds, published by main every 10 ms
 	 * (release) and read by idle workers (acquire). */
 	_Atomic uint64_t clock FC_CACHE_ALIGNED;
-	_Atomic uint64_t last_ts; /**< trace mode: second of the last packet */
-	/* Collector results. */
+	/* Trace mode: second of the last packet. Release store by the
+	 * feeder before its end marker; partner: the collector's acquire
+	 * load for the last interval. */
+	_Atomic uint64_t last_ts;
+	/* Collector results. collector_done: stored (release) by the
+	 * collector as it returns; partner: main's acquire load before it
+	 * reaps the lcores and prints the summary, which then reads the
+	 * collector's plain results (tot_*, conservation_ok). The counters
+	 * below are the collector's (fetch_add, relaxed), read for the stats
+	 * line and the feeder's progress line: numbers on their own, no
+	 * ordering carried. */
 	_Atomic bool collector_done FC_CACHE_ALIGNED;
 	_Atomic uint64_t backlog;       /**< tables waiting in the collector */
 	_Atomic uint64_t files_written;
