@@ -96,7 +96,7 @@ struct fc_rxq {
 
 /**
  * A packet of a mapped trace, handed to a worker without a copy. The
- * reader fills descriptors round-robin in the worker's array; the array is
+ * feeder fills descriptors round-robin in the worker's array; the array is
  * larger than the ring plus two bursts, so a slot is never rewritten
  * before the worker is done with it.
  */
@@ -247,8 +247,8 @@ struct fc_app {
 	 * lcore alone calls rte_eth_stats_get (fc_ports_nic_update) and
 	 * publishes the sums here; the collector (per interval) and the
 	 * stats line read them (fc_ports_nic_read). Each counter only
-	 * grows and each reader uses it on its own, so three atomics do:
-	 * a reader may see two snapshots mixed, never a counter going
+	 * grows and each consumer uses it on its own, so three atomics do:
+	 * a consumer may see two snapshots mixed, never a counter going
 	 * back. Stores release, by main; partner: fc_ports_nic_read's
 	 * acquire loads. */
 	_Atomic uint64_t nic_imissed FC_CACHE_ALIGNED;

@@ -689,7 +689,7 @@ static int check_cfg(const struct fc_cfg *cfg)
 
 /*
  * Options that name a device or a port mean nothing to trace input: the
- * reader opens no device. Refuse them rather than ignore them. eal_argv
+ * feeder opens no device. Refuse them rather than ignore them. eal_argv
  * holds the EAL options (before '--'), eal_argc of them, or none.
  */
 static int check_read_conflicts(const struct fc_cfg *cfg, int eal_argc,
