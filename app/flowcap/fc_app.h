@@ -31,7 +31,7 @@
 #define FC_MAX_READS 256
 #define FC_BURST 32      /**< default RX burst */
 #define FC_BURST_MAX 512 /**< largest burst a driver config may ask for */
-#define FC_TRACE_RING 8192 /**< trace reader -> worker ring (packets) */
+#define FC_TRACE_RING 8192 /**< trace feeder -> worker ring (packets) */
 /**
  * Drop counters (enum fc_ft_counter) from here up to FC_CTR_INFO_FIRST are
  * packets lost: a full table, no free table, the NIC's drops. Those below
@@ -97,7 +97,7 @@ struct fc_rxq {
 
 /**
  * A packet of a mapped trace, handed to a worker without a copy. The
- * reader fills descriptors round-robin in the worker's array; the array is
+ * feeder fills descriptors round-robin in the worker's array; the array is
  * larger than the ring plus two bursts, so a slot is never rewritten
  * before the worker is done with it.
  */
@@ -107,13 +107,13 @@ struct fc_desc {
 	uint32_t mark; /**< FC_MARK_* */
 } __attribute__((aligned(16)));
 
-/** What the reader says of a packet it hands on. */
+/** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
-/** mbuf packet_type marks set by the trace reader (FC_MARK_* << 30). */
+/** mbuf packet_type marks set by the trace feeder (FC_MARK_* << 30). */
 #define FC_PT_MARK_SHIFT 30
 #define FC_PT_LATE ((uint32_t)FC_MARK_LATE << FC_PT_MARK_SHIFT)
 #define FC_PT_BADTIME ((uint32_t)FC_MARK_BADTIME << FC_PT_MARK_SHIFT)
@@ -145,7 +145,7 @@ struct fc_worker {
 	unsigned n_rxq;
 	struct rte_ring *in;   /**< trace mode: packets and markers */
 	struct fc_desc *descs; /**< trace mode: FC_DESC_N descriptors */
-	uint32_t desc_head;    /**< next descriptor (the reader's) */
+	uint32_t desc_head;    /**< next descriptor (the feeder's) */
 	struct rte_ring *free; /**< empty tables back from the collector */
 	struct fc_wtable *cur;
 	struct fc_stage *stg;  /**< keys parsed, not yet counted in cur */
@@ -166,13 +166,17 @@ struct fc_worker {
 	struct rte_mbuf *held;
 	uint64_t held_ts;
 	bool trust;            /**< the held packet is believed: no check */
-	/* Published for the stats line and the shared clock (relaxed or
-	 * release stores by this worker; loads by main). */
+	/* Published for the stats line and the shared clock, by this worker
+	 * only. The counters are relaxed: each is a number on its own, read
+	 * (relaxed) by main's stats line and the signal handler, ordering
+	 * nothing. */
 	_Atomic uint64_t pub_rx;
 	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_fill;
-	_Atomic uint64_t watermark; /**< newest packet second (release) */
+	/* Newest packet second (release, publish_watermark); partner: main's
+	 * acquire load in control_loop, which makes the shared clock. */
+	_Atomic uint64_t watermark;
 	/* Every table of an interval below this one has been handed in:
 	 * the worker has nothing more to give for them. Stored with release
 	 * after the hand-off's enqueue, before the worker may wait for a
@@ -182,6 +186,10 @@ struct fc_worker {
 	 * table still lets every interval it has left be written. */
 	_Atomic uint64_t sealed;
 	_Atomic uint32_t pub_empty; /**< consecutive empty rounds (relaxed) */
+	/* The worker has stopped: its last rx burst and its final hand-off
+	 * are behind it. Release store, last thing in finish(); partners: the
+	 * feeder's acquire load before it unmaps the inputs, and
+	 * fc_ports_nic_update's before the NIC counters' last reading. */
 	_Atomic bool done;
 } FC_CACHE_ALIGNED;
 
@@ -195,7 +203,7 @@ struct fc_app {
 	uint16_t ports[FC_MAX_PORTS];
 	unsigned n_ports;
 	bool trace_mode;
-	bool inline_worker;      /**< trace, one worker: run by the reader */
+	bool inline_worker;      /**< trace, one worker: run by the feeder */
 	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
 	int ts_off;              /**< mbuf dynfield offset, or -1 */
 	uint64_t ts_flag;        /**< RX timestamp dynflag */
@@ -213,8 +221,17 @@ struct fc_app {
 	/* The shared "now" in seconds, published by main every 10 ms
 	 * (release) and read by idle workers (acquire). */
 	_Atomic uint64_t clock FC_CACHE_ALIGNED;
-	_Atomic uint64_t last_ts; /**< trace mode: second of the last packet */
-	/* Collector results. */
+	/* Trace mode: second of the last packet. Release store by the
+	 * feeder before its end marker; partner: the collector's acquire
+	 * load for the last interval. */
+	_Atomic uint64_t last_ts;
+	/* Collector results. collector_done: stored (release) by the
+	 * collector as it returns; partner: main's acquire load before it
+	 * reaps the lcores and prints the summary, which then reads the
+	 * collector's plain results (tot_*, conservation_ok). The counters
+	 * below are the collector's (fetch_add, relaxed), read for the stats
+	 * line and the feeder's progress line: numbers on their own, no
+	 * ordering carried. */
 	_Atomic bool collector_done FC_CACHE_ALIGNED;
 	_Atomic uint64_t backlog;       /**< tables waiting in the collector */
 	_Atomic uint64_t files_written;
@@ -231,6 +248,24 @@ struct fc_app {
 	_Atomic uint64_t pkts_settled;
 	uint64_t tot_rx, tot_rec, tot_ctr[FC_CTR_MAX];
 	bool conservation_ok;
+	/* NIC drop counters, summed over the ports. One owner: the main
+	 * lcore alone calls rte_eth_stats_get (fc_ports_nic_update) and
+	 * publishes the sums here; the collector (per interval) and the
+	 * stats line read them (fc_ports_nic_read). Each counter only
+	 * grows and each consumer uses it on its own, so three atomics do:
+	 * a consumer may see two snapshots mixed, never a counter going
+	 * back. Stores release, by main; partner: fc_ports_nic_read's
+	 * acquire loads. */
+	_Atomic uint64_t nic_imissed FC_CACHE_ALIGNED;
+	_Atomic uint64_t nic_nombuf;
+	_Atomic uint64_t nic_ierrors;
+	/* Set (release) by main once every worker is done and the sums
+	 * above are final; partner: the acquire load in fc_ports_nic_read
+	 * for the collector's last interval, which waits for it. */
+	_Atomic bool nic_final;
+	/* Main lcore only: each port's last good reading (imissed, nombuf,
+	 * ierrors), kept when a reading fails so the sums never go back. */
+	uint64_t nic_port[FC_MAX_PORTS][3];
 };
 
 extern struct fc_app fc_app;
@@ -239,24 +274,53 @@ extern struct fc_app fc_app;
  * Log lines of the control plane (collector, ports): "flowcap: " then the
  * message, on stdout for information and stderr for problems. Never on
  * the packet path.
+ *
+ * Thread safety: any thread; one stdio call per line (stdio locks the
+ * stream), so lines of several lcores never interleave.
  */
 #define FC_INFO(...) fc_log(0, __VA_ARGS__)
 #define FC_WARN(...) fc_log(1, __VA_ARGS__)
 void fc_log(int problem, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * A worker lcore's loop (arg: its struct fc_worker): live ports or trace
+ * rings until fc_app.stop, then its final hand-off. Hot path.
+ *
+ * Thread safety: one lcore per worker (rte_eal_remote_launch); it alone
+ * writes its struct fc_worker and its current table. Partners of what it
+ * publishes are named at the fields (sealed, watermark, done).
+ */
 int fc_worker_main(void *arg);
 
-/** Prepare a worker (first table, link type); fc_worker_main does it. */
+/**
+ * Prepare a worker (first table, link type); fc_worker_main does it.
+ * Thread safety: the thread that will run the worker, before it runs
+ * (main, for the feeder's inline worker). Not hot path.
+ */
 void fc_worker_init(struct fc_worker *w);
 
 /**
  * Trace input without a worker lcore: process n ring objects (packets and
- * markers, as the reader would enqueue them) on the calling thread. Used
- * by the reader when there is one worker: no ring hop, and the packet
- * bytes are processed on the core that just read them.
+ * markers, as the feeder would enqueue them) on the calling thread. Used
+ * by the feeder when there is one worker: no ring hop, and the packet
+ * bytes are processed on the core that just read them. Hot path.
+ *
+ * Thread safety: none; the feeder's thread only (main), for the one
+ * worker no lcore runs.
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
+
+/**
+ * The collector lcore's loop (arg: the struct fc_app): takes sealed
+ * tables from the queue, merges and writes each interval when complete,
+ * gives the tables back, and sets collector_done (release; partner: main's
+ * acquire load before it reaps the lcores) when the run is over.
+ *
+ * Thread safety: one lcore, once per run; the only consumer of the
+ * wait-free queue (any number of workers enqueue) and the only writer of
+ * the files and of the collector results in struct fc_app. Not hot path.
+ */
 int fc_collector_main(void *arg);
 
 /**
@@ -270,21 +334,79 @@ void fc_filesink_free(struct fc_sinks *ss);
  * Open every --read input, check it, and put them in the time order of
  * their first packets (stable: inputs with the same first time keep
  * their command-line order). Run at start-up, before privileges are
- * dropped: the reader then reads these descriptors, never a path. Returns
+ * dropped: the feeder then reads these descriptors, never a path. Returns
  * 0, or -1 with the message printed (a bad command line).
+ *
+ * Thread safety: main thread only, once, before the EAL starts lcores:
+ * the inputs are the feeder's static state (fc_feeder.c).
  */
-int fc_reader_open(const struct fc_cfg *cfg);
-int fc_reader_run(struct fc_app *app);
+int fc_feeder_open(const struct fc_cfg *cfg);
+
+/**
+ * The trace feeder: read the inputs fc_feeder_open put in order, run the
+ * sequential interval clock, and feed the workers' rings (or the inline
+ * worker) up to the end marker; then wait until every worker is done
+ * with the inputs' memory and close them. Returns 0, or -1 when an input
+ * could not be reopened or read to its end (said; the run still ends
+ * cleanly).
+ *
+ * Thread safety: main lcore only, once per run (static state); the only
+ * producer of every worker's ring (single-producer enqueues). Hot path:
+ * its per-packet loop feeds every worker.
+ */
+int fc_feeder_run(struct fc_app *app);
+
+/**
+ * Configure and start every port: one RX queue per worker, RSS, mempools.
+ * Returns 0; -EINVAL for a bad --ports (a bad command line) or -1, with
+ * the message printed.
+ * Thread safety: main lcore only, before any worker is launched (the
+ * mempools are static state of fc_port.c). Not hot path.
+ */
 int fc_ports_init(struct fc_app *app);
+
+/**
+ * Stop and close every port.
+ * Thread safety: main lcore only, after every worker has been reaped
+ * (rte_eal_wait_lcore) and the last fc_ports_nic_update. Not hot path.
+ */
 void fc_ports_fini(struct fc_app *app);
-void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
-			uint64_t *nombuf, uint64_t *ierrors);
+
+/**
+ * Read every port's NIC counters (rte_eth_stats_get) and publish their
+ * sums for fc_ports_nic_read. Once every worker is done (fc_worker.done),
+ * the reading is the last: it is published as final and later calls do
+ * nothing. No-op in trace mode.
+ *
+ * Thread safety: main lcore only; the one caller of rte_eth_stats_get,
+ * which DPDK does not allow on one port from two threads at once.
+ * Not on the hot path (every 10 ms, and while main waits at shutdown).
+ */
+void fc_ports_nic_update(struct fc_app *app);
+
+/**
+ * The NIC drop sums that fc_ports_nic_update published. With final, wait
+ * until main has published the reading taken after every worker stopped,
+ * so the last interval counts the NIC's drops up to the end (the caller
+ * must be past the workers' final hand-offs, or the wait is in vain: it
+ * gives up after 10 s, with a warning, and returns the latest reading).
+ *
+ * Thread safety: any thread; loads only (acquire). Not on the hot path.
+ */
+void fc_ports_nic_read(struct fc_app *app, bool final, uint64_t *imissed,
+		       uint64_t *nombuf, uint64_t *ierrors);
+/**
+ * Wall-clock time now (CLOCK_REALTIME), in nanoseconds since the epoch.
+ * Thread safety: any thread. Not per packet (a system clock read).
+ */
 uint64_t fc_wall_now_ns(void);
 
 /**
  * Compare the lcores that EAL options ask for (-l, -c, --lcores) with the
  * CPUs this process may run on, before the EAL starts. Returns 0, or -1
  * after saying which CPU is missing and which --lcores would do.
+ * Thread safety: main thread only, at start-up (before the EAL starts
+ * threads). Not hot path.
  */
 int fc_eal_check_lcores(int argc, char **argv);
 
@@ -292,6 +414,7 @@ int fc_eal_check_lcores(int argc, char **argv);
  * rte_eal_init, but a failure says its likely cause first (file prefix in
  * use, no hugepages) and the EAL's option list is left out of it.
  * Returns what rte_eal_init returns; rte_errno as it set it.
+ * Thread safety: main thread only, once (rte_eal_init's own rule).
  */
 int fc_eal_init(int argc, char **argv);
 

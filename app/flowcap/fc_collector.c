@@ -165,7 +165,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	if (!app->trace_mode && app->n_ports > 0) {
 		uint64_t nic[3];
 
-		fc_ports_nic_drops(app, &nic[0], &nic[1], &nic[2]);
+		fc_ports_nic_read(app, final, &nic[0], &nic[1], &nic[2]);
 		iv.ctr[FC_CTR_NIC_IMISSED] += nic[0] - c->nic_prev[0];
 		iv.ctr[FC_CTR_NIC_NOMBUF] += nic[1] - c->nic_prev[1];
 		iv.ctr[FC_CTR_NIC_IERRORS] += nic[2] - c->nic_prev[2];
@@ -289,8 +289,8 @@ int fc_collector_main(void *arg)
 	c->app = app;
 	fc_iv_collect_init(&c->plan, app->cfg.max_empty);
 	if (!app->trace_mode && app->n_ports > 0)
-		fc_ports_nic_drops(app, &c->nic_prev[0], &c->nic_prev[1],
-				   &c->nic_prev[2]);
+		fc_ports_nic_read(app, false, &c->nic_prev[0],
+				  &c->nic_prev[1], &c->nic_prev[2]);
 	for (;;) {
 		drain_queue(c);
 		if (step(c))

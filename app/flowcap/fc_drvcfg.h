@@ -113,6 +113,8 @@ void fc_drvcfg_print(const struct fc_drvcfg *c, FILE *f);
  * set of names that covers them; leftover bits as hex).
  *
  * @return @p buf
+ *
+ * Thread safety: any thread; pure function (writes only @p buf).
  */
 const char *fc_drvcfg_rss_hf_str(uint64_t hf, char *buf, size_t len);
 

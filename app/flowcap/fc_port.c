@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <rte_bus.h>
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -342,17 +343,74 @@ void fc_ports_fini(struct fc_app *app)
 	}
 }
 
-void fc_ports_nic_drops(struct fc_app *app, uint64_t *imissed,
-			uint64_t *nombuf, uint64_t *ierrors)
+/*
+ * NIC statistics have one owner, the main lcore: DPDK leaves it to the
+ * application to keep two threads from reading one port's statistics at
+ * once, and main already wakes every 10 ms (the shared clock) and waits
+ * at shutdown while the workers stop. It publishes the sums; the
+ * collector and the stats line only read them. Main rather than the
+ * collector: the collector's loop belongs to the merge and the sinks,
+ * and a refresh there would tie the stats line to its pace.
+ *
+ * Exact at shutdown: the last reading is taken once every worker is done
+ * (after its last rx burst), and the collector's last interval waits for
+ * it, so the files and the summary count the NIC's drops up to the end.
+ */
+void fc_ports_nic_update(struct fc_app *app)
 {
-	*imissed = *nombuf = *ierrors = 0;
+	uint64_t sum[3] = {0, 0, 0};
+	bool final = true;
+
+	if (app->trace_mode ||
+	    atomic_load_explicit(&app->nic_final, memory_order_relaxed))
+		return;
+	/* Partner: the worker's release store of done in finish(), after
+	 * its last rx burst. */
+	for (unsigned w = 0; w < app->n_workers; w++)
+		if (!atomic_load_explicit(&app->workers[w].done,
+					  memory_order_acquire))
+			final = false;
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		struct rte_eth_stats s;
 
-		if (rte_eth_stats_get(app->ports[i], &s) != 0)
-			continue;
-		*imissed += s.imissed;
-		*nombuf += s.rx_nombuf;
-		*ierrors += s.ierrors;
+		if (rte_eth_stats_get(app->ports[i], &s) == 0) {
+			app->nic_port[i][0] = s.imissed;
+			app->nic_port[i][1] = s.rx_nombuf;
+			app->nic_port[i][2] = s.ierrors;
+		}
+		for (unsigned k = 0; k < 3; k++)
+			sum[k] += app->nic_port[i][k];
 	}
+	/* Partner: the acquire loads in fc_ports_nic_read. */
+	atomic_store_explicit(&app->nic_imissed, sum[0], memory_order_release);
+	atomic_store_explicit(&app->nic_nombuf, sum[1], memory_order_release);
+	atomic_store_explicit(&app->nic_ierrors, sum[2], memory_order_release);
+	if (final)
+		atomic_store_explicit(&app->nic_final, true,
+				      memory_order_release);
+}
+
+void fc_ports_nic_read(struct fc_app *app, bool final, uint64_t *imissed,
+		       uint64_t *nombuf, uint64_t *ierrors)
+{
+	if (final) {
+		uint64_t waited = 0;
+
+		/* Partner: the release store of nic_final in
+		 * fc_ports_nic_update, after the last sums. */
+		while (!atomic_load_explicit(&app->nic_final,
+					     memory_order_acquire)) {
+			if (waited++ == 100000) {
+				FC_WARN("the NIC counters' last reading did "
+					"not come: the last interval has "
+					"the latest one\n");
+				break;
+			}
+			rte_delay_us_sleep(100);
+		}
+	}
+	/* Partner: the release stores in fc_ports_nic_update. */
+	*imissed = atomic_load_explicit(&app->nic_imissed, memory_order_acquire);
+	*nombuf = atomic_load_explicit(&app->nic_nombuf, memory_order_acquire);
+	*ierrors = atomic_load_explicit(&app->nic_ierrors, memory_order_acquire);
 }

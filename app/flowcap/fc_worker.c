@@ -543,9 +543,9 @@ static int run_live(struct fc_worker *w)
 	}
 }
 
-/* --- trace input (rings fed by the reader) ------------------------------- */
+/* --- trace input (rings fed by the feeder) ------------------------------- */
 
-/* Count a burst from the reader's ring; returns the packets in it (the
+/* Count a burst from the feeder's ring; returns the packets in it (the
  * markers are not packets). */
 static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			     bool *end)
@@ -554,7 +554,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 	struct rte_mbuf *done[FC_BURST];
 	unsigned nm = 0, np = 0;
 
-	/* The reader is up to a ring ahead: these bytes have left the
+	/* The feeder is up to a ring ahead: these bytes have left the
 	 * cache. Ask for the whole burst's headers first. */
 	for (unsigned i = 0; i < n; i++) {
 		uintptr_t v = (uintptr_t)objs[i];
@@ -576,7 +576,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 					rte_pktmbuf_free_bulk(done, nm);
 				finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
 				*end = true;
-				/* The reader sends END last: nothing follows. */
+				/* The feeder sends END last: nothing follows. */
 				return np;
 			}
 			if ((v & 3) == FC_MSG_DLT)
@@ -643,8 +643,8 @@ static int run_ring(struct fc_worker *w)
 		if (n == 0) {
 			if (fc_stage_count(w->stg))
 				count_staged(w);
-			/* Trace input: the reader is the bottleneck, and a
-			 * spinning worker would only burn CPU time the reader
+			/* Trace input: the feeder is the bottleneck, and a
+			 * spinning worker would only burn CPU time the feeder
 			 * could use. Nap once the ring stays empty (the ring
 			 * holds milliseconds of packets). */
 			if (++empty >= 64) {

@@ -689,7 +689,7 @@ static int check_cfg(const struct fc_cfg *cfg)
 
 /*
  * Options that name a device or a port mean nothing to trace input: the
- * reader opens no device. Refuse them rather than ignore them. eal_argv
+ * feeder opens no device. Refuse them rather than ignore them. eal_argv
  * holds the EAL options (before '--'), eal_argc of them, or none.
  */
 static int check_read_conflicts(const struct fc_cfg *cfg, int eal_argc,
@@ -912,7 +912,7 @@ static int setup_workers(struct fc_app *app)
 		       app->n_workers, app->n_workers - app->cfg.workers_req);
 		app->n_workers = app->cfg.workers_req;
 	}
-	/* One worker on a trace: the reader runs it on its own thread (no
+	/* One worker on a trace: the feeder runs it on its own thread (no
 	 * ring hop; the bytes it just read are still in its cache). */
 	app->inline_worker = app->trace_mode && app->n_workers == 1;
 	app->workers = rte_zmalloc("fc_workers",
@@ -1002,9 +1002,9 @@ static int setup_workers(struct fc_app *app)
 	printf("flowcap: lcore %u control%s, lcore %u collector, %u worker(s)%s; "
 	       "%u tables of %" PRIu64 " IPv4 + %" PRIu64 " IPv6 keys "
 	       "(%.1f MB each) per worker\n",
-	       rte_get_main_lcore(), app->trace_mode ? " + trace reader" : "",
+	       rte_get_main_lcore(), app->trace_mode ? " + trace feeder" : "",
 	       app->collector_lcore, app->n_workers,
-	       app->inline_worker ? " run by the reader" : "",
+	       app->inline_worker ? " run by the feeder" : "",
 	       app->cfg.tables_per_worker, app->cfg.table_keys, k6,
 	       (double)fc_flowtable_mem_size2(app->cfg.table_keys, k6) / 1048576);
 	return 0;
@@ -1076,7 +1076,7 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 	if (!app->trace_mode) {
 		uint64_t im, nb, ie;
 
-		fc_ports_nic_drops(app, &im, &nb, &ie);
+		fc_ports_nic_read(app, false, &im, &nb, &ie);
 		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
 			      " | nic drops imissed %" PRIu64 " nombuf %" PRIu64
 			      " ierrors %" PRIu64,
@@ -1156,6 +1156,10 @@ static void control_loop(struct fc_app *app)
 			atomic_store(&app->stop, 1);
 			break;
 		}
+		/* Main owns the NIC counters (see fc_port.c): a fresh
+		 * reading every round, for the stats line and the
+		 * collector's intervals. */
+		fc_ports_nic_update(app);
 		if (app->cfg.stats > 0 && now >= next_stats) {
 			print_stats_line(app, prev, 1.0);
 			next_stats = now + hz;
@@ -1221,7 +1225,7 @@ int main(int argc, char **argv)
 {
 	struct fc_app *app = &fc_app;
 	char *eal_argv[32], store[128];
-	int eal_argc, app_argc, rc, dd = -1, reader_rc = 0;
+	int eal_argc, app_argc, rc, dd = -1, feeder_rc = 0;
 	bool bad_cmdline = false;
 	char **app_argv;
 	uint64_t t0;
@@ -1249,7 +1253,7 @@ int main(int argc, char **argv)
 	/* Every trace is opened now, before the EAL and before --user
 	 * drops privileges, and read later through these descriptors (a
 	 * trace under a directory only root may enter still reads). */
-	if (app->cfg.n_reads > 0 && fc_reader_open(&app->cfg) != 0)
+	if (app->cfg.n_reads > 0 && fc_feeder_open(&app->cfg) != 0)
 		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
@@ -1340,6 +1344,8 @@ int main(int argc, char **argv)
 		goto err_ports;
 	}
 	t0 = rte_rdtsc();
+	/* The NIC counters' first reading: the collector's baseline. */
+	fc_ports_nic_update(app);
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
 	if (app->inline_worker)
 		fc_worker_init(&app->workers[0]);
@@ -1348,7 +1354,7 @@ int main(int argc, char **argv)
 			rte_eal_remote_launch(fc_worker_main, &app->workers[i],
 					      app->workers[i].lcore);
 	if (app->trace_mode) {
-		reader_rc = fc_reader_run(app);
+		feeder_rc = fc_feeder_run(app);
 		if (!atomic_load(&app->stop))
 			atomic_store(&app->stop, 1);
 	} else {
@@ -1360,6 +1366,9 @@ int main(int argc, char **argv)
 	 * finish) is done, then reap the lcores. */
 	while (!atomic_load_explicit(&app->collector_done, memory_order_acquire)) {
 		note_sighup();
+		/* Until every worker is done, then once more: the last
+		 * reading, which the collector's last interval waits for. */
+		fc_ports_nic_update(app);
 		rte_delay_us_sleep(1000);
 	}
 	note_sighup();
@@ -1374,7 +1383,7 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	if (!app->conservation_ok)
 		return 3;
-	if (reader_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
+	if (feeder_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
 	    atomic_load(&app->files_unsynced) != 0)
 		return 1;
 	return 0;

@@ -23,7 +23,8 @@
 #define FC_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FC_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Big-endian loads from possibly unaligned packet or file bytes. */
+/* Big-endian loads from possibly unaligned packet or file bytes.
+ * Thread safety: any thread; pure functions. Hot path. */
 static inline uint16_t fc_be16(const uint8_t *p)
 {
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
@@ -35,7 +36,8 @@ static inline uint32_t fc_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Little-endian stores and loads for the file format (always LE on disk). */
+/* Little-endian stores and loads for the file format (always LE on disk).
+ * Thread safety: any thread; pure functions (a store writes only p[]). */
 static inline void fc_put_le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;

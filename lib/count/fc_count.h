@@ -11,6 +11,9 @@
  * fc_parse_pkt and fc_flowtable_add frame by frame. It knows neither DPDK
  * nor intervals: the caller decides when to flush (before the table
  * changes hands) and what a failed parse counts as.
+ *
+ * Thread safety: none; one thread per stage, which must also be the one
+ * writer of the table it counts into (a worker and its own stage).
  */
 #ifndef FC_COUNT_H
 #define FC_COUNT_H
@@ -47,7 +50,8 @@ struct fc_stage {
 	uint64_t h6buf[2][FC_STAGE_BURST_MAX];
 };
 
-/* Any frame the IPv4 fast path does not take. */
+/* Any frame the IPv4 fast path does not take. Thread safety: one thread
+ * per stage. */
 enum fc_parse_status fc_stage_parse_slow(struct fc_stage *s,
 					 const uint8_t *p, uint32_t caplen,
 					 uint32_t dlt);
@@ -57,6 +61,7 @@ enum fc_parse_status fc_stage_parse_slow(struct fc_stage *s,
  * FC_PARSE_OK when a key was staged, else the reason the frame yields
  * none. At most FC_STAGE_BURST_MAX frames between two calls of
  * fc_stage_pipe or fc_stage_flush. Hot path.
+ * Thread safety: none; one thread per stage.
  */
 static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
 						  const uint8_t *p,
@@ -70,13 +75,19 @@ static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
 	return fc_stage_parse_slow(s, p, caplen, dlt);
 }
 
-/** Keys staged and not yet counted (waiting ones included). */
+/**
+ * Keys staged and not yet counted (waiting ones included).
+ * Thread safety: the stage's thread; reads only.
+ */
 static inline unsigned fc_stage_count(const struct fc_stage *s)
 {
 	return s->n4 + s->n6 + s->p4 + s->p6;
 }
 
-/** Keys staged since the last fc_stage_pipe or fc_stage_flush. */
+/**
+ * Keys staged since the last fc_stage_pipe or fc_stage_flush.
+ * Thread safety: the stage's thread; reads only.
+ */
 static inline unsigned fc_stage_fresh(const struct fc_stage *s)
 {
 	return s->n4 + s->n6;
@@ -85,6 +96,7 @@ static inline unsigned fc_stage_fresh(const struct fc_stage *s)
 /**
  * Forget every staged key, waiting ones too (no table to count them in).
  * Also sets up a stage before its first use.
+ * Thread safety: none; one thread per stage.
  */
 static inline void fc_stage_drop(struct fc_stage *s)
 {
@@ -103,6 +115,7 @@ static inline void fc_stage_drop(struct fc_stage *s)
 /**
  * Count every staged key in t, the waiting ones first, and empty the
  * stage. Hot path.
+ * Thread safety: none; one thread per stage, the one writer of t.
  */
 static inline void fc_stage_flush(struct fc_stage *s, struct fc_flowtable *t)
 {
@@ -123,6 +136,7 @@ static inline void fc_stage_flush(struct fc_stage *s, struct fc_flowtable *t)
  * caller says (it must, before the table it means is handed on).
  * Counts, tbl_full and insertion order are those of fc_stage_flush after
  * every burst. Hot path.
+ * Thread safety: none; one thread per stage, the one writer of t.
  */
 static inline void fc_stage_pipe(struct fc_stage *s, struct fc_flowtable *t)
 {

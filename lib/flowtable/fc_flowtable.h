@@ -78,6 +78,7 @@ struct fc_flowtable {
  * IPv6 keys of a table created for keys IPv4 keys: one eighth, rounded
  * up. This is how flowcap reads --table-keys N: N IPv4 keys and N / 8
  * IPv6 keys.
+ * Thread safety: any thread; pure function.
  */
 static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
 {
@@ -91,25 +92,40 @@ static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
  * 32-bit hash scaled to the part, (h * n) >> 32. Memory is mapped (faulted
  * in on use) and advised for transparent huge pages. NULL on error.
  * Control plane.
+ * Thread safety: any thread; the new table is the caller's.
  */
 struct fc_flowtable *fc_flowtable_create2(uint64_t keys4, uint64_t keys6);
 
-/** fc_flowtable_create2(keys, fc_flowtable_keys6_for(keys)). */
+/**
+ * fc_flowtable_create2(keys, fc_flowtable_keys6_for(keys)).
+ * Thread safety: any thread; the new table is the caller's.
+ */
 struct fc_flowtable *fc_flowtable_create(uint64_t keys);
 
-/** Free (NULL is a no-op). */
+/**
+ * Free (NULL is a no-op).
+ * Thread safety: the table's owner, once no other thread uses it.
+ */
 void fc_flowtable_free(struct fc_flowtable *t);
 
-/** Empty the table for reuse. O(keys). Control plane (collector side). */
+/**
+ * Empty the table for reuse. O(keys). Control plane (collector side).
+ * Thread safety: the table's one owner; none per table (the worker gets
+ * it back only through the free ring, after the reset).
+ */
 void fc_flowtable_reset(struct fc_flowtable *t);
 
 /**
  * Bytes of memory fc_flowtable_create2(keys4, keys6) reserves: slots of
  * both parts and the insertion-order indexes.
+ * Thread safety: any thread; pure function.
  */
 uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6);
 
-/** Bytes of memory fc_flowtable_create(keys) reserves. */
+/**
+ * Bytes of memory fc_flowtable_create(keys) reserves.
+ * Thread safety: any thread; pure function.
+ */
 uint64_t fc_flowtable_mem_size(uint64_t keys);
 
 /* --- iteration ----------------------------------------------------------- */
@@ -117,6 +133,7 @@ uint64_t fc_flowtable_mem_size(uint64_t keys);
 /**
  * The i-th key (i < n_keys) and its count: the IPv4 part's keys in
  * insertion order, then the IPv6 part's. Collector side.
+ * Thread safety: readers only, once the table is sealed (no writer).
  */
 static inline void fc_flowtable_key_at(const struct fc_flowtable *t,
 				       uint64_t i, struct fc_ft_record *out)
@@ -138,7 +155,8 @@ static inline void fc_flowtable_key_at(const struct fc_flowtable *t,
 /* --- counting ------------------------------------------------------------ */
 
 /* Home slot: the low 32 bits of the hash scaled to the part (one multiply
- * instead of a modulo; uniform for a uniform hash). */
+ * instead of a modulo; uniform for a uniform hash). Thread safety: any
+ * thread; pure function. */
 static inline uint64_t fc_flowtable_home(uint64_t n_slots, uint64_t hash)
 {
 	return ((hash & 0xffffffffu) * n_slots) >> 32;
@@ -146,7 +164,7 @@ static inline uint64_t fc_flowtable_home(uint64_t n_slots, uint64_t hash)
 
 /* Cold paths: key not found in its probe run. Insert it in the empty
  * slot and return 1, or count it in tbl_full (its part is full) and
- * return 0. */
+ * return 0. Thread safety: single writer per table. */
 unsigned fc_flowtable_insert4_slow(struct fc_flowtable *t,
 				   const struct fc_ftkey4 *c,
 				   struct fc_flowtable_slot4 *empty);
@@ -155,7 +173,8 @@ unsigned fc_flowtable_insert6_slow(struct fc_flowtable *t,
 				   struct fc_flowtable_slot *empty);
 
 /* Count one packet of compact key c whose home slot is i: 1 if counted,
- * 0 if refused. The caller adds to t->pkts (a burst adds once). */
+ * 0 if refused. The caller adds to t->pkts (a burst adds once).
+ * Thread safety: single writer per table. */
 static inline unsigned fc_flowtable_count4_at(struct fc_flowtable *t,
 					      const struct fc_ftkey4 *c,
 					      uint64_t i)
@@ -175,7 +194,10 @@ static inline unsigned fc_flowtable_count4_at(struct fc_flowtable *t,
 	}
 }
 
-/** Count one packet of a compact key (made by fc_ftkey4_make). Hot path. */
+/**
+ * Count one packet of a compact key (made by fc_ftkey4_make). Hot path.
+ * Thread safety: single writer; no concurrent readers while filling.
+ */
 static inline void fc_flowtable_add4(struct fc_flowtable *t,
 				     const struct fc_ftkey4 *c)
 {
@@ -183,7 +205,8 @@ static inline void fc_flowtable_add4(struct fc_flowtable *t,
 		t, c, fc_flowtable_home(t->n_slots4, c->hash));
 }
 
-/* Count one packet of a key of the IPv6 part whose home slot is i. */
+/* Count one packet of a key of the IPv6 part whose home slot is i.
+ * Thread safety: single writer per table. */
 static inline unsigned fc_flowtable_count6_at(struct fc_flowtable *t,
 					      const struct fc_ftkey *key,
 					      uint64_t hash, uint64_t i)
@@ -202,7 +225,11 @@ static inline unsigned fc_flowtable_count6_at(struct fc_flowtable *t,
 	}
 }
 
-/** Count one packet of a key of the IPv6 part (hash: fc_ftkey_hash). */
+/**
+ * Count one packet of a key of the IPv6 part (hash: fc_ftkey_hash). Hot
+ * path.
+ * Thread safety: single writer; no concurrent readers while filling.
+ */
 static inline void fc_flowtable_add6(struct fc_flowtable *t,
 				     const struct fc_ftkey *key, uint64_t hash)
 {
@@ -262,7 +289,8 @@ void fc_flowtable_add_split(struct fc_flowtable *t, const struct fc_ftkey4 *c,
  * slot is recomputed from the hash), so a caller that changes tables
  * between them loses only the prefetch. h6 must hold the hashes
  * prefetch_split stored. Hot path.
- * Thread safety: single writer; no concurrent readers while filling.
+ * Thread safety: single writer; no concurrent readers while filling
+ * (prefetch_split only reads t, but is meant for its writer).
  */
 void fc_flowtable_prefetch_split(const struct fc_flowtable *t,
 				 const struct fc_ftkey4 *c, unsigned n4,

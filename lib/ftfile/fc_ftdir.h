@@ -44,12 +44,17 @@
  * @param err    on failure, a message: who holds the lock, or what failed
  * @return the lock's descriptor (>= 0); -EWOULDBLOCK when another process
  *         holds it; another -errno when the lock file cannot be made.
- * Thread safety: call once per directory, from one thread. Not hot path.
+ * Thread safety: call once per directory, from one thread (the lock is
+ * the process's: a second thread would find it free through another
+ * descriptor but block nothing). Not hot path.
  */
 int fc_ft_dir_lock(const char *dir, const char *owner, char *err,
 		   size_t errlen);
 
-/** Release a lock taken by fc_ft_dir_lock (a negative fd is a no-op). */
+/**
+ * Release a lock taken by fc_ft_dir_lock (a negative fd is a no-op).
+ * Thread safety: the thread that took the lock, once. Not hot path.
+ */
 void fc_ft_dir_unlock(int fd);
 
 /** Receives one message of fc_ft_dir_leftovers (no trailing newline). */
@@ -65,6 +70,8 @@ typedef void (*fc_ft_note_fn)(void *arg, const char *msg);
  *
  * @param note  called once per file set aside or left alone; may be NULL
  * @return the number of files set aside, or -errno if dir cannot be read.
+ * Thread safety: one thread per directory, the lock's holder (note runs
+ * on the calling thread). Not hot path.
  */
 int fc_ft_dir_leftovers(const char *dir, fc_ft_note_fn note, void *arg);
 
@@ -78,6 +85,7 @@ int fc_ft_dir_leftovers(const char *dir, fc_ft_note_fn note, void *arg);
  *
  * @param dir   the directory the file goes to, or NULL to check the name only
  * @return 0, -EINVAL or -ENAMETOOLONG, with a message naming the limit.
+ * Thread safety: any thread; writes only err. Not hot path.
  */
 int fc_ft_name_check(const char *dir, const char *name, char *err,
 		     size_t errlen);
@@ -88,6 +96,7 @@ int fc_ft_name_check(const char *dir, const char *name, char *err,
  * character, a space, '/' or '='.
  *
  * @return 0 or -EINVAL with a message.
+ * Thread safety: any thread; pure function (writes only err).
  */
 int fc_ft_monitor_check(const char *monitor, char *err, size_t errlen);
 
@@ -97,6 +106,7 @@ int fc_ft_monitor_check(const char *monitor, char *err, size_t errlen);
  *
  * @return 0, -EINVAL (dup >= FC_FT_DUP_MAX) or -ENAMETOOLONG (buf too
  *         small).
+ * Thread safety: any thread; pure function (writes only buf).
  */
 int fc_ft_path_dup(char *buf, size_t len, const char *dir, const char *name,
 		   unsigned dup);

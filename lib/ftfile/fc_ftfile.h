@@ -10,6 +10,12 @@
  * reader validates every length and checksum and reports the first problem
  * with its byte offset. The normative byte layout is doc/file-format.md.
  * This module does not merge or sort: it stores what it is given, in order.
+ *
+ * Thread safety, as a rule: one thread per writer and one per reader (a
+ * writer or reader is an object with no lock); distinct writers and
+ * readers are independent, in any threads. The module's only global
+ * state is the CRC table (filled by a constructor before main) and the
+ * test switch of fc_ft_test_fail_dirsync.
  */
 #ifndef FC_FTFILE_H
 #define FC_FTFILE_H
@@ -49,13 +55,21 @@ enum fc_ft_status {
 /** Status of a system call that failed with errno e (e > 0). */
 #define FC_FT_E_ERRNO(e) (FC_FT_E_SYS - (e))
 
-/** The errno a status carries (FC_FT_E_ERRNO), or 0 if it carries none. */
+/**
+ * The errno a status carries (FC_FT_E_ERRNO), or 0 if it carries none.
+ * Thread safety: any thread; pure function.
+ */
 static inline int fc_ft_status_errno(int status)
 {
 	return status < FC_FT_E_SYS ? FC_FT_E_SYS - status : 0;
 }
 
-/** Text for a status (never NULL); strerror(e) for FC_FT_E_ERRNO(e). */
+/**
+ * Text for a status (never NULL); strerror(e) for FC_FT_E_ERRNO(e).
+ * Thread safety: any thread for the module's own statuses (static
+ * strings); an errno's text is strerror(3)'s, which another thread's
+ * strerror may overwrite for an unknown errno: copy it before sharing.
+ */
 const char *fc_ft_strerror(int status);
 
 /** Format version this library writes. */
@@ -93,7 +107,10 @@ enum fc_ft_counter {
 	FC_CTR_MAX = 40
 };
 
-/** Stable short name of a counter id ("not_ip", "tbl_full", ...), or NULL. */
+/**
+ * Stable short name of a counter id ("not_ip", "tbl_full", ...), or NULL.
+ * Thread safety: any thread; pure function (a static table).
+ */
 const char *fc_ft_counter_name(unsigned id);
 
 /** Interval flags. */
@@ -148,8 +165,9 @@ struct fc_ft_reader;
  * info->version_* are ignored (the file is FC_FT_VERSION_MAJOR.MINOR);
  * info->writer may be "" (the file then does not name its writer); one
  * longer than FC_FT_WRITER_MAX or with a byte outside 0x21..0x7E is
- * FC_FT_E_INVAL. Returns NULL and sets *status on failure. Not thread
- * safe per writer.
+ * FC_FT_E_INVAL. Returns NULL and sets *status on failure. Not hot path.
+ * Thread safety: any thread; the new writer then belongs to one thread at
+ * a time (fc_ft_writer_* is one thread per writer).
  */
 struct fc_ft_writer *fc_ft_writer_open(const char *path,
 				       const struct fc_ft_file_info *info,
@@ -159,6 +177,7 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
  * Append one interval: its accounting and n records (already in the order
  * they should be stored; the collector passes them sorted). n may be 0.
  * iv->n_records is set from n. Returns FC_FT_OK or a status.
+ * Thread safety: none; one thread per writer. Not hot path (collector).
  */
 int fc_ft_writer_add_interval(struct fc_ft_writer *w,
 			      const struct fc_ft_interval *iv,
@@ -170,16 +189,22 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
  * but the directory's fsync succeeded (the file is complete under its
  * name; errno says why the fsync failed); any other status when the file
  * was not written (the .tmp is removed). w is freed in every case.
+ * Thread safety: none; one thread per writer, which then is gone.
  */
 int fc_ft_writer_close(struct fc_ft_writer *w);
 
 /**
  * Fault injection for tests: while on, every directory fsync of
  * fc_ft_writer_close fails with EIO. Off by default.
+ * Thread safety: any thread; process-wide (a seq_cst atomic flag, read by
+ * every writer's close): set it before the writers it is meant for start.
  */
 void fc_ft_test_fail_dirsync(bool on);
 
-/** Remove the .tmp and free w (free(NULL)-like: NULL is a no-op). */
+/**
+ * Remove the .tmp and free w (free(NULL)-like: NULL is a no-op).
+ * Thread safety: none; one thread per writer, which then is gone.
+ */
 void fc_ft_writer_abort(struct fc_ft_writer *w);
 
 /** Default zstd level of a new writer. */
@@ -192,6 +217,7 @@ void fc_ft_writer_abort(struct fc_ft_writer *w);
  * Set the zstd level (1..ZSTD_maxCLevel(); negative levels are zstd's fast
  * modes) for the blocks written from now on. Returns FC_FT_OK or
  * FC_FT_E_INVAL.
+ * Thread safety: none; one thread per writer. Not hot path.
  */
 int fc_ft_writer_set_level(struct fc_ft_writer *w, int level);
 
@@ -201,16 +227,23 @@ int fc_ft_writer_set_level(struct fc_ft_writer *w, int level);
  * is (gid_t)-1, then fchmod to mode unless it is negative. Without this
  * call a file is 0640 (less the umask), in the writer's group. Changing
  * the group needs membership of it or CAP_CHOWN.
- * Returns FC_FT_OK or FC_FT_E_ERRNO(e) (EPERM, ...). Not thread safe per
- * writer; not hot path.
+ * Returns FC_FT_OK or FC_FT_E_ERRNO(e) (EPERM, ...). Not hot path.
+ * Thread safety: none; one thread per writer.
  */
 int fc_ft_writer_set_perm(struct fc_ft_writer *w, gid_t gid, int mode);
 
-/** Bytes written so far (header and blocks), for size-based decisions. */
+/**
+ * Bytes written so far (header and blocks), for size-based decisions.
+ * Thread safety: the writer's thread; reads only.
+ */
 uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w);
 
-/** Open a file and validate its header. NULL and *status on failure
- *  (FC_FT_E_IO: errno says why). */
+/**
+ * Open a file and validate its header. NULL and *status on failure
+ * (FC_FT_E_IO: errno says why).
+ * Thread safety: any thread; the new reader then belongs to one thread at
+ * a time (fc_ft_reader_* is one thread per reader).
+ */
 struct fc_ft_reader *fc_ft_reader_open(const char *path, int *status);
 
 /** What fc_ft_reader_open_diag found, for the caller's message. */
@@ -226,18 +259,23 @@ struct fc_ft_open_diag {
 
 /**
  * fc_ft_reader_open, filling *d (may be NULL) on success and failure.
- * Not thread safe per reader; distinct readers are independent.
+ * Thread safety: any thread; one thread per reader afterwards; distinct
+ * readers are independent.
  */
 struct fc_ft_reader *fc_ft_reader_open_diag(const char *path, int *status,
 					    struct fc_ft_open_diag *d);
 
-/** Header of an open file. */
+/**
+ * Header of an open file.
+ * Thread safety: the reader's thread; valid until fc_ft_reader_close.
+ */
 const struct fc_ft_file_info *fc_ft_reader_info(const struct fc_ft_reader *r);
 
 /**
  * Advance to the next interval and fill *iv. Skips unread records of the
  * current one. Returns 1 (got one), 0 (clean end: trailer seen and
  * verified) or a negative status.
+ * Thread safety: none; one thread per reader.
  */
 int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 			       struct fc_ft_interval *iv);
@@ -245,28 +283,41 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 /**
  * Next record of the current interval. Returns 1, 0 (interval done) or a
  * negative status.
+ * Thread safety: none; one thread per reader.
  */
 int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
 
-/** Byte offset of the structure the last error was found in. */
+/**
+ * Byte offset of the structure the last error was found in.
+ * Thread safety: the reader's thread; reads only.
+ */
 uint64_t fc_ft_reader_error_offset(const struct fc_ft_reader *r);
 
-/** Close and free (NULL is a no-op). */
+/**
+ * Close and free (NULL is a no-op).
+ * Thread safety: none; one thread per reader, which then is gone.
+ */
 void fc_ft_reader_close(struct fc_ft_reader *r);
 
 /**
  * Byte offset of the next unread byte: after a clean end, the file size;
  * after FC_FT_E_TRUNCATED, where the last complete block ended.
+ * Thread safety: the reader's thread; reads only.
  */
 uint64_t fc_ft_reader_offset(const struct fc_ft_reader *r);
 
 /**
  * CRC32C (Castagnoli, reflected, as iSCSI and ext4) of n bytes, continuing
  * from crc (start with 0). Uses the SSE4.2 instruction when built for it.
+ * Thread safety: any thread; pure function.
  */
 uint32_t fc_ft_crc32c(uint32_t crc, const void *p, size_t n);
 
-/** Table-driven CRC32C, same result; kept public so tests compare both. */
+/**
+ * Table-driven CRC32C, same result; kept public so tests compare both.
+ * Thread safety: any thread; pure function (the table is filled by a
+ * constructor before main and only read after).
+ */
 uint32_t fc_ft_crc32c_sw(uint32_t crc, const void *p, size_t n);
 
 #endif /* FC_FTFILE_H */

@@ -71,12 +71,14 @@ struct fc_gen;
  * Fill cfg with the default mix: 1M packets, 100k flows, Zipf 1.1, 10%
  * IPv6, 10% VLAN, TCP:UDP:ICMP 70:20:10, 10% backscatter, IMIX, 10k pps
  * from 2023-11-14 22:13:20 UTC, no jitter, seed 1.
+ * Thread safety: any thread; writes only cfg.
  */
 void fc_gen_cfg_init(struct fc_gen_cfg *cfg);
 
 /**
  * Check a configuration. Returns 0, or -EINVAL and writes to err (if not
  * NULL) a message naming the field and its valid range.
+ * Thread safety: any thread; pure function (writes only err).
  */
 int fc_gen_cfg_check(const struct fc_gen_cfg *cfg, char *err, size_t errlen);
 
@@ -84,10 +86,15 @@ int fc_gen_cfg_check(const struct fc_gen_cfg *cfg, char *err, size_t errlen);
  * Create a generator. Builds the Zipf table (O(flows), about 0.1 s per
  * million flows). Returns NULL with errno EINVAL (bad cfg) or ENOMEM.
  * Not hot path.
+ * Thread safety: any thread; the new generator is the caller's (no global
+ * state: generators are independent).
  */
 struct fc_gen *fc_gen_create(const struct fc_gen_cfg *cfg);
 
-/** Free a generator; NULL is a no-op. */
+/**
+ * Free a generator; NULL is a no-op.
+ * Thread safety: none; the generator's one thread, which then is gone.
+ */
 void fc_gen_free(struct fc_gen *g);
 
 /**
@@ -100,14 +107,17 @@ void fc_gen_free(struct fc_gen *g);
  * @return 0; -ENODATA after cfg.packets frames; -ENOBUFS if the frame
  *         does not fit (nothing is consumed, retry with a larger buffer).
  *
- * Hot path: no allocation, no floating point. Thread safety: none; use one
- * generator per thread (two generators with the same cfg produce the same
- * stream).
+ * Hot path: no allocation, no floating point.
+ * Thread safety: none; one thread per generator (two generators with the
+ * same cfg produce the same stream).
  */
 int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 		uint32_t *len, uint64_t *ts_ns);
 
-/** Frames produced so far. */
+/**
+ * Frames produced so far.
+ * Thread safety: the generator's thread; reads only.
+ */
 uint64_t fc_gen_count(const struct fc_gen *g);
 
 #endif /* FC_GEN_H */

@@ -26,10 +26,16 @@ struct fc_interval_clock {
 	uint64_t last_ts;  /**< truncated time of the last packet */
 };
 
-/** Initialise a clock. */
+/**
+ * Initialise a clock.
+ * Thread safety: none; one thread per clock (fc_interval_feed too).
+ */
 void fc_interval_init(struct fc_interval_clock *c, uint32_t len, bool align);
 
-/** Start of the first interval for a first packet at second ts. */
+/**
+ * Start of the first interval for a first packet at second ts.
+ * Thread safety: any thread; pure function.
+ */
 uint64_t fc_interval_start0(uint64_t ts, uint32_t len, bool align);
 
 /**
@@ -37,7 +43,8 @@ uint64_t fc_interval_start0(uint64_t ts, uint32_t len, bool align);
  * packet counts in. If that is beyond the current one, the intervals from
  * the old current up to the new index - 1 are over (*closed_from,
  * *n_closed); *late is set when the packet is older than the current
- * interval.
+ * interval. Hot path (the trace feeder, once a packet).
+ * Thread safety: none; one thread per clock.
  */
 uint64_t fc_interval_feed(struct fc_interval_clock *c, uint64_t ts,
 			  uint64_t *closed_from, uint64_t *n_closed,
@@ -54,7 +61,8 @@ uint64_t fc_interval_feed(struct fc_interval_clock *c, uint64_t ts,
  * turns the rule off. The caller holds the one packet in doubt; this only
  * says whether a time is a jump.
  *
- * Thread safety: pure function. Hot path: called on the slow path only.
+ * Thread safety: any thread; pure function. Hot path: called on the slow
+ * path only.
  */
 static inline bool fc_interval_is_jump(uint64_t ts, uint64_t cur_end,
 				       uint64_t max_jump)
@@ -62,7 +70,11 @@ static inline bool fc_interval_is_jump(uint64_t ts, uint64_t cur_end,
 	return max_jump != 0 && ts > cur_end && ts - cur_end > max_jump;
 }
 
-/** Start and nominal end (inclusive) of interval k. */
+/**
+ * Start and nominal end (inclusive) of interval k.
+ * Thread safety: any thread that may read c (no writer meanwhile); reads
+ * only.
+ */
 uint64_t fc_interval_start_of(const struct fc_interval_clock *c, uint64_t k);
 uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k);
 
@@ -81,7 +93,8 @@ uint64_t fc_interval_end_of(const struct fc_interval_clock *c, uint64_t k);
  * cur, on the grid starting at s0 (ts >= s0 assumed by the caller for the
  * first packet). An older packet stays in cur and sets *late.
  *
- * Thread safety: pure function. Hot path: slow path of the worker.
+ * Thread safety: any thread; pure function. Hot path: slow path of the
+ * worker.
  */
 static inline uint64_t fc_interval_live_index(uint64_t s0, uint32_t len,
 					      uint64_t cur, uint64_t ts,
@@ -99,9 +112,10 @@ static inline uint64_t fc_interval_live_index(uint64_t s0, uint32_t len,
  * The shared clock of live capture: the newest packet second any worker
  * has published, or the wall clock when packet times are wall-clock times
  * (wall 0: replayed times, follow the packets only). Idle workers move on
- * by it, so they never hold the others back.
+ * by it, so they never hold the others back. The caller passes its own
+ * copy of the watermarks (loaded with acquire from the workers).
  *
- * Thread safety: pure function.
+ * Thread safety: any thread; pure function.
  */
 uint64_t fc_interval_shared_clock(const uint64_t *watermarks, unsigned n,
 				  uint64_t wall);
@@ -140,7 +154,10 @@ struct fc_iv_action {
 	bool last; /**< FC_IV_WRITE: the final interval of the run */
 };
 
-/** Start deciding at interval 0. */
+/**
+ * Start deciding at interval 0.
+ * Thread safety: none; one thread per state (the collector).
+ */
 void fc_iv_collect_init(struct fc_iv_collect *c, uint32_t max_empty);
 
 /**
@@ -154,7 +171,8 @@ void fc_iv_collect_init(struct fc_iv_collect *c, uint32_t max_empty);
  * giving back the tables it names, which changes w[]) and calls again
  * until FC_IV_WAIT or FC_IV_DONE.
  *
- * Thread safety: one caller per state (the collector).
+ * Thread safety: none; one thread per state (the collector). w[] is the
+ * caller's copy of what the workers published, loaded with acquire.
  */
 void fc_iv_collect_next(struct fc_iv_collect *c, const struct fc_iv_worker *w,
 			unsigned n, bool fin, uint64_t max_iv,
@@ -167,6 +185,7 @@ void fc_iv_collect_next(struct fc_iv_collect *c, const struct fc_iv_worker *w,
  * Check a file name template: returns 0, or -EINVAL with a message in err
  * (unknown or dangling '%', '/' in the name, empty, or a name that could
  * be hidden or a relative path component).
+ * Thread safety: any thread; pure function (writes only err).
  */
 int fc_template_check(const char *tmpl, char *err, size_t errlen);
 
@@ -174,6 +193,9 @@ int fc_template_check(const char *tmpl, char *err, size_t errlen);
  * Expand a template: %N monitor name, %P record kind, %s Unix seconds,
  * %% a percent sign, any other strftime conversion from the interval start
  * in UTC. Returns 0, -EINVAL (bad template) or -ENAMETOOLONG.
+ * Thread safety: any thread; writes only buf (gmtime_r, then strftime,
+ * which reads the process's locale: no thread may change it meanwhile).
+ * Not hot path.
  */
 int fc_template_expand(char *buf, size_t len, const char *tmpl,
 		       const char *monitor, const char *plugin,

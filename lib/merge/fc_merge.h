@@ -16,17 +16,26 @@
 
 struct fc_merge;
 
-/** Create a merger (its buffer grows on demand and is kept). */
+/**
+ * Create a merger (its buffer grows on demand and is kept). Control plane.
+ * Thread safety: any thread; the new merger is the caller's (no global
+ * state: mergers are independent).
+ */
 struct fc_merge *fc_merge_create(void);
 
-/** Free (NULL is a no-op). */
+/**
+ * Free (NULL is a no-op); records it returned are gone with it.
+ * Thread safety: none; the merger's one thread, which then is gone.
+ */
 void fc_merge_free(struct fc_merge *m);
 
 /**
  * Merge n tables. On success *out points to *n_out records, valid until
  * the next call, and *pkts is the sum of their counts. Returns 0 or
- * -ENOMEM. Control plane (collector). Thread safety: one caller per merger;
- * the tables must no longer be written.
+ * -ENOMEM. Control plane (collector).
+ * Thread safety: none; one thread per merger. The tables must no longer
+ * be written (sealed and handed over: their writers' release, the
+ * caller's acquire); they are only read.
  */
 int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 		    unsigned n, const struct fc_ft_record **out,

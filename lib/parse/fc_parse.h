@@ -8,6 +8,10 @@
  * past the captured length. It does not decapsulate tunnels, reassemble
  * fragments or look at payload, and it has no DPDK dependency, so it can be
  * unit-tested and fuzzed on plain buffers.
+ *
+ * Thread safety: every function is pure (it reads the frame and constant
+ * tables, and writes only the caller's key): any thread, any number at
+ * once.
  */
 #ifndef FC_PARSE_H
 #define FC_PARSE_H
@@ -53,13 +57,17 @@ enum fc_parse_status {
 	FC_PARSE_STATUS_COUNT
 };
 
-/** Stable short name of a status ("ok", "not_ip", "trunc_l2", ...). */
+/**
+ * Stable short name of a status ("ok", "not_ip", "trunc_l2", ...).
+ * Thread safety: any thread; pure function (a static table).
+ */
 const char *fc_parse_status_name(unsigned st);
 
 /**
  * Parse one frame: the general walk (every link type, tag, label and
  * extension header). fc_parse_pkt() below tries the common case first and
- * falls back to this.
+ * falls back to this. Hot path (its slow side).
+ * Thread safety: any thread; pure function, reentrant.
  */
 enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 				       uint32_t dlt, struct fc_ftkey *key);
@@ -71,7 +79,8 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
  * inside the IP payload. Most packets of most links are this; it fills the
  * key with a handful of loads and stores. Anything else returns -1 and
  * takes the full walk, which gives the same key for these packets (the
- * unit tests and the fuzz target compare both).
+ * unit tests and the fuzz target compare both). Hot path.
+ * Thread safety: any thread; pure function, reentrant.
  */
 static inline int fc_parse_fast(const uint8_t *p, uint32_t caplen,
 				struct fc_ftkey *key)
@@ -154,7 +163,9 @@ extern const uint64_t fc_parse_w2[257 + 256];
  * filled, -1 otherwise: the caller then takes fc_parse_pkt. The tag and
  * the TCP flags are read without a branch: traffic mixes tagged and
  * untagged frames, TCP and UDP, and a mispredicted branch costs more than
- * this whole function.
+ * this whole function. Hot path.
+ * Thread safety: any thread; pure function, reentrant (fc_parse_w2 is
+ * constant).
  */
 static inline int fc_parse_fast4(const uint8_t *p, uint32_t caplen,
 				 struct fc_ftkey4 *c)
@@ -228,7 +239,7 @@ static inline int fc_parse_fast4(const uint8_t *p, uint32_t caplen,
  *                unspecified otherwise
  * @return FC_PARSE_OK or the reason the packet yields no tuple.
  *
- * Hot path. Thread safety: pure function, reentrant.
+ * Hot path. Thread safety: any thread; pure function, reentrant.
  */
 static inline enum fc_parse_status fc_parse_pkt(const uint8_t *p,
 						uint32_t caplen, uint32_t dlt,
@@ -240,7 +251,10 @@ static inline enum fc_parse_status fc_parse_pkt(const uint8_t *p,
 	return fc_parse_pkt_full(p, caplen, dlt, key);
 }
 
-/** Nonzero if dlt is a link type fc_parse_pkt understands. */
+/**
+ * Nonzero if dlt is a link type fc_parse_pkt understands.
+ * Thread safety: any thread; pure function.
+ */
 int fc_parse_dlt_supported(uint32_t dlt);
 
 #endif /* FC_PARSE_H */

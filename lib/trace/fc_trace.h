@@ -8,6 +8,11 @@
  * each packet's own link type. It checks a pcap's link type against what
  * the parser understands and reports problems with the file name. It does
  * not parse packets or know about intervals.
+ *
+ * Thread safety: none per trace: one thread per trace (a trace owns its
+ * libpcap handle or pcapng reader, its buffers and its descriptor);
+ * distinct traces are independent, in any threads. No global state of its
+ * own. Not hot path by itself: it feeds the hot path, one packet a call.
  */
 #ifndef FC_TRACE_H
 #define FC_TRACE_H
@@ -30,6 +35,8 @@ struct fc_trace_pkt {
  * Open a trace ("-" is standard input). Returns NULL with a message in err
  * naming the file and the problem (missing, not a pcap/pcapng, link type
  * not supported).
+ * Thread safety: any thread; the new trace is the caller's. A message
+ * with an errno's text comes from strerror(3).
  */
 struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen);
 
@@ -39,20 +46,28 @@ struct fc_trace *fc_trace_open(const char *path, char *err, size_t errlen);
  * fd: it is closed by fc_trace_close, or here on failure. name is used in
  * messages. A descriptor that can be rewound (a regular file) should be
  * at offset 0; one that cannot (a pipe) is read from where it is.
+ * Thread safety: any thread; the new trace is the caller's.
  */
 struct fc_trace *fc_trace_open_fd(int fd, const char *name, char *err,
 				  size_t errlen);
 
-/** The compression of the file ("gzip", "zstd", "xz") or NULL. */
+/**
+ * The compression of the file ("gzip", "zstd", "xz") or NULL.
+ * Thread safety: the trace's thread; reads only.
+ */
 const char *fc_trace_compression(const struct fc_trace *t);
 
-/** Link type (DLT) of a pcap trace; of the first interface of pcapng
- *  (packets carry their own in fc_trace_pkt.dlt). */
+/**
+ * Link type (DLT) of a pcap trace; of the first interface of pcapng
+ * (packets carry their own in fc_trace_pkt.dlt).
+ * Thread safety: the trace's thread; reads only.
+ */
 uint32_t fc_trace_dlt(const struct fc_trace *t);
 
 /**
  * Next packet: 1 (got one), 0 (end of file), -1 (read error: the message,
  * with the file name and packet number, is in err).
+ * Thread safety: none; one thread per trace.
  */
 int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		  size_t errlen);
@@ -61,20 +76,30 @@ int fc_trace_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
  * The next packet without taking it: fc_trace_next returns the same
  * packet (or the same end or error) next. Same return values. Used to
  * order several traces by their first timestamp.
+ * Thread safety: none; one thread per trace.
  */
 int fc_trace_peek(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 		  size_t errlen);
 
 /**
  * Nonzero when packet data stays valid until fc_trace_close (a mapped
- * file), so it may be handed on without a copy.
+ * file), so it may be handed on without a copy (to another thread too:
+ * the mapping is read-only and lives until fc_trace_close).
+ * Thread safety: the trace's thread; reads only.
  */
 int fc_trace_stable(const struct fc_trace *t);
 
-/** Packets returned so far. */
+/**
+ * Packets returned so far.
+ * Thread safety: the trace's thread; reads only.
+ */
 uint64_t fc_trace_count(const struct fc_trace *t);
 
-/** Close (NULL is a no-op). */
+/**
+ * Close (NULL is a no-op). Stable packet data is gone with it: every
+ * thread it was handed to must be done with it first.
+ * Thread safety: none; one thread per trace, which then is gone.
+ */
 void fc_trace_close(struct fc_trace *t);
 
 #endif /* FC_TRACE_H */

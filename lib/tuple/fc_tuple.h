@@ -5,6 +5,9 @@
  * used by the flow table and by symmetric sharding, and text formatting of
  * the fields. It does not parse packets (see parse) nor store them (see
  * flowtable).
+ *
+ * Thread safety: every function is pure (no state, constant tables):
+ * any thread, any number at once.
  */
 #ifndef FC_TUPLE_H
 #define FC_TUPLE_H
@@ -59,13 +62,22 @@ struct fc_ft_record {
 	uint64_t packets;
 };
 
-/** Return the name of a class: "backscatter", "icmpreq", "other". */
+/**
+ * Return the name of a class: "backscatter", "icmpreq", "other".
+ * Thread safety: any thread; pure function.
+ */
 const char *fc_ft_class_name(unsigned cls);
 
-/** Parse a class name; return the class or -1. */
+/**
+ * Parse a class name; return the class or -1.
+ * Thread safety: any thread; pure function.
+ */
 int fc_ft_class_from_name(const char *name);
 
-/** Byte-wise key equality. Hot path. */
+/**
+ * Byte-wise key equality (fc_ftkey_eq) and its word loads. Hot path.
+ * Thread safety: any thread; pure function.
+ */
 static inline uint64_t fc_ftkey_word(const struct fc_ftkey *k, int i)
 {
 	uint64_t w;
@@ -89,10 +101,12 @@ static inline bool fc_ftkey_eq(const struct fc_ftkey *a,
 /**
  * Canonical order of records in files: class, family, src, dst, src port,
  * dst port, protocol, ttl, tcp flags, ip length. Returns <0, 0, >0.
+ * Thread safety: any thread; pure function.
  */
 int fc_ftkey_cmp(const struct fc_ftkey *a, const struct fc_ftkey *b);
 
-/* Portable fallback of fc_ftkey_hash (no SSE4.2). */
+/* Portable fallback of fc_ftkey_hash (no SSE4.2).
+ * Thread safety: any thread; pure function. */
 uint64_t fc_ftkey_hash_sw(const struct fc_ftkey *k);
 
 /**
@@ -101,6 +115,7 @@ uint64_t fc_ftkey_hash_sw(const struct fc_ftkey *k);
  * every bit of the key reaches the low bits the table indexes with; the
  * chain's latency overlaps across the keys of a burst. Hot path. Not
  * stable across versions: never store it.
+ * Thread safety: any thread; pure function.
  */
 static inline uint64_t fc_ftkey_hash(const struct fc_ftkey *k)
 {
@@ -139,7 +154,10 @@ struct fc_ftkey4 {
 	uint64_t hash; /**< fc_ftkey4_hash of w; its user may reuse it */
 };
 
-/** True when the key has a compact form. */
+/**
+ * True when the key has a compact form.
+ * Thread safety: any thread; pure function.
+ */
 static inline bool fc_ftkey_is_compact(const struct fc_ftkey *k)
 {
 	/* & rather than &&: one branch, not two. */
@@ -150,6 +168,7 @@ static inline bool fc_ftkey_is_compact(const struct fc_ftkey *k)
  * Hash of the compact words: three CRC32C steps (six over a full
  * fc_ftkey); 32 significant bits. Hot path. Not stable across versions:
  * never store it.
+ * Thread safety: any thread; pure function.
  */
 static inline uint64_t fc_ftkey4_hash(uint64_t w0, uint64_t w1, uint64_t w2)
 {
@@ -167,7 +186,10 @@ static inline uint64_t fc_ftkey4_hash(uint64_t w0, uint64_t w1, uint64_t w2)
 #endif
 }
 
-/** Compact form of a key that fc_ftkey_is_compact, with its hash. */
+/**
+ * Compact form of a key that fc_ftkey_is_compact, with its hash.
+ * Thread safety: any thread; pure function (writes only c).
+ */
 static inline void fc_ftkey4_make(struct fc_ftkey4 *c,
 				  const struct fc_ftkey *k)
 {
@@ -194,7 +216,10 @@ static inline void fc_ftkey4_make(struct fc_ftkey4 *c,
 	c->hash = fc_ftkey4_hash(w0, w1, w2);
 }
 
-/** Expand the words of a compact key back to the fc_ftkey. */
+/**
+ * Expand the words of a compact key back to the fc_ftkey.
+ * Thread safety: any thread; pure function (writes only k).
+ */
 static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
 {
 	uint32_t src = (uint32_t)w[0], dst = (uint32_t)(w[0] >> 32);
@@ -216,6 +241,7 @@ static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
  * Symmetric 32-bit hash of (addresses, ports, protocol): both directions of
  * a conversation hash alike. Used to shard trace packets over workers, the
  * software counterpart of symmetric RSS.
+ * Thread safety: any thread; pure function.
  */
 uint32_t fc_ftkey_hash_sym(const struct fc_ftkey *k);
 
@@ -225,12 +251,14 @@ uint32_t fc_ftkey_hash_sym(const struct fc_ftkey *k);
 /**
  * Format an address of the given family into buf (IPv4 dotted quad, IPv6
  * RFC 5952 text). Returns buf.
+ * Thread safety: any thread; pure function (inet_ntop, writes only buf).
  */
 char *fc_ip_format(char *buf, size_t len, unsigned family, const uint8_t *ip);
 
 /**
  * Parse IPv4 or IPv6 text into a 16-byte field (layout as in fc_ftkey).
  * Returns the family (4 or 6) or -1.
+ * Thread safety: any thread; pure function (inet_pton, writes only ip).
  */
 int fc_ip_parse(const char *s, uint8_t ip[16]);
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Trace input (--read): the main lcore reads pcap/pcapng files in order,
+ * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
  * the workers through their rings: packets sharded by the symmetric flow
  * hash, and in-band markers for interval changes, link-type changes and the
  * end of input. Every worker therefore seals at exactly the same point of
- * the trace and N workers count what one would. The reader may wait for a
+ * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
  *
  * The inputs are opened at start-up, before privileges are dropped (as
@@ -34,8 +34,8 @@
 
 /*
  * One --read input, open since start-up. A regular file keeps only its
- * descriptor (its reader, and a decompressor's memory, exist only while
- * it is read); a pipe cannot be read twice, so the reader that looked at
+ * descriptor (its fc_trace, and a decompressor's memory, exist only while
+ * it is read); a pipe cannot be read twice, so the fc_trace that looked at
  * its first packet is kept.
  */
 struct input {
@@ -73,7 +73,7 @@ static void fmt_ts(char *b, size_t len, uint64_t ns)
 		 (unsigned)(ns % 1000000000ULL));
 }
 
-int fc_reader_open(const struct fc_cfg *cfg)
+int fc_feeder_open(const struct fc_cfg *cfg)
 {
 	bool stdin_seen = false, reordered = false;
 	struct stat sts[FC_MAX_READS];
@@ -133,7 +133,7 @@ int fc_reader_open(const struct fc_cfg *cfg)
 		}
 		/* A regular file is looked at through a second descriptor
 		 * and read again from the start later; anything else is
-		 * read once, by the reader that looks at it now. */
+		 * read once, by the fc_trace that looks at it now. */
 		if (S_ISREG(sts[i].st_mode)) {
 			in->fd = fd;
 			fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -329,7 +329,7 @@ static void mark_msg(void *obj, uint32_t mark)
 		((struct rte_mbuf *)obj)->packet_type = mark << FC_PT_MARK_SHIFT;
 }
 
-/* The reader's one sequential clock and the packet it holds in doubt. */
+/* The feeder's one sequential clock and the packet it holds in doubt. */
 struct rclock {
 	struct fc_interval_clock clk;
 	uint64_t max_jump;
@@ -401,7 +401,7 @@ static void settle_held(struct fc_app *app, struct stage *st,
 	}
 }
 
-int fc_reader_run(struct fc_app *app)
+int fc_feeder_run(struct fc_app *app)
 {
 	struct stage st[FC_MAX_WORKERS];
 	struct fc_trace *keep[FC_MAX_READS];
