@@ -1110,29 +1110,28 @@ static void control_loop(struct fc_app *app)
 	uint64_t next_stats = rte_rdtsc() + hz, last_total = 0;
 	uint64_t prev[FC_MAX_WORKERS] = {0};
 	double idle = app->cfg.idle_exit;
+	uint64_t marks[FC_MAX_WORKERS];
 
 	if (idle < 0)
 		idle = app->hw_ts ? 2.0 : 0.0;
 	while (!atomic_load(&app->stop)) {
-		uint64_t now = rte_rdtsc(), total = 0, wm = 0;
+		uint64_t now = rte_rdtsc(), total = 0, wm;
 
 		note_sighup();
 
 		for (unsigned i = 0; i < app->n_workers; i++) {
-			uint64_t w = atomic_load_explicit(
+			/* Partner: the worker's release store of its
+			 * watermark. */
+			marks[i] = atomic_load_explicit(
 				&app->workers[i].watermark, memory_order_acquire);
-			if (w > wm)
-				wm = w;
 			total += atomic_load_explicit(&app->workers[i].pub_rx,
 						      memory_order_relaxed);
 		}
-		if (!app->hw_ts) {
-			uint64_t wall = fc_wall_now_ns() / 1000000000ULL;
-			/* Live time: the clock runs even with no traffic, so
-			 * empty intervals close on time. */
-			if (wall > wm)
-				wm = wall;
-		}
+		/* Live time (no replayed times): the clock runs even with no
+		 * traffic, so empty intervals close on time. */
+		wm = fc_interval_shared_clock(
+			marks, app->n_workers,
+			app->hw_ts ? 0 : fc_wall_now_ns() / 1000000000ULL);
 		/* Partner: the acquire load in idle workers. */
 		if (wm > atomic_load(&app->clock))
 			atomic_store_explicit(&app->clock, wm,
