@@ -3,7 +3,11 @@
 #
 # quickstart.sh demo   install, build, generate a demo trace, capture it
 #                      through DPDK with flowcap, show the result
-# quickstart.sh test   install, build, run the whole test suite
+# quickstart.sh test   install, build, run the whole test suite; ends with
+#                      "N passed, M failed, K skipped" and fails unless
+#                      M = 0 and K = 0 (FLOWCAP_ALLOW_SKIP=1 accepts
+#                      skipped tests on a machine that cannot run them all,
+#                      e.g. without network namespaces: doc/testing.md)
 #
 # Both are idempotent: run them as often as you like (as root, for the
 # package installation; everything else runs from the source tree).
@@ -42,31 +46,47 @@ if [ "$cmd" = test ]; then
 	# One line per test: "N/M suite / name  STATUS  time".
 	sed '/^Summary of Failures:/,$d' "$build/test-output.txt" |
 		grep -E '^ *[0-9]+/[0-9]+ ' || true
-	# The failing tests, by name, each once (meson repeats them in its
+	# The section of meson's log of one test: from its header
+	# ("==== K/N ====") to the next one.
+	section() {
+		if [ -f "$log" ]; then
+			awk -v t="$1" '
+				/^=+ [0-9]+\/[0-9]+ =+$/ {
+					if (keep) { print buf; keep = 0; exit }
+					buf = $0; keep = 0; next }
+				{ buf = buf "\n" $0 }
+				index($0, "test:") == 1 {
+					n = $0; sub(/^test: */, "", n)
+					if (n == t) keep = 1 }
+				END { if (keep) print buf }' "$log"
+		else
+			echo "(no $log)"
+		fi
+	}
+	# Tests by status, each once (meson repeats failures in its
 	# "Summary of Failures").
-	failed=$(sed -n 's/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *\(FAIL\|TIMEOUT\|UNEXPECTEDPASS\|ERROR\) .*/\1/p' \
-		"$build/test-output.txt" | awk '!seen[$0]++')
+	named() {
+		sed -n "s/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *\($1\) .*/\1/p" \
+			"$build/test-output.txt" | awk '!seen[$0]++'
+	}
+	failed=$(named 'FAIL\|TIMEOUT\|UNEXPECTEDPASS\|ERROR')
 	if [ -n "$failed" ]; then
 		echo
 		echo "quickstart: why they failed (the end of each failing test's log):"
 		echo "$failed" | while IFS= read -r t; do
 			echo
 			echo "=== $t"
-			if [ -f "$log" ]; then
-				# The test's section of meson's log: from its header
-				# ("==== K/N ====") to the next one.
-				awk -v t="$t" '
-					/^=+ [0-9]+\/[0-9]+ =+$/ {
-						if (keep) { print buf; keep = 0; exit }
-						buf = $0; keep = 0; next }
-					{ buf = buf "\n" $0 }
-					index($0, "test:") == 1 {
-						n = $0; sub(/^test: */, "", n)
-						if (n == t) keep = 1 }
-					END { if (keep) print buf }' "$log" | tail -n 60
-			else
-				echo "(no $log)"
-			fi
+			section "$t" | tail -n 60
+		done
+	fi
+	# A skipped test says why in its "SKIP ..." lines (tests/integration/lib.sh).
+	skipped=$(named SKIP)
+	if [ -n "$skipped" ]; then
+		echo
+		echo "quickstart: skipped, and why:"
+		echo "$skipped" | while IFS= read -r t; do
+			why=$(section "$t" | sed -n 's/^SKIP //p' | head -n 5)
+			echo "  $t: ${why:-(no reason given)}"
 		done
 	fi
 	count() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$build/test-output.txt" | tail -n 1; }
@@ -87,8 +107,15 @@ if [ "$cmd" = test ]; then
 	fi
 	echo
 	echo "quickstart: meson's output is in $build/test-output.txt, every test's full log in $log"
+	# A skip is never a pass: this machine did not run that test. It
+	# fails the run unless the machine is known not to be able to.
+	skipok=1
+	if [ "${skip:-0}" -gt 0 ] && [ "${FLOWCAP_ALLOW_SKIP:-0}" != 1 ]; then
+		skipok=0
+		echo "quickstart: ${skip} test(s) skipped: give this machine what they need, or set FLOWCAP_ALLOW_SKIP=1 to accept it (doc/testing.md)"
+	fi
 	echo "$passed passed, $nfail failed, ${skip:-0} skipped"
-	[ "$nfail" -eq 0 ] && [ "$passed" -gt 0 ]
+	[ "$nfail" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$skipok" -eq 1 ]
 	exit $?
 fi
 

@@ -24,8 +24,10 @@
 #  - UBSan stops at the first report (halt_on_error) with a stack trace;
 #  - LeakSanitizer stays on, with no suppression: flowcap frees its
 #    tables at exit, and the EAL, net_pcap and rte_cfgfile need none.
-# Ends with a line "N passed, M failed" and exit status 0 only when every
-# test passed and no report was written.
+# Ends with a line "N passed, M failed, K skipped" and exit status 0 only
+# when every test passed, none was skipped (FLOWCAP_ALLOW_SKIP=1 accepts
+# skips on a machine that cannot run every test: doc/testing.md) and no
+# report was written.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +38,7 @@ case "$build" in
 esac
 case "${1:-}" in
 -h|--help)
-	sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0 ;;
 esac
 
@@ -72,7 +74,9 @@ fi
 ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
 fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
 to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
+skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
 fail=$(( ${fail:-0} + ${to:-0} ))
+skip=${skip:-0}
 
 nrep=$(find "$reports" -type f | wc -l)
 if [ "$nrep" -gt 0 ]; then
@@ -83,5 +87,14 @@ if [ "$nrep" -gt 0 ]; then
 	done
 fi
 echo "sanitize: $((end - start)) s of tests, $nrep sanitizer report(s)"
-echo "${ok:-0} passed, ${fail} failed"
-[ $rc -eq 0 ] && [ "${ok:-0}" -gt 0 ] && [ "$nrep" -eq 0 ]
+# A skip is never a pass: fail on it unless the machine is known not to
+# be able to run every test.
+skipok=1
+if [ "$skip" -gt 0 ] && [ "${FLOWCAP_ALLOW_SKIP:-0}" != 1 ]; then
+	skipok=0
+	echo "sanitize: $skip test(s) skipped:"
+	sed -n 's/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *SKIP .*/  \1/p' "$build/test-output.txt"
+	echo "sanitize: give this machine what they need, or set FLOWCAP_ALLOW_SKIP=1 to accept it (doc/testing.md)"
+fi
+echo "${ok:-0} passed, ${fail} failed, ${skip} skipped"
+[ $rc -eq 0 ] && [ "${ok:-0}" -gt 0 ] && [ "$nrep" -eq 0 ] && [ "$skipok" -eq 1 ]

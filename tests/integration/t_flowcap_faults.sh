@@ -8,6 +8,16 @@
 # dropping privileges with --user. Each: what flowcap must do, asserted.
 . "$(dirname "$0")/lib.sh"
 R="$FC_SHARED/pcaps/real"
+pid=
+MNT=
+# Every exit path: the flowcap started last (by PID), the tmpfs, $TMP.
+cleanup() {
+	if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+	if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null || true; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 # --- full flow table: overflow counted, capture goes on, the file says so.
 mkdir -p "$TMP/full"
@@ -90,24 +100,52 @@ else
 	bad "leftover .tmp"; ls "$TMP/left"; tail -3 "$TMP/left.log"
 fi
 
-# --- SIGKILL while writing: no file under its final name is ever partial.
+# --- SIGKILL while writing: no file under its final name is ever partial,
+# and what was being written is set aside at the next start. --rotate 3
+# keeps a file open (a .tmp) for most of each 3 s; each run is killed once
+# it has both a final file and a .tmp. A .tmp found after the kill (by
+# then nothing can create or rename one) proves the kill landed mid-file;
+# a kill that fell between two files is run again (3 tries).
 mkdir -p "$TMP/kill"
-i=0
+i=0 seen=0
+has_kill_tmp() {
+	ls "$TMP"/kill/k$i.*.tmp >/dev/null 2>&1 &&
+		ls "$TMP"/kill/k$i.*.ft.zst >/dev/null 2>&1
+}
 while [ $i -lt 3 ]; do
-	# shellcheck disable=SC2046
-	"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
-		-- --out "$TMP/kill" --interval 1 --name k$i >/dev/null 2>&1 &
-	pid=$!
-	sleep 3
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
+	try=0
+	while [ $try -lt 3 ]; do
+		# shellcheck disable=SC2046
+		"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
+			-- --out "$TMP/kill" --interval 1 --rotate 3 --name k$i \
+			>"$TMP/kill$i.log" 2>&1 &
+		pid=$!
+		poll 30 has_kill_tmp || true
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		pid=
+		if ls "$TMP"/kill/k$i.*.tmp >/dev/null 2>&1; then
+			seen=$((seen + 1))
+			break
+		fi
+		try=$((try + 1))
+	done
 	i=$((i + 1))
 done
-set -- "$TMP"/kill/*.ft.zst
-if [ -e "$1" ] && "$FCREAD" --verify "$@" >"$TMP/kill.verify" 2>&1; then
-	ok "SIGKILL x3: all $# final files verify (checksums, conservation)"
+# A last run in the directory sets aside the third run's .tmp too.
+# shellcheck disable=SC2046
+"$FLOWCAP" $(eal 1) -- --read "$R/tcpreplay-test-mix.pcap" --name k3 \
+	--out "$TMP/kill" >"$TMP/kill3.log" 2>&1 || true
+ninc=$(find "$TMP/kill" -name '*.incomplete' | wc -l)
+ntmp=$(find "$TMP/kill" -name '*.tmp' | wc -l)
+set -- "$TMP"/kill/k[0-2].*.ft.zst
+if [ "$seen" -eq 3 ] && [ "$ninc" -eq 3 ] && [ "$ntmp" -eq 0 ] &&
+	[ "$#" -ge 3 ] && [ -e "$1" ] &&
+	"$FCREAD" --verify "$@" "$TMP"/kill/k3.*.ft.zst >"$TMP/kill.verify" 2>&1; then
+	ok "SIGKILL x3 mid-file: a .tmp each time, set aside as .incomplete at the next start; all $# final files of the killed runs verify"
 else
-	bad "SIGKILL: a final file does not verify"; tail -3 "$TMP/kill.verify"
+	bad "SIGKILL x3: .tmp seen at $seen of 3 kills, $ninc .incomplete, $ntmp .tmp left, $# final files"
+	ls "$TMP/kill"; tail -3 "$TMP/kill.verify" 2>/dev/null || true
 fi
 
 # --- symbolic link planted where flowcap will write: never followed.
@@ -134,9 +172,12 @@ mkdir -p "$TMP/stall"
 	-- --out "$TMP/stall" --interval 1 --tables 2 --test-collector-delay 1500 \
 	>"$TMP/stall.log" 2>&1 &
 pid=$!
-sleep 6
+# Three intervals written, 1.5 s each: by then the two tables are full.
+nwrote() { [ "$(grep -c "^flowcap: wrote " "$1" || true)" -ge "$2" ]; }
+poll 60 nwrote "$TMP/stall.log" 3 || true
 kill -INT "$pid"
 wait "$pid" || true
+pid=
 if grep -q "no_table" "$TMP/stall.log" && grep -q "flagged late" "$TMP/stall.log" &&
 	grep -q "conservation OK" "$TMP/stall.log" &&
 	"$FCREAD" --stats "$TMP"/stall/*.ft.zst | grep -q "late"; then
@@ -156,7 +197,13 @@ mkdir -p "$TMP/early"
 	-- --out "$TMP/early" --interval 1 --test-start-delay 2000 \
 	>"$TMP/early.log" 2>&1 &
 pid=$!
-sleep 0.5
+# The signal once flowcap catches SIGINT (its handler is installed before
+# the 2 s start-up delay): bit 2 of SigCgt in /proc/PID/status.
+catches_int() {
+	m=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$m" ] && [ $((0x${m#"${m%?}"} & 2)) -ne 0 ]
+}
+poll 20 catches_int "$pid" || bad "SIGINT during start-up: no handler after 20 s"
 kill -INT "$pid"
 # One signal only (timeout(1) would send a second to the process group).
 i=0
@@ -168,6 +215,7 @@ kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
 set +e
 wait "$pid"
 rc=$?
+pid=
 set -e
 stop_at=$(grep -n "stopping: writing the partial interval" "$TMP/early.log" | cut -d: -f1 | head -1)
 port_at=$(grep -n "flowcap: port 0 " "$TMP/early.log" | cut -d: -f1 | head -1)
@@ -184,19 +232,24 @@ fi
 # --- disk full in the middle of a run, then space comes back.
 mkdir -p "$TMP/disk"
 if mount -t tmpfs -o size=1m tmpfs "$TMP/disk" 2>/dev/null; then
+	MNT=$TMP/disk
 	dd if=/dev/zero of="$TMP/disk/filler" bs=4k 2>/dev/null || true
 	# shellcheck disable=SC2046
 	"$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$R/tcpreplay-test-mix.pcap,infinite_rx=1" \
 		-- --out "$TMP/disk" --interval 1 --name d >"$TMP/disk.log" 2>&1 &
 	pid=$!
-	sleep 4
+	# Space back once an interval was lost; stop once one was written
+	# after that.
+	poll 60 grep -q "LOST" "$TMP/disk.log" || true
 	rm -f "$TMP/disk/filler"
-	sleep 4
+	wrote_after() { sed -n '/LOST/,$p' "$1" | grep -q "wrote "; }
+	poll 60 wrote_after "$TMP/disk.log" || true
 	kill -TERM "$pid"
 	set +e
 	wait "$pid"
 	rc=$?
 	set -e
+	pid=
 	lost=$(grep -c "LOST" "$TMP/disk.log" || true)
 	after=$(sed -n '/LOST/,$p' "$TMP/disk.log" | grep -c "wrote " || true)
 	if [ "$rc" -eq 1 ] && [ "$lost" -gt 0 ] && [ "$after" -gt 0 ] &&
@@ -207,6 +260,7 @@ if mount -t tmpfs -o size=1m tmpfs "$TMP/disk" 2>/dev/null; then
 		bad "disk full: rc=$rc lost=$lost after=$after"; tail -5 "$TMP/disk.log"
 	fi
 	umount "$TMP/disk"
+	MNT=
 else
 	bad "disk full: cannot mount a tmpfs (needs root)"
 fi

@@ -19,17 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# poll SECS CMD...: run CMD every 0.1 s until it succeeds or SECS pass.
-poll() {
-	n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 has_tmp() { ls "$1"/*.tmp >/dev/null 2>&1; }
 
 # expect STATUS PATTERN ARGS...: flowcap exits STATUS within 20 s and says

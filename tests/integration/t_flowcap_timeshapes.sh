@@ -215,11 +215,12 @@ fi
 # 1 s intervals and --max-empty 3, packets again. The quiet run is one
 # gap interval, as in a trace, not 8 files.
 NS="fcts$$"
-if ! ip netns add "$NS" 2>"$TMP/ns.err"; then
+if ip netns add "$NS" 2>"$TMP/ns.err"; then
+	note netns "$NS"
+else
 	NS=""
-	bad "cannot create a network namespace: $(cat "$TMP/ns.err")"
+	skip "live clock on a veth pair: cannot create a network namespace: $(cat "$TMP/ns.err") (needs root and network namespaces)"
 	finish
-	exit $?
 fi
 ip netns exec "$NS" ip link add fc0 type veth peer name fc1
 for i in fc0 fc1; do
@@ -241,7 +242,9 @@ until grep -q "^flowcap: w0" "$TMP/live.log"; do
 done
 ip netns exec "$NS" tcpreplay -q -i fc1 --topspeed "$TMP/few.pcap" >/dev/null 2>&1
 # Wait until the clock has passed 9 quiet seconds: the files of the
-# first interval are there, and 9 s have gone by since.
+# first interval are there, and 9 s have gone by since. This loop does
+# not wait for an event: the quiet spell of wall-clock time is what is
+# tested.
 deadline=$(($(date +%s) + 30))
 until ls "$TMP/live"/*.ft.zst >/dev/null 2>&1; do
 	[ "$(date +%s)" -lt "$deadline" ] || break

@@ -125,6 +125,8 @@ for m in man8/flowcap.8 man1/flowcap-read.1 man1/flowcap-gen.1 man5/flowcap-file
 		else
 			ok "man --warnings -l $m"
 		fi
+	else
+		bad "man --warnings -l $m: man not installed (install-deps.sh installs man-db)"
 	fi
 done
 

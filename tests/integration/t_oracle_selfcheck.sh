@@ -32,7 +32,7 @@ cor="$FC_SHARED/expected/corsaro-unaligned60"
 for name in synflood-spoofed-many-flows bacnet-amplification-udp \
 	dhcp-request-flood-same-timestamp echo-connections-1000-tcp \
 	dnscrypt-resolver-pings-frags; do
-	[ -f "$cor/$name.csv" ] || continue
+	[ -f "$cor/$name.csv" ] || { bad "$name: no $cor/$name.csv"; continue; }
 	if python3 "$ORACLE" --no-align "$FC_SHARED/pcaps/real/$name.pcap" \
 		>"$TMP/$name.u.csv" && same_rows "$TMP/$name.u.csv" "$cor/$name.csv"
 	then

@@ -82,7 +82,7 @@ if [ "$(wc -l <"$TMP/got.json")" -eq 7 ] && [ "$(head -n 1 "$TMP/got.json")" = "
 else
 	bad "json"; head -n 2 "$TMP/got.json"
 fi
-if command -v python3 >/dev/null && ! python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$TMP/got.json"; then
+if ! python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$TMP/got.json"; then
 	bad "json lines parse"
 fi
 

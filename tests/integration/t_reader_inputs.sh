@@ -88,7 +88,7 @@ $as "$FCREAD" --format csv "$U" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 set -e
 if [ "$(id -u)" -eq 0 ] && [ -z "$as" ]; then
-	echo "note: root without setpriv/nobody: unreadable directory case not run"
+	skip "an unreadable directory below: root, and no setpriv or user nobody to read as another user"
 elif [ "$rc" -eq 1 ] && grep -qx "flowcap-read: $U/locked: cannot read: Permission denied" "$TMP/err" &&
 	[ "$(wc -l <"$TMP/out")" -eq 8 ]; then
 	ok "an unreadable directory below: Permission denied, the rest read, exit 1"
@@ -273,7 +273,7 @@ CC=${CC:-cc}
 S="$FC_SRC"
 if command -v "$CC" >/dev/null &&
 	"$CC" -std=gnu11 -D_GNU_SOURCE -fsanitize=undefined -fno-sanitize-recover=all -g -O1 \
-		-I"$S/lib/ftfile" -I"$S/lib/tuple" -I"$S/lib/common" \
+		-I"$S/lib/ftfile" -I"$S/lib/tuple" -I"$S/lib/common" -I"$FC_BUILD/app" \
 		"$S/app/flowcap-read/main.c" "$S/lib/ftfile/fc_ftfile.c" \
 		"$S/lib/tuple/fc_tuple.c" -lzstd -o "$TMP/fcread-ubsan" 2>"$TMP/cc.err"; then
 	set +e
@@ -287,7 +287,7 @@ if command -v "$CC" >/dev/null &&
 		bad "corsaro under UBSan (exit $rc)"; head -n 5 "$TMP/ubsan.err"
 	fi
 else
-	echo "note: no C compiler with -fsanitize=undefined; UBSan case not run"
+	bad "corsaro under UBSan: $CC cannot build with -fsanitize=undefined"
 	head -n 3 "$TMP/cc.err" 2>/dev/null || true
 fi
 

@@ -581,7 +581,7 @@ Test(ftfile, existing_final_or_tmp_name_is_refused)
 	free(b);
 	cr_assert_neq(stat(tmp, &st), 0);
 	/* A symlink as tmp name is not followed. */
-	cr_assert_eq(symlink("/tmp/fc-nowhere", tmp), 0);
+	cr_assert_eq(symlink(pathf("nowhere"), tmp), 0);
 	unlink(p);
 	w = fc_ft_writer_open(p, &info, &s);
 	cr_assert_null(w);

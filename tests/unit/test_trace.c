@@ -69,15 +69,23 @@ Test(trace, accepts_the_supported_link_types)
 Test(trace, missing_or_bogus_file_names_the_file)
 {
 	char err[512];
-	FILE *f = fopen("/tmp/fc-test-not-a-pcap", "w");
+	char name[] = "/tmp/fc-test-not-a-pcap.XXXXXX";
+	int fd = mkstemp(name);
+	FILE *f;
 
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
 	cr_assert_null(fc_trace_open("/nonexistent/x.pcap", err, sizeof(err)));
 	cr_assert(strstr(err, "/nonexistent/x.pcap") != NULL, "%s", err);
 	fputs("hello, this is not a capture\n", f);
 	fclose(f);
-	cr_assert_null(fc_trace_open("/tmp/fc-test-not-a-pcap", err, sizeof(err)));
-	cr_assert(strstr(err, "fc-test-not-a-pcap") != NULL, "%s", err);
-	remove("/tmp/fc-test-not-a-pcap");
+	f = NULL;
+	int rc = fc_trace_open(name, err, sizeof(err)) == NULL;
+
+	remove(name);
+	cr_assert(rc);
+	cr_assert(strstr(err, name) != NULL, "%s", err);
 }
 
 Test(trace, corrupt_record_is_an_error_with_packet_number)
