@@ -78,11 +78,14 @@ mkdir -p "$TMP/sig2"
 total=$(tshark -r "$MIX" -T fields -e frame.number 2>/dev/null | wc -l)
 # shellcheck disable=SC2046
 "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$MIX" -- --out "$TMP/sig2" \
-	--interval 1 --idle-exit 0 --test-collector-delay 4000 \
+	--interval 1 --idle-exit 0 --test-collector-delay 4000 --stats \
 	>"$TMP/sig2.log" 2>&1 &
 pid=$!
 PIDS="$pid"
 wait_up "$TMP/sig2.log"
+# Every packet received first (the stats line's total), so that what
+# the second signal abandons is the trace less what is in the files.
+poll 30 grep -q "| rx $total lost" "$TMP/sig2.log" || true
 kill -INT "$pid"
 # The second signal once the first interval is written (4 s after the
 # start): the clean stop is then under way, with intervals still to go.

@@ -219,17 +219,35 @@ else
 fi
 [ "$(pkg-config --modversion libflowcap-ft 2>/dev/null)" = "$VERSION" ] ||
 	bad "libflowcap-ft.pc version is not $VERSION"
-# shellcheck disable=SC2046
-if (cd "$TMP" && $CC -std=c11 -Wall -Werror -o ft-top-shared ft-top.c \
+# A sanitizer build (dpdk-scripts/sanitize.sh) installs an instrumented
+# library: a program linked with it needs the same runtime, and cannot be
+# linked fully static (the sanitizer runtimes are shared); there the
+# static case links the archive and checks that only it is static.
+san=$(python3 -c 'import json, sys
+o = [x for x in json.load(open(sys.argv[1])) if x["name"] == "b_sanitize"]
+print(o[0]["value"] if o else "none")' "$TMP/opts.json")
+SAN=""
+[ "$san" = none ] || [ -z "$san" ] || SAN="-fsanitize=$san"
+# shellcheck disable=SC2046,SC2086
+if (cd "$TMP" && $CC -std=c11 -Wall -Werror $SAN -o ft-top-shared ft-top.c \
 	$(pkg-config --cflags --libs libflowcap-ft)) 2>"$TMP/cc.err"; then
 	ok "ft-top builds with pkg-config --cflags --libs libflowcap-ft"
 else
 	bad "ft-top does not build against the installed library"
 	sed 's/^/     | /' "$TMP/cc.err" | head -n 10
 fi
-# shellcheck disable=SC2046
-if (cd "$TMP" && $CC -std=c11 -Wall -Werror -static -o ft-top-static ft-top.c \
-	$(pkg-config --static --cflags --libs libflowcap-ft)) 2>"$TMP/cc.err"; then
+if [ -z "$SAN" ]; then
+	STATIC="-static"
+	STLIBS=$(pkg-config --static --libs libflowcap-ft)
+else
+	STATIC=""
+	STLIBS=$(pkg-config --static --libs libflowcap-ft |
+		sed 's/-lflowcap-ft/-l:libflowcap-ft.a/')
+fi
+# shellcheck disable=SC2046,SC2086
+if (cd "$TMP" && $CC -std=c11 -Wall -Werror $SAN $STATIC -o ft-top-static \
+	ft-top.c $(pkg-config --static --cflags libflowcap-ft) $STLIBS) \
+	2>"$TMP/cc.err"; then
 	ok "ft-top builds -static with pkg-config --static"
 else
 	bad "ft-top does not build statically against the installed library"
@@ -242,8 +260,12 @@ if [ -x "$TMP/ft-top-shared" ] &&
 else
 	bad "ft-top-shared does not load the installed libflowcap-ft.so.0"
 fi
-if [ -x "$TMP/ft-top-static" ] && ! readelf -d "$TMP/ft-top-static" 2>/dev/null | grep -q NEEDED; then
+if [ -z "$SAN" ] && [ -x "$TMP/ft-top-static" ] &&
+	! readelf -d "$TMP/ft-top-static" 2>/dev/null | grep -q NEEDED; then
 	ok "ft-top-static needs no shared library"
+elif [ -n "$SAN" ] && [ -x "$TMP/ft-top-static" ] &&
+	! readelf -d "$TMP/ft-top-static" 2>/dev/null | grep -q "libflowcap-ft"; then
+	ok "ft-top-static links libflowcap-ft.a (sanitizer build: its runtimes stay shared)"
 else
 	bad "ft-top-static is not static"
 fi

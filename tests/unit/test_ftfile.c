@@ -744,9 +744,12 @@ BOTH_LAYOUTS(bad_magic_version_and_empty_file)
 	fix_end(b, len);
 	spit(q, b, len);
 	cr_assert_eq(read_all(q, NULL, NULL, NULL), 0);
-	cr_assert_not_null(fc_ft_reader_open_diag(q, &st, &d));
+	struct fc_ft_reader *r = fc_ft_reader_open_diag(q, &st, &d);
+
+	cr_assert_not_null(r);
 	cr_assert_eq(d.version_major, v);
 	cr_assert_eq(d.version_minor, 9);
+	fc_ft_reader_close(r);
 	free(b);
 }
 
