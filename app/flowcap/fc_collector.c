@@ -42,7 +42,10 @@ struct collector {
 	struct fc_iv_collect plan;
 };
 
-static void drain_queue(struct collector *c)
+/* Returns false when a producer was caught mid-enqueue: a table handed
+ * in before the progress just loaded may then still be out of reach, and
+ * that progress must not be acted on this round. */
+static bool drain_queue(struct collector *c)
 {
 	struct cds_wfcq_node *node;
 
@@ -53,14 +56,19 @@ static void drain_queue(struct collector *c)
 		c->pend[w].sealed = atomic_load_explicit(
 			&c->app->workers[w].sealed, memory_order_acquire);
 
-	/* Single consumer: the non-blocking dequeue needs no lock. It may
-	 * return WOULDBLOCK while a producer is mid-enqueue; we retry on
-	 * the next round. */
+	/* Single consumer: the non-blocking dequeue needs no lock. It
+	 * returns WOULDBLOCK while a producer is mid-enqueue, also when the
+	 * node it cannot yet pass is one that a worker enqueued before the
+	 * progress loaded above (the last node's next pointer is written by
+	 * the enqueue that follows it): retry on the next round, and do not
+	 * decide anything on this one. */
 	for (;;) {
 		node = __cds_wfcq_dequeue_nonblocking(&c->app->q_head,
 						      &c->app->q_tail);
-		if (node == NULL || node == CDS_WFCQ_WOULDBLOCK)
-			break;
+		if (node == CDS_WFCQ_WOULDBLOCK)
+			return false;
+		if (node == NULL)
+			return true;
 		struct fc_wtable *t = caa_container_of(node, struct fc_wtable,
 						       node);
 		struct pending *p = &c->pend[t->worker];
@@ -292,8 +300,7 @@ int fc_collector_main(void *arg)
 		fc_ports_nic_read(app, false, &c->nic_prev[0],
 				  &c->nic_prev[1], &c->nic_prev[2]);
 	for (;;) {
-		drain_queue(c);
-		if (step(c))
+		if (drain_queue(c) && step(c))
 			break;
 		rte_delay_us_sleep(200);
 	}
@@ -301,7 +308,8 @@ int fc_collector_main(void *arg)
 	fc_sinks_flush(&app->sinks);
 	/* Whatever is still queued (a run that saw no packet at all) goes
 	 * back to its worker, so every table is accounted for at exit. */
-	drain_queue(c);
+	while (!drain_queue(c))
+		rte_pause(); /* every producer has finished: brief */
 	for (unsigned w = 0; w < app->n_workers; w++)
 		while (c->pend[w].head != NULL) {
 			struct fc_wtable *t = c->pend[w].head;
