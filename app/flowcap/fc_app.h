@@ -134,7 +134,7 @@ struct fc_wtable {
 	uint64_t ctr[FC_CTR_MAX];
 };
 
-struct fc_stage;
+struct fc_count;
 
 /** Per-worker state: one cache-aligned struct, written by its lcore only. */
 struct fc_worker {
@@ -148,7 +148,7 @@ struct fc_worker {
 	uint32_t desc_head;    /**< next descriptor (the feeder's) */
 	struct rte_ring *free; /**< empty tables back from the collector */
 	struct fc_wtable *cur;
-	struct fc_stage *stg;  /**< keys parsed, not yet counted in cur */
+	struct fc_count *stg;  /**< keys parsed, not yet counted in cur */
 	uint64_t iv;           /**< current interval index */
 	uint64_t iv_lo, iv_hi; /**< live: its first and last second */
 	bool started;          /**< live: has a current interval */

@@ -23,21 +23,12 @@
 #include "fc_app.h"
 #include "fc_count.h"
 
-_Static_assert(FC_BURST_MAX <= FC_STAGE_BURST_MAX &&
-		       FC_BURST <= FC_STAGE_BURST_MAX,
+_Static_assert(FC_BURST_MAX <= FC_COUNT_BURST_MAX &&
+		       FC_BURST <= FC_COUNT_BURST_MAX,
 	       "a burst fits the stage");
 
 /* A parse status is the id of the counter that counts it (count_drop(w,
- * st)): every reason, and no reason past the parse counters. */
-_Static_assert((int)FC_PARSE_NOT_IP == (int)FC_CTR_NOT_IP &&
-		       (int)FC_PARSE_TRUNC_L2 == (int)FC_CTR_TRUNC_L2 &&
-		       (int)FC_PARSE_TRUNC_L3 == (int)FC_CTR_TRUNC_L3 &&
-		       (int)FC_PARSE_BAD_VERSION == (int)FC_CTR_BAD_VERSION &&
-		       (int)FC_PARSE_BAD_HDRLEN == (int)FC_CTR_BAD_HDRLEN &&
-		       (int)FC_PARSE_BAD_LINKTYPE == (int)FC_CTR_BAD_LINKTYPE &&
-		       (int)FC_PARSE_TOO_DEEP == (int)FC_CTR_TOO_DEEP &&
-		       (int)FC_PARSE_STATUS_COUNT <= (int)FC_CTR_TBL_FULL,
-	       "parse status values are drop counter ids");
+ * st)): enum fc_parse_status takes its values from fc_counter.h. */
 
 /* Take a fresh table from the free ring; NULL when the collector has all
  * of them. */
@@ -78,7 +69,7 @@ static void handoff(struct fc_worker *w, uint32_t flags)
 
 	/* The keys of the last burst still waiting for their lines belong
 	 * to this table. */
-	fc_stage_flush(w->stg, t->ft);
+	fc_count_flush(w->stg, t->ft);
 	t->worker = w->id;
 	t->iv = w->iv;
 	t->flags |= flags;
@@ -164,9 +155,9 @@ static void finish(struct fc_worker *w, uint32_t flags)
 static inline void count_staged(struct fc_worker *w)
 {
 	if (FC_LIKELY(w->cur != NULL))
-		fc_stage_flush(w->stg, w->cur->ft);
+		fc_count_flush(w->stg, w->cur->ft);
 	else
-		fc_stage_drop(w->stg);
+		fc_count_drop(w->stg);
 }
 
 /* End of a burst: count the previous burst's keys, whose lines have
@@ -175,9 +166,9 @@ static inline void count_staged(struct fc_worker *w)
 static inline void pipe_staged(struct fc_worker *w)
 {
 	if (FC_LIKELY(w->cur != NULL))
-		fc_stage_pipe(w->stg, w->cur->ft);
+		fc_count_pipe(w->stg, w->cur->ft);
 	else
-		fc_stage_drop(w->stg);
+		fc_count_drop(w->stg);
 }
 
 /* Count a packet that yields no record. */
@@ -273,12 +264,12 @@ static void set_range(struct fc_worker *w)
 }
 
 /* Hand what the burst counted so far to the current table: all of it
- * before the table changes (all), else by fc_stage_pipe. */
+ * before the table changes (all), else by fc_count_pipe. */
 static inline void flush_live(struct fc_worker *w, unsigned nrx,
 			      uint64_t last, bool all)
 {
 	if (FC_LIKELY(w->cur != NULL)) {
-		if (fc_stage_fresh(w->stg))
+		if (fc_count_fresh(w->stg))
 			w->cur->last_ts = last;
 		w->cur->rx_pkts += nrx;
 	} else {
@@ -380,7 +371,7 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 	if (ts > *maxts)
 		*maxts = ts;
 	(*nrx)++;
-	enum fc_parse_status st = fc_stage_parse(
+	enum fc_parse_status st = fc_count_parse(
 		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
 		rte_pktmbuf_data_len(m), FC_DLT_EN10MB);
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
@@ -389,7 +380,7 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 		} else {
 			/* Staged alone: keys staged earlier were counted
 			 * before the table went. */
-			fc_stage_drop(w->stg);
+			fc_count_drop(w->stg);
 			w->pend_ctr[FC_CTR_NO_TABLE]++;
 		}
 	} else {
@@ -522,7 +513,7 @@ static int run_live(struct fc_worker *w)
 		if (got == 0) {
 			/* Nothing to overlap the waiting keys with: count
 			 * them, so the table is current when idle. */
-			if (fc_stage_count(w->stg))
+			if (fc_count_pending(w->stg))
 				count_staged(w);
 			idle_live(w);
 			if (idle_rounds < UINT32_MAX)
@@ -550,7 +541,7 @@ static int run_live(struct fc_worker *w)
 static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			     bool *end)
 {
-	struct fc_stage *stg = w->stg;
+	struct fc_count *stg = w->stg;
 	struct rte_mbuf *done[FC_BURST];
 	unsigned nm = 0, np = 0;
 
@@ -613,11 +604,11 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			}
 			count_drop(w, FC_CTR_LATE);
 		}
-		enum fc_parse_status st = fc_stage_parse(stg, data, len,
+		enum fc_parse_status st = fc_count_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_UNLIKELY(w->cur == NULL)) {
-				fc_stage_drop(stg);
+				fc_count_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
 			}
 		} else {
@@ -641,7 +632,7 @@ static int run_ring(struct fc_worker *w)
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
-			if (fc_stage_count(w->stg))
+			if (fc_count_pending(w->stg))
 				count_staged(w);
 			/* Trace input: the feeder is the bottleneck, and a
 			 * spinning worker would only burn CPU time the feeder

@@ -924,7 +924,7 @@ static int setup_workers(struct fc_app *app)
 		/* Default: 1M IPv4 keys (and --table-keys6, or an eighth
 		 * of them, IPv6 keys) per table, less when all tables of all
 		 * workers would take more than a quarter of the memory
-		 * (fc_flowtable_mem_size2 counts both parts and their
+		 * (fc_flowtable_mem_size_parts counts both parts and their
 		 * indexes). */
 		uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
 			       (uint64_t)sysconf(_SC_PAGESIZE);
@@ -933,7 +933,7 @@ static int setup_workers(struct fc_app *app)
 		uint64_t keys = 1u << 20;
 
 		while (keys > 4096 &&
-		       fc_flowtable_mem_size2(keys, table_keys6(&app->cfg,
+		       fc_flowtable_mem_size_parts(keys, table_keys6(&app->cfg,
 								keys)) > per)
 			keys >>= 1;
 		app->cfg.table_keys = keys;
@@ -961,7 +961,7 @@ static int setup_workers(struct fc_app *app)
 			w->stg = NULL;
 			return -1;
 		}
-		fc_stage_drop(w->stg);
+		fc_count_drop(w->stg);
 		snprintf(name, sizeof(name), "fc_free_%u", i);
 		w->free = rte_ring_create(name, 128, rte_socket_id(),
 					  RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -982,14 +982,14 @@ static int setup_workers(struct fc_app *app)
 
 			if (wt == NULL)
 				return -1;
-			wt->ft = fc_flowtable_create2(app->cfg.table_keys, k6);
+			wt->ft = fc_flowtable_create_parts(app->cfg.table_keys, k6);
 			if (wt->ft == NULL) {
 				fprintf(stderr,
 					"flowcap: cannot reserve a table of %" PRIu64
 					" IPv4 + %" PRIu64 " IPv6 keys (%" PRIu64
 					" MB); lower --table-keys or --table-keys6\n",
 					app->cfg.table_keys, k6,
-					fc_flowtable_mem_size2(app->cfg.table_keys,
+					fc_flowtable_mem_size_parts(app->cfg.table_keys,
 							       k6) >> 20);
 				free(wt);
 				return -1;
@@ -1006,7 +1006,7 @@ static int setup_workers(struct fc_app *app)
 	       app->collector_lcore, app->n_workers,
 	       app->inline_worker ? " run by the feeder" : "",
 	       app->cfg.tables_per_worker, app->cfg.table_keys, k6,
-	       (double)fc_flowtable_mem_size2(app->cfg.table_keys, k6) / 1048576);
+	       (double)fc_flowtable_mem_size_parts(app->cfg.table_keys, k6) / 1048576);
 	return 0;
 }
 

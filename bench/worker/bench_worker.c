@@ -3,8 +3,8 @@
  * bench-worker: cycles per packet of the worker pipeline. Frames from the
  * generator (lib/gen) are laid out back to back in one buffer (only the
  * first --snap bytes of each: the parser reads headers only), then timed
- * exactly as a flowcap worker handles a burst: fc_stage_parse of each
- * frame (lib/count), then fc_stage_pipe (the previous burst's keys are
+ * exactly as a flowcap worker handles a burst: fc_count_parse of each
+ * frame (lib/count), then fc_count_pipe (the previous burst's keys are
  * counted, this burst's lines asked for). Each run starts from a reset
  * table, as an interval does. Reports the median cycles/packet (TSC,
  * frequency measured against CLOCK_MONOTONIC) and Mpps per core over
@@ -33,7 +33,7 @@
 #include "fc_tuple.h"
 
 #define MAX_LIST 16
-#define BURST_MAX FC_STAGE_BURST_MAX
+#define BURST_MAX FC_COUNT_BURST_MAX
 
 struct opts {
 	uint64_t flows[MAX_LIST];
@@ -149,22 +149,22 @@ static int pktbuf_fill(struct pktbuf *b, const struct opts *o, uint64_t flows,
 
 /*
  * One pass over every frame, burst by burst, as the worker does it: parse
- * each frame into the stage (fc_stage_parse), count the failures by
- * reason, flush the stage into the table (fc_stage_flush).
+ * each frame into the stage (fc_count_parse), count the failures by
+ * reason, flush the stage into the table (fc_count_flush).
  */
 static FC_NOINLINE void run_pass(const struct pktbuf *b,
 				 struct fc_flowtable *t, unsigned burst,
 				 uint64_t *parsed, uint64_t *bad)
 {
-	static struct fc_stage stg; /* 88 KB: not on the stack */
+	static struct fc_count stg; /* 88 KB: not on the stack */
 	const uint8_t *data = b->data;
 	const uint64_t *off = b->off;
 	uint64_t ok = 0;
 
-	fc_stage_drop(&stg);
+	fc_count_drop(&stg);
 	for (uint64_t i = 0; i < b->n; i += burst) {
 		unsigned n = b->n - i < burst ? (unsigned)(b->n - i) : burst;
-		unsigned before = fc_stage_count(&stg);
+		unsigned before = fc_count_pending(&stg);
 
 		for (unsigned j = 0; j < n && j < 4; j++)
 			__builtin_prefetch(data + off[i + j]);
@@ -173,16 +173,16 @@ static FC_NOINLINE void run_pass(const struct pktbuf *b,
 
 			if (j + 4 < n)
 				__builtin_prefetch(data + off[k + 4]);
-			enum fc_parse_status st = fc_stage_parse(
+			enum fc_parse_status st = fc_count_parse(
 				&stg, data + off[k],
 				(uint32_t)(off[k + 1] - off[k]), FC_DLT_EN10MB);
 			if (FC_UNLIKELY(st != FC_PARSE_OK))
 				bad[st]++;
 		}
-		ok += fc_stage_count(&stg) - before;
-		fc_stage_pipe(&stg, t);
+		ok += fc_count_pending(&stg) - before;
+		fc_count_pipe(&stg, t);
 	}
-	fc_stage_flush(&stg, t);
+	fc_count_flush(&stg, t);
 	*parsed = ok;
 }
 
@@ -303,8 +303,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: bench-worker [options]\n"
-"Cycles/packet of the worker pipeline (fc_stage_parse per frame, then\n"
-"fc_stage_pipe per burst) on generated frames held in memory.\n"
+"Cycles/packet of the worker pipeline (fc_count_parse per frame, then\n"
+"fc_count_pipe per burst) on generated frames held in memory.\n"
 "\n"
 "  -f, --flows LIST     flow populations (distinct keys), comma separated\n"
 "                       (default 1k,100k,1M,10M)\n"

@@ -2,7 +2,7 @@
 /* The cold half of staging: frames the IPv4 fast path does not take. */
 #include "fc_count.h"
 
-enum fc_parse_status fc_stage_parse_slow(struct fc_stage *s,
+enum fc_parse_status fc_count_parse_slow(struct fc_count *s,
 					 const uint8_t *p, uint32_t caplen,
 					 uint32_t dlt)
 {

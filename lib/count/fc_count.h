@@ -23,18 +23,18 @@
 #include "fc_parse.h"
 #include "fc_tuple.h"
 
-/** Most frames parsed between two calls of fc_stage_pipe or
- *  fc_stage_flush. */
-#define FC_STAGE_BURST_MAX 512
+/** Most frames parsed between two calls of fc_count_pipe or
+ *  fc_count_flush. */
+#define FC_COUNT_BURST_MAX 512
 
 /**
  * Keys of the frames parsed and not yet counted, in two halves that swap
- * roles at each fc_stage_pipe: the fresh keys (parsed since the last pipe
+ * roles at each fc_count_pipe: the fresh keys (parsed since the last pipe
  * or flush) and the waiting ones (the previous burst's, whose lines the
  * last pipe asked for). Only the slots in use are touched. Call
- * fc_stage_drop before the first use (it sets the halves up).
+ * fc_count_drop before the first use (it sets the halves up).
  */
-struct fc_stage {
+struct fc_count {
 	unsigned n4;          /**< fresh compact IPv4 keys, in c4 */
 	unsigned n6;          /**< fresh keys of the wide part, in k6 */
 	unsigned p4;          /**< waiting IPv4 keys, in w4 */
@@ -45,25 +45,25 @@ struct fc_stage {
 	struct fc_ftkey4 *w4;
 	struct fc_ftkey *w6;
 	uint64_t *wh6;
-	struct fc_ftkey4 c4buf[2][FC_STAGE_BURST_MAX];
-	struct fc_ftkey k6buf[2][FC_STAGE_BURST_MAX];
-	uint64_t h6buf[2][FC_STAGE_BURST_MAX];
+	struct fc_ftkey4 c4buf[2][FC_COUNT_BURST_MAX];
+	struct fc_ftkey k6buf[2][FC_COUNT_BURST_MAX];
+	uint64_t h6buf[2][FC_COUNT_BURST_MAX];
 };
 
 /* Any frame the IPv4 fast path does not take. Thread safety: one thread
  * per stage. */
-enum fc_parse_status fc_stage_parse_slow(struct fc_stage *s,
+enum fc_parse_status fc_count_parse_slow(struct fc_count *s,
 					 const uint8_t *p, uint32_t caplen,
 					 uint32_t dlt);
 
 /**
  * Parse one frame (as fc_parse_pkt does) and stage its key. Returns
  * FC_PARSE_OK when a key was staged, else the reason the frame yields
- * none. At most FC_STAGE_BURST_MAX frames between two calls of
- * fc_stage_pipe or fc_stage_flush. Hot path.
+ * none. At most FC_COUNT_BURST_MAX frames between two calls of
+ * fc_count_pipe or fc_count_flush. Hot path.
  * Thread safety: none; one thread per stage.
  */
-static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
+static inline enum fc_parse_status fc_count_parse(struct fc_count *s,
 						  const uint8_t *p,
 						  uint32_t caplen, uint32_t dlt)
 {
@@ -72,23 +72,23 @@ static inline enum fc_parse_status fc_stage_parse(struct fc_stage *s,
 		s->n4++;
 		return FC_PARSE_OK;
 	}
-	return fc_stage_parse_slow(s, p, caplen, dlt);
+	return fc_count_parse_slow(s, p, caplen, dlt);
 }
 
 /**
  * Keys staged and not yet counted (waiting ones included).
  * Thread safety: the stage's thread; reads only.
  */
-static inline unsigned fc_stage_count(const struct fc_stage *s)
+static inline unsigned fc_count_pending(const struct fc_count *s)
 {
 	return s->n4 + s->n6 + s->p4 + s->p6;
 }
 
 /**
- * Keys staged since the last fc_stage_pipe or fc_stage_flush.
+ * Keys staged since the last fc_count_pipe or fc_count_flush.
  * Thread safety: the stage's thread; reads only.
  */
-static inline unsigned fc_stage_fresh(const struct fc_stage *s)
+static inline unsigned fc_count_fresh(const struct fc_count *s)
 {
 	return s->n4 + s->n6;
 }
@@ -98,7 +98,7 @@ static inline unsigned fc_stage_fresh(const struct fc_stage *s)
  * Also sets up a stage before its first use.
  * Thread safety: none; one thread per stage.
  */
-static inline void fc_stage_drop(struct fc_stage *s)
+static inline void fc_count_drop(struct fc_count *s)
 {
 	s->n4 = 0;
 	s->n6 = 0;
@@ -117,7 +117,7 @@ static inline void fc_stage_drop(struct fc_stage *s)
  * stage. Hot path.
  * Thread safety: none; one thread per stage, the one writer of t.
  */
-static inline void fc_stage_flush(struct fc_stage *s, struct fc_flowtable *t)
+static inline void fc_count_flush(struct fc_count *s, struct fc_flowtable *t)
 {
 	fc_flowtable_count_split(t, s->w4, s->p4, s->w6, s->wh6, s->p6);
 	fc_flowtable_add_split(t, s->c4, s->n4, s->k6, s->n6);
@@ -132,13 +132,13 @@ static inline void fc_stage_flush(struct fc_stage *s, struct fc_flowtable *t)
  * previous call), ask for the lines of the keys staged since, and leave
  * those waiting. Their misses are then served while the caller receives
  * and parses its next burst, instead of stalling this one. The keys left
- * waiting belong to no table: fc_stage_flush counts them wherever the
+ * waiting belong to no table: fc_count_flush counts them wherever the
  * caller says (it must, before the table it means is handed on).
- * Counts, tbl_full and insertion order are those of fc_stage_flush after
+ * Counts, tbl_full and insertion order are those of fc_count_flush after
  * every burst. Hot path.
  * Thread safety: none; one thread per stage, the one writer of t.
  */
-static inline void fc_stage_pipe(struct fc_stage *s, struct fc_flowtable *t)
+static inline void fc_count_pipe(struct fc_count *s, struct fc_flowtable *t)
 {
 	struct fc_ftkey4 *c4 = s->c4;
 	struct fc_ftkey *k6 = s->k6;

@@ -35,7 +35,7 @@ static uint64_t slots6_for(uint64_t keys)
 	return round_slots(keys + keys / 7 + 1, sizeof(struct fc_flowtable_slot));
 }
 
-uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6)
+uint64_t fc_flowtable_mem_size_parts(uint64_t keys4, uint64_t keys6)
 {
 	return slots4_for(keys4) * sizeof(struct fc_flowtable_slot4) +
 	       slots6_for(keys6) * sizeof(struct fc_flowtable_slot) +
@@ -44,7 +44,7 @@ uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6)
 
 uint64_t fc_flowtable_mem_size(uint64_t keys)
 {
-	return fc_flowtable_mem_size2(keys, fc_flowtable_keys6_for(keys));
+	return fc_flowtable_mem_size_parts(keys, fc_flowtable_keys6_for(keys));
 }
 
 /* Pages are faulted in as keys arrive: a table sized for a busy interval
@@ -61,7 +61,7 @@ static void *map_slots(size_t len)
 	return mem;
 }
 
-struct fc_flowtable *fc_flowtable_create2(uint64_t keys4, uint64_t keys6)
+struct fc_flowtable *fc_flowtable_create_parts(uint64_t keys4, uint64_t keys6)
 {
 	struct fc_flowtable *t;
 
@@ -107,7 +107,7 @@ struct fc_flowtable *fc_flowtable_create(uint64_t keys)
 {
 	if (keys == 0 || keys > FC_FLOWTABLE_MAX_KEYS)
 		return NULL;
-	return fc_flowtable_create2(keys, fc_flowtable_keys6_for(keys));
+	return fc_flowtable_create_parts(keys, fc_flowtable_keys6_for(keys));
 }
 
 void fc_flowtable_free(struct fc_flowtable *t)

@@ -94,10 +94,10 @@ static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
  * Control plane.
  * Thread safety: any thread; the new table is the caller's.
  */
-struct fc_flowtable *fc_flowtable_create2(uint64_t keys4, uint64_t keys6);
+struct fc_flowtable *fc_flowtable_create_parts(uint64_t keys4, uint64_t keys6);
 
 /**
- * fc_flowtable_create2(keys, fc_flowtable_keys6_for(keys)).
+ * fc_flowtable_create_parts(keys, fc_flowtable_keys6_for(keys)).
  * Thread safety: any thread; the new table is the caller's.
  */
 struct fc_flowtable *fc_flowtable_create(uint64_t keys);
@@ -116,11 +116,11 @@ void fc_flowtable_free(struct fc_flowtable *t);
 void fc_flowtable_reset(struct fc_flowtable *t);
 
 /**
- * Bytes of memory fc_flowtable_create2(keys4, keys6) reserves: slots of
+ * Bytes of memory fc_flowtable_create_parts(keys4, keys6) reserves: slots of
  * both parts and the insertion-order indexes.
  * Thread safety: any thread; pure function.
  */
-uint64_t fc_flowtable_mem_size2(uint64_t keys4, uint64_t keys6);
+uint64_t fc_flowtable_mem_size_parts(uint64_t keys4, uint64_t keys6);
 
 /**
  * Bytes of memory fc_flowtable_create(keys) reserves.

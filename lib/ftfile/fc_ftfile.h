@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "fc_counter.h"
 #include "fc_tuple.h"
 
 /** Status codes. Stable: values are part of the API. */
@@ -81,37 +82,7 @@ const char *fc_ft_strerror(int status);
 /** Record kinds. */
 #define FC_FT_KIND_FLOWTUPLE 1
 
-/**
- * Named counters of one interval. Ids 1..7 equal enum fc_parse_status so a
- * parse reason maps to its counter directly. Ids are stored in files:
- * append, never renumber. Every counter except the informational ones
- * (FC_CTR_INFO_FIRST and above) is a packet that was received but is in no
- * record: rx_pkts = rec_pkts + sum of the drop counters.
- */
-enum fc_ft_counter {
-	FC_CTR_NOT_IP = 1,
-	FC_CTR_TRUNC_L2 = 2,
-	FC_CTR_TRUNC_L3 = 3,
-	FC_CTR_BAD_VERSION = 4,
-	FC_CTR_BAD_HDRLEN = 5,
-	FC_CTR_BAD_LINKTYPE = 6,
-	FC_CTR_TOO_DEEP = 7,
-	FC_CTR_TBL_FULL = 16,    /**< key not stored: flow table full */
-	FC_CTR_NO_TABLE = 17,    /**< collector behind, no free table */
-	FC_CTR_NIC_IMISSED = 18, /**< NIC dropped: RX ring full */
-	FC_CTR_NIC_NOMBUF = 19,  /**< NIC dropped: mempool empty */
-	FC_CTR_NIC_IERRORS = 20, /**< NIC dropped: bad frames */
-	FC_CTR_BAD_TIME = 21,    /**< lone timestamp beyond --max-jump */
-	FC_CTR_INFO_FIRST = 32,  /**< from here on: informational only */
-	FC_CTR_LATE = 32,        /**< older than the interval; in records */
-	FC_CTR_MAX = 40
-};
-
-/**
- * Stable short name of a counter id ("not_ip", "tbl_full", ...), or NULL.
- * Thread safety: any thread; pure function (a static table).
- */
-const char *fc_ft_counter_name(unsigned id);
+/* Named counters of one interval: enum fc_ft_counter, fc_counter.h. */
 
 /** Interval flags. */
 #define FC_FT_IV_PARTIAL 0x1  /**< cut short by shutdown (SIGINT/SIGTERM) */

@@ -75,22 +75,13 @@
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
 
-static const char *const status_names[FC_PARSE_STATUS_COUNT] = {
-	[FC_PARSE_OK] = "ok",
-	[FC_PARSE_NOT_IP] = "not_ip",
-	[FC_PARSE_TRUNC_L2] = "trunc_l2",
-	[FC_PARSE_TRUNC_L3] = "trunc_l3",
-	[FC_PARSE_BAD_VERSION] = "bad_version",
-	[FC_PARSE_BAD_HDRLEN] = "bad_hdrlen",
-	[FC_PARSE_BAD_LINKTYPE] = "bad_linktype",
-	[FC_PARSE_TOO_DEEP] = "too_deep",
-};
-
 const char *fc_parse_status_name(unsigned st)
 {
+	if (st == FC_PARSE_OK)
+		return "ok";
 	if (st >= FC_PARSE_STATUS_COUNT)
 		return "unknown";
-	return status_names[st];
+	return fc_ft_counter_name(st);
 }
 
 int fc_parse_dlt_supported(uint32_t dlt)
@@ -123,30 +114,30 @@ int fc_parse_dlt_supported(uint32_t dlt)
 	((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) |        \
 	 (1u << 12) | (1u << 14) | (1u << 16) | (1u << 18))
 
-/* fc_parse_w2 (see fc_parse.h): TCP flags f, then UDP, then ICMP type t. */
-#define W2_TCP(f)                                                          \
+/* fc_parse_l4word (see fc_parse.h): TCP flags f, then UDP, then ICMP type t. */
+#define L4WORD_TCP(f)                                                          \
 	((uint64_t)(f) << 16 | 4u << 24 |                                  \
 	 (uint64_t)((((f) & TCP_RST) ||                                     \
 		     ((f) & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) ?   \
 			    FC_FT_CLASS_BACKSCATTER :                       \
 			    FC_FT_CLASS_OTHER)                              \
 		 << 32)
-#define W2_ICMP(t)                                                         \
+#define L4WORD_ICMP(t)                                                         \
 	(4u << 24 |                                                        \
 	 (uint64_t)(((t) < 32 && (ICMP4_BACKSCATTER_TYPES >> ((t) & 31) & 1)) ? \
 			    FC_FT_CLASS_BACKSCATTER :                       \
 			    FC_FT_CLASS_ICMPREQ)                            \
 		 << 32)
-#define X4(m, f) m(f), m((f) + 1), m((f) + 2), m((f) + 3)
-#define X16(m, f) X4(m, f), X4(m, (f) + 4), X4(m, (f) + 8), X4(m, (f) + 12)
-#define X64(m, f)                                                          \
-	X16(m, f), X16(m, (f) + 16), X16(m, (f) + 32), X16(m, (f) + 48)
-#define X256(m) X64(m, 0), X64(m, 64), X64(m, 128), X64(m, 192)
+#define EACH_4(m, f) m(f), m((f) + 1), m((f) + 2), m((f) + 3)
+#define EACH_16(m, f) EACH_4(m, f), EACH_4(m, (f) + 4), EACH_4(m, (f) + 8), EACH_4(m, (f) + 12)
+#define EACH_64(m, f)                                                          \
+	EACH_16(m, f), EACH_16(m, (f) + 16), EACH_16(m, (f) + 32), EACH_16(m, (f) + 48)
+#define EACH_BYTE(m) EACH_64(m, 0), EACH_64(m, 64), EACH_64(m, 128), EACH_64(m, 192)
 
-const uint64_t fc_parse_w2[257 + 256] = {
-	X256(W2_TCP),
+const uint64_t fc_parse_l4word[257 + 256] = {
+	EACH_BYTE(L4WORD_TCP),
 	4u << 24 | (uint64_t)FC_FT_CLASS_OTHER << 32,
-	X256(W2_ICMP),
+	EACH_BYTE(L4WORD_ICMP),
 };
 
 /*

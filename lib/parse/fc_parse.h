@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fc_common.h"
+#include "fc_counter.h"
 #include "fc_tuple.h"
 
 /*
@@ -47,18 +48,22 @@
  */
 enum fc_parse_status {
 	FC_PARSE_OK = 0,
-	FC_PARSE_NOT_IP,        /**< ARP, LLC, LLDP, non-IP MPLS/PPP payload... */
-	FC_PARSE_TRUNC_L2,      /**< frame ends inside the link layer/tags/labels */
-	FC_PARSE_TRUNC_L3,      /**< frame ends inside the IP header or ext chain */
-	FC_PARSE_BAD_VERSION,   /**< IP version field does not match the type */
-	FC_PARSE_BAD_HDRLEN,    /**< IPv4 IHL < 5, or ext header length absurd */
-	FC_PARSE_BAD_LINKTYPE,  /**< capture link type not supported */
-	FC_PARSE_TOO_DEEP,      /**< more tags/labels/ext headers than the limit */
+	FC_PARSE_NOT_IP = FC_CTR_NOT_IP, /**< ARP, LLC, LLDP, non-IP MPLS/PPP payload... */
+	FC_PARSE_TRUNC_L2 = FC_CTR_TRUNC_L2, /**< frame ends inside the link layer/tags/labels */
+	FC_PARSE_TRUNC_L3 = FC_CTR_TRUNC_L3, /**< frame ends inside the IP header or ext chain */
+	FC_PARSE_BAD_VERSION = FC_CTR_BAD_VERSION, /**< IP version field does not match the type */
+	FC_PARSE_BAD_HDRLEN = FC_CTR_BAD_HDRLEN, /**< IPv4 IHL < 5, or ext header length absurd */
+	FC_PARSE_BAD_LINKTYPE = FC_CTR_BAD_LINKTYPE, /**< capture link type not supported */
+	FC_PARSE_TOO_DEEP = FC_CTR_TOO_DEEP, /**< more tags/labels/ext headers than the limit */
 	FC_PARSE_STATUS_COUNT
 };
+/* Every failure status is a drop counter, below the table's own. */
+_Static_assert((int)FC_PARSE_STATUS_COUNT <= (int)FC_CTR_TBL_FULL,
+	       "parse statuses overlap the other drop counters");
 
 /**
- * Stable short name of a status ("ok", "not_ip", "trunc_l2", ...).
+ * Stable short name of a status: "ok", else its counter's name
+ * (fc_ft_counter_name: "not_ip", "trunc_l2", ...); "unknown" out of range.
  * Thread safety: any thread; pure function (a static table).
  */
 const char *fc_parse_status_name(unsigned st);
@@ -151,7 +156,7 @@ static inline int fc_parse_fast(const uint8_t *p, uint32_t caplen,
  * index: 0-255 for TCP with those flags (f << 16, backscatter for RST or
  * SYN+ACK, else other), 256 for UDP (other), 257 + t for ICMP type t
  * (backscatter for replies and errors, else icmpreq). Family 4 in all. */
-extern const uint64_t fc_parse_w2[257 + 256];
+extern const uint64_t fc_parse_l4word[257 + 256];
 
 /*
  * The IPv4 half of the fast path, straight to the compact form the flow
@@ -164,7 +169,7 @@ extern const uint64_t fc_parse_w2[257 + 256];
  * the TCP flags are read without a branch: traffic mixes tagged and
  * untagged frames, TCP and UDP, and a mispredicted branch costs more than
  * this whole function. Hot path.
- * Thread safety: any thread; pure function, reentrant (fc_parse_w2 is
+ * Thread safety: any thread; pure function, reentrant (fc_parse_l4word is
  * constant).
  */
 static inline int fc_parse_fast4(const uint8_t *p, uint32_t caplen,
@@ -216,7 +221,7 @@ static inline int fc_parse_fast4(const uint8_t *p, uint32_t caplen,
 	c->w[0] = w0;
 	c->w[1] = ports | (uint64_t)tot << 32;
 	c->w[2] = (uint16_t)(ttl_proto >> 8 | ttl_proto << 8) |
-		  fc_parse_w2[idx];
+		  fc_parse_l4word[idx];
 	c->hash = fc_ftkey4_hash(c->w[0], c->w[1], c->w[2]);
 	return 0;
 #else

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/count: staging a burst (fc_stage_parse, then fc_stage_flush, or
- * fc_stage_pipe, which leaves each burst's keys waiting until the next)
+ * lib/count: staging a burst (fc_count_parse, then fc_count_flush, or
+ * fc_count_pipe, which leaves each burst's keys waiting until the next)
  * must count exactly what fc_parse_pkt and fc_flowtable_add give frame by
  * frame: the same keys, counts, drop reasons, tbl_full and iteration
  * order, on a generated mix of tagged, double-tagged, IPv4, IPv6, TCP, UDP
@@ -84,43 +84,43 @@ static uint64_t check_same(uint64_t keys4, uint64_t keys6, uint32_t flows,
 			   enum how how)
 {
 	struct frames f;
-	static struct fc_stage stg;
-	struct fc_flowtable *a = fc_flowtable_create2(keys4, keys6);
-	struct fc_flowtable *b = fc_flowtable_create2(keys4, keys6);
+	static struct fc_count stg;
+	struct fc_flowtable *a = fc_flowtable_create_parts(keys4, keys6);
+	struct fc_flowtable *b = fc_flowtable_create_parts(keys4, keys6);
 	uint64_t drop_a[FC_PARSE_STATUS_COUNT] = {0};
 	uint64_t drop_b[FC_PARSE_STATUS_COUNT] = {0};
 	uint64_t full;
 
 	cr_assert(a && b);
 	make_frames(&f, 200000, flows);
-	fc_stage_drop(&stg);
+	fc_count_drop(&stg);
 	for (uint64_t i = 0, burst = 1, nb = 0; i < f.n; i += burst,
-		      burst = (burst + 6) % FC_STAGE_BURST_MAX + 1, nb++) {
+		      burst = (burst + 6) % FC_COUNT_BURST_MAX + 1, nb++) {
 		uint64_t n = f.n - i < burst ? f.n - i : burst;
-		unsigned waiting = fc_stage_count(&stg), fresh;
+		unsigned waiting = fc_count_pending(&stg), fresh;
 
 		for (uint64_t j = i; j < i + n; j++) {
-			enum fc_parse_status st = fc_stage_parse(
+			enum fc_parse_status st = fc_count_parse(
 				&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
 				FC_DLT_EN10MB);
 			drop_a[st]++;
 		}
-		fresh = fc_stage_fresh(&stg);
-		cr_assert_eq(fc_stage_count(&stg), waiting + fresh);
+		fresh = fc_count_fresh(&stg);
+		cr_assert_eq(fc_count_pending(&stg), waiting + fresh);
 		cr_assert_leq(fresh, n);
 		if (how == FLUSH || nb % 13 == 12) {
 			/* PIPE: now and then a flush, as at the end of an
 			 * interval. */
-			fc_stage_flush(&stg, a);
-			cr_assert_eq(fc_stage_count(&stg), 0);
+			fc_count_flush(&stg, a);
+			cr_assert_eq(fc_count_pending(&stg), 0);
 		} else {
-			fc_stage_pipe(&stg, a);
-			cr_assert_eq(fc_stage_count(&stg), fresh);
-			cr_assert_eq(fc_stage_fresh(&stg), 0);
+			fc_count_pipe(&stg, a);
+			cr_assert_eq(fc_count_pending(&stg), fresh);
+			cr_assert_eq(fc_count_fresh(&stg), 0);
 		}
 	}
-	fc_stage_flush(&stg, a);
-	cr_assert_eq(fc_stage_count(&stg), 0);
+	fc_count_flush(&stg, a);
+	cr_assert_eq(fc_count_pending(&stg), 0);
 	for (uint64_t j = 0; j < f.n; j++) {
 		struct fc_ftkey k;
 		enum fc_parse_status st =
@@ -180,29 +180,29 @@ Test(count, piped_bursts_equal_frame_by_frame_when_full, .timeout = 120)
 Test(count, waiting_keys_go_to_the_table_flushed_into, .timeout = 60)
 {
 	struct frames f;
-	static struct fc_stage stg;
-	struct fc_flowtable *a = fc_flowtable_create2(4096, 1024);
-	struct fc_flowtable *b = fc_flowtable_create2(4096, 1024);
-	struct fc_flowtable *c = fc_flowtable_create2(4096, 1024);
+	static struct fc_count stg;
+	struct fc_flowtable *a = fc_flowtable_create_parts(4096, 1024);
+	struct fc_flowtable *b = fc_flowtable_create_parts(4096, 1024);
+	struct fc_flowtable *c = fc_flowtable_create_parts(4096, 1024);
 	uint64_t ok = 0;
 
 	cr_assert(a && b && c);
 	make_frames(&f, 96, 1000);
-	fc_stage_drop(&stg);
+	fc_count_drop(&stg);
 	for (uint64_t j = 0; j < 64; j++)
-		fc_stage_parse(&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
+		fc_count_parse(&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
 			       FC_DLT_EN10MB);
-	ok = fc_stage_count(&stg);
+	ok = fc_count_pending(&stg);
 	cr_assert_gt(ok, 10);
 	cr_assert_gt(stg.n6, 0, "no IPv6 key waiting");
-	fc_stage_pipe(&stg, a);
+	fc_count_pipe(&stg, a);
 	cr_assert_eq(a->pkts, 0);
-	cr_assert_eq(fc_stage_count(&stg), ok);
+	cr_assert_eq(fc_count_pending(&stg), ok);
 	for (uint64_t j = 64; j < 96; j++)
-		fc_stage_parse(&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
+		fc_count_parse(&stg, f.data + f.off[j], f.off[j + 1] - f.off[j],
 			       FC_DLT_EN10MB);
-	ok = fc_stage_count(&stg);
-	fc_stage_flush(&stg, b);
+	ok = fc_count_pending(&stg);
+	fc_count_flush(&stg, b);
 	cr_assert_eq(a->pkts, 0);
 	cr_assert_eq(a->n_keys, 0);
 	cr_assert_eq(b->pkts, ok);
@@ -223,19 +223,19 @@ Test(count, waiting_keys_go_to_the_table_flushed_into, .timeout = 60)
 
 Test(count, drop_empties_the_stage)
 {
-	static struct fc_stage stg;
+	static struct fc_count stg;
 	static const uint8_t arp[60] = {[12] = 0x08, [13] = 0x06};
 	uint8_t udp[64] = {[12] = 0x08, [13] = 0x00, [14] = 0x45,
 			   [16] = 0, [17] = 28, [22] = 64, [23] = 17};
 
-	fc_stage_drop(&stg);
-	cr_assert_eq(fc_stage_parse(&stg, arp, sizeof(arp), FC_DLT_EN10MB),
+	fc_count_drop(&stg);
+	cr_assert_eq(fc_count_parse(&stg, arp, sizeof(arp), FC_DLT_EN10MB),
 		     FC_PARSE_NOT_IP);
-	cr_assert_eq(fc_stage_count(&stg), 0);
-	cr_assert_eq(fc_stage_parse(&stg, udp, sizeof(udp), FC_DLT_EN10MB),
+	cr_assert_eq(fc_count_pending(&stg), 0);
+	cr_assert_eq(fc_count_parse(&stg, udp, sizeof(udp), FC_DLT_EN10MB),
 		     FC_PARSE_OK);
-	cr_assert_eq(fc_stage_count(&stg), 1);
+	cr_assert_eq(fc_count_pending(&stg), 1);
 	cr_assert_eq(stg.n4, 1);
-	fc_stage_drop(&stg);
-	cr_assert_eq(fc_stage_count(&stg), 0);
+	fc_count_drop(&stg);
+	cr_assert_eq(fc_count_pending(&stg), 0);
 }

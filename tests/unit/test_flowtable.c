@@ -162,8 +162,8 @@ Test(flowtable, mixed_burst_matches_reference)
 	static struct fc_ftkey pool[DISTINCT], pkts[PKTS];
 	static struct fc_ft_record ref4[DISTINCT], ref6[DISTINCT];
 	uint64_t n4 = 0, n6 = 0, x = 88172645463325252ULL;
-	struct fc_flowtable *t = fc_flowtable_create2(2500, 1000);
-	struct fc_flowtable *u = fc_flowtable_create2(2500, 1000);
+	struct fc_flowtable *t = fc_flowtable_create_parts(2500, 1000);
+	struct fc_flowtable *u = fc_flowtable_create_parts(2500, 1000);
 	struct fc_ft_record r;
 
 	for (unsigned i = 0; i < DISTINCT; i++)
@@ -246,7 +246,7 @@ Test(flowtable, full_table_counts_overflow_and_keeps_counting)
 
 Test(flowtable, full_ipv6_part_refuses_per_packet)
 {
-	struct fc_flowtable *t = fc_flowtable_create2(1000, 10);
+	struct fc_flowtable *t = fc_flowtable_create_parts(1000, 10);
 	static struct fc_ftkey keys[40];
 
 	for (uint32_t i = 0; i < 40; i++)
@@ -335,7 +335,7 @@ Test(flowtable, colliding_hashes_stay_distinct)
 
 Test(flowtable, probe_runs_wrap_at_the_end)
 {
-	struct fc_flowtable *t = fc_flowtable_create2(40, 40);
+	struct fc_flowtable *t = fc_flowtable_create_parts(40, 40);
 	struct fc_ftkey4 c[40];
 	uint64_t last = t->n_slots4 - 1;
 
@@ -362,7 +362,7 @@ Test(flowtable, free_null_is_noop)
 {
 	fc_flowtable_free(NULL);
 	cr_assert_null(fc_flowtable_create(0));
-	cr_assert_null(fc_flowtable_create2(10, 0));
+	cr_assert_null(fc_flowtable_create_parts(10, 0));
 }
 
 Test(flowtable, memory_per_key_at_most_64_bytes)
@@ -390,12 +390,12 @@ Test(flowtable, memory_per_key_at_most_64_bytes)
 
 Test(flowtable, mem_size_matches_what_create_reserves)
 {
-	struct fc_flowtable *t = fc_flowtable_create2(123457, 9999);
+	struct fc_flowtable *t = fc_flowtable_create_parts(123457, 9999);
 
-	cr_assert_eq(fc_flowtable_mem_size2(123457, 9999),
+	cr_assert_eq(fc_flowtable_mem_size_parts(123457, 9999),
 		     t->map_len4 + t->map_len6 + (123457 + 9999) * 4);
 	cr_assert_eq(fc_flowtable_mem_size(5000),
-		     fc_flowtable_mem_size2(5000, 625));
+		     fc_flowtable_mem_size_parts(5000, 625));
 	fc_flowtable_free(t);
 }
 
