@@ -23,6 +23,7 @@
 
 #include "fc_common.h"
 #include "fc_gen.h"
+#include "fc_num.h"
 #include "fc_version.h"
 
 #define OUTBUF_SIZE (4u << 20)
@@ -93,28 +94,9 @@ static void die_usage(const char *flag, const char *val, const char *range)
 static uint64_t parse_u64(const char *flag, const char *s, uint64_t lo,
 			  uint64_t hi, const char *range)
 {
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1;
+	uint64_t v;
 
-	if (*s == '\0' || *s == '-' || *s == '+')
-		die_usage(flag, s, range);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		die_usage(flag, s, range);
-	if (*end == 'k' || *end == 'K')
-		mul = 1000;
-	else if (*end == 'M')
-		mul = 1000000;
-	else if (*end == 'G')
-		mul = 1000000000;
-	if (mul != 1)
-		end++;
-	if (*end != '\0' || (v != 0 && v > UINT64_MAX / mul))
-		die_usage(flag, s, range);
-	v *= mul;
-	if (v < lo || v > hi)
+	if (fc_num_u64(s, lo, hi, FC_NUM_SI, &v) != FC_NUM_OK)
 		die_usage(flag, s, range);
 	return v;
 }

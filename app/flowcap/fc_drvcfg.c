@@ -28,6 +28,7 @@
 
 #include "fc_common.h"
 #include "fc_drvcfg.h"
+#include "fc_num.h"
 
 #define SECTION "port"
 #define COMMENT_CHAR '#'
@@ -165,17 +166,7 @@ static int bad_value(const struct ctx *x, const char *fmt, ...)
  * ("010" is ten), no silent wrap. Returns false if it is not one. */
 static bool to_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || errno == ERANGE)
-		return false;
-	*out = v;
-	return true;
+	return fc_num_u64(s, 0, UINT64_MAX, 0, out) == FC_NUM_OK;
 }
 
 /* An integer in [lo, hi]; with @zero non-NULL, 0 is also accepted and

@@ -35,6 +35,7 @@
 #include "fc_app.h"
 #include "fc_count.h"
 #include "fc_ftdir.h"
+#include "fc_num.h"
 #include "fc_trace.h"
 #include "fc_version.h"
 
@@ -291,21 +292,14 @@ static int parse_port_list(struct fc_cfg *cfg, const char *list)
 static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 		     uint64_t *out)
 {
-	char *end;
-	unsigned long long x;
+	enum fc_num_status st = fc_num_u64(v, lo, hi, 0, out);
+	char why[128];
 
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || *v == '\0' || *v == '-' || *end != '\0' || x < lo ||
-	    x > hi) {
-		fprintf(stderr,
-			"flowcap: %s '%s': expected an integer from %" PRIu64
-			" to %" PRIu64 "\n",
-			opt, v, lo, hi);
-		return -1;
-	}
-	*out = x;
-	return 0;
+	if (st == FC_NUM_OK)
+		return 0;
+	fprintf(stderr, "flowcap: %s '%s': %s\n", opt, v,
+		fc_num_expect(st, lo, hi, why, sizeof(why)));
+	return -1;
 }
 
 /*

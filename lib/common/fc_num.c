@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "fc_num.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+enum fc_num_status fc_num_u64(const char *s, uint64_t lo, uint64_t hi,
+			      unsigned flags, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (s == NULL || *p < '0' || *p > '9')
+		return FC_NUM_NOT_A_NUMBER;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return FC_NUM_RANGE;
+		v = v * 10 + d;
+	}
+	if (flags & FC_NUM_SI) {
+		if (*p == 'k' || *p == 'K')
+			mul = 1000;
+		else if (*p == 'M')
+			mul = 1000000;
+		else if (*p == 'G')
+			mul = 1000000000;
+		if (mul != 1)
+			p++;
+	}
+	if (*p != '\0')
+		return FC_NUM_NOT_A_NUMBER;
+	if (v > UINT64_MAX / mul)
+		return FC_NUM_RANGE;
+	v *= mul;
+	if (v < lo || v > hi)
+		return FC_NUM_RANGE;
+	*out = v;
+	return FC_NUM_OK;
+}
+
+const char *fc_num_expect(enum fc_num_status st, uint64_t lo, uint64_t hi,
+			  char *buf, size_t len)
+{
+	snprintf(buf, len, "%s; expected an integer from %" PRIu64
+		 " to %" PRIu64,
+		 st == FC_NUM_RANGE ? "out of range" : "not a number", lo, hi);
+	return buf;
+}
