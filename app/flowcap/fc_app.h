@@ -418,4 +418,48 @@ int fc_eal_check_lcores(int argc, char **argv);
  */
 int fc_eal_init(int argc, char **argv);
 
+/* ---- fc_options.c: the command line ---------------------------------- */
+
+/**
+ * Parse flowcap's own options (argv[0] is the program or "--") into cfg.
+ * Returns 0; -1 after saying what is wrong (the caller exits 2); --help
+ * and --version print and exit 0.
+ * Thread safety: main thread only, at start-up.
+ */
+int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv);
+
+/**
+ * The checks between options, and between them and the EAL options
+ * (eal_argv[1..eal_argc-1], or none): --read with a device, a file name
+ * template that cannot be unique, a group that does not exist... Returns
+ * 0, or -1 after saying which option to change.
+ * Thread safety: main thread only, at start-up.
+ */
+int fc_options_check(const struct fc_cfg *cfg, int eal_argc, char **eal_argv);
+
+/**
+ * EAL arguments for trace input when the user gave none: no PCI scan, no
+ * telemetry, hugepages only if enough are free. Fills out[] (pointers to
+ * constants and to store) and returns how many.
+ * Thread safety: main thread only, at start-up.
+ */
+int fc_options_eal_defaults(const struct fc_cfg *cfg, char **out, int max,
+			    char *store, size_t storelen);
+
+/* ---- fc_stats.c: what the operator sees ------------------------------ */
+
+/**
+ * Print the per-second stats line on stderr. prev[] holds each worker's
+ * rx count at the previous line (updated), dt the seconds since.
+ * Thread safety: main lcore only (it owns the NIC counters it shows).
+ */
+void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt);
+
+/**
+ * Print the exit summary on stdout: totals, every counter by name, each
+ * sink, conservation. After the collector is done (reads its totals).
+ * Thread safety: main lcore only, once every other lcore has finished.
+ */
+void fc_stats_summary(struct fc_app *app, double secs);
+
 #endif /* FC_APP_H */
