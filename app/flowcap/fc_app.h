@@ -136,8 +136,32 @@ struct fc_wtable {
 
 struct fc_count;
 
+/**
+ * What a worker needs of the rest of the application, copied or pointed
+ * to by fc_worker_bind before the worker starts and never changed after:
+ * the worker reads nothing else of struct fc_app, so its loop depends on
+ * these values only and its cache lines are its own.
+ */
+struct fc_worker_ctx {
+	uint32_t interval;       /**< --interval, seconds */
+	bool align;              /**< --align */
+	bool hw_ts;              /**< RX timestamps from the PMD */
+	int ts_off;              /**< their mbuf dynfield offset */
+	uint64_t ts_flag;        /**< their dynflag */
+	uint64_t max_jump;       /**< --max-jump, seconds; 0 off */
+	uint32_t test_delay_us;  /**< --test-worker-delay (fault injection) */
+	/* Shared with every lcore: see struct fc_app for each one's
+	 * writers and memory order. */
+	_Atomic uint64_t *start0;
+	_Atomic int *stop;
+	_Atomic uint64_t *clock;
+	struct cds_wfcq_head *q_head; /**< the collector's input queue */
+	struct cds_wfcq_tail *q_tail;
+};
+
 /** Per-worker state: one cache-aligned struct, written by its lcore only. */
 struct fc_worker {
+	struct fc_worker_ctx ctx;
 	unsigned id;
 	unsigned lcore;
 	enum fc_src_kind src;
@@ -285,13 +309,21 @@ void fc_log(int problem, const char *fmt, ...)
 
 /**
  * A worker lcore's loop (arg: its struct fc_worker): live ports or trace
- * rings until fc_app.stop, then its final hand-off. Hot path.
+ * rings until the stop flag, then its final hand-off. Hot path. Reads
+ * only its own struct and what its context (fc_worker_bind) names.
  *
  * Thread safety: one lcore per worker (rte_eal_remote_launch); it alone
  * writes its struct fc_worker and its current table. Partners of what it
  * publishes are named at the fields (sealed, watermark, done).
  */
 int fc_worker_main(void *arg);
+
+/**
+ * Fill the worker's context (struct fc_worker_ctx) from the application:
+ * once the ports are set up (RX timestamps), before the worker starts.
+ * Thread safety: main thread only, before the worker's lcore is launched.
+ */
+void fc_worker_bind(struct fc_worker *w, struct fc_app *app);
 
 /**
  * Prepare a worker (first table, link type); fc_worker_main does it.

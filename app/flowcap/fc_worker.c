@@ -79,7 +79,7 @@ static void handoff(struct fc_worker *w, uint32_t flags)
 	for (unsigned i = 1; i < FC_CTR_LOSS_FIRST; i++)
 		w->rej_done += t->ctr[i];
 	cds_wfcq_node_init(&t->node);
-	cds_wfcq_enqueue(&fc_app.q_head, &fc_app.q_tail, &t->node);
+	cds_wfcq_enqueue(w->ctx.q_head, w->ctx.q_tail, &t->node);
 	w->cur = NULL;
 }
 
@@ -115,7 +115,7 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 	 * follows the watermarks published before any wait), never a table
 	 * that this worker would have to give back first. */
 	while (t == NULL && w->may_wait &&
-	       atomic_load_explicit(&fc_app.stop, memory_order_relaxed) != 2) {
+	       atomic_load_explicit(w->ctx.stop, memory_order_relaxed) != 2) {
 		sched_yield();
 		t = take_table(w);
 	}
@@ -219,17 +219,17 @@ static void publish(struct fc_worker *w)
 static inline uint64_t live_interval(struct fc_worker *w, uint64_t ts,
 				     bool *late)
 {
-	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+	uint64_t s0 = atomic_load_explicit(w->ctx.start0,
 					   memory_order_acquire);
-	uint32_t len = fc_app.cfg.interval;
+	uint32_t len = w->ctx.interval;
 
 	if (FC_UNLIKELY(s0 == UINT64_MAX)) {
-		uint64_t want = fc_interval_start0(ts, len, fc_app.cfg.align);
+		uint64_t want = fc_interval_start0(ts, len, w->ctx.align);
 
 		/* One CAS per run: the first packet of any worker fixes the
 		 * grid. Partner: the acquire load above. */
 		if (atomic_compare_exchange_strong_explicit(
-			    &fc_app.start0, &s0, want, memory_order_acq_rel,
+			    w->ctx.start0, &s0, want, memory_order_acq_rel,
 			    memory_order_acquire))
 			s0 = want;
 	}
@@ -251,7 +251,7 @@ static inline void publish_watermark(struct fc_worker *w, uint64_t ts)
 /* The current interval's bounds, for the one-compare check per packet. */
 static void set_range(struct fc_worker *w)
 {
-	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+	uint64_t s0 = atomic_load_explicit(w->ctx.start0,
 					   memory_order_acquire);
 
 	if (s0 == UINT64_MAX || !w->started || w->held != NULL) {
@@ -259,8 +259,8 @@ static void set_range(struct fc_worker *w)
 		w->iv_hi = 0; /* empty: every packet takes the slow path */
 		return;
 	}
-	w->iv_lo = s0 + w->iv * fc_app.cfg.interval;
-	w->iv_hi = w->iv_lo + fc_app.cfg.interval - 1;
+	w->iv_lo = s0 + w->iv * w->ctx.interval;
+	w->iv_hi = w->iv_lo + w->ctx.interval - 1;
 }
 
 /* Hand what the burst counted so far to the current table: all of it
@@ -288,10 +288,10 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 /* Last second of the current interval (the worker has started). */
 static uint64_t live_end(const struct fc_worker *w)
 {
-	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+	uint64_t s0 = atomic_load_explicit(w->ctx.start0,
 					   memory_order_acquire);
 
-	return s0 + (w->iv + 1) * fc_app.cfg.interval - 1;
+	return s0 + (w->iv + 1) * w->ctx.interval - 1;
 }
 
 /* Settle the packet held in doubt, now that a packet at second ts has come
@@ -304,7 +304,7 @@ static void live_settle(struct fc_worker *w, uint64_t ts, bool end,
 
 	w->held = NULL;
 	set_range(w);
-	if (end || fc_interval_is_jump(ts, live_end(w), fc_app.cfg.max_jump)) {
+	if (end || fc_interval_is_jump(ts, live_end(w), w->ctx.max_jump)) {
 		/* Time has moved on: the held packet counts as any. */
 		w->trust = true;
 		live_one(w, h, hts, nrx, last, maxts);
@@ -333,7 +333,7 @@ static FC_NOINLINE bool live_slow(struct fc_worker *w, struct rte_mbuf *m,
 			return false;
 	}
 	if (w->started && !w->trust &&
-	    fc_interval_is_jump(ts, live_end(w), fc_app.cfg.max_jump)) {
+	    fc_interval_is_jump(ts, live_end(w), w->ctx.max_jump)) {
 		/* Time jumps: believed only if the next packet agrees.
 		 * One more reference keeps the mbuf past the burst's free. */
 		rte_mbuf_refcnt_update(m, 1);
@@ -401,8 +401,8 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 4], void *));
-		if (fc_app.hw_ts && (m[i]->ol_flags & fc_app.ts_flag)) {
-			ts = *RTE_MBUF_DYNFIELD(m[i], fc_app.ts_off,
+		if (w->ctx.hw_ts && (m[i]->ol_flags & w->ctx.ts_flag)) {
+			ts = *RTE_MBUF_DYNFIELD(m[i], w->ctx.ts_off,
 						uint64_t *) /
 			     FC_PCAP_TS_PER_SEC;
 			/* Trace time from a replay: no deadline. */
@@ -423,15 +423,15 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
  * idle worker never holds the others back. */
 static void idle_live(struct fc_worker *w)
 {
-	uint64_t s0 = atomic_load_explicit(&fc_app.start0,
+	uint64_t s0 = atomic_load_explicit(w->ctx.start0,
 					   memory_order_acquire);
-	uint64_t now = atomic_load_explicit(&fc_app.clock,
+	uint64_t now = atomic_load_explicit(w->ctx.clock,
 					    memory_order_acquire);
 	uint64_t k;
 
 	if (s0 == UINT64_MAX || now < s0)
 		return;
-	k = (now - s0) / fc_app.cfg.interval;
+	k = (now - s0) / w->ctx.interval;
 	if (!w->started) {
 		w->started = true;
 		set_iv(w, k);
@@ -459,7 +459,13 @@ static inline void idle_pause(uint32_t *empty)
 	}
 }
 
-static int run_live(struct fc_worker *w)
+/*
+ * The live poll loop. Instantiated twice: with slow == false for every
+ * production run, where the fault-injection delay below is compiled out,
+ * and with slow == true only when --test-worker-delay is given.
+ */
+static __attribute__((always_inline)) inline int
+run_live_loop(struct fc_worker *w, const bool slow)
 {
 	struct rte_mbuf *m[FC_BURST_MAX];
 	uint32_t empty = 0, idle_rounds = 0;
@@ -481,13 +487,13 @@ static int run_live(struct fc_worker *w)
 			}
 		}
 		/* Fault injection (--test-worker-delay): a slow worker, so
-		 * the device's queue overflows. Off: one predictable
-		 * branch per round of bursts. */
-		if (FC_UNLIKELY(fc_app.cfg.test_worker_delay_us != 0) && got)
-			rte_delay_us_sleep(fc_app.cfg.test_worker_delay_us);
+		 * the device's queue overflows. Compiled out of the loop
+		 * production runs use. */
+		if (slow && got)
+			rte_delay_us_sleep(w->ctx.test_delay_us);
 		/* Checked every round, with traffic flowing too: a cached
-		 * load of a read-mostly line (fc_app.stop has its own). */
-		int stop = atomic_load_explicit(&fc_app.stop,
+		 * load of a read-mostly line (the stop flag has its own). */
+		int stop = atomic_load_explicit(w->ctx.stop,
 						memory_order_acquire);
 		if (FC_UNLIKELY(stop)) {
 			if (w->held != NULL) {
@@ -500,11 +506,11 @@ static int run_live(struct fc_worker *w)
 				flush_live(w, nrx, last, true);
 			}
 			if (!w->started) {
-				uint64_t s0 = atomic_load(&fc_app.start0);
-				uint64_t c = atomic_load(&fc_app.clock);
+				uint64_t s0 = atomic_load(w->ctx.start0);
+				uint64_t c = atomic_load(w->ctx.clock);
 
 				set_iv(w, (s0 != UINT64_MAX && c >= s0) ?
-						  (c - s0) / fc_app.cfg.interval :
+						  (c - s0) / w->ctx.interval :
 						  0);
 			}
 			finish(w, stop == 2 ? FC_FT_IV_PARTIAL : 0);
@@ -534,6 +540,16 @@ static int run_live(struct fc_worker *w)
 	}
 }
 
+static FC_NOINLINE int run_live(struct fc_worker *w)
+{
+	return run_live_loop(w, false);
+}
+
+static FC_NOINLINE int run_live_slow(struct fc_worker *w)
+{
+	return run_live_loop(w, true);
+}
+
 /* --- trace input (rings fed by the feeder) ------------------------------- */
 
 /* Count a burst from the feeder's ring; returns the packets in it (the
@@ -561,7 +577,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			count_staged(w);
 			if (v == FC_MSG_END) {
 				int stop = atomic_load_explicit(
-					&fc_app.stop, memory_order_acquire);
+					w->ctx.stop, memory_order_acquire);
 
 				if (nm)
 					rte_pktmbuf_free_bulk(done, nm);
@@ -670,6 +686,24 @@ void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n)
 		publish(w);
 }
 
+void fc_worker_bind(struct fc_worker *w, struct fc_app *app)
+{
+	w->ctx = (struct fc_worker_ctx){
+		.interval = app->cfg.interval,
+		.align = app->cfg.align,
+		.hw_ts = app->hw_ts,
+		.ts_off = app->ts_off,
+		.ts_flag = app->ts_flag,
+		.max_jump = app->cfg.max_jump,
+		.test_delay_us = app->cfg.test_worker_delay_us,
+		.start0 = &app->start0,
+		.stop = &app->stop,
+		.clock = &app->clock,
+		.q_head = &app->q_head,
+		.q_tail = &app->q_tail,
+	};
+}
+
 void fc_worker_init(struct fc_worker *w)
 {
 	w->dlt = FC_DLT_EN10MB;
@@ -688,5 +722,5 @@ int fc_worker_main(void *arg)
 	fc_worker_init(w);
 	if (w->src == FC_SRC_RING)
 		return run_ring(w);
-	return run_live(w);
+	return w->ctx.test_delay_us ? run_live_slow(w) : run_live(w);
 }

@@ -599,6 +599,8 @@ int main(int argc, char **argv)
 	/* The NIC counters' first reading: the collector's baseline. */
 	fc_ports_nic_update(app);
 	rte_eal_remote_launch(fc_collector_main, app, app->collector_lcore);
+	for (unsigned i = 0; i < app->n_workers; i++)
+		fc_worker_bind(&app->workers[i], app);
 	if (app->inline_worker)
 		fc_worker_init(&app->workers[0]);
 	else
