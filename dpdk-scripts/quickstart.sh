@@ -42,80 +42,9 @@ if [ "$cmd" = test ]; then
 		>"$build/test-output.txt" 2>&1
 	rc=$?
 	set -e
-	log="$build/meson-logs/testlog.txt"
-	# One line per test: "N/M suite / name  STATUS  time".
-	sed '/^Summary of Failures:/,$d' "$build/test-output.txt" |
-		grep -E '^ *[0-9]+/[0-9]+ ' || true
-	# The section of meson's log of one test: from its header
-	# ("==== K/N ====") to the next one.
-	section() {
-		if [ -f "$log" ]; then
-			awk -v t="$1" '
-				/^=+ [0-9]+\/[0-9]+ =+$/ {
-					if (keep) { print buf; keep = 0; exit }
-					buf = $0; keep = 0; next }
-				{ buf = buf "\n" $0 }
-				index($0, "test:") == 1 {
-					n = $0; sub(/^test: */, "", n)
-					if (n == t) keep = 1 }
-				END { if (keep) print buf }' "$log"
-		else
-			echo "(no $log)"
-		fi
-	}
-	# Tests by status, each once (meson repeats failures in its
-	# "Summary of Failures").
-	named() {
-		sed -n "s/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *\($1\) .*/\1/p" \
-			"$build/test-output.txt" | awk '!seen[$0]++'
-	}
-	failed=$(named 'FAIL\|TIMEOUT\|UNEXPECTEDPASS\|ERROR')
-	if [ -n "$failed" ]; then
-		echo
-		echo "quickstart: why they failed (the end of each failing test's log):"
-		echo "$failed" | while IFS= read -r t; do
-			echo
-			echo "=== $t"
-			section "$t" | tail -n 60
-		done
-	fi
-	# A skipped test says why in its "SKIP ..." lines (tests/integration/lib.sh).
-	skipped=$(named SKIP)
-	if [ -n "$skipped" ]; then
-		echo
-		echo "quickstart: skipped, and why:"
-		echo "$skipped" | while IFS= read -r t; do
-			why=$(section "$t" | sed -n 's/^SKIP //p' | head -n 5)
-			echo "  $t: ${why:-(no reason given)}"
-		done
-	fi
-	count() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$build/test-output.txt" | tail -n 1; }
-	ok=$(count Ok)
-	xfail=$(count "Expected Fail")
-	fail=$(count Fail)
-	xpass=$(count "Unexpected Pass")
-	skip=$(count Skipped)
-	to=$(count Timeout)
-	passed=$(( ${ok:-0} + ${xfail:-0} ))
-	nfail=$(( ${fail:-0} + ${xpass:-0} + ${to:-0} ))
-	if [ "$nfail" -eq 0 ] && [ $rc -ne 0 ]; then
-		# meson itself failed (no test ran, or a build error): that is
-		# a failure too, never a pass.
-		nfail=1
-		echo "quickstart: meson test exited $rc:"
-		tail -n 20 "$build/test-output.txt"
-	fi
-	echo
-	echo "quickstart: meson's output is in $build/test-output.txt, every test's full log in $log"
-	# A skip is never a pass: this machine did not run that test. It
-	# fails the run unless the machine is known not to be able to.
-	skipok=1
-	if [ "${skip:-0}" -gt 0 ] && [ "${FLOWCAP_ALLOW_SKIP:-0}" != 1 ]; then
-		skipok=0
-		echo "quickstart: ${skip} test(s) skipped: give this machine what they need, or set FLOWCAP_ALLOW_SKIP=1 to accept it (doc/testing.md)"
-	fi
-	echo "$passed passed, $nfail failed, ${skip:-0} skipped"
-	[ "$nfail" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$skipok" -eq 1 ]
+	# shellcheck source=dpdk-scripts/test-summary.sh disable=SC1091
+	. "$here/dpdk-scripts/test-summary.sh"
+	fc_test_summary quickstart "$build" "$rc"
 	exit $?
 fi
 

@@ -67,17 +67,6 @@ meson test -C "$build" --print-errorlogs --num-processes 1 \
 rc=$?
 set -e
 end=$(date +%s)
-grep -E '^ *[0-9]+/[0-9]+ ' "$build/test-output.txt" || true
-if [ $rc -ne 0 ]; then
-	sed -n '/^--- /,$p' "$build/test-output.txt" | tail -n 200
-fi
-ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$build/test-output.txt")
-fail=$(( ${fail:-0} + ${to:-0} ))
-skip=${skip:-0}
-
 nrep=$(find "$reports" -type f | wc -l)
 if [ "$nrep" -gt 0 ]; then
 	echo "sanitize: $nrep sanitizer report(s) in $reports:"
@@ -87,14 +76,6 @@ if [ "$nrep" -gt 0 ]; then
 	done
 fi
 echo "sanitize: $((end - start)) s of tests, $nrep sanitizer report(s)"
-# A skip is never a pass: fail on it unless the machine is known not to
-# be able to run every test.
-skipok=1
-if [ "$skip" -gt 0 ] && [ "${FLOWCAP_ALLOW_SKIP:-0}" != 1 ]; then
-	skipok=0
-	echo "sanitize: $skip test(s) skipped:"
-	sed -n 's/^ *[0-9]*\/[0-9]* \(.*[^ ]\) *SKIP .*/  \1/p' "$build/test-output.txt"
-	echo "sanitize: give this machine what they need, or set FLOWCAP_ALLOW_SKIP=1 to accept it (doc/testing.md)"
-fi
-echo "${ok:-0} passed, ${fail} failed, ${skip} skipped"
-[ $rc -eq 0 ] && [ "${ok:-0}" -gt 0 ] && [ "$nrep" -eq 0 ] && [ "$skipok" -eq 1 ]
+# shellcheck source=dpdk-scripts/test-summary.sh disable=SC1091
+. "$here/dpdk-scripts/test-summary.sh"
+fc_test_summary sanitize "$build" "$rc" "$nrep"
