@@ -75,6 +75,9 @@ struct fc_cfg {
 	const char *file_group;   /**< --file-group, as given, or NULL */
 	gid_t file_gid;           /**< its gid, or (gid_t)-1: the writer's */
 	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
+	const char *metrics_file; /**< --metrics-file PATH, or NULL */
+	const char *ipfix;        /**< --ipfix HOST:PORT[/udp|/tcp], or NULL */
+	uint32_t ipfix_domain;    /**< --ipfix-domain: observation domain */
 };
 
 /** Where a worker's packets come from. */
@@ -266,6 +269,11 @@ struct fc_app {
 	/* Main lcore only: each port's last good reading (imissed, nombuf,
 	 * ierrors), kept when a reading fails so the sums never go back. */
 	uint64_t nic_port[FC_MAX_PORTS][3];
+	/* Reload rules and filters (SIGHUP, telemetry /flowcap/reload):
+	 * set before fc_telemetry_register by whatever has something to
+	 * reload, NULL while nothing does. Returns 0 or -errno, with a
+	 * line for the operator in msg. Called from the telemetry thread. */
+	int (*reload)(struct fc_app *app, char *msg, size_t len);
 };
 
 extern struct fc_app fc_app;
@@ -461,5 +469,66 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt);
  * Thread safety: main lcore only, once every other lcore has finished.
  */
 void fc_stats_summary(struct fc_app *app, double secs);
+
+/* ---- fc_metrics.c, fc_telemetry.c: what monitoring sees ------------- */
+
+#define FC_IV_RING 32 /**< intervals /flowcap/intervals remembers */
+
+/** One interval the collector handed to the sinks (/flowcap/intervals). */
+struct fc_iv_note {
+	uint64_t index, start, end;
+	uint32_t flags;
+	bool written;   /**< the file sink took it */
+	bool conserved; /**< received = in records + dropped */
+	uint64_t records, rec_pkts, rx_pkts;
+	char file[256]; /**< the file it went to (or should have) */
+};
+
+/** Counters at one moment: what --metrics-file and telemetry show. */
+struct fc_snapshot {
+	/* Summed over the intervals accounted so far (the summary's). */
+	uint64_t rx, rec, lost, rejected, ctr[FC_CTR_MAX];
+	uint64_t last_end;
+	bool conservation_ok;
+	/* Live, as the stats line shows them. */
+	uint64_t w_rx[FC_MAX_WORKERS], w_lost[FC_MAX_WORKERS];
+	uint64_t w_rej[FC_MAX_WORKERS], w_fill[FC_MAX_WORKERS];
+	uint64_t table_keys; /**< keys a table holds, IPv4 + IPv6 */
+	uint64_t nic[3];     /**< imissed, nombuf, ierrors */
+	uint64_t backlog, intervals_written, intervals_lost, files_written;
+	uint64_t files_unsynced, late_handoffs;
+};
+
+/**
+ * Account one interval the collector has just offered to every sink.
+ * Thread safety: the collector only. Not hot path (once per interval).
+ */
+void fc_metrics_interval(struct fc_app *app, const struct fc_ft_interval *iv);
+/** Fill s. Thread safety: any thread (relaxed loads). */
+void fc_metrics_snapshot(struct fc_app *app, struct fc_snapshot *s);
+/** Copy the last intervals, oldest first; returns how many. Any thread. */
+unsigned fc_metrics_intervals(struct fc_iv_note *out, unsigned max);
+/** --metrics-file: its directory exists and is writable. 0 or -1 (said). */
+int fc_metrics_check(const struct fc_cfg *cfg);
+/**
+ * Start the --metrics-file writer thread (nothing without the option).
+ * Returns 0 or -1 (said). Thread safety: main, once, before the lcores.
+ */
+int fc_metrics_start(struct fc_app *app);
+/**
+ * Stop the writer and write the file a last time, with the final
+ * counters. Thread safety: main, once every lcore has finished.
+ */
+void fc_metrics_stop(struct fc_app *app);
+/**
+ * Register the /flowcap/ telemetry commands (/flowcap/reload only when
+ * app->reload is set). Returns 0 or -1. Thread safety: main, once.
+ */
+int fc_telemetry_register(struct fc_app *app);
+/**
+ * Path of the file the file sink last wrote to (or tried), or NULL.
+ * Thread safety: the collector only (the sink's own state).
+ */
+const char *fc_filesink_path(const struct fc_sinks *ss);
 
 #endif /* FC_APP_H */

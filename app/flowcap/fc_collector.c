@@ -212,6 +212,7 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	/* Every sink in turn: the file first. A sink's failure is counted
 	 * on it and logged by it; the others still get the interval. */
 	fc_sinks_interval(&app->sinks, &iv, recs, n);
+	fc_metrics_interval(app, &iv); /* --metrics-file, telemetry */
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++)
 		give_back(c, used[i]);

@@ -307,3 +307,11 @@ void fc_filesink_free(struct fc_sinks *ss)
 			ss->s[i].ctx = NULL;
 		}
 }
+
+const char *fc_filesink_path(const struct fc_sinks *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->s[i].ops == &filesink_ops && ss->s[i].ctx != NULL)
+			return ((const struct fc_filesink *)ss->s[i].ctx)->path;
+	return NULL;
+}

@@ -91,6 +91,9 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --metrics-file PATH  write counters as a Prometheus textfile (for\n"
+"                     node_exporter's textfile collector) every 5 s and at\n"
+"                     exit; written as PATH.tmp, then renamed\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -226,7 +229,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_METRICS,
 };
 
 static const struct option longopts[] = {
@@ -256,6 +259,7 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"file-group", required_argument, NULL, OPT_FILEGROUP},
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
+	{"metrics-file", required_argument, NULL, OPT_METRICS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -387,6 +391,7 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
 				return -1;
 			break;
+		case OPT_METRICS: cfg->metrics_file = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -542,6 +547,8 @@ static int check_cfg(const struct fc_cfg *cfg)
 		return -1;
 	}
 	if (check_file_group(cfg) != 0)
+		return -1;
+	if (fc_metrics_check(cfg) != 0)
 		return -1;
 	if (cfg->drvcfg_path != NULL) {
 		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,

@@ -595,6 +595,13 @@ int main(int argc, char **argv)
 			"sink\n");
 		goto err_ports;
 	}
+	/* Monitoring: the --metrics-file writer and the telemetry commands
+	 * (the socket is the EAL's, on unless --no-telemetry). */
+	if (fc_metrics_start(app) != 0)
+		goto err_ports;
+	if (fc_telemetry_register(app) != 0)
+		FC_WARN("cannot register the /flowcap/ telemetry commands; "
+			"capture continues without them\n");
 	t0 = rte_rdtsc();
 	/* The NIC counters' first reading: the collector's baseline. */
 	fc_ports_nic_update(app);
@@ -628,6 +635,7 @@ int main(int argc, char **argv)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);
 	fc_stats_summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	fc_metrics_stop(app);
 	free_tables(app);
 	fc_filesink_free(&app->sinks);
 	if (!app->trace_mode)
