@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <rte_mbuf.h>
@@ -530,5 +531,24 @@ int fc_telemetry_register(struct fc_app *app);
  * Thread safety: the collector only (the sink's own state).
  */
 const char *fc_filesink_path(const struct fc_sinks *ss);
+
+/* ---- fc_ipfixsink.c: --ipfix ------------------------------------------ */
+
+/** --ipfix: its syntax. 0 or -1 (said). Thread safety: main, start-up. */
+int fc_ipfix_check(const struct fc_cfg *cfg);
+/**
+ * Add the IPFIX sink (with its exporter thread) when --ipfix is given.
+ * Returns 0 or -errno. Thread safety: set-up only.
+ */
+int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app);
+/** Free it (after the last flush; main, at exit). */
+void fc_ipfixsink_free(struct fc_sinks *ss);
+/** The IPFIX families of the --metrics-file (none without --ipfix). */
+void fc_ipfix_metrics(FILE *f);
+/**
+ * Intervals and records sent, unsent, refused (queue full), in that
+ * order; false without --ipfix. Thread safety: any thread.
+ */
+bool fc_ipfix_counters(uint64_t v[6]);
 
 #endif /* FC_APP_H */

@@ -279,6 +279,7 @@ static void write_metrics(FILE *f, struct fc_app *app)
 			atomic_load_explicit(&k->intervals_failed,
 					     memory_order_relaxed));
 	}
+	fc_ipfix_metrics(f);
 }
 
 /*

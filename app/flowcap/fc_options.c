@@ -94,6 +94,10 @@ static void usage(FILE *f)
 "  --metrics-file PATH  write counters as a Prometheus textfile (for\n"
 "                     node_exporter's textfile collector) every 5 s and at\n"
 "                     exit; written as PATH.tmp, then renamed\n"
+"  --ipfix HOST:PORT[/udp|/tcp]  also export each interval's records as\n"
+"                     IPFIX to a collector (default /udp); a collector\n"
+"                     that is down or slow is counted, never waited for\n"
+"  --ipfix-domain ID  IPFIX observation domain id (default 0)\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -229,7 +233,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION, OPT_METRICS,
+	OPT_VERSION, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM,
 };
 
 static const struct option longopts[] = {
@@ -260,6 +264,8 @@ static const struct option longopts[] = {
 	{"file-group", required_argument, NULL, OPT_FILEGROUP},
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"metrics-file", required_argument, NULL, OPT_METRICS},
+	{"ipfix", required_argument, NULL, OPT_IPFIX},
+	{"ipfix-domain", required_argument, NULL, OPT_IPFIXDOM},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -392,6 +398,13 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 				return -1;
 			break;
 		case OPT_METRICS: cfg->metrics_file = optarg; break;
+		case OPT_IPFIX: cfg->ipfix = optarg; break;
+		case OPT_IPFIXDOM:
+			if (parse_u64("--ipfix-domain", optarg, 0, UINT32_MAX,
+				      &v))
+				return -1;
+			cfg->ipfix_domain = (uint32_t)v;
+			break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -548,7 +561,7 @@ static int check_cfg(const struct fc_cfg *cfg)
 	}
 	if (check_file_group(cfg) != 0)
 		return -1;
-	if (fc_metrics_check(cfg) != 0)
+	if (fc_metrics_check(cfg) != 0 || fc_ipfix_check(cfg) != 0)
 		return -1;
 	if (cfg->drvcfg_path != NULL) {
 		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,

@@ -75,6 +75,17 @@ static int cmd_stats(const char *cmd, const char *params,
 		snprintf(name, sizeof(name), "sink_%s", k->ops->name);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}
+	uint64_t ix[6];
+
+	if (fc_ipfix_counters(ix)) {
+		static const char *const nm[] = {
+			"ipfix_intervals_sent", "ipfix_records_sent",
+			"ipfix_intervals_unsent", "ipfix_records_unsent",
+			"ipfix_intervals_refused", "ipfix_records_refused" };
+
+		for (unsigned i = 0; i < 6; i++)
+			rte_tel_data_add_dict_u64(d, nm[i], ix[i]);
+	}
 	free(s);
 	return 0;
 }

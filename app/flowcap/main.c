@@ -595,6 +595,10 @@ int main(int argc, char **argv)
 			"sink\n");
 		goto err_ports;
 	}
+	if (fc_ipfixsink_add(&app->sinks, app) != 0) {
+		fprintf(stderr, "flowcap: cannot set up the IPFIX sink\n");
+		goto err_ports;
+	}
 	/* Monitoring: the --metrics-file writer and the telemetry commands
 	 * (the socket is the EAL's, on unless --no-telemetry). */
 	if (fc_metrics_start(app) != 0)
@@ -636,6 +640,7 @@ int main(int argc, char **argv)
 	rte_eal_wait_lcore(app->collector_lcore);
 	fc_stats_summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
 	fc_metrics_stop(app);
+	fc_ipfixsink_free(&app->sinks);
 	free_tables(app);
 	fc_filesink_free(&app->sinks);
 	if (!app->trace_mode)
