@@ -79,6 +79,7 @@ struct fc_cfg {
 	const char *metrics_file; /**< --metrics-file PATH, or NULL */
 	const char *ipfix;        /**< --ipfix HOST:PORT[/udp|/tcp], or NULL */
 	uint32_t ipfix_domain;    /**< --ipfix-domain: observation domain */
+	bool decap;               /**< --decap: innermost IP header of tunnels */
 };
 
 /** Where a worker's packets come from. */

@@ -94,6 +94,10 @@ static void usage(FILE *f)
 "  --metrics-file PATH  write counters as a Prometheus textfile (for\n"
 "                     node_exporter's textfile collector) every 5 s and at\n"
 "                     exit; written as PATH.tmp, then renamed\n"
+"  --decap            record the innermost IP header of tunnelled packets\n"
+"                     (GRE, VXLAN 4789, Geneve 6081, GTP-U 2152, IP in\n"
+"                     IP, 6in4, 4in6, 6in6; up to 4 nested, deeper ones\n"
+"                     counted tunnel_deep); default: the outermost\n"
 "  --ipfix HOST:PORT[/udp|/tcp]  also export each interval's records as\n"
 "                     IPFIX to a collector (default /udp); a collector\n"
 "                     that is down or slow is counted, never waited for\n"
@@ -233,7 +237,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM,
+	OPT_VERSION, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP,
 };
 
 static const struct option longopts[] = {
@@ -265,6 +269,7 @@ static const struct option longopts[] = {
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"metrics-file", required_argument, NULL, OPT_METRICS},
 	{"ipfix", required_argument, NULL, OPT_IPFIX},
+	{"decap", no_argument, NULL, OPT_DECAP},
 	{"ipfix-domain", required_argument, NULL, OPT_IPFIXDOM},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -399,6 +404,7 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 			break;
 		case OPT_METRICS: cfg->metrics_file = optarg; break;
 		case OPT_IPFIX: cfg->ipfix = optarg; break;
+		case OPT_DECAP: cfg->decap = true; break;
 		case OPT_IPFIXDOM:
 			if (parse_u64("--ipfix-domain", optarg, 0, UINT32_MAX,
 				      &v))
