@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -281,17 +282,31 @@ struct fc_app {
 extern struct fc_app fc_app;
 
 /*
- * Log lines of the control plane (collector, ports): "flowcap: " then the
- * message, on stdout for information and stderr for problems. Never on
- * the packet path.
+ * Log lines of the control plane (collector, ports, sinks): "flowcap: "
+ * then the message, through rte_log under the file's log type (FC_LOGTYPE,
+ * defined before including this header; flowcap.main otherwise), so that
+ * --log-level=flowcap.collector:debug works; on stdout for information
+ * and stderr for problems, with journal priorities under systemd
+ * (fc_log.c). Never on the packet path.
  *
- * Thread safety: any thread; one stdio call per line (stdio locks the
- * stream), so lines of several lcores never interleave.
+ * Thread safety: any thread; one write per line, so lines of several
+ * lcores never interleave.
  */
-#define FC_INFO(...) fc_log(0, __VA_ARGS__)
-#define FC_WARN(...) fc_log(1, __VA_ARGS__)
-void fc_log(int problem, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+extern int fc_logtype_main, fc_logtype_collector, fc_logtype_port;
+extern int fc_logtype_sink, fc_logtype_ipfix, fc_logtype_metrics;
+#ifndef FC_LOGTYPE
+#define FC_LOGTYPE fc_logtype_main
+#endif
+#define FC_DEBUG(...) fc_logf(FC_LOGTYPE, RTE_LOG_DEBUG, __VA_ARGS__)
+#define FC_INFO(...) fc_logf(FC_LOGTYPE, RTE_LOG_INFO, __VA_ARGS__)
+#define FC_WARN(...) fc_logf(FC_LOGTYPE, RTE_LOG_WARNING, __VA_ARGS__)
+void fc_logf(int type, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/**
+ * Make rte_log write flowcap's way (see fc_log.c). Thread safety: main,
+ * first thing, before any other thread exists.
+ */
+void fc_log_init(void);
 
 /**
  * A worker lcore's loop (arg: its struct fc_worker): live ports or trace

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define FC_LOGTYPE fc_logtype_sink /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_sink.h"

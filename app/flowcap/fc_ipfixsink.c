@@ -32,6 +32,7 @@
 #include <fixbuf/public.h>
 #include <rte_lcore.h>
 
+#define FC_LOGTYPE fc_logtype_ipfix /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_num.h"
 

@@ -25,6 +25,7 @@
 
 #include <rte_lcore.h>
 
+#define FC_LOGTYPE fc_logtype_metrics /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_version.h"
 

@@ -45,18 +45,6 @@ static volatile sig_atomic_t sig_count;
 static volatile sig_atomic_t sighup_count;
 static sig_atomic_t sighup_told;
 
-void fc_log(int problem, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* One write per line: lines of several threads never interleave. */
-	fprintf(problem ? stderr : stdout, "flowcap: %s", line);
-}
-
 uint64_t fc_wall_now_ns(void)
 {
 	struct timespec ts;
@@ -489,6 +477,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	fc_log_init(); /* rte_log's stream, journal priorities */
 	/* Options first: --help and mistakes never wait for the EAL. */
 	if (dd >= 0) {
 		app_argc = argc - dd;
