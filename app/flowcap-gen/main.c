@@ -68,6 +68,12 @@ static void usage(FILE *f)
 "                        decimals (default 1700000000)\n"
 "      --jitter NS       add uniform 0..NS nanoseconds to each timestamp;\n"
 "                        more than 1/rate reorders packets (default 0)\n"
+"      --tunnel FRAC     share of flows carried in tunnels, 0..1 (default 0)\n"
+"      --tunnel-kinds LIST  kinds drawn from, per flow and level, separated\n"
+"                        by commas: gre, gre-ks (checksum, key, sequence),\n"
+"                        gre-eth (Ethernet in GRE), vxlan, geneve, gtpu,\n"
+"                        ipip (4in4, 6in4, 4in6, 6in6) (default all)\n"
+"      --tunnel-depth N  tunnels one inside the other, 1..8 (default 1)\n"
 "      --pcap-ns         nanosecond pcap (default microsecond)\n"
 "  -q, --quiet           no summary on stderr\n"
 "  -h, --help            this text\n"
@@ -213,6 +219,9 @@ enum {
 	OPT_JITTER,
 	OPT_NS,
 	OPT_VERSION,
+	OPT_TUNNEL,
+	OPT_TUNKINDS,
+	OPT_TUNDEPTH,
 };
 
 static const struct option longopts[] = {
@@ -231,11 +240,45 @@ static const struct option longopts[] = {
 	{ "start", required_argument, NULL, OPT_START },
 	{ "jitter", required_argument, NULL, OPT_JITTER },
 	{ "pcap-ns", no_argument, NULL, OPT_NS },
+	{ "tunnel", required_argument, NULL, OPT_TUNNEL },
+	{ "tunnel-kinds", required_argument, NULL, OPT_TUNKINDS },
+	{ "tunnel-depth", required_argument, NULL, OPT_TUNDEPTH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --tunnel-kinds: names separated by commas. */
+static uint32_t parse_tunnel_kinds(const char *v)
+{
+	static const struct { const char *name; uint32_t bit; } kinds[] = {
+		{ "gre", FC_GEN_TUN_GRE }, { "gre-ks", FC_GEN_TUN_GRE_KS },
+		{ "gre-eth", FC_GEN_TUN_GRE_ETH },
+		{ "vxlan", FC_GEN_TUN_VXLAN }, { "geneve", FC_GEN_TUN_GENEVE },
+		{ "gtpu", FC_GEN_TUN_GTPU }, { "ipip", FC_GEN_TUN_IPIP },
+	};
+	uint32_t mask = 0;
+	const char *p = v;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strlen(kinds[i].name) == n &&
+			    strncmp(p, kinds[i].name, n) == 0)
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0]))
+			die_usage("--tunnel-kinds", v, "expected names among "
+				  "gre, gre-ks, gre-eth, vxlan, geneve, gtpu, "
+				  "ipip, separated by commas");
+		mask |= kinds[i].bit;
+		p += n + (p[n] == ',');
+	}
+	if (mask == 0)
+		die_usage("--tunnel-kinds", v, "name at least one kind");
+	return mask;
+}
 
 int main(int argc, char **argv)
 {
@@ -312,6 +355,17 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NS:
 			nsec = 1;
+			break;
+		case OPT_TUNNEL:
+			cfg.tunnel = parse_double("--tunnel", optarg, 0.0, 1.0,
+						  "must be a fraction 0..1");
+			break;
+		case OPT_TUNKINDS:
+			cfg.tunnel_kinds = parse_tunnel_kinds(optarg);
+			break;
+		case OPT_TUNDEPTH:
+			cfg.tunnel_depth = (uint32_t)parse_u64("--tunnel-depth",
+				optarg, 1, FC_GEN_TUN_DEPTH_MAX, "must be 1..8");
 			break;
 		case 'q':
 			quiet = 1;

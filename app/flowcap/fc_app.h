@@ -11,8 +11,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -75,6 +77,10 @@ struct fc_cfg {
 	const char *file_group;   /**< --file-group, as given, or NULL */
 	gid_t file_gid;           /**< its gid, or (gid_t)-1: the writer's */
 	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
+	const char *metrics_file; /**< --metrics-file PATH, or NULL */
+	const char *ipfix;        /**< --ipfix HOST:PORT[/udp|/tcp], or NULL */
+	uint32_t ipfix_domain;    /**< --ipfix-domain: observation domain */
+	bool decap;               /**< --decap: innermost IP header of tunnels */
 };
 
 /** Where a worker's packets come from. */
@@ -290,22 +296,41 @@ struct fc_app {
 	/* Main lcore only: each port's last good reading (imissed, nombuf,
 	 * ierrors), kept when a reading fails so the sums never go back. */
 	uint64_t nic_port[FC_MAX_PORTS][3];
+	/* Reload rules and filters (SIGHUP, telemetry /flowcap/reload):
+	 * set before fc_telemetry_register by whatever has something to
+	 * reload, NULL while nothing does. Returns 0 or -errno, with a
+	 * line for the operator in msg. Called from the telemetry thread. */
+	int (*reload)(struct fc_app *app, char *msg, size_t len);
 };
 
 extern struct fc_app fc_app;
 
 /*
- * Log lines of the control plane (collector, ports): "flowcap: " then the
- * message, on stdout for information and stderr for problems. Never on
- * the packet path.
+ * Log lines of the control plane (collector, ports, sinks): "flowcap: "
+ * then the message, through rte_log under the file's log type (FC_LOGTYPE,
+ * defined before including this header; flowcap.main otherwise), so that
+ * --log-level=flowcap.collector:debug works; on stdout for information
+ * and stderr for problems, with journal priorities under systemd
+ * (fc_log.c). Never on the packet path.
  *
- * Thread safety: any thread; one stdio call per line (stdio locks the
- * stream), so lines of several lcores never interleave.
+ * Thread safety: any thread; one write per line, so lines of several
+ * lcores never interleave.
  */
-#define FC_INFO(...) fc_log(0, __VA_ARGS__)
-#define FC_WARN(...) fc_log(1, __VA_ARGS__)
-void fc_log(int problem, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+extern int fc_logtype_main, fc_logtype_collector, fc_logtype_port;
+extern int fc_logtype_sink, fc_logtype_ipfix, fc_logtype_metrics;
+#ifndef FC_LOGTYPE
+#define FC_LOGTYPE fc_logtype_main
+#endif
+#define FC_DEBUG(...) fc_logf(FC_LOGTYPE, RTE_LOG_DEBUG, __VA_ARGS__)
+#define FC_INFO(...) fc_logf(FC_LOGTYPE, RTE_LOG_INFO, __VA_ARGS__)
+#define FC_WARN(...) fc_logf(FC_LOGTYPE, RTE_LOG_WARNING, __VA_ARGS__)
+void fc_logf(int type, unsigned level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/**
+ * Make rte_log write flowcap's way (see fc_log.c). Thread safety: main,
+ * first thing, before any other thread exists.
+ */
+void fc_log_init(void);
 
 /**
  * A worker lcore's loop (arg: its struct fc_worker): live ports or trace
@@ -493,5 +518,85 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt);
  * Thread safety: main lcore only, once every other lcore has finished.
  */
 void fc_stats_summary(struct fc_app *app, double secs);
+
+/* ---- fc_metrics.c, fc_telemetry.c: what monitoring sees ------------- */
+
+#define FC_IV_RING 32 /**< intervals /flowcap/intervals remembers */
+
+/** One interval the collector handed to the sinks (/flowcap/intervals). */
+struct fc_iv_note {
+	uint64_t index, start, end;
+	uint32_t flags;
+	bool written;   /**< the file sink took it */
+	bool conserved; /**< received = in records + dropped */
+	uint64_t records, rec_pkts, rx_pkts;
+	char file[256]; /**< the file it went to (or should have) */
+};
+
+/** Counters at one moment: what --metrics-file and telemetry show. */
+struct fc_snapshot {
+	/* Summed over the intervals accounted so far (the summary's). */
+	uint64_t rx, rec, lost, rejected, ctr[FC_CTR_MAX];
+	uint64_t last_end;
+	bool conservation_ok;
+	/* Live, as the stats line shows them. */
+	uint64_t w_rx[FC_MAX_WORKERS], w_lost[FC_MAX_WORKERS];
+	uint64_t w_rej[FC_MAX_WORKERS], w_fill[FC_MAX_WORKERS];
+	uint64_t table_keys; /**< keys a table holds, IPv4 + IPv6 */
+	uint64_t nic[3];     /**< imissed, nombuf, ierrors */
+	uint64_t backlog, intervals_written, intervals_lost, files_written;
+	uint64_t files_unsynced, late_handoffs;
+};
+
+/**
+ * Account one interval the collector has just offered to every sink.
+ * Thread safety: the collector only. Not hot path (once per interval).
+ */
+void fc_metrics_interval(struct fc_app *app, const struct fc_ft_interval *iv);
+/** Fill s. Thread safety: any thread (relaxed loads). */
+void fc_metrics_snapshot(struct fc_app *app, struct fc_snapshot *s);
+/** Copy the last intervals, oldest first; returns how many. Any thread. */
+unsigned fc_metrics_intervals(struct fc_iv_note *out, unsigned max);
+/** --metrics-file: its directory exists and is writable. 0 or -1 (said). */
+int fc_metrics_check(const struct fc_cfg *cfg);
+/**
+ * Start the --metrics-file writer thread (nothing without the option).
+ * Returns 0 or -1 (said). Thread safety: main, once, before the lcores.
+ */
+int fc_metrics_start(struct fc_app *app);
+/**
+ * Stop the writer and write the file a last time, with the final
+ * counters. Thread safety: main, once every lcore has finished.
+ */
+void fc_metrics_stop(struct fc_app *app);
+/**
+ * Register the /flowcap/ telemetry commands (/flowcap/reload only when
+ * app->reload is set). Returns 0 or -1. Thread safety: main, once.
+ */
+int fc_telemetry_register(struct fc_app *app);
+/**
+ * Path of the file the file sink last wrote to (or tried), or NULL.
+ * Thread safety: the collector only (the sink's own state).
+ */
+const char *fc_filesink_path(const struct fc_sinks *ss);
+
+/* ---- fc_ipfixsink.c: --ipfix ------------------------------------------ */
+
+/** --ipfix: its syntax. 0 or -1 (said). Thread safety: main, start-up. */
+int fc_ipfix_check(const struct fc_cfg *cfg);
+/**
+ * Add the IPFIX sink (with its exporter thread) when --ipfix is given.
+ * Returns 0 or -errno. Thread safety: set-up only.
+ */
+int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app);
+/** Free it (after the last flush; main, at exit). */
+void fc_ipfixsink_free(struct fc_sinks *ss);
+/** The IPFIX families of the --metrics-file (none without --ipfix). */
+void fc_ipfix_metrics(FILE *f);
+/**
+ * Intervals and records sent, unsent, refused (queue full), in that
+ * order; false without --ipfix. Thread safety: any thread.
+ */
+bool fc_ipfix_counters(uint64_t v[6]);
 
 #endif /* FC_APP_H */

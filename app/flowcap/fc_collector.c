@@ -20,6 +20,7 @@
 #include <rte_log.h>
 #include <rte_pause.h>
 
+#define FC_LOGTYPE fc_logtype_collector /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_merge.h"
@@ -211,7 +212,12 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		rte_delay_us_sleep(app->cfg.test_collector_delay_ms * 1000u);
 	/* Every sink in turn: the file first. A sink's failure is counted
 	 * on it and logged by it; the others still get the interval. */
+	FC_DEBUG("collector: interval %" PRIu64 " (start %" PRIu64 "): %u "
+		 "table(s), %" PRIu64 " records, %" PRIu64 " of %" PRIu64
+		 " packets in records\n", k, iv.start, nt, n, iv.rec_pkts,
+		 iv.rx_pkts);
 	fc_sinks_interval(&app->sinks, &iv, recs, n);
+	fc_metrics_interval(app, &iv); /* --metrics-file, telemetry */
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++)
 		give_back(c, used[i]);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define FC_LOGTYPE fc_logtype_sink /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_sink.h"
@@ -306,4 +307,12 @@ void fc_filesink_free(struct fc_sinks *ss)
 			free(ss->s[i].ctx);
 			ss->s[i].ctx = NULL;
 		}
+}
+
+const char *fc_filesink_path(const struct fc_sinks *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->s[i].ops == &filesink_ops && ss->s[i].ctx != NULL)
+			return ((const struct fc_filesink *)ss->s[i].ctx)->path;
+	return NULL;
 }

@@ -91,6 +91,17 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --metrics-file PATH  write counters as a Prometheus textfile (for\n"
+"                     node_exporter's textfile collector) every 5 s and at\n"
+"                     exit; written as PATH.tmp, then renamed\n"
+"  --decap            record the innermost IP header of tunnelled packets\n"
+"                     (GRE, VXLAN 4789, Geneve 6081, GTP-U 2152, IP in\n"
+"                     IP, 6in4, 4in6, 6in6; up to 4 nested, deeper ones\n"
+"                     counted tunnel_deep); default: the outermost\n"
+"  --ipfix HOST:PORT[/udp|/tcp]  also export each interval's records as\n"
+"                     IPFIX to a collector (default /udp); a collector\n"
+"                     that is down or slow is counted, never waited for\n"
+"  --ipfix-domain ID  IPFIX observation domain id (default 0)\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -226,7 +237,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP,
 };
 
 static const struct option longopts[] = {
@@ -256,6 +267,10 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"file-group", required_argument, NULL, OPT_FILEGROUP},
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
+	{"metrics-file", required_argument, NULL, OPT_METRICS},
+	{"ipfix", required_argument, NULL, OPT_IPFIX},
+	{"decap", no_argument, NULL, OPT_DECAP},
+	{"ipfix-domain", required_argument, NULL, OPT_IPFIXDOM},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -386,6 +401,15 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 		case OPT_FILEMODE:
 			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
 				return -1;
+			break;
+		case OPT_METRICS: cfg->metrics_file = optarg; break;
+		case OPT_IPFIX: cfg->ipfix = optarg; break;
+		case OPT_DECAP: cfg->decap = true; break;
+		case OPT_IPFIXDOM:
+			if (parse_u64("--ipfix-domain", optarg, 0, UINT32_MAX,
+				      &v))
+				return -1;
+			cfg->ipfix_domain = (uint32_t)v;
 			break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
@@ -542,6 +566,8 @@ static int check_cfg(const struct fc_cfg *cfg)
 		return -1;
 	}
 	if (check_file_group(cfg) != 0)
+		return -1;
+	if (fc_metrics_check(cfg) != 0 || fc_ipfix_check(cfg) != 0)
 		return -1;
 	if (cfg->drvcfg_path != NULL) {
 		int rc = fc_drvcfg_load(cfg->drvcfg_path, &fc_app.drv, err,

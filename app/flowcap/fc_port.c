@@ -19,6 +19,7 @@
 #include <rte_log.h>
 #include <rte_mbuf_dyn.h>
 
+#define FC_LOGTYPE fc_logtype_port /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 
 /* Symmetric Toeplitz key: a repeated 16-bit pattern makes the hash of

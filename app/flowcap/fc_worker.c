@@ -283,7 +283,7 @@ static inline void flush_live(struct fc_worker *w, unsigned nrx,
 
 static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 			    uint64_t ts, unsigned *nrx, uint64_t *last,
-			    uint64_t *maxts);
+			    uint64_t *maxts, const uint32_t dlt);
 
 /* Last second of the current interval (the worker has started). */
 static uint64_t live_end(const struct fc_worker *w)
@@ -307,7 +307,7 @@ static void live_settle(struct fc_worker *w, uint64_t ts, bool end,
 	if (end || fc_interval_is_jump(ts, live_end(w), w->ctx.max_jump)) {
 		/* Time has moved on: the held packet counts as any. */
 		w->trust = true;
-		live_one(w, h, hts, nrx, last, maxts);
+		live_one(w, h, hts, nrx, last, maxts, w->dlt);
 		w->trust = false;
 	} else {
 		/* A lone outlier: received, in no record. */
@@ -363,7 +363,7 @@ static FC_NOINLINE bool live_slow(struct fc_worker *w, struct rte_mbuf *m,
 /* One packet of a live burst at second ts. */
 static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 			    uint64_t ts, unsigned *nrx, uint64_t *last,
-			    uint64_t *maxts)
+			    uint64_t *maxts, const uint32_t dlt)
 {
 	if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi) &&
 	    live_slow(w, m, ts, nrx, last, maxts))
@@ -373,7 +373,7 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 	(*nrx)++;
 	enum fc_parse_status st = fc_count_parse(
 		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
-		rte_pktmbuf_data_len(m), FC_DLT_EN10MB);
+		rte_pktmbuf_data_len(m), dlt);
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
 		if (FC_LIKELY(w->cur != NULL)) {
 			*last = ts;
@@ -388,8 +388,12 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 	}
 }
 
-static void process_live(struct fc_worker *w, struct rte_mbuf **m,
-			 unsigned n, uint64_t now_sec)
+/* dlt: Ethernet, with FC_PARSE_DECAP under --decap; a constant in each
+ * of process_live's two calls, so the default loop is the same code as
+ * without the option. */
+static inline void process_live_dlt(struct fc_worker *w, struct rte_mbuf **m,
+				    unsigned n, uint64_t now_sec,
+				    const uint32_t dlt)
 {
 	uint64_t maxts = 0, last = 0;
 	unsigned nrx = 0;
@@ -408,7 +412,7 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			/* Trace time from a replay: no deadline. */
 			w->may_wait = true;
 		}
-		live_one(w, m[i], ts, &nrx, &last, &maxts);
+		live_one(w, m[i], ts, &nrx, &last, &maxts, dlt);
 	}
 	flush_live(w, nrx, last, false);
 	rte_pktmbuf_free_bulk(m, n);
@@ -417,6 +421,16 @@ static void process_live(struct fc_worker *w, struct rte_mbuf **m,
 			      atomic_load_explicit(&w->pub_rx,
 						   memory_order_relaxed) + n,
 			      memory_order_relaxed);
+}
+
+static void process_live(struct fc_worker *w, struct rte_mbuf **m,
+			 unsigned n, uint64_t now_sec)
+{
+	if (FC_LIKELY(w->dlt == FC_DLT_EN10MB))
+		process_live_dlt(w, m, n, now_sec, FC_DLT_EN10MB);
+	else
+		process_live_dlt(w, m, n, now_sec,
+				 FC_DLT_EN10MB | FC_PARSE_DECAP);
 }
 
 /* No packets this round: let the shared clock close our interval so an
@@ -587,7 +601,8 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 				return np;
 			}
 			if ((v & 3) == FC_MSG_DLT)
-				w->dlt = (uint32_t)(v >> 2);
+				w->dlt = (uint32_t)(v >> 2) |
+					 (w->dlt & FC_PARSE_DECAP);
 			else if ((uint64_t)(v >> 2) > w->iv)
 				advance(w, (uint64_t)(v >> 2));
 			continue;
@@ -706,7 +721,7 @@ void fc_worker_bind(struct fc_worker *w, struct fc_app *app)
 
 void fc_worker_init(struct fc_worker *w)
 {
-	w->dlt = FC_DLT_EN10MB;
+	w->dlt = FC_DLT_EN10MB | (fc_app.cfg.decap ? FC_PARSE_DECAP : 0);
 	w->may_wait = w->src == FC_SRC_RING;
 	w->iv_lo = 1;
 	w->iv_hi = 0;

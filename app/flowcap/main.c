@@ -45,18 +45,6 @@ static volatile sig_atomic_t sig_count;
 static volatile sig_atomic_t sighup_count;
 static sig_atomic_t sighup_told;
 
-void fc_log(int problem, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* One write per line: lines of several threads never interleave. */
-	fprintf(problem ? stderr : stdout, "flowcap: %s", line);
-}
-
 uint64_t fc_wall_now_ns(void)
 {
 	struct timespec ts;
@@ -489,6 +477,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	fc_log_init(); /* rte_log's stream, journal priorities */
 	/* Options first: --help and mistakes never wait for the EAL. */
 	if (dd >= 0) {
 		app_argc = argc - dd;
@@ -595,6 +584,17 @@ int main(int argc, char **argv)
 			"sink\n");
 		goto err_ports;
 	}
+	if (fc_ipfixsink_add(&app->sinks, app) != 0) {
+		fprintf(stderr, "flowcap: cannot set up the IPFIX sink\n");
+		goto err_ports;
+	}
+	/* Monitoring: the --metrics-file writer and the telemetry commands
+	 * (the socket is the EAL's, on unless --no-telemetry). */
+	if (fc_metrics_start(app) != 0)
+		goto err_ports;
+	if (fc_telemetry_register(app) != 0)
+		FC_WARN("cannot register the /flowcap/ telemetry commands; "
+			"capture continues without them\n");
 	t0 = rte_rdtsc();
 	/* The NIC counters' first reading: the collector's baseline. */
 	fc_ports_nic_update(app);
@@ -630,6 +630,8 @@ int main(int argc, char **argv)
 		rte_eal_wait_lcore(app->workers[i].lcore);
 	rte_eal_wait_lcore(app->collector_lcore);
 	fc_stats_summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	fc_metrics_stop(app);
+	fc_ipfixsink_free(&app->sinks);
 	free_tables(app);
 	fc_filesink_free(&app->sinks);
 	if (!app->trace_mode)

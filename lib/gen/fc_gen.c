@@ -43,6 +43,9 @@
 #define PROTO_TCP 6
 #define PROTO_UDP 17
 #define PROTO_ICMP6 58
+#define PROTO_IPIP 4
+#define PROTO_IPV6 41
+#define PROTO_GRE 47
 
 /* kinds of L4 content */
 enum { K_TCP, K_UDP, K_ICMP_ECHO, K_ICMP_ERR };
@@ -111,6 +114,9 @@ struct fc_gen {
 	uint64_t th_qinq;
 	uint64_t th_tagged;    /* qinq + vlan */
 	uint64_t th_bs;
+	uint64_t th_tun;
+	uint32_t tun_kind[8];  /* the kinds of cfg.tunnel_kinds, in order */
+	uint32_t n_tun_kinds;
 	/* time: start + count * 1e9 / rate, kept as quotient and remainder */
 	uint64_t t_q, t_r, step_q, step_r;
 };
@@ -190,6 +196,9 @@ void fc_gen_cfg_init(struct fc_gen_cfg *cfg)
 	cfg->rate_pps = 10000;
 	cfg->start_ns = 1700000000ULL * 1000000000ULL;
 	cfg->jitter_ns = 0;
+	cfg->tunnel = 0.0;
+	cfg->tunnel_kinds = FC_GEN_TUN_ALL;
+	cfg->tunnel_depth = 1;
 }
 
 static int frac_ok(double f)
@@ -227,6 +236,15 @@ int fc_gen_cfg_check(const struct fc_gen_cfg *cfg, char *err, size_t errlen)
 		msg = "start must be before 2100-01-01";
 	else if (cfg->jitter_ns > 3600ULL * 1000000000ULL)
 		msg = "jitter must be at most one hour";
+	else if (!frac_ok(cfg->tunnel))
+		msg = "tunnel must be a fraction 0..1";
+	else if (cfg->tunnel_kinds == 0 ||
+		 (cfg->tunnel_kinds & ~FC_GEN_TUN_ALL) != 0)
+		msg = "tunnel kinds must be a non-empty set of gre, gre-ks, "
+		      "gre-eth, vxlan, geneve, gtpu, ipip";
+	else if (cfg->tunnel_depth < 1 ||
+		 cfg->tunnel_depth > FC_GEN_TUN_DEPTH_MAX)
+		msg = "tunnel depth must be 1..8";
 	if (msg == NULL)
 		return 0;
 	if (err != NULL && errlen > 0)
@@ -381,6 +399,10 @@ struct fc_gen *fc_gen_create(const struct fc_gen_cfg *cfg)
 	g->th_qinq = frac_q32(cfg->qinq);
 	g->th_tagged = frac_q32(cfg->qinq + cfg->vlan);
 	g->th_bs = frac_q32(cfg->backscatter);
+	g->th_tun = frac_q32(cfg->tunnel);
+	for (uint32_t k = 0; k < 7; k++)
+		if (cfg->tunnel_kinds & (1u << k))
+			g->tun_kind[g->n_tun_kinds++] = 1u << k;
 	g->step_q = 1000000000ULL / cfg->rate_pps;
 	g->step_r = 1000000000ULL % cfg->rate_pps;
 	if (cfg->zipf > 0.0 && cfg->flows > 1) {
@@ -613,11 +635,187 @@ static uint32_t write_embedded(const struct gen_flow *f, uint8_t *p)
 	return f->v6 ? IP6_HLEN + UDP_HLEN : IP4_HLEN + UDP_HLEN;
 }
 
+/*
+ * Tunnels. Level d (1 = innermost) of a tunnelled flow has its kind, the
+ * version of its outer IP header and its endpoints from a hash of the
+ * flow and d, so every packet of a flow is wrapped the same way and the
+ * outer key, too, is constant per flow.
+ */
+#define GRE_HLEN 4
+#define VXLAN_HLEN 8
+#define GENEVE_HLEN 16 /* 8 + one 8-byte option */
+#define GTPU_HLEN 16   /* 8 + sequence/N-PDU/next + one extension */
+
+static uint64_t tun_hash(const struct gen_flow *f, uint32_t d)
+{
+	return mix64(f->h ^ (0x5851f42d4c957f2dULL * (d + 1)));
+}
+
+static uint32_t tun_kind(const struct fc_gen *g, uint64_t h)
+{
+	return g->tun_kind[pick32((uint32_t)h, g->n_tun_kinds)];
+}
+
+/* Bytes a tunnel of kind k with an outer IPv4/IPv6 (v6) header adds. */
+static uint32_t tun_hlen(uint32_t k, int v6)
+{
+	uint32_t ip = ETH_HLEN + (v6 ? IP6_HLEN : IP4_HLEN);
+
+	switch (k) {
+	case FC_GEN_TUN_GRE:
+		return ip + GRE_HLEN;
+	case FC_GEN_TUN_GRE_KS:
+		return ip + GRE_HLEN + 12;
+	case FC_GEN_TUN_GRE_ETH:
+		return ip + GRE_HLEN + 4;
+	case FC_GEN_TUN_VXLAN:
+		return ip + UDP_HLEN + VXLAN_HLEN;
+	case FC_GEN_TUN_GENEVE:
+		return ip + UDP_HLEN + GENEVE_HLEN;
+	case FC_GEN_TUN_GTPU:
+		return ip + UDP_HLEN + GTPU_HLEN;
+	default: /* FC_GEN_TUN_IPIP */
+		return ip;
+	}
+}
+
+static int tun_carries_eth(uint32_t k)
+{
+	return k == FC_GEN_TUN_GRE_ETH || k == FC_GEN_TUN_VXLAN ||
+	       k == FC_GEN_TUN_GENEVE;
+}
+
+/*
+ * Wrap the frame in buf (len bytes, its IP header at l2) in one tunnel:
+ * an Ethernet frame inside carries the whole frame, else its IP packet.
+ * The caller has checked that the result fits.
+ */
+static uint32_t tun_wrap(uint8_t *buf, uint32_t len, uint32_t l2, uint32_t k,
+			 uint64_t h, uint32_t d)
+{
+	int v6 = (int)(h >> 63);
+	uint32_t ilen = tun_carries_eth(k) ? len : len - l2;
+	const uint8_t *inner = tun_carries_eth(k) ? buf : buf + l2;
+	uint32_t hl = tun_hlen(k, v6), iphl = v6 ? IP6_HLEN : IP4_HLEN;
+	uint32_t plen = hl - ETH_HLEN - iphl + ilen; /* outer IP payload */
+	uint8_t *ip = buf + ETH_HLEN, *t = ip + iphl;
+	uint8_t proto;
+	uint16_t ptype = (inner[0] >> 4) == 6 ? ET_IPV6 : ET_IPV4;
+
+	memmove(buf + hl, inner, ilen);
+	/* Ethernet */
+	buf[0] = 0x02;
+	buf[6] = 0x02;
+	for (int i = 0; i < 5; i++) {
+		buf[1 + i] = (uint8_t)(h >> (8 * i));
+		buf[7 + i] = (uint8_t)(h >> (8 * i + 20));
+	}
+	put16(buf + 12, v6 ? ET_IPV6 : ET_IPV4);
+	switch (k) {
+	case FC_GEN_TUN_GRE:
+	case FC_GEN_TUN_GRE_KS:
+	case FC_GEN_TUN_GRE_ETH:
+		proto = PROTO_GRE;
+		break;
+	case FC_GEN_TUN_IPIP:
+		proto = ptype == ET_IPV6 ? PROTO_IPV6 : PROTO_IPIP;
+		break;
+	default:
+		proto = PROTO_UDP;
+		break;
+	}
+	/* Outer IP: endpoints in the benchmarking (198.18.0.0/15) and
+	 * documentation (2001:db8::/32) ranges, from the hash. */
+	if (v6) {
+		put32(ip, 0x60000000u | (uint32_t)(h & 0xfffff));
+		put16(ip + 4, (uint16_t)plen);
+		ip[6] = proto;
+		ip[7] = (uint8_t)(64 - d);
+		put32(ip + 8, 0x20010db8);
+		put32(ip + 12, (uint32_t)(h >> 8));
+		put32(ip + 16, 0);
+		put32(ip + 20, 1 + (uint32_t)(h >> 40 & 0xff));
+		put32(ip + 24, 0x20010db8);
+		put32(ip + 28, (uint32_t)(h >> 16));
+		put32(ip + 32, 0);
+		put32(ip + 36, 2 + (uint32_t)(h >> 48 & 0xff));
+	} else {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		put16(ip + 2, (uint16_t)(iphl + plen));
+		put16(ip + 4, (uint16_t)h);
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = (uint8_t)(64 - d);
+		ip[9] = proto;
+		put16(ip + 10, 0);
+		put32(ip + 12, 0xc6120000u | (uint32_t)(h >> 8 & 0xffff));
+		put32(ip + 16, 0xc6130000u | (uint32_t)(h >> 24 & 0xffff));
+		put16(ip + 10, csum_fold(csum_add(0, ip, IP4_HLEN)));
+	}
+	switch (k) {
+	case FC_GEN_TUN_GRE:
+		put16(t, 0);
+		put16(t + 2, ptype);
+		break;
+	case FC_GEN_TUN_GRE_KS:
+		put16(t, 0xb000); /* checksum, key, sequence number */
+		put16(t + 2, ptype);
+		put32(t + 4, 0);
+		put32(t + 8, (uint32_t)(h >> 32));
+		put32(t + 12, (uint32_t)h);
+		put16(t + 4, csum_fold(csum_add(0, t, plen)));
+		break;
+	case FC_GEN_TUN_GRE_ETH:
+		put16(t, 0x2000); /* key */
+		put16(t + 2, 0x6558);
+		put32(t + 4, (uint32_t)(h >> 32));
+		break;
+	case FC_GEN_TUN_IPIP:
+		break;
+	default: { /* over UDP; checksum 0 (RFC 6935 allows it for tunnels) */
+		uint8_t *u = t + UDP_HLEN;
+
+		put16(t, (uint16_t)(49152 + (h >> 20 & 0x3fff)));
+		put16(t + 2, k == FC_GEN_TUN_VXLAN ? 4789 :
+			     k == FC_GEN_TUN_GENEVE ? 6081 : 2152);
+		put16(t + 4, (uint16_t)plen);
+		put16(t + 6, 0);
+		if (k == FC_GEN_TUN_VXLAN) {
+			put32(u, 0x08000000u); /* VNI present */
+			put32(u + 4, (uint32_t)(h >> 32) << 8);
+		} else if (k == FC_GEN_TUN_GENEVE) {
+			put16(u, 0x0200); /* version 0, 2 words of options */
+			put16(u + 2, 0x6558);
+			put32(u + 4, (uint32_t)(h >> 32) << 8);
+			put16(u + 8, 0x0103); /* option class */
+			u[10] = 0x01;         /* type */
+			u[11] = 0x01;         /* 1 word of data */
+			put32(u + 12, (uint32_t)h);
+		} else {
+			put16(t, 2152); /* GTP-U: port 2152 both ways */
+			u[0] = 0x36; /* version 1, GTP, extension, sequence */
+			u[1] = 0xff; /* G-PDU */
+			put16(u + 2, (uint16_t)(GTPU_HLEN - 8 + ilen));
+			put32(u + 4, (uint32_t)(h >> 32)); /* TEID */
+			put16(u + 8, (uint16_t)h);         /* sequence */
+			u[10] = 0;
+			u[11] = 0x85; /* PDU session container */
+			u[12] = 1;    /* 4 bytes */
+			u[13] = 0x00;
+			u[14] = (uint8_t)(h >> 16 & 0x3f); /* QFI */
+			u[15] = 0;    /* no further extension */
+		}
+		break;
+	}
+	}
+	return len + hl - (tun_carries_eth(k) ? 0 : l2);
+}
+
 int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 		uint32_t *len, uint64_t *ts_ns)
 {
 	uint64_t r, jit = 0;
-	uint32_t rank, l2, l3, l4, hdrs, flen, l4len;
+	uint32_t rank, l2, l3, l4, hdrs, flen, l4len, tdepth;
 	struct gen_flow f;
 	uint8_t *p;
 
@@ -654,8 +852,21 @@ int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 	flen = f.wire - FCS_LEN + VLAN_HLEN * f.tags;
 	if (flen < hdrs)
 		flen = hdrs;
-	if (FC_UNLIKELY(flen > bufsize))
-		return -ENOBUFS;
+	tdepth = (f.h & 0xffffffffULL) < g->th_tun ? g->cfg.tunnel_depth : 0;
+	{
+		uint32_t need = flen, il2 = l2;
+
+		for (uint32_t d = 1; d <= tdepth; d++) {
+			uint64_t th = tun_hash(&f, d);
+			uint32_t k = tun_kind(g, th);
+
+			need += tun_hlen(k, (int)(th >> 63)) -
+				(tun_carries_eth(k) ? 0 : il2);
+			il2 = ETH_HLEN;
+		}
+		if (FC_UNLIKELY(need > bufsize))
+			return -ENOBUFS;
+	}
 
 	/* Ethernet: locally administered unicast MACs from the flow hash */
 	p = buf;
@@ -755,6 +966,12 @@ int fc_gen_next(struct fc_gen *g, uint8_t *buf, uint32_t bufsize,
 	}
 	if (flen > hdrs)
 		memset(buf + hdrs, 0, flen - hdrs);
+	for (uint32_t d = 1; d <= tdepth; d++) {
+		uint64_t th = tun_hash(&f, d);
+
+		flen = tun_wrap(buf, flen, l2, tun_kind(g, th), th, d);
+		l2 = ETH_HLEN;
+	}
 
 	if (g->cfg.jitter_ns != 0)
 		jit = (uint64_t)(((unsigned __int128)rng_next(g->jrng) *

@@ -3,7 +3,9 @@
  * Deterministic synthetic traffic: a stream of complete, valid Ethernet
  * frames (IPv4/IPv6, optional 802.1Q or QinQ tags, TCP/UDP/ICMP/ICMPv6 with
  * a chosen share of backscatter) drawn from a fixed population of flows with
- * Zipf-distributed popularity, and a timestamp for each. The same
+ * Zipf-distributed popularity, and a timestamp for each; a share of flows
+ * may travel in tunnels (GRE, VXLAN, Geneve, GTP-U, IP in IP), nested to a
+ * chosen depth. The same
  * configuration gives the same bytes on every machine: the generator uses
  * its own PRNG and only integer arithmetic (the Zipf weights are computed in
  * fixed point, not with libm). It writes into caller buffers and knows
@@ -29,8 +31,22 @@ enum fc_gen_size {
 	FC_GEN_SIZE_IMIX,   /**< 64/570/1518 bytes in the ratio 7:4:1 */
 };
 
-/** Largest frame fc_gen_next() writes: 1518 - FCS + two tags. */
-#define FC_GEN_FRAME_MAX 1522u
+/** Tunnel kinds (fc_gen_cfg.tunnel_kinds, a bit mask). */
+#define FC_GEN_TUN_GRE (1u << 0)     /**< GRE, IP inside */
+#define FC_GEN_TUN_GRE_KS (1u << 1)  /**< GRE with checksum, key, sequence */
+#define FC_GEN_TUN_GRE_ETH (1u << 2) /**< GRE with key, Ethernet inside */
+#define FC_GEN_TUN_VXLAN (1u << 3)   /**< UDP 4789, Ethernet inside */
+#define FC_GEN_TUN_GENEVE (1u << 4)  /**< UDP 6081, an option, Ethernet */
+#define FC_GEN_TUN_GTPU (1u << 5)    /**< UDP 2152, sequence number and a
+				       *   PDU session extension header */
+#define FC_GEN_TUN_IPIP (1u << 6)    /**< IP in IP: 4in4, 6in4, 4in6, 6in6 */
+#define FC_GEN_TUN_ALL 0x7fu
+/** Most tunnels one inside the other (fc_gen_cfg.tunnel_depth). */
+#define FC_GEN_TUN_DEPTH_MAX 8u
+
+/** Largest frame fc_gen_next() writes: 1518 - FCS + two tags, plus at most
+ *  FC_GEN_TUN_DEPTH_MAX tunnel headers of at most 94 bytes each. */
+#define FC_GEN_FRAME_MAX (1522u + 94u * FC_GEN_TUN_DEPTH_MAX)
 
 /** Most flows a generator accepts (the alias table takes 8 B per flow). */
 #define FC_GEN_FLOWS_MAX 100000000u
@@ -63,6 +79,10 @@ struct fc_gen_cfg {
 	uint64_t start_ns;    /**< time of the first packet, ns since epoch */
 	uint64_t jitter_ns;   /**< add uniform [0, jitter] ns to each time;
 				   more than 1/rate reorders packets */
+	double tunnel;        /**< share of flows carried in tunnels */
+	uint32_t tunnel_kinds; /**< FC_GEN_TUN_* kinds drawn from, per flow */
+	uint32_t tunnel_depth; /**< tunnels one inside the other, 1..8: the
+				    outermost is Ethernet + IPv4 or IPv6 */
 };
 
 struct fc_gen;

@@ -346,6 +346,37 @@ static inline enum fc_parse_status parse_ip_any(const uint8_t *ip,
 	}
 }
 
+/*
+ * Where the walk met an IP header (off, from p; ver 4 or 6, or 0 when the
+ * version nibble decides): filled instead of a key when the tunnel walk
+ * (fc_parse_pkt_decap) asks. The ordinary parse passes no location, and
+ * at_ip then parses the header at once.
+ */
+struct l3_loc {
+	uint32_t off;
+	unsigned ver;
+};
+
+static inline enum fc_parse_status at_ip(const uint8_t *p, uint32_t off,
+					 uint32_t caplen, unsigned ver,
+					 struct fc_ftkey *key,
+					 struct l3_loc *loc)
+{
+	if (loc != NULL) {
+		loc->off = off;
+		loc->ver = ver;
+		return FC_PARSE_OK;
+	}
+	switch (ver) {
+	case 4:
+		return parse_ipv4(p + off, caplen - off, key);
+	case 6:
+		return parse_ipv6(p + off, caplen - off, key);
+	default:
+		return parse_ip_any(p + off, caplen - off, key);
+	}
+}
+
 /* Ethertypes that may start an Ethernet frame inside an MPLS pseudowire. */
 static inline int pw_ethertype_plausible(uint16_t et)
 {
@@ -378,7 +409,8 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 						   uint32_t off,
 						   uint32_t caplen,
 						   uint16_t et,
-						   struct fc_ftkey *key)
+						   struct fc_ftkey *key,
+						   struct l3_loc *loc)
 {
 	unsigned tags = 0, labels = 0;
 	uint32_t rem, len;
@@ -387,9 +419,9 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 		rem = caplen - off;
 		switch (et) {
 		case ET_IPV4:
-			return parse_ipv4(p + off, rem, key);
+			return at_ip(p, off, caplen, 4, key, loc);
 		case ET_IPV6:
-			return parse_ipv6(p + off, rem, key);
+			return at_ip(p, off, caplen, 6, key, loc);
 		case ET_VLAN:
 		case ET_QINQ:
 		case ET_QINQ_OLD:
@@ -431,9 +463,9 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 				return FC_PARSE_TRUNC_L2;
 			switch (p[off] >> 4) {
 			case 4:
-				return parse_ipv4(p + off, rem, key);
+				return at_ip(p, off, caplen, 4, key, loc);
 			case 6:
-				return parse_ipv6(p + off, rem, key);
+				return at_ip(p, off, caplen, 6, key, loc);
 			case 1:
 				return FC_PARSE_NOT_IP;
 			case 0:
@@ -462,11 +494,11 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 				return FC_PARSE_TRUNC_L2;
 			switch (fc_be16(p + off + PPPOE_HLEN)) {
 			case PPP_IPV4:
-				return parse_ipv4(p + off + PPPOE_HLEN + 2,
-						  rem - PPPOE_HLEN - 2, key);
+				return at_ip(p, off + PPPOE_HLEN + 2, caplen,
+					     4, key, loc);
 			case PPP_IPV6:
-				return parse_ipv6(p + off + PPPOE_HLEN + 2,
-						  rem - PPPOE_HLEN - 2, key);
+				return at_ip(p, off + PPPOE_HLEN + 2, caplen,
+					     6, key, loc);
 			default:
 				return FC_PARSE_NOT_IP;
 			}
@@ -482,9 +514,9 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 				return FC_PARSE_TRUNC_L2;
 			switch (p[off + 3]) {
 			case NSH_NP_IPV4:
-				return parse_ipv4(p + off + len, rem - len, key);
+				return at_ip(p, off + len, caplen, 4, key, loc);
 			case NSH_NP_IPV6:
-				return parse_ipv6(p + off + len, rem - len, key);
+				return at_ip(p, off + len, caplen, 6, key, loc);
 			case NSH_NP_ETH:
 				if (rem - len < ETH_HLEN)
 					return FC_PARSE_TRUNC_L2;
@@ -524,7 +556,8 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
  * compressed, field).
  */
 static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
-					     struct fc_ftkey *key)
+					     struct fc_ftkey *key,
+					     struct l3_loc *loc)
 {
 	uint32_t off = 0;
 	uint16_t proto;
@@ -548,9 +581,9 @@ static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
 	}
 	switch (proto) {
 	case PPP_IPV4:
-		return parse_ipv4(p + off, caplen - off, key);
+		return at_ip(p, off, caplen, 4, key, loc);
 	case PPP_IPV6:
-		return parse_ipv6(p + off, caplen - off, key);
+		return at_ip(p, off, caplen, 6, key, loc);
 	default:
 		return FC_PARSE_NOT_IP;
 	}
@@ -558,22 +591,26 @@ static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
 
 /* BSD loopback address family -> IP version; p points at the 4-byte AF. */
 static inline enum fc_parse_status parse_af(const uint8_t *p, uint32_t caplen,
-					    uint32_t af, struct fc_ftkey *key)
+					    uint32_t af, struct fc_ftkey *key,
+					    struct l3_loc *loc)
 {
 	switch (af) {
 	case BSD_AF_INET:
-		return parse_ipv4(p + 4, caplen - 4, key);
+		return at_ip(p, 4, caplen, 4, key, loc);
 	case BSD_AF_INET6_BSD:
 	case BSD_AF_INET6_FREEBSD:
 	case BSD_AF_INET6_DARWIN:
-		return parse_ipv6(p + 4, caplen - 4, key);
+		return at_ip(p, 4, caplen, 6, key, loc);
 	default:
 		return FC_PARSE_NOT_IP;
 	}
 }
 
-enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
-				       uint32_t dlt, struct fc_ftkey *key)
+/* The link layer by DLT, then at_ip: a key, or (loc) where IP starts. */
+static inline enum fc_parse_status parse_frame(const uint8_t *p,
+					       uint32_t caplen, uint32_t dlt,
+					       struct fc_ftkey *key,
+					       struct l3_loc *loc)
 {
 	uint32_t af;
 
@@ -582,24 +619,25 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 		if (FC_UNLIKELY(caplen < ETH_HLEN))
 			return FC_PARSE_TRUNC_L2;
 		return parse_ethertype(p, ETH_HLEN, caplen, fc_be16(p + 12),
-				       key);
+				       key, loc);
 	case FC_DLT_RAW:
 	case FC_DLT_RAW_OLD:
 	case FC_DLT_RAW_LT:
-		return parse_ip_any(p, caplen, key);
+		return at_ip(p, 0, caplen, 0, key, loc);
 	case FC_DLT_IPV4:
-		return parse_ipv4(p, caplen, key);
+		return at_ip(p, 0, caplen, 4, key, loc);
 	case FC_DLT_IPV6:
-		return parse_ipv6(p, caplen, key);
+		return at_ip(p, 0, caplen, 6, key, loc);
 	case FC_DLT_LINUX_SLL:
 		if (caplen < SLL_HLEN)
 			return FC_PARSE_TRUNC_L2;
 		return parse_ethertype(p, SLL_HLEN, caplen, fc_be16(p + 14),
-				       key);
+				       key, loc);
 	case FC_DLT_LINUX_SLL2:
 		if (caplen < SLL2_HLEN)
 			return FC_PARSE_TRUNC_L2;
-		return parse_ethertype(p, SLL2_HLEN, caplen, fc_be16(p), key);
+		return parse_ethertype(p, SLL2_HLEN, caplen, fc_be16(p), key,
+				       loc);
 	case FC_DLT_NULL:
 		if (caplen < 4)
 			return FC_PARSE_TRUNC_L2;
@@ -609,14 +647,271 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 		af = fc_le32(p);
 		if (af > 0xff)
 			af = fc_be32(p);
-		return parse_af(p, caplen, af, key);
+		return parse_af(p, caplen, af, key, loc);
 	case FC_DLT_LOOP:
 		if (caplen < 4)
 			return FC_PARSE_TRUNC_L2;
-		return parse_af(p, caplen, fc_be32(p), key);
+		return parse_af(p, caplen, fc_be32(p), key, loc);
 	case FC_DLT_PPP:
-		return parse_ppp(p, caplen, key);
+		return parse_ppp(p, caplen, key, loc);
 	default:
+		if (loc == NULL && (dlt & FC_PARSE_DECAP))
+			return fc_parse_pkt_decap(p, caplen,
+						  dlt & ~FC_PARSE_DECAP, key);
 		return FC_PARSE_BAD_LINKTYPE;
+	}
+}
+
+enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
+				       uint32_t dlt, struct fc_ftkey *key)
+{
+	return parse_frame(p, caplen, dlt, key, NULL);
+}
+
+/* ---- tunnels (fc_parse_pkt_decap) --------------------------------------- */
+
+#define FC_PARSE_MAX_GTP_EXT 8
+
+#define PROTO_IPIP 4
+#define PROTO_IPV6 41
+#define PROTO_GRE 47
+
+#define UDP_VXLAN 4789
+#define UDP_GENEVE 6081
+#define UDP_GTPU 2152
+
+#define ET_TEB 0x6558 /* transparent Ethernet bridging: Ethernet inside */
+
+/*
+ * The payload of the IP header at loc (what follows its options or its
+ * extension chain): [*poff, *pend) of p, bounded by the capture (end) and
+ * by the header's own length, so that padding is never read as a tunnel.
+ * Fragments carry no whole tunnel header: they are not looked into.
+ * Returns 0 when there is a payload to look into, -1 otherwise.
+ */
+static inline int ip_payload(const uint8_t *p, uint32_t end,
+			     const struct l3_loc *loc, uint32_t *poff,
+			     uint32_t *pend)
+{
+	const uint8_t *ip = p + loc->off;
+	uint32_t rem = end - loc->off, len;
+
+	if (loc->ver == 4) {
+		uint32_t hlen = (uint32_t)(ip[0] & 0x0f) * 4, tot = fc_be16(ip + 2);
+
+		if ((fc_be16(ip + 6) & 0x3fff) != 0) /* MF or an offset */
+			return -1;
+		if (tot != 0 && tot < rem)
+			rem = tot;
+		if (rem < hlen)
+			return -1;
+		*poff = loc->off + hlen;
+		*pend = loc->off + rem;
+		return 0;
+	}
+	/* IPv6: the extension chain, as parse_ipv6 walks it. */
+	uint8_t nh = ip[6];
+	uint32_t o = 40, plen = fc_be16(ip + 4);
+
+	if (plen != 0 && plen + 40 < rem)
+		rem = plen + 40;
+	for (unsigned n = 0; n < FC_PARSE_MAX_EXTHDRS; n++) {
+		switch (nh) {
+		case PROTO_HOPOPTS:
+		case PROTO_ROUTING:
+		case PROTO_DSTOPTS:
+			if (rem - o < 2)
+				return -1;
+			len = ((uint32_t)ip[o + 1] + 1) * 8;
+			break;
+		case PROTO_AH:
+			if (rem - o < 2)
+				return -1;
+			len = ((uint32_t)ip[o + 1] + 2) * 4;
+			break;
+		case PROTO_FRAGMENT:
+			return -1;
+		default:
+			*poff = loc->off + o;
+			*pend = loc->off + rem;
+			return 0;
+		}
+		if (len > rem - o)
+			return -1;
+		nh = ip[o];
+		o += len;
+	}
+	return -1;
+}
+
+/* An Ethernet frame at off (inside a tunnel): walk it to its IP header. */
+static inline int inner_eth(const uint8_t *p, uint32_t off, uint32_t end,
+			    struct l3_loc *in)
+{
+	struct fc_ftkey unused;
+
+	if (end - off < ETH_HLEN)
+		return -1;
+	return parse_ethertype(p, off + ETH_HLEN, end, fc_be16(p + off + 12),
+			       &unused, in) == FC_PARSE_OK ? 0 : -1;
+}
+
+/* What an ethertype-like protocol field says comes next, at off. */
+static inline int inner_by_type(const uint8_t *p, uint32_t off, uint32_t end,
+				uint16_t type, struct l3_loc *in)
+{
+	switch (type) {
+	case ET_IPV4:
+		in->ver = 4;
+		break;
+	case ET_IPV6:
+		in->ver = 6;
+		break;
+	case ET_TEB:
+		return inner_eth(p, off, end, in);
+	default:
+		return -1;
+	}
+	in->off = off;
+	return 0;
+}
+
+/* GTP-U (3GPP TS 29.281) G-PDU at off: its header, then an IP packet. */
+static inline int inner_gtpu(const uint8_t *p, uint32_t off, uint32_t end,
+			     struct l3_loc *in)
+{
+	const uint8_t *g = p + off;
+	uint32_t hl = 8;
+
+	if (end - off < 8 || (g[0] >> 5) != 1 || !(g[0] & 0x10) ||
+	    g[1] != 0xff)
+		return -1;
+	if (g[0] & 0x07) {
+		/* sequence number, N-PDU number, next extension type */
+		uint8_t next;
+
+		if (end - off < 12)
+			return -1;
+		hl = 12;
+		next = g[11];
+		for (unsigned n = 0; next != 0; n++) {
+			uint32_t elen;
+
+			if (n >= FC_PARSE_MAX_GTP_EXT || end - off < hl + 1)
+				return -1;
+			elen = (uint32_t)g[hl] * 4;
+			if (elen == 0 || end - off < hl + elen)
+				return -1;
+			next = g[hl + elen - 1];
+			hl += elen;
+		}
+	}
+	if (end - off <= hl)
+		return -1;
+	in->off = off + hl;
+	in->ver = g[hl] >> 4;
+	return in->ver == 4 || in->ver == 6 ? 0 : -1;
+}
+
+/*
+ * Is the packet whose IP header is at loc (key: its fields) a tunnel we
+ * open? Then *in is where the inner IP header starts and *inend where
+ * the outer packet ends. Returns 0 for a tunnel, -1 otherwise.
+ */
+static inline int tunnel_inner(const uint8_t *p, uint32_t end,
+			       const struct l3_loc *loc,
+			       const struct fc_ftkey *key, struct l3_loc *in,
+			       uint32_t *inend)
+{
+	uint32_t off, pend;
+
+	if (ip_payload(p, end, loc, &off, &pend) != 0)
+		return -1;
+	*inend = pend;
+	switch (key->proto) {
+	case PROTO_IPIP:
+		in->off = off;
+		in->ver = 4;
+		return 0;
+	case PROTO_IPV6:
+		in->off = off;
+		in->ver = 6;
+		return 0;
+	case PROTO_GRE: {
+		/* RFC 2784/2890: C, K and S add 4 bytes each; version 0
+		 * only (version 1 is PPTP's, carrying PPP), no RFC 1701
+		 * routing. */
+		uint16_t fl;
+		uint32_t hl = 4;
+
+		if (pend - off < 4)
+			return -1;
+		fl = fc_be16(p + off);
+		if ((fl & 0x0007) != 0 || (fl & 0x4000) != 0)
+			return -1;
+		hl += (fl & 0x8000 ? 4 : 0) + (fl & 0x2000 ? 4 : 0) +
+		      (fl & 0x1000 ? 4 : 0);
+		if (pend - off < hl)
+			return -1;
+		return inner_by_type(p, off + hl, pend, fc_be16(p + off + 2),
+				     in);
+	}
+	case PROTO_UDP:
+		if (pend - off < 8)
+			return -1;
+		off += 8;
+		switch (key->dst_port) {
+		case UDP_VXLAN: /* RFC 7348: 8 bytes, then Ethernet */
+			if (pend - off < 8)
+				return -1;
+			return inner_eth(p, off + 8, pend, in);
+		case UDP_GENEVE: { /* RFC 8926: 8 bytes + options */
+			uint32_t hl;
+
+			if (pend - off < 8 || (p[off] >> 6) != 0)
+				return -1;
+			hl = 8 + (uint32_t)(p[off] & 0x3f) * 4;
+			if (pend - off < hl)
+				return -1;
+			return inner_by_type(p, off + hl, pend,
+					     fc_be16(p + off + 2), in);
+		}
+		case UDP_GTPU:
+			return inner_gtpu(p, off, pend, in);
+		default:
+			return -1;
+		}
+	default:
+		return -1;
+	}
+}
+
+enum fc_parse_status fc_parse_pkt_decap(const uint8_t *p, uint32_t caplen,
+					uint32_t dlt, struct fc_ftkey *key)
+{
+	struct l3_loc loc, in;
+	struct fc_ftkey inner;
+	uint32_t end = caplen, inend;
+	enum fc_parse_status st = parse_frame(p, caplen, dlt, key, &loc);
+
+	if (st != FC_PARSE_OK)
+		return st;
+	st = at_ip(p, loc.off, end, loc.ver, key, NULL);
+	if (st != FC_PARSE_OK)
+		return st;
+	if (loc.ver == 0)
+		loc.ver = p[loc.off] >> 4;
+	/* Each round opens one tunnel; what cannot be opened (a header
+	 * cut short, an inner frame that is not IP) leaves the key of the
+	 * last IP header reached. */
+	for (unsigned depth = 1;; depth++) {
+		if (tunnel_inner(p, end, &loc, key, &in, &inend) != 0 ||
+		    at_ip(p, in.off, inend, in.ver, &inner, NULL) != FC_PARSE_OK)
+			return FC_PARSE_OK;
+		if (depth > FC_PARSE_MAX_TUNNELS)
+			return FC_PARSE_TUNNEL_DEEP;
+		*key = inner;
+		loc = in;
+		end = inend;
 	}
 }

@@ -5,9 +5,10 @@
  * pcap DLT), VLAN/QinQ tags, MPLS label stacks, PPPoE sessions, then the
  * outermost IPv4/IPv6 header (IPv6 extension headers up to the upper-layer
  * protocol) and the first bytes of TCP/UDP/SCTP/ICMP/ICMPv6. It never reads
- * past the captured length. It does not decapsulate tunnels, reassemble
- * fragments or look at payload, and it has no DPDK dependency, so it can be
- * unit-tested and fuzzed on plain buffers.
+ * past the captured length. fc_parse_pkt keeps the outermost IP header;
+ * fc_parse_pkt_decap (flowcap --decap) opens tunnels down to the innermost
+ * one. It does not reassemble fragments or look at payload, and it has no
+ * DPDK dependency, so it can be unit-tested and fuzzed on plain buffers.
  *
  * Thread safety: every function is pure (it reads the frame and constant
  * tables, and writes only the caller's key): any thread, any number at
@@ -55,6 +56,7 @@ enum fc_parse_status {
 	FC_PARSE_BAD_HDRLEN = FC_CTR_BAD_HDRLEN, /**< IPv4 IHL < 5, or ext header length absurd */
 	FC_PARSE_BAD_LINKTYPE = FC_CTR_BAD_LINKTYPE, /**< capture link type not supported */
 	FC_PARSE_TOO_DEEP = FC_CTR_TOO_DEEP, /**< more tags/labels/ext headers than the limit */
+	FC_PARSE_TUNNEL_DEEP = FC_CTR_TUNNEL_DEEP, /**< decap: tunnels nested deeper than FC_PARSE_MAX_TUNNELS */
 	FC_PARSE_STATUS_COUNT
 };
 /* Every failure status is a drop counter, below the table's own. */
@@ -255,6 +257,35 @@ static inline enum fc_parse_status fc_parse_pkt(const uint8_t *p,
 		return FC_PARSE_OK;
 	return fc_parse_pkt_full(p, caplen, dlt, key);
 }
+
+/**
+ * Or-ed into the link type given to fc_parse_pkt (fc_parse_pkt_full): the
+ * frame is parsed by fc_parse_pkt_decap. No link type has this bit, so the
+ * fast paths decline such frames and the full walk hands them over from
+ * its cold default case: the default path (no --decap) runs exactly the
+ * instructions it ran before tunnels existed.
+ */
+#define FC_PARSE_DECAP (1u << 31)
+
+/** Tunnels fc_parse_pkt_decap opens, one inside the other, at most. */
+#define FC_PARSE_MAX_TUNNELS 4
+
+/**
+ * Parse one frame and open its tunnels: the key of the innermost IP
+ * header. Tunnels opened: IP-in-IP (IPv4 or IPv6 in IPv4 or IPv6: 4in4,
+ * 6in4, 4in6, 6in6), GRE version 0 (with checksum, key and sequence
+ * number; IPv4, IPv6 or Ethernet inside), VXLAN (UDP destination port
+ * 4789), Geneve (6081; options skipped) and GTP-U G-PDUs (2152; extension
+ * headers skipped). An inner Ethernet frame is walked as an outer one
+ * (tags, labels). A tunnel whose header is cut short, a fragment, or an
+ * inner frame that is not IP leaves the key of the last IP header
+ * reached. More than FC_PARSE_MAX_TUNNELS tunnels: FC_PARSE_TUNNEL_DEEP.
+ * Frames without a tunnel give what fc_parse_pkt gives. Not on the
+ * default path: the worker calls it only with --decap.
+ * Thread safety: any thread; pure function, reentrant.
+ */
+enum fc_parse_status fc_parse_pkt_decap(const uint8_t *p, uint32_t caplen,
+					uint32_t dlt, struct fc_ftkey *key);
 
 /**
  * Nonzero if dlt is a link type fc_parse_pkt understands.

@@ -11,6 +11,7 @@ static const char *const ctr_names[FC_CTR_MAX] = {
 	[FC_CTR_BAD_HDRLEN] = "bad_hdrlen",
 	[FC_CTR_BAD_LINKTYPE] = "bad_linktype",
 	[FC_CTR_TOO_DEEP] = "too_deep",
+	[FC_CTR_TUNNEL_DEEP] = "tunnel_deep",
 	[FC_CTR_TBL_FULL] = "tbl_full",
 	[FC_CTR_NO_TABLE] = "no_table",
 	[FC_CTR_NIC_IMISSED] = "nic_imissed",

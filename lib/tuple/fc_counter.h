@@ -9,7 +9,7 @@
 #define FC_COUNTER_H
 
 /**
- * Named counters of one interval. Ids 1..7 are also the parse statuses
+ * Named counters of one interval. Ids 1..15 are also the parse statuses
  * (enum fc_parse_status takes its values from here), so a parse reason is
  * its counter. Ids are stored in files:
  * append, never renumber. Every counter except the informational ones
@@ -24,6 +24,7 @@ enum fc_ft_counter {
 	FC_CTR_BAD_HDRLEN = 5,
 	FC_CTR_BAD_LINKTYPE = 6,
 	FC_CTR_TOO_DEEP = 7,
+	FC_CTR_TUNNEL_DEEP = 8,  /**< --decap: tunnels nested too deep */
 	FC_CTR_TBL_FULL = 16,    /**< key not stored: flow table full */
 	FC_CTR_NO_TABLE = 17,    /**< collector behind, no free table */
 	FC_CTR_NIC_IMISSED = 18, /**< NIC dropped: RX ring full */

@@ -2,7 +2,9 @@
 /*
  * Fuzz target: the packet parser. The first byte picks the link type, the
  * rest is the frame. The parser must never read past the frame (ASan) and
- * must return either a complete key or a named reason.
+ * must return either a complete key or a named reason; so must the tunnel
+ * walk (fc_parse_pkt_decap), which agrees with the ordinary parse on every
+ * frame that is not IP, and yields a key or tunnel_deep on every one that is.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +60,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (memcmp(&c, &ref, sizeof(c)) != 0)
 				abort();
 		}
+	}
+	{
+		struct fc_ftkey in;
+		enum fc_parse_status sd = fc_parse_pkt_decap(
+			copy, (uint32_t)(size - 1),
+			dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))], &in);
+
+		if (st != FC_PARSE_OK && sd != st)
+			abort();
+		if (st == FC_PARSE_OK && sd != FC_PARSE_OK &&
+		    sd != FC_PARSE_TUNNEL_DEEP)
+			abort();
+		if (sd == FC_PARSE_OK &&
+		    ((in.family != 4 && in.family != 6) ||
+		     in.cls >= FC_FT_CLASS_COUNT ||
+		     (in.pad[0] | in.pad[1] | in.pad[2])))
+			abort();
 	}
 	if (st == FC_PARSE_OK) {
 		if (key.family != 4 && key.family != 6)

@@ -45,14 +45,14 @@ san="${FC_FUZZ_SAN:-address,undefined}"
 cflags="-g -O1 -fsanitize=fuzzer,$san -fno-sanitize-recover=undefined -msse4.2 -D_GNU_SOURCE"
 maxlen=4096
 case "$target" in
-parse) srcs="$L/parse/fc_parse.c $L/tuple/fc_tuple.c"; libs="" ;;
+parse) srcs="$L/parse/fc_parse.c $L/tuple/fc_tuple.c $L/tuple/fc_counter.c"; libs="" ;;
 ftfile)
-	srcs="$L/ftfile/fc_ftfile.c $L/tuple/fc_tuple.c"; libs="-lzstd"
+	srcs="$L/ftfile/fc_ftfile.c $L/tuple/fc_tuple.c $L/tuple/fc_counter.c"; libs="-lzstd"
 	# Real files of a few intervals are 1-3 KB; leave room to grow.
 	maxlen=16384 ;;
 template) srcs="$L/interval/fc_interval.c $L/ftfile/fc_ftdir.c"; libs="" ;;
 trace)
-	srcs="$L/trace/fc_trace.c $L/trace/fc_pcapng.c $L/parse/fc_parse.c $L/tuple/fc_tuple.c"
+	srcs="$L/trace/fc_trace.c $L/trace/fc_pcapng.c $L/parse/fc_parse.c $L/tuple/fc_tuple.c $L/tuple/fc_counter.c"
 	libs="-lpcap"
 	maxlen=65536 ;;
 drvcfg)

@@ -61,7 +61,8 @@ for f in "$MANDIR/man8/flowcap.8" "$MANDIR/man1/flowcap-read.1" \
 	"$LIBDIR/pkgconfig/libflowcap-ft.pc" \
 	"$DATADIR/doc/flowcap/operations.md" \
 	"$DATADIR/doc/flowcap/file-format.md" \
-	"$DATADIR/flowcap/drivers-config/i40e-xl710.ini"; do
+	"$DATADIR/flowcap/drivers-config/i40e-xl710.ini" \
+	"$DATADIR/flowcap/flowcap-alerts.yml"; do
 	if [ -f "$D$f" ]; then ok "file $f"; else bad "no file $f"; fi
 done
 if [ -n "$UNIT" ] && [ -f "$UNIT" ]; then

@@ -14,6 +14,14 @@ tshark's dissectors, so a disagreement points at one of the two decoders.
 It deliberately does not reproduce flowcap's drop counters: frames without
 an IP layer produce no row, and nothing here counts them.
 
+With --innermost (flowcap --decap): the innermost IP header instead,
+reached through the tunnels flowcap opens as tshark dissects them: IP
+directly in IP, GRE (carrying IP, or Ethernet), VXLAN, Geneve and GTP-U;
+not through a fragment, not through anything else tshark opens (Teredo,
+PPP in GRE, ERSPAN, ...); more than 4 tunnels: no row (flowcap counts
+tunnel_deep). ICMP errors end the walk: the headers they quote are
+payload.
+
 Semantics (doc/testing.md has the long form):
 - the outermost IPv4/IPv6 header, after whatever link layers tshark peels
   (VLAN, QinQ, MPLS, PPPoE, ...); inner headers of tunnels and of ICMP
@@ -43,6 +51,7 @@ FIELDS = [
     "frame.time_epoch",
     "frame.protocols",
     "ip.src", "ip.dst", "ip.proto", "ip.ttl", "ip.len", "ip.frag_offset",
+    "ip.flags.mf",
     "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.hlim", "ipv6.plen",
     "ipv6.hopopts.nxt", "ipv6.routing.nxt", "ipv6.fraghdr.nxt",
     "ipv6.fraghdr.offset", "ipv6.dstopts.nxt",
@@ -80,10 +89,74 @@ IP6_EXT = {
 }
 
 
-def first(v):
-    """First occurrence of a multi-occurrence field ('' if absent)."""
-    i = v.find(",")
-    return v if i < 0 else v[:i]
+# The occurrence of each field family the key is read from: 0 for the
+# outermost headers; set per frame by --innermost (see innermost()).
+OCC = {}
+
+
+def first(v, fam=None):
+    """Occurrence OCC[fam] (the first by default) of a multi-occurrence
+    field ('' if absent)."""
+    n = OCC.get(fam, 0)
+    if n == 0:
+        i = v.find(",")
+        return v if i < 0 else v[:i]
+    occ = v.split(",")
+    return occ[n] if n < len(occ) else ""
+
+
+# Layers tshark puts between two IP headers of a tunnel flowcap opens,
+# with link-layer shims (ethertype, vlan, mpls, ...) left out.
+TUNNEL_PATHS = {(), ("gre",), ("gre", "eth"), ("udp", "vxlan", "eth"),
+                ("udp", "geneve", "eth"), ("udp", "geneve"), ("udp", "gtp")}
+SHIMS = {"ethertype", "vlan", "ieee8021ad", "mpls", "pwethheuristic",
+         "pwethcw", "pweth"}
+MAX_TUNNELS = 4
+
+
+def innermost(cols):
+    """Point OCC at the innermost IP header flowcap --decap reaches.
+    Returns its family (4, 6), 0 without IP, or -1 when the tunnels nest
+    deeper than flowcap opens."""
+    toks = cols[F["frame.protocols"]].split(":")
+    for stop in ("icmp", "icmpv6"):
+        if stop in toks:
+            toks = toks[:toks.index(stop)]
+    ips = [i for i, t in enumerate(toks) if t in ("ip", "ipv6")]
+    OCC.clear()
+    if not ips:
+        return 0
+    mf = cols[F["ip.flags.mf"]].split(",")
+    fo = cols[F["ip.frag_offset"]].split(",")
+    cur, depth = ips[0], 0
+    for nxt in ips[1:]:
+        between = tuple(t for t in toks[cur + 1:nxt]
+                        if t not in SHIMS and not t.startswith("ipv6."))
+        if between not in TUNNEL_PATHS:
+            break
+        # a fragment is not opened (IPv4 MF or offset; IPv6 fragment hdr)
+        if toks[cur] == "ip":
+            k = toks[:cur].count("ip")
+            if (k < len(mf) and num(mf[k])) or (k < len(fo) and num(fo[k])):
+                break
+        elif "ipv6.fraghdr" in toks[cur + 1:nxt]:
+            break
+        depth += 1
+        cur = nxt
+    if depth > MAX_TUNNELS:
+        return -1
+    before = toks[:cur]
+    for fam in ("ip", "ipv6", "tcp", "udp", "sctp", "icmp", "icmpv6",
+                "ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr",
+                "ipv6.dstopts"):
+        OCC[fam] = before.count(fam)
+    fam = 4 if toks[cur] == "ip" else 6
+    # A layer tshark calls IP without an address is no IP header (a bad
+    # version): no row, as flowcap counts it bad_version.
+    if first(cols[F["ip.src" if fam == 4 else "ipv6.src"]],
+             "ip" if fam == 4 else "ipv6") == "":
+        return 0
+    return fam
 
 
 def num(v):
@@ -118,46 +191,46 @@ def l4(cols, proto, fragment):
     if fragment:
         return 0, 0, 0, "other"
     if proto == 6:
-        flags = num(first(cols[F["tcp.flags"]])) & 0xff
+        flags = num(first(cols[F["tcp.flags"]], "tcp")) & 0xff
         cls = "other"
         if (flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) or \
                 flags & TCP_RST:
             cls = "backscatter"
-        return (num(first(cols[F["tcp.srcport"]])),
-                num(first(cols[F["tcp.dstport"]])), flags, cls)
+        return (num(first(cols[F["tcp.srcport"]], "tcp")),
+                num(first(cols[F["tcp.dstport"]], "tcp")), flags, cls)
     if proto == 17:
-        return (num(first(cols[F["udp.srcport"]])),
-                num(first(cols[F["udp.dstport"]])), 0, "other")
+        return (num(first(cols[F["udp.srcport"]], "udp")),
+                num(first(cols[F["udp.dstport"]], "udp")), 0, "other")
     if proto == 132:
-        return (num(first(cols[F["sctp.srcport"]])),
-                num(first(cols[F["sctp.dstport"]])), 0, "other")
+        return (num(first(cols[F["sctp.srcport"]], "sctp")),
+                num(first(cols[F["sctp.dstport"]], "sctp")), 0, "other")
     if proto == 1:
-        t = num(first(cols[F["icmp.type"]]))
-        c = num(first(cols[F["icmp.code"]]))
+        t = num(first(cols[F["icmp.type"]], "icmp"))
+        c = num(first(cols[F["icmp.code"]], "icmp"))
         return t, c, 0, ("backscatter" if t in ICMP_BACKSCATTER
                          else "icmpreq")
     if proto == 58:
-        t = num(first(cols[F["icmpv6.type"]]))
-        c = num(first(cols[F["icmpv6.code"]]))
+        t = num(first(cols[F["icmpv6.type"]], "icmpv6"))
+        c = num(first(cols[F["icmpv6.code"]], "icmpv6"))
         return t, c, 0, ("backscatter" if t in ICMP6_BACKSCATTER
                          else "icmpreq")
     return 0, 0, 0, "other"
 
 
 def key_v4(cols):
-    proto = num(first(cols[F["ip.proto"]]))
-    fragment = num(first(cols[F["ip.frag_offset"]])) > 0
+    proto = num(first(cols[F["ip.proto"]], "ip"))
+    fragment = num(first(cols[F["ip.frag_offset"]], "ip")) > 0
     sp, dp, flags, cls = l4(cols, proto, fragment)
-    return (cls, first(cols[F["ip.src"]]), first(cols[F["ip.dst"]]),
-            sp, dp, proto, num(first(cols[F["ip.ttl"]])), flags,
-            num(first(cols[F["ip.len"]])))
+    return (cls, first(cols[F["ip.src"]], "ip"), first(cols[F["ip.dst"]], "ip"),
+            sp, dp, proto, num(first(cols[F["ip.ttl"]], "ip")), flags,
+            num(first(cols[F["ip.len"]], "ip")))
 
 
 def key_v6(cols):
     # Walk the outermost header's extension chain. Each extension field
     # lists its occurrences in decode order, so the n-th header of a type
     # in the outer chain is its n-th occurrence (inner headers come later).
-    proto = num(first(cols[F["ipv6.nxt"]]))
+    proto = num(first(cols[F["ipv6.nxt"]], "ipv6"))
     seen = {}
     fragment = False
     frag_offsets = cols[F["ipv6.fraghdr.offset"]].split(",")
@@ -166,18 +239,20 @@ def key_v6(cols):
         if name is None:
             break
         occ = cols[F[name]].split(",")
-        n = seen.get(proto, 0)
+        k = seen.get(proto, 0)
+        # the headers of this kind in the layers before come first
+        n = k + OCC.get(name.rsplit(".", 1)[0], 0)
         if n >= len(occ) or occ[n] == "":
             break
         if proto == 44 and n < len(frag_offsets) and num(frag_offsets[n]):
             fragment = True
-        seen[proto] = n + 1
+        seen[proto] = k + 1
         proto = num(occ[n])
     sp, dp, flags, cls = l4(cols, proto, fragment)
-    src = ip6_text(first(cols[F["ipv6.src"]]))
-    dst = ip6_text(first(cols[F["ipv6.dst"]]))
-    return (cls, src, dst, sp, dp, proto, num(first(cols[F["ipv6.hlim"]])),
-            flags, num(first(cols[F["ipv6.plen"]])) + 40)
+    src = ip6_text(first(cols[F["ipv6.src"]], "ipv6"))
+    dst = ip6_text(first(cols[F["ipv6.dst"]], "ipv6"))
+    return (cls, src, dst, sp, dp, proto, num(first(cols[F["ipv6.hlim"]], "ipv6")),
+            flags, num(first(cols[F["ipv6.plen"]], "ipv6")) + 40)
 
 
 def tshark_lines(path):
@@ -214,6 +289,9 @@ def main():
     ap.add_argument("--no-align", action="store_true",
                     help="start intervals at the first packet's second "
                     "instead of a multiple of the interval")
+    ap.add_argument("--innermost", action="store_true",
+                    help="the innermost IP header of the tunnels flowcap "
+                    "--decap opens, not the outermost")
     ap.add_argument("pcap")
     a = ap.parse_args()
     if a.interval < 1:
@@ -229,8 +307,11 @@ def main():
         cols = line.split("\t")
         if len(cols) < len(FIELDS):
             continue
-        fam = outer_family(cols[F["frame.protocols"]])
-        if fam == 0:
+        if a.innermost:
+            fam = innermost(cols)
+        else:
+            fam = outer_family(cols[F["frame.protocols"]])
+        if fam <= 0:
             continue
         ts = cols[F["frame.time_epoch"]]
         sec = int(ts.split(".", 1)[0])

@@ -363,7 +363,8 @@ Test(ftfile, names_of_statuses_and_counters)
 	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_NIC_IERRORS), "nic_ierrors");
 	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_LATE), "late");
 	cr_assert_null(fc_ft_counter_name(0));
-	cr_assert_null(fc_ft_counter_name(8));
+	cr_assert_str_eq(fc_ft_counter_name(FC_CTR_TUNNEL_DEEP), "tunnel_deep");
+	cr_assert_null(fc_ft_counter_name(9));
 	cr_assert_null(fc_ft_counter_name(FC_CTR_MAX));
 	cr_assert_null(fc_ft_counter_name(1000));
 	for (int s = 0; s >= -12; s--)

@@ -1488,3 +1488,137 @@ Test(parse, fast_path_equals_full_walk_on_real_traces)
 	cr_assert_gt(fast, total / 2, "fast path taken for %llu of %llu",
 		     (unsigned long long)fast, (unsigned long long)total);
 }
+
+/* ---- tunnels (fc_parse_pkt_decap) --------------------------------------- */
+
+/* Decap of an exact-size heap copy of the first caplen bytes. */
+static enum fc_parse_status decap_n(const struct pkt *k, uint32_t caplen,
+				    struct fc_ftkey *key)
+{
+	uint8_t *c = malloc(caplen ? caplen : 1);
+	enum fc_parse_status st;
+
+	cr_assert_not_null(c);
+	memcpy(c, k->b, caplen);
+	memset(key, 0xa5, sizeof(*key));
+	st = fc_parse_pkt_decap(c, caplen, FC_DLT_EN10MB, key);
+	free(c);
+	cr_assert_lt((unsigned)st, FC_PARSE_STATUS_COUNT);
+	return st;
+}
+
+/* Ethernet / IPv4 (outer, proto 47) / GRE with checksum, key and sequence
+ * number / IPv6 / UDP 5353 -> 53. */
+static void gre_ks_v6_udp(struct pkt *k)
+{
+	k->n = 0;
+	eth(k, 0x0800);
+	ipv4(k, 47, 5, 0, 20 + 16 + 40 + 8);
+	put16(k, 0xb000);
+	put16(k, 0x86dd);
+	put32(k, 0);          /* checksum, reserved */
+	put32(k, 0x01020304); /* key */
+	put32(k, 7);          /* sequence */
+	ipv6(k, 17, 8);
+	udp(k, 5353, 53);
+}
+
+Test(decap, gre_with_key_and_sequence_gives_the_inner_header)
+{
+	struct pkt k;
+	struct fc_ftkey key;
+
+	gre_ks_v6_udp(&k);
+	cr_assert_eq(decap_n(&k, k.n, &key), FC_PARSE_OK);
+	cr_assert_eq(key.family, 6);
+	cr_assert_eq(key.proto, 17);
+	cr_assert_eq(key.src_port, 5353);
+	cr_assert_eq(key.dst_port, 53);
+	cr_assert_eq(key.ttl, 63);
+	cr_assert_eq(key.ip_len, 48);
+	cr_assert_eq(memcmp(key.src_ip, v6_src, 16), 0);
+	/* the flag on the link type is the same walk (the worker's way) */
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB | FC_PARSE_DECAP, &key),
+		     FC_PARSE_OK);
+	cr_assert_eq(key.family, 6);
+	/* without --decap: the outer header */
+	cr_assert_eq(parse(&k, FC_DLT_EN10MB, &key), FC_PARSE_OK);
+	cr_assert_eq(key.family, 4);
+	cr_assert_eq(key.proto, 47);
+}
+
+Test(decap, cut_anywhere_gives_the_outer_key_or_its_reason)
+{
+	struct pkt k;
+	struct fc_ftkey key, outer;
+
+	gre_ks_v6_udp(&k);
+	/* Every cut before the inner IPv6 header is whole: the tunnel
+	 * cannot be opened, and the key is the outer one, as without
+	 * --decap; from there on the inner header is the key. */
+	for (uint32_t n = 0; n <= k.n; n++) {
+		enum fc_parse_status s1 = parse_n(&k, n, FC_DLT_EN10MB, &outer);
+		enum fc_parse_status s2 = decap_n(&k, n, &key);
+
+		if (n < 14 + 20 + 16 + 40) {
+			cr_assert_eq(s2, s1, "cut at %u", n);
+			if (s1 == FC_PARSE_OK)
+				cr_assert(fc_ftkey_eq(&key, &outer),
+					  "cut at %u", n);
+		} else {
+			cr_assert_eq(s2, FC_PARSE_OK, "cut at %u", n);
+			cr_assert_eq(key.family, 6, "cut at %u", n);
+		}
+	}
+}
+
+/* IPv4 in IPv4 d times around an ICMP echo. */
+static void ipip_nested(struct pkt *k, unsigned d)
+{
+	k->n = 0;
+	eth(k, 0x0800);
+	for (unsigned i = 0; i < d; i++)
+		ipv4(k, 4, 5, 0, (uint16_t)(20 * (d - i + 1) + 8));
+	ipv4(k, 1, 5, 0, 28);
+	icmp(k, 8, 0);
+}
+
+Test(decap, nested_deeper_than_the_bound_is_tunnel_deep)
+{
+	struct pkt k;
+	struct fc_ftkey key;
+
+	ipip_nested(&k, FC_PARSE_MAX_TUNNELS);
+	cr_assert_eq(decap_n(&k, k.n, &key), FC_PARSE_OK);
+	cr_assert_eq(key.proto, 1);
+	ipip_nested(&k, FC_PARSE_MAX_TUNNELS + 1);
+	cr_assert_eq(decap_n(&k, k.n, &key), FC_PARSE_TUNNEL_DEEP);
+	cr_assert_str_eq(fc_parse_status_name(FC_PARSE_TUNNEL_DEEP),
+			 "tunnel_deep");
+}
+
+Test(decap, fragment_and_pptp_gre_are_not_opened)
+{
+	struct pkt k;
+	struct fc_ftkey key;
+
+	/* IPv4 with MF set carrying IP in IP: stays outer */
+	k.n = 0;
+	eth(&k, 0x0800);
+	ipv4(&k, 4, 5, 0x2000, 20 + 28);
+	ipv4(&k, 1, 5, 0, 28);
+	icmp(&k, 8, 0);
+	cr_assert_eq(decap_n(&k, k.n, &key), FC_PARSE_OK);
+	cr_assert_eq(key.proto, 4);
+	/* GRE version 1 (PPTP): stays outer */
+	k.n = 0;
+	eth(&k, 0x0800);
+	ipv4(&k, 47, 5, 0, 20 + 8 + 28);
+	put16(&k, 0x3081);
+	put16(&k, 0x880b);
+	put32(&k, 0);
+	ipv4(&k, 1, 5, 0, 28);
+	icmp(&k, 8, 0);
+	cr_assert_eq(decap_n(&k, k.n, &key), FC_PARSE_OK);
+	cr_assert_eq(key.proto, 47);
+}

@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPFIX sink (--ipfix HOST:PORT[/udp|/tcp]): each interval's records,
+ * exported as IPFIX (RFC 7011) with libfixbuf to a collector. The
+ * collector thread only copies an interval's records into a job and
+ * queues it (bounded: FC_IPFIX_QUEUE_RECS records waiting at most); an
+ * exporter thread of its own connects, sends and re-sends the templates
+ * (every FC_IPFIX_TMPL_SECS over UDP). A collector that is slow or down
+ * therefore never holds up the merge, let alone capture: an interval that
+ * finds the queue full is refused (the sink's intervals_failed), one the
+ * exporter cannot send is counted as unsent, and both show in the metrics,
+ * telemetry and the summary. It does not retry what it could not send:
+ * the files are the source of truth.
+ *
+ * Records: one per flowtuple key and interval, templates 256 (IPv4) and
+ * 257 (IPv6); flowStart/End are the interval's first and last second.
+ * ICMP type and code travel in the port fields, as in flowcap's files.
+ * The label a classification rule gives a flow will be a private
+ * enterprise element (FC_IPFIX_PEN, element 1, flowcapLabel, string): it
+ * is registered in the information model here; records carry no label
+ * yet, so no template uses it (a record with a label will take templates
+ * 258/259, the ones below plus flowcapLabel).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fixbuf/public.h>
+#include <rte_lcore.h>
+
+#define FC_LOGTYPE fc_logtype_ipfix /* FC_INFO, FC_WARN */
+#include "fc_app.h"
+#include "fc_num.h"
+
+#define FC_IPFIX_PEN 32473 /**< RFC 5612's documentation PEN, until
+			    *   the project registers its own */
+#define FC_IPFIX_TID4 256
+#define FC_IPFIX_TID6 257
+#define FC_IPFIX_QUEUE_RECS (8u << 20) /**< records waiting, at most */
+#define FC_IPFIX_TMPL_SECS 60  /**< UDP: templates at least this often, */
+#define FC_IPFIX_TMPL_IVS 16   /**< and every this many intervals */
+#define FC_IPFIX_FLUSH_SECS 10 /**< at exit: wait this long to send */
+
+/* Records as fixbuf reads them: the template's elements in order, with
+ * no gap (largest first, so the C layout has none either). */
+struct rec4 {
+	uint64_t start_ms, end_ms, packets;
+	uint32_t start_s, end_s;
+	uint32_t src, dst;
+	uint32_t ip_len;
+	uint16_t sport, dport, tcp_flags;
+	uint8_t proto, ttl;
+};
+
+struct rec6 {
+	uint64_t start_ms, end_ms, packets;
+	uint32_t start_s, end_s;
+	uint8_t src[16], dst[16];
+	uint32_t ip_len;
+	uint16_t sport, dport, tcp_flags;
+	uint8_t proto, ttl;
+};
+
+#define COMMON_HEAD \
+	{"flowStartMilliseconds", 8, 0}, {"flowEndMilliseconds", 8, 0}, \
+	{"packetDeltaCount", 8, 0}, {"flowStartSeconds", 4, 0}, \
+	{"flowEndSeconds", 4, 0}
+#define COMMON_TAIL \
+	{"ipTotalLength", 4, 0}, {"sourceTransportPort", 2, 0}, \
+	{"destinationTransportPort", 2, 0}, {"tcpControlBits", 2, 0}, \
+	{"protocolIdentifier", 1, 0}, {"ipTTL", 1, 0}
+
+static fbInfoElementSpec_t spec4[] = {
+	COMMON_HEAD,
+	{"sourceIPv4Address", 4, 0}, {"destinationIPv4Address", 4, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
+static fbInfoElementSpec_t spec6[] = {
+	COMMON_HEAD,
+	{"sourceIPv6Address", 16, 0}, {"destinationIPv6Address", 16, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
+/* flowcap's own elements (private enterprise FC_IPFIX_PEN). */
+static fbInfoElement_t fc_elements[] = {
+	FB_IE_INIT_FULL("flowcapLabel", FC_IPFIX_PEN, 1, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"label of the flowcap rule that matched the flow"),
+	FB_IE_NULL
+};
+
+/* One interval on its way to the exporter. */
+struct job {
+	struct job *next;
+	struct fc_ft_interval iv;
+	struct fc_ft_record *recs;
+	uint64_t n, cap;
+};
+
+struct fc_ipfixsink {
+	/* Where to: parsed from --ipfix. */
+	char host[256], port[8];
+	bool tcp;
+	uint32_t domain;
+	char spec[300];          /**< as given, for messages */
+	/* The collector's side: the job being filled. */
+	struct job *cur;
+	bool cur_refused;
+	/* The queue (guarded by lock; cond wakes the exporter and the
+	 * flush). */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	uint64_t queued_recs;
+	bool stop;
+	bool busy;               /**< the exporter holds a job */
+	pthread_t thread;
+	bool running;
+	/* The exporter's own. */
+	fbInfoModel_t *model;
+	fBuf_t *fbuf;
+	time_t tmpl_sent;        /**< when the templates last went out */
+	unsigned tmpl_ivs;       /**< intervals sent since */
+	/* Counters (relaxed: figures for the metrics and the summary). */
+	_Atomic uint64_t iv_sent, rec_sent, iv_unsent, rec_unsent;
+	_Atomic uint64_t iv_refused, rec_refused;
+	char last_err[256];      /**< guarded by lock */
+	char status_msg[768];    /**< for strerror (flush's verdict) */
+};
+
+static struct fc_ipfixsink *the_sink; /* for the metrics (one per run) */
+
+enum { FC_IPFIX_E_QUEUE = -1000, FC_IPFIX_E_UNSENT = -1001 };
+
+/* --ipfix HOST:PORT[/udp|/tcp]; HOST may be [v6 address]. */
+static int parse_spec(const char *v, struct fc_ipfixsink *k, char *err,
+		      size_t len)
+{
+	const char *p = v, *colon, *slash, *hend;
+	char proto[8] = "udp";
+	uint64_t port;
+	char num[8];
+
+	slash = strrchr(v, '/');
+	if (slash != NULL) {
+		if (strcmp(slash, "/udp") != 0 && strcmp(slash, "/tcp") != 0) {
+			snprintf(err, len, "transport '%s': expected /udp or "
+				 "/tcp", slash);
+			return -1;
+		}
+		snprintf(proto, sizeof(proto), "%s", slash + 1);
+	} else {
+		slash = v + strlen(v);
+	}
+	if (*p == '[') {
+		hend = strchr(p, ']');
+		if (hend == NULL || hend > slash || hend[1] != ':') {
+			snprintf(err, len, "expected [IPv6]:PORT");
+			return -1;
+		}
+		p++;
+		colon = hend + 1;
+	} else {
+		colon = memchr(v, ':', (size_t)(slash - v));
+		hend = colon;
+		if (colon == NULL || memchr(colon + 1, ':',
+					    (size_t)(slash - colon - 1))) {
+			snprintf(err, len, "expected HOST:PORT (an IPv6 "
+				 "address in brackets: [::1]:4739)");
+			return -1;
+		}
+	}
+	if (hend == p || (size_t)(hend - p) >= sizeof(k->host)) {
+		snprintf(err, len, "no host before the port");
+		return -1;
+	}
+	if ((size_t)(slash - colon - 1) >= sizeof(num) ||
+	    slash == colon + 1) {
+		snprintf(err, len, "port: expected 1 to 65535");
+		return -1;
+	}
+	memcpy(num, colon + 1, (size_t)(slash - colon - 1));
+	num[slash - colon - 1] = '\0';
+	if (fc_num_u64(num, 1, 65535, 0, &port) != FC_NUM_OK) {
+		snprintf(err, len, "port '%s': expected 1 to 65535", num);
+		return -1;
+	}
+	memcpy(k->host, p, (size_t)(hend - p));
+	k->host[hend - p] = '\0';
+	snprintf(k->port, sizeof(k->port), "%" PRIu64, port);
+	k->tcp = strcmp(proto, "tcp") == 0;
+	return 0;
+}
+
+int fc_ipfix_check(const struct fc_cfg *cfg)
+{
+	struct fc_ipfixsink k;
+	char err[256];
+
+	if (cfg->ipfix == NULL)
+		return 0;
+	if (parse_spec(cfg->ipfix, &k, err, sizeof(err)) != 0) {
+		fprintf(stderr, "flowcap: --ipfix '%s': %s; e.g. --ipfix "
+			"127.0.0.1:4739/udp or --ipfix collector.example:4739/tcp\n",
+			cfg->ipfix, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the exporter thread --------------------------------------------- */
+
+static void set_err(struct fc_ipfixsink *k, const char *what, GError *e)
+{
+	pthread_mutex_lock(&k->lock);
+	snprintf(k->last_err, sizeof(k->last_err), "%s: %s", what,
+		 e ? e->message : "unknown error");
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void disconnect(struct fc_ipfixsink *k)
+{
+	if (k->fbuf != NULL)
+		fBufFree(k->fbuf); /* with its session and exporter */
+	k->fbuf = NULL;
+}
+
+static fbTemplate_t *make_template(struct fc_ipfixsink *k,
+				   fbInfoElementSpec_t *spec, GError **e)
+{
+	fbTemplate_t *t = fbTemplateAlloc(k->model);
+
+	if (!fbTemplateAppendSpecArray(t, spec, UINT32_MAX, e)) {
+		fbTemplateFreeUnused(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Session, exporter, buffer and templates; false with the error set. */
+static bool connect_collector(struct fc_ipfixsink *k)
+{
+	fbConnSpec_t cs = FB_CONNSPEC_INIT;
+	fbSession_t *s;
+	fbExporter_t *x;
+	fbTemplate_t *t4, *t6;
+	GError *e = NULL;
+
+	s = fbSessionAlloc(k->model);
+	cs.transport = k->tcp ? FB_TCP : FB_UDP;
+	cs.host = k->host;
+	cs.svc = k->port;
+	x = fbExporterAllocNet(&cs);
+	if (x == NULL) {
+		fbSessionFree(s);
+		set_err(k, "cannot set up the exporter", NULL);
+		return false;
+	}
+	k->fbuf = fBufAllocForExport(s, x);
+	fbSessionSetDomain(s, k->domain);
+	t4 = make_template(k, spec4, &e);
+	t6 = t4 ? make_template(k, spec6, &e) : NULL;
+	if (t4 == NULL || t6 == NULL ||
+	    !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID4, t4, &e) ||
+	    !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID4, t4, &e) ||
+	    !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID6, t6, &e) ||
+	    !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID6, t6, &e)) {
+		set_err(k, "templates", e);
+		g_clear_error(&e);
+		disconnect(k);
+		return false;
+	}
+	/* External templates added to a session with a buffer are on
+	 * their way already. */
+	k->tmpl_sent = time(NULL);
+	k->tmpl_ivs = 0;
+	return true;
+}
+
+/* Send one interval's records: IPv4 ones, then IPv6 ones. */
+static bool send_job(struct fc_ipfixsink *k, const struct job *j)
+{
+	GError *e = NULL;
+	struct rec4 r4;
+	struct rec6 r6;
+	uint64_t sms = j->iv.start * 1000, ems = j->iv.end * 1000 + 999;
+
+	if (k->fbuf == NULL && !connect_collector(k))
+		return false;
+	if (!k->tcp && (time(NULL) - k->tmpl_sent >= FC_IPFIX_TMPL_SECS ||
+			++k->tmpl_ivs > FC_IPFIX_TMPL_IVS)) {
+		/* UDP: a collector that started after us (or lost them)
+		 * learns the templates again. */
+		if (!fbSessionExportTemplates(fBufGetSession(k->fbuf), &e))
+			goto fail;
+		k->tmpl_sent = time(NULL);
+		k->tmpl_ivs = 1;
+	}
+	for (int fam = 4; fam <= 6; fam += 2) {
+		uint16_t tid = fam == 4 ? FC_IPFIX_TID4 : FC_IPFIX_TID6;
+
+		if (!fBufSetInternalTemplate(k->fbuf, tid, &e) ||
+		    !fBufSetExportTemplate(k->fbuf, tid, &e))
+			goto fail;
+		for (uint64_t i = 0; i < j->n; i++) {
+			const struct fc_ftkey *key = &j->recs[i].key;
+			gboolean okay;
+
+			if (key->family != fam)
+				continue;
+			if (fam == 4) {
+				memset(&r4, 0, sizeof(r4));
+				r4.start_ms = sms;
+				r4.end_ms = ems;
+				r4.start_s = (uint32_t)j->iv.start;
+				r4.end_s = (uint32_t)j->iv.end;
+				r4.packets = j->recs[i].packets;
+				/* Host order, as fixbuf expects integers. */
+				r4.src = (uint32_t)key->src_ip[0] << 24 |
+					 (uint32_t)key->src_ip[1] << 16 |
+					 (uint32_t)key->src_ip[2] << 8 |
+					 key->src_ip[3];
+				r4.dst = (uint32_t)key->dst_ip[0] << 24 |
+					 (uint32_t)key->dst_ip[1] << 16 |
+					 (uint32_t)key->dst_ip[2] << 8 |
+					 key->dst_ip[3];
+				r4.ip_len = key->ip_len;
+				r4.sport = key->src_port;
+				r4.dport = key->dst_port;
+				r4.tcp_flags = key->tcp_flags;
+				r4.proto = key->proto;
+				r4.ttl = key->ttl;
+				okay = fBufAppend(k->fbuf, (uint8_t *)&r4,
+						  sizeof(r4), &e);
+			} else {
+				memset(&r6, 0, sizeof(r6));
+				r6.start_ms = sms;
+				r6.end_ms = ems;
+				r6.start_s = (uint32_t)j->iv.start;
+				r6.end_s = (uint32_t)j->iv.end;
+				r6.packets = j->recs[i].packets;
+				memcpy(r6.src, key->src_ip, 16);
+				memcpy(r6.dst, key->dst_ip, 16);
+				r6.ip_len = key->ip_len;
+				r6.sport = key->src_port;
+				r6.dport = key->dst_port;
+				r6.tcp_flags = key->tcp_flags;
+				r6.proto = key->proto;
+				r6.ttl = key->ttl;
+				okay = fBufAppend(k->fbuf, (uint8_t *)&r6,
+						  sizeof(r6), &e);
+			}
+			if (!okay)
+				goto fail;
+		}
+	}
+	if (!fBufEmit(k->fbuf, &e))
+		goto fail;
+	return true;
+fail:
+	set_err(k, "send", e);
+	g_clear_error(&e);
+	/* Start over with a new connection for the next interval; over
+	 * TCP the collector then sees the templates again. */
+	disconnect(k);
+	return false;
+}
+
+static void *exporter_main(void *arg)
+{
+	struct fc_ipfixsink *k = arg;
+
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (k->head == NULL && !k->stop)
+			pthread_cond_wait(&k->cond, &k->lock);
+		if (k->head == NULL)
+			break;
+		struct job *j = k->head;
+
+		k->head = j->next;
+		if (k->head == NULL)
+			k->tail = NULL;
+		k->busy = true;
+		pthread_mutex_unlock(&k->lock);
+		if (send_job(k, j)) {
+			atomic_fetch_add_explicit(&k->iv_sent, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&k->rec_sent, j->n,
+						  memory_order_relaxed);
+		} else {
+			atomic_fetch_add_explicit(&k->iv_unsent, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&k->rec_unsent, j->n,
+						  memory_order_relaxed);
+		}
+		pthread_mutex_lock(&k->lock);
+		k->queued_recs -= j->n;
+		k->busy = false;
+		pthread_cond_broadcast(&k->cond);
+		free(j->recs);
+		free(j);
+	}
+	pthread_mutex_unlock(&k->lock);
+	disconnect(k);
+	return NULL;
+}
+
+/* ---- the sink callbacks (the collector's thread) ----------------------- */
+
+static int ix_begin(void *ctx, const struct fc_ft_interval *iv)
+{
+	struct fc_ipfixsink *k = ctx;
+
+	k->cur = calloc(1, sizeof(*k->cur));
+	k->cur_refused = false;
+	if (k->cur == NULL)
+		return -ENOMEM;
+	k->cur->iv = *iv;
+	return 0;
+}
+
+static int ix_records(void *ctx, const struct fc_ft_record *recs, uint64_t n)
+{
+	struct fc_ipfixsink *k = ctx;
+	struct job *j = k->cur;
+	uint64_t queued;
+
+	pthread_mutex_lock(&k->lock);
+	queued = k->queued_recs;
+	pthread_mutex_unlock(&k->lock);
+	/* Bounded: an exporter that cannot keep up loses intervals here,
+	 * whole, rather than memory or the collector's time. */
+	if (queued + j->n + n > FC_IPFIX_QUEUE_RECS) {
+		k->cur_refused = true;
+		return FC_IPFIX_E_QUEUE;
+	}
+	if (j->n + n > j->cap) {
+		uint64_t cap = j->cap ? j->cap : 4096;
+		struct fc_ft_record *p;
+
+		while (cap < j->n + n)
+			cap *= 2;
+		p = realloc(j->recs, cap * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		j->recs = p;
+		j->cap = cap;
+	}
+	memcpy(j->recs + j->n, recs, n * sizeof(*recs));
+	j->n += n;
+	return 0;
+}
+
+static int ix_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
+{
+	struct fc_ipfixsink *k = ctx;
+	struct job *j = k->cur;
+	int rc = 0;
+
+	(void)iv;
+	k->cur = NULL;
+	if (j == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&k->lock);
+	if (failed || k->queued_recs + j->n > FC_IPFIX_QUEUE_RECS) {
+		rc = FC_IPFIX_E_QUEUE;
+	} else {
+		k->queued_recs += j->n;
+		if (k->tail)
+			k->tail->next = j;
+		else
+			k->head = j;
+		k->tail = j;
+		pthread_cond_broadcast(&k->cond);
+		j = NULL;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (j != NULL) {
+		atomic_fetch_add_explicit(&k->iv_refused, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&k->rec_refused, iv->n_records,
+					  memory_order_relaxed);
+		free(j->recs);
+		free(j);
+		if (rc == 0)
+			rc = FC_IPFIX_E_QUEUE;
+	}
+	return rc;
+}
+
+/* The run is over: give the exporter FC_IPFIX_FLUSH_SECS to send what is
+ * queued, then say what was sent. */
+static int ix_flush(void *ctx)
+{
+	struct fc_ipfixsink *k = ctx;
+	struct timespec due;
+	uint64_t left = 0;
+
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += FC_IPFIX_FLUSH_SECS;
+	pthread_mutex_lock(&k->lock);
+	while ((k->head != NULL || k->busy) &&
+	       pthread_cond_timedwait(&k->cond, &k->lock, &due) == 0)
+		;
+	/* What is still queued is not sent: count it, drop it. */
+	for (struct job *j = k->head, *nx; j != NULL; j = nx) {
+		nx = j->next;
+		left++;
+		atomic_fetch_add_explicit(&k->iv_unsent, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&k->rec_unsent, j->n,
+					  memory_order_relaxed);
+		k->queued_recs -= j->n;
+		free(j->recs);
+		free(j);
+	}
+	k->head = k->tail = NULL;
+	k->stop = true;
+	pthread_cond_broadcast(&k->cond);
+	bool stuck = k->busy;
+	pthread_mutex_unlock(&k->lock);
+	if (stuck) {
+		/* Blocked in a send to a collector that does not read: it
+		 * is left behind, the process is ending. */
+		pthread_detach(k->thread);
+		k->running = false;
+	} else if (k->running) {
+		pthread_join(k->thread, NULL);
+		k->running = false;
+	}
+	uint64_t unsent = atomic_load(&k->iv_unsent) +
+			  atomic_load(&k->iv_refused);
+
+	FC_INFO("ipfix %s: %" PRIu64 " interval(s) (%" PRIu64 " records) "
+		"sent, %" PRIu64 " not sent%s%s%s\n", k->spec,
+		atomic_load(&k->iv_sent), atomic_load(&k->rec_sent), unsent,
+		left ? " (the collector did not take them in time)" : "",
+		k->last_err[0] ? "; last error: " : "", k->last_err);
+	if (unsent == 0)
+		return 0;
+	snprintf(k->status_msg, sizeof(k->status_msg), "%" PRIu64
+		 " interval(s) (%" PRIu64 " records) not sent to %s%s%s",
+		 unsent, atomic_load(&k->rec_unsent) +
+		 atomic_load(&k->rec_refused), k->spec,
+		 k->last_err[0] ? ": " : "", k->last_err);
+	return FC_IPFIX_E_UNSENT;
+}
+
+static const char *ix_strerror(void *ctx, int status)
+{
+	struct fc_ipfixsink *k = ctx;
+
+	if (status == FC_IPFIX_E_QUEUE)
+		return "queue full: the IPFIX exporter is behind (collector "
+		       "slow or down)";
+	if (status == FC_IPFIX_E_UNSENT)
+		return k->status_msg;
+	return strerror(-status);
+}
+
+static const struct fc_sink_ops ipfix_ops = {
+	.name = "ipfix",
+	.begin = ix_begin,
+	.records = ix_records,
+	.end = ix_end,
+	.flush = ix_flush,
+	.strerror = ix_strerror,
+};
+
+int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
+{
+	struct fc_ipfixsink *k;
+	char err[256];
+	GError *e = NULL;
+	int rc;
+
+	if (app->cfg.ipfix == NULL)
+		return 0;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		return -ENOMEM;
+	if (parse_spec(app->cfg.ipfix, k, err, sizeof(err)) != 0) {
+		free(k); /* checked at start: cannot happen */
+		return -EINVAL;
+	}
+	snprintf(k->spec, sizeof(k->spec), "%s%s", app->cfg.ipfix,
+		 strchr(app->cfg.ipfix, '/') ? "" : "/udp");
+	k->domain = app->cfg.ipfix_domain;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	k->model = fbInfoModelAlloc();
+	fbInfoModelAddElementArray(k->model, fc_elements);
+	(void)e;
+	rc = rte_ctrl_thread_create(&k->thread, "fc-ipfix", NULL,
+				    exporter_main, k);
+	if (rc != 0) {
+		fbInfoModelFree(k->model);
+		free(k);
+		return rc < 0 ? rc : -rc;
+	}
+	k->running = true;
+	rc = fc_sinks_add(ss, &ipfix_ops, k);
+	if (rc != 0)
+		return rc; /* the thread waits for work that never comes */
+	the_sink = k;
+	printf("flowcap: IPFIX export to %s, observation domain %u\n",
+	       k->spec, k->domain);
+	return 0;
+}
+
+void fc_ipfixsink_free(struct fc_sinks *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->s[i].ops == &ipfix_ops) {
+			struct fc_ipfixsink *k = ss->s[i].ctx;
+
+			if (k->running) {
+				/* Never flushed (start-up failed): stop. */
+				pthread_mutex_lock(&k->lock);
+				k->stop = true;
+				pthread_cond_broadcast(&k->cond);
+				pthread_mutex_unlock(&k->lock);
+				pthread_join(k->thread, NULL);
+			}
+			if (!k->busy) {
+				fbInfoModelFree(k->model);
+				free(k);
+			}
+			ss->s[i].ctx = NULL;
+			the_sink = NULL;
+		}
+}
+
+void fc_ipfix_metrics(FILE *f)
+{
+	struct fc_ipfixsink *k = the_sink;
+
+	if (k == NULL)
+		return;
+	fprintf(f, "# HELP flowcap_ipfix_intervals_total Intervals the IPFIX "
+		"exporter sent, could not send, or refused (queue full).\n"
+		"# TYPE flowcap_ipfix_intervals_total counter\n");
+	fprintf(f, "flowcap_ipfix_intervals_total{result=\"sent\"} %" PRIu64 "\n"
+		"flowcap_ipfix_intervals_total{result=\"unsent\"} %" PRIu64 "\n"
+		"flowcap_ipfix_intervals_total{result=\"refused\"} %" PRIu64 "\n",
+		atomic_load(&k->iv_sent), atomic_load(&k->iv_unsent),
+		atomic_load(&k->iv_refused));
+	fprintf(f, "# HELP flowcap_ipfix_records_total Records the IPFIX "
+		"exporter sent, could not send, or refused (queue full).\n"
+		"# TYPE flowcap_ipfix_records_total counter\n");
+	fprintf(f, "flowcap_ipfix_records_total{result=\"sent\"} %" PRIu64 "\n"
+		"flowcap_ipfix_records_total{result=\"unsent\"} %" PRIu64 "\n"
+		"flowcap_ipfix_records_total{result=\"refused\"} %" PRIu64 "\n",
+		atomic_load(&k->rec_sent), atomic_load(&k->rec_unsent),
+		atomic_load(&k->rec_refused));
+}
+
+bool fc_ipfix_counters(uint64_t v[6])
+{
+	struct fc_ipfixsink *k = the_sink;
+
+	if (k == NULL)
+		return false;
+	v[0] = atomic_load(&k->iv_sent);
+	v[1] = atomic_load(&k->rec_sent);
+	v[2] = atomic_load(&k->iv_unsent);
+	v[3] = atomic_load(&k->rec_unsent);
+	v[4] = atomic_load(&k->iv_refused);
+	v[5] = atomic_load(&k->rec_refused);
+	return true;
+}

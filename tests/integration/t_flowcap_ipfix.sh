@@ -1,0 +1,141 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# --ipfix against real collectors on loopback: (1) a listener of our own
+# stores what arrives (UDP, and TCP) and tshark's IPFIX dissector decodes
+# it: every field of every record equals flowcap-read's CSV of the files
+# written in the same run; (2) Debian's nfcapd receives it and nfdump's
+# records, packets, addresses, ports and protocols agree; (3) a collector
+# that is down is counted, and capture is the same as without --ipfix.
+# Every collector is started here and stopped by its PID.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+LPID=""
+NPID=""
+cleanup() {
+	for p in $LPID $NPID; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+for t in tshark nfcapd nfdump; do
+	command -v "$t" >/dev/null ||
+		bad "$t missing: run dpdk-scripts/install-deps.sh"
+done
+[ "$FAIL" -eq 0 ] || finish
+LISTEN="python3 $FC_SRC/tests/integration/ipfix-listen.py"
+COMPARE="python3 $FC_SRC/tests/integration/ipfix-compare.py"
+
+# udp_drained PORT: nothing waits in the receive queue of the UDP socket
+# bound to 127.0.0.1:PORT (its reader has taken every datagram).
+udp_drained() {
+	awk -v p="$(printf '0100007F:%04X' "$1")" \
+		'$2 == p { split($5, q, ":"); if (q[2] != "00000000") bad = 1; f = 1 }
+		 END { exit (bad || !f) }' /proc/net/udp
+}
+# free_udp_port: a port nothing listens on now.
+free_udp_port() {
+	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A mix of IPv4, IPv6, ICMP and other protocols in one interval, and a
+# generated trace of 20 one-second intervals (templates re-sent over UDP
+# every 16 intervals: at least twice).
+MIX=$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap
+"$FCGEN" -q -o "$TMP/g.pcap" -n 20000 -f 300 --ipv6 0.3 --rate 1000 \
+	--start 1700000000
+
+# --- 1. UDP and TCP to our listener, decoded by tshark ---
+run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS
+	name=$1
+	rm -f "$TMP/port"
+	$LISTEN "$4" "$TMP/port" "$TMP/$name.cap" &
+	LPID=$!
+	poll 10 test -s "$TMP/port" || { bad "$name: listener did not start"; return; }
+	port=$(cat "$TMP/port")
+	mkdir -p "$TMP/$name"
+	if ! "$FLOWCAP" --read "$2" --out "$TMP/$name" --interval "$3" \
+		--ipfix "127.0.0.1:$port/$4" --ipfix-domain 7 >"$TMP/$name.log" 2>&1; then
+		bad "$name: flowcap failed: $(tail -n 3 "$TMP/$name.log")"
+	fi
+	if [ "$4" = udp ]; then
+		poll 20 udp_drained "$port" || bad "$name: listener did not drain its socket"
+	else
+		poll 20 test -e "$TMP/$name.cap.eof" || bad "$name: the exporter did not close"
+	fi
+	kill -TERM "$LPID"
+	wait "$LPID" || true
+	LPID=""
+	if grep -q "sink ipfix: [0-9]* interval(s) taken, 0 failed$" "$TMP/$name.log"; then
+		ok "$name: summary: every interval taken by the ipfix sink"
+	else
+		bad "$name: $(grep 'ipfix' "$TMP/$name.log")"
+	fi
+	if $COMPARE tshark "$TMP/$name.cap" "$FCREAD" "$TMP/$name" 7 "$5" >"$TMP/$name.cmp"; then
+		ok "$name: $(sed "s/^ok   //" "$TMP/$name.cmp" | tr "\n" ";")"
+	else
+		bad "$name: $(cat "$TMP/$name.cmp")"
+	fi
+}
+run_tshark mix-udp "$MIX" 60 udp 1
+run_tshark gen-udp "$TMP/g.pcap" 1 udp 2
+run_tshark mix-tcp "$MIX" 60 tcp 1
+
+# --- 2. nfcapd, read with nfdump ---
+port=$(free_udp_port)
+mkdir -p "$TMP/nf" "$TMP/nfo"
+nfcapd -b 127.0.0.1 -p "$port" -w "$TMP/nf" -t 3600 -B 16777216 >"$TMP/nfcapd.log" 2>&1 &
+NPID=$!
+poll 10 grep -q "0100007F:$(printf '%04X' "$port")" /proc/net/udp ||
+	bad "nfcapd did not start: $(cat "$TMP/nfcapd.log")"
+"$FLOWCAP" --read "$TMP/g.pcap" --out "$TMP/nfo" --interval 1 \
+	--ipfix "127.0.0.1:$port" >"$TMP/nfo.log" 2>&1 || bad "flowcap to nfcapd failed"
+poll 20 udp_drained "$port" || bad "nfcapd did not drain its socket"
+kill -TERM "$NPID"
+wait "$NPID" || true
+NPID=""
+if $COMPARE nfdump "$TMP/nf" "$FCREAD" "$TMP/nfo" >"$TMP/nf.cmp"; then
+	ok "$(sed "s/^ok   //" "$TMP/nf.cmp")"
+else
+	bad "$(cat "$TMP/nf.cmp")"
+fi
+
+# --- 3. a collector that is down ---
+port=$(free_udp_port) # no TCP listener on it either
+mkdir -p "$TMP/down" "$TMP/prom"
+"$FLOWCAP" --read "$TMP/g.pcap" --out "$TMP/down" --interval 1 \
+	--ipfix "127.0.0.1:$port/tcp" --metrics-file "$TMP/prom/m.prom" \
+	>"$TMP/down.log" 2>&1 && rc=0 || rc=$?
+if [ "$rc" = 0 ]; then ok "collector down: flowcap exits 0"; else bad "collector down: exit $rc"; fi
+rows "$TMP/down" >"$TMP/down.rows"
+rows "$TMP/gen-udp" >"$TMP/gen.rows"
+if [ -s "$TMP/gen.rows" ] && same_rows "$TMP/down.rows" "$TMP/gen.rows"; then
+	ok "collector down: files equal those of the run whose collector was up"
+else
+	bad "collector down: files differ"
+fi
+if grep -q "sink ipfix: .*last failure: 20 interval(s) ([0-9]* records) not sent to 127.0.0.1:$port/tcp" "$TMP/down.log"; then
+	ok "collector down: the summary counts 20 intervals not sent"
+else
+	bad "collector down: $(grep ipfix "$TMP/down.log")"
+fi
+if grep -qx 'flowcap_ipfix_intervals_total{result="unsent"} 20' "$TMP/prom/m.prom" &&
+	grep -qx 'flowcap_ipfix_intervals_total{result="sent"} 0' "$TMP/prom/m.prom"; then
+	ok "collector down: metrics count 20 unsent, 0 sent"
+else
+	bad "collector down: $(grep ipfix_intervals "$TMP/prom/m.prom")"
+fi
+
+# --- 4. a bad --ipfix: exit 2, naming it ---
+for spec in "127.0.0.1" "127.0.0.1:0" "127.0.0.1:4739/sctp" "::1:4739"; do
+	out=$("$FLOWCAP" --read "$MIX" --out "$TMP/down" --ipfix "$spec" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" = 2 ] && echo "$out" | grep -qF -- "--ipfix '$spec'"; then
+		ok "--ipfix '$spec': exit 2, said"
+	else
+		bad "--ipfix '$spec': exit $rc: $out"
+	fi
+done
+finish
