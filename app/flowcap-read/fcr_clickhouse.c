@@ -21,14 +21,20 @@
 
 #define PROG "flowcap-read"
 #define REC_BATCH 4096
+/* A batch is sent at this many records or intervals: one request pair
+ * per batch, some 100 MB of rows at most. */
+#define BATCH_ROWS 1000000
+#define BATCH_IVS 2000
 
 struct load {
 	struct fc_ch *ch;
-	struct fc_chbuf rows;
+	struct fc_ch_batch b;
 	struct fc_ch_load_stats st;
-	uint64_t iv_loaded, iv_skipped, iv_failed, rec_loaded, rec_skipped;
+	uint64_t iv_failed;
 	bool tty;
+	bool gave_up;   /* no server or no table: the rest is not tried */
 	double last_progress;
+	const char *path; /* the file being read, for progress */
 };
 
 static double now_s(void)
@@ -39,7 +45,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress(struct load *l, const char *path, bool done)
+static void progress(struct load *l, bool done)
 {
 	double t = now_s();
 
@@ -47,21 +53,58 @@ static void progress(struct load *l, const char *path, bool done)
 		return;
 	l->last_progress = t;
 	fprintf(stderr, "\r" PROG ": %s: %" PRIu64 " intervals loaded, %"
-		PRIu64 " skipped, %" PRIu64 " failed; %" PRIu64 " records\033[K%s",
-		path, l->iv_loaded, l->iv_skipped, l->iv_failed, l->rec_loaded,
-		done ? "\n" : "");
+		PRIu64 " skipped, %" PRIu64 " failed; %" PRIu64
+		" records\033[K%s",
+		l->path ? l->path : "", l->st.loaded, l->st.skipped,
+		l->iv_failed, l->st.loaded_rows, done ? "\n" : "");
 }
 
-/* One file; 0 when all its intervals are stored, 1 otherwise. */
+/* Send the batch; on failure name its intervals (the first few). */
+static int flush(struct load *l)
+{
+	struct fc_ch_batch *b = &l->b;
+	int rc, ret = 0;
+
+	if (b->n == 0)
+		return 0;
+	rc = fc_ch_load_batch(l->ch, b, &l->st);
+	if (rc != FC_CH_OK) {
+		if (l->tty)
+			fputc('\n', stderr);
+		for (size_t i = 0; i < b->n && i < 3; i++)
+			fprintf(stderr, PROG ": %s: interval %" PRIu32
+				" (start %" PRIu64 ", %" PRIu64 " records) "
+				"not loaded: %s: %s\n",
+				b->v[i].source, b->v[i].iv.index,
+				b->v[i].iv.start, b->v[i].n, fc_ch_strerror(rc),
+				rc == FC_CH_E_NOMEM ? "out of memory" :
+						      fc_ch_error(l->ch));
+		if (b->n > 3)
+			fprintf(stderr, PROG ": ... and %zu more intervals "
+				"of the same batch, up to %s\n",
+				b->n - 3, b->v[b->n - 1].source);
+		l->iv_failed += b->n;
+		if (rc == FC_CH_E_CONNECT || rc == FC_CH_E_SCHEMA ||
+		    rc == FC_CH_E_SERVER)
+			l->gave_up = true;
+		ret = 1;
+	}
+	fc_ch_batch_reset(b);
+	progress(l, false);
+	return ret;
+}
+
+/* One file; 0 when all its intervals are read (and those sent so far
+ * stored), 1 otherwise. */
 static int load_file(struct load *l, const char *path)
 {
 	static struct fc_ft_record recs[REC_BATCH];
 	const struct fc_ft_file_info *info;
 	struct fc_ft_reader *r;
 	struct fc_ft_interval iv;
-	struct fc_ch_prefix pre;
-	int st, rc, rdr = 0, ret = 0;
+	int st, rc = 0, ret = 0;
 
+	l->path = path;
 	r = fc_ft_reader_open(path, &st);
 	if (r == NULL) {
 		fprintf(stderr, PROG ": %s: %s; not loaded\n", path,
@@ -69,68 +112,46 @@ static int load_file(struct load *l, const char *path)
 		return 1;
 	}
 	info = fc_ft_reader_info(r);
-	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
+	if (l->b.n > 0 && strcmp(l->b.monitor, info->monitor) != 0)
+		ret |= flush(l);
+	while (!l->gave_up && (rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
+		size_t mark = l->b.rows.len;
 		uint64_t n = 0;
 		unsigned k = 0;
 
-		fc_chbuf_reset(&l->rows);
-		/* The load id covers n_records, which the header of the
-		 * interval states; the rows follow. */
-		fc_ch_prefix_init(&pre, info->monitor, &iv, info->interval_len,
-				  fc_ch_load_id(info->monitor, &iv,
-						iv.n_records));
+		fc_ch_batch_begin(&l->b, info->monitor, &iv,
+				  info->interval_len, path);
 		while ((rc = fc_ft_reader_next_record(r, &recs[k])) == 1) {
 			n++;
 			if (++k == REC_BATCH) {
-				fc_ch_put_records(&l->rows, &pre, recs, k);
+				fc_ch_batch_records(&l->b, recs, k);
 				k = 0;
 			}
 		}
-		fc_ch_put_records(&l->rows, &pre, recs, k);
+		fc_ch_batch_records(&l->b, recs, k);
 		if (rc < 0 || n != iv.n_records) {
-			/* a damaged interval is not loaded */
-			rdr = rc < 0 ? rc : FC_FT_E_CORRUPT;
+			/* A damaged interval is not loaded: out of the
+			 * batch it goes. */
+			free(l->b.v[--l->b.n].source);
+			l->b.rows.len = mark;
+			l->b.n_rows -= n;
+			if (rc == 0)
+				rc = FC_FT_E_CORRUPT;
 			break;
 		}
-		int lr = fc_ch_load(l->ch, info->monitor, info->interval_len, &iv,
-				n, &l->rows, path, &l->st);
-		if (lr == FC_CH_OK) {
-			l->iv_loaded++;
-			l->rec_loaded += n;
-		} else if (lr == FC_CH_SKIPPED) {
-			l->iv_skipped++;
-			l->rec_skipped += n;
-		} else {
-			l->iv_failed++;
-			ret = 1;
-			if (l->tty)
-				fputc('\n', stderr);
-			fprintf(stderr, PROG ": %s: interval %" PRIu32
-				" (start %" PRIu64 ", %" PRIu64 " records) "
-				"not loaded: %s: %s\n",
-				path, iv.index, iv.start, n,
-				fc_ch_strerror(lr),
-				lr == FC_CH_E_NOMEM ? "out of memory" :
-						      fc_ch_error(l->ch));
-			if (lr == FC_CH_E_CONNECT || lr == FC_CH_E_SCHEMA) {
-				rc = 0;
-				break;
-			}
-		}
-		progress(l, path, false);
+		if (l->b.n_rows >= BATCH_ROWS || l->b.n >= BATCH_IVS ||
+		    l->b.oom)
+			ret |= flush(l);
 	}
-	if (rc < 0 && rdr == 0)
-		rdr = rc; /* fc_ft_reader_next_interval failed */
-	if (rdr < 0) {
+	if (rc < 0) {
 		if (l->tty)
 			fputc('\n', stderr);
 		fprintf(stderr, PROG ": %s: %s at byte %" PRIu64 "; the "
 			"intervals before it are loaded, the rest of the file "
 			"is not\n",
-			path, fc_ft_strerror(rdr), fc_ft_reader_error_offset(r));
+			path, fc_ft_strerror(rc), fc_ft_reader_error_offset(r));
 		ret = 1;
 	}
-	progress(l, path, true);
 	fc_ft_reader_close(r);
 	return ret;
 }
@@ -161,12 +182,21 @@ int fcr_clickhouse_load(const char *url, const char *db,
 		return 1;
 	}
 	fc_ch_set_retry(l.ch, 60);
-	for (size_t i = 0; i < n; i++)
+	size_t i;
+
+	for (i = 0; i < n && !l.gave_up; i++)
 		ret |= load_file(&l, paths[i]);
+	ret |= flush(&l);
+	if (i < n || l.gave_up) {
+		fprintf(stderr, PROG ": gave up after that error: %zu file(s) "
+			"not tried; loading them again later is safe\n", n - i);
+		ret = 1;
+	}
+	progress(&l, true);
 	printf(PROG ": clickhouse: %" PRIu64 " intervals (%" PRIu64
 	       " records) loaded, %" PRIu64 " intervals (%" PRIu64
 	       " records) skipped as loaded before, %" PRIu64 " failed",
-	       l.iv_loaded, l.rec_loaded, l.iv_skipped, l.rec_skipped,
+	       l.st.loaded, l.st.loaded_rows, l.st.skipped, l.st.skipped_rows,
 	       l.iv_failed);
 	if (l.st.deleted_partial || l.st.completed_ledger)
 		printf("; %" PRIu64 " partial loads removed and loaded again, %"
@@ -174,7 +204,7 @@ int fcr_clickhouse_load(const char *url, const char *db,
 		       l.st.deleted_partial, l.st.completed_ledger);
 	printf("\n");
 	fflush(stdout);
-	fc_chbuf_free(&l.rows);
+	fc_ch_batch_free(&l.b);
 	fc_ch_free(l.ch);
 	return ret;
 }

@@ -24,7 +24,7 @@
 /* One interval goes in one block, hence one part, stored whole or not at
  * all (a MergeTree block is written atomically); intervals beyond this
  * many records take several blocks, and a partial store of them is found
- * and removed by the next load (fc_ch_load). */
+ * and removed by the next load (fc_ch_load_batch). */
 #define CH_BLOCK_ROWS 100000000
 
 struct fc_ch {
@@ -667,6 +667,82 @@ static bool put_interval(struct fc_chbuf *b, const char *monitor,
 	return put(b, t, 4);
 }
 
+/* --- batches ----------------------------------------------------------- */
+
+bool fc_ch_batch_begin(struct fc_ch_batch *b, const char *monitor,
+		       const struct fc_ft_interval *iv, uint32_t interval_len,
+		       const char *source)
+{
+	struct fc_ch_iv *x;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct fc_ch_iv *v = realloc(b->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			b->oom = true;
+			return false;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	if (b->n == 0)
+		snprintf(b->monitor, sizeof(b->monitor), "%s", monitor);
+	x = &b->v[b->n];
+	memset(x, 0, sizeof(*x));
+	x->iv = *iv;
+	x->interval_len = interval_len;
+	x->row_off = b->rows.len;
+	x->source = strdup(source);
+	if (x->source == NULL) {
+		b->oom = true;
+		return false;
+	}
+	b->n++;
+	return true;
+}
+
+bool fc_ch_batch_records(struct fc_ch_batch *b,
+			 const struct fc_ft_record *recs, uint64_t n)
+{
+	struct fc_ch_iv *x = &b->v[b->n - 1];
+	struct fc_ch_prefix p;
+
+	/* The load id covers the record count, known at the end: the
+	 * rows take it from the interval's accounting (n_records, which
+	 * both the file and the collector state before the records). */
+	fc_ch_prefix_init(&p, b->monitor, &x->iv, x->interval_len,
+			  fc_ch_load_id(b->monitor, &x->iv, x->iv.n_records));
+	x->load_id = p.load_id;
+	if (!fc_ch_put_records(&b->rows, &p, recs, n)) {
+		b->oom = true;
+		return false;
+	}
+	x->n += n;
+	x->row_len = b->rows.len - x->row_off;
+	b->n_rows += n;
+	return true;
+}
+
+void fc_ch_batch_reset(struct fc_ch_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].source);
+	b->n = 0;
+	b->n_rows = 0;
+	b->oom = false;
+	fc_chbuf_reset(&b->rows);
+}
+
+void fc_ch_batch_free(struct fc_ch_batch *b)
+{
+	fc_ch_batch_reset(b);
+	free(b->v);
+	b->v = NULL;
+	b->cap = 0;
+	fc_chbuf_free(&b->rows);
+}
+
 /* --- exactly once ------------------------------------------------------ */
 
 /* monitor as a quoted SQL string literal. */
@@ -684,135 +760,348 @@ static void sql_str(char *d, size_t len, const char *s)
 	d[o] = '\0';
 }
 
-/* One try of the protocol (doc/clickhouse.md, "Exactly once"). */
-static int load_once(struct fc_ch *ch, const char *monitor,
-		     uint32_t interval_len, const struct fc_ft_interval *iv,
-		     uint64_t n, const struct fc_chbuf *rows,
-		     const char *source, struct fc_ch_load_stats *st)
+/* The query id prefix of a monitor's inserts: "flowcap-HASH-". */
+static void qid_prefix(char *d, size_t len, const char *monitor)
 {
-	uint64_t id = fc_ch_load_id(monitor, iv, n), c = 0;
-	char mon[600], where[900], sql[4096], qid[64], cols[1024];
-	struct fc_chbuf b = {0};
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *c = monitor; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+	snprintf(d, len, "flowcap-%016" PRIx64 "-", h);
+}
+
+/* "SELECT ... WHERE interval_start BETWEEN a AND b AND load_id IN (...)":
+ * the time range lets the primary key find them. Only intervals with
+ * result < 0 (not decided yet) and, if rows_only, records. */
+static char *where_ids(const struct fc_ch_batch *b, bool rows_only)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	struct fc_chbuf q = {0};
+	char t[64];
+	bool any = false;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct fc_ch_iv *x = &b->v[i];
+
+		if (x->result >= 0 || (rows_only && x->n == 0))
+			continue;
+		lo = FC_MIN(lo, x->iv.start);
+		hi = FC_MAX(hi, x->iv.start);
+		snprintf(t, sizeof(t), "%s%" PRIu64, any ? "," : "",
+			 x->load_id);
+		put(&q, t, strlen(t));
+		any = true;
+	}
+	if (!any) {
+		fc_chbuf_free(&q);
+		return NULL;
+	}
+	char *w = NULL;
+
+	put(&q, "", 1);
+	if (q.oom || asprintf(&w,
+			      "interval_start >= toDateTime(%" PRIu64 ") AND "
+			      "interval_start <= toDateTime(%" PRIu64 ") AND "
+			      "load_id IN (%s)",
+			      lo, hi, (char *)q.p) < 0)
+		w = NULL;
+	fc_chbuf_free(&q);
+	return w;
+}
+
+static struct fc_ch_iv *find_id(struct fc_ch_batch *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].load_id == id)
+			return &b->v[i];
+	return NULL;
+}
+
+/* A query, its answer as a NUL-terminated text in *out. */
+static int query_text(struct fc_ch *ch, const char *sql, struct fc_chbuf *out)
+{
+	int rc = fc_ch_query(ch, sql, NULL, 0, out, NULL);
+
+	if (rc == FC_CH_OK && !put(out, "", 1))
+		rc = FC_CH_E_NOMEM;
+	return rc;
+}
+
+#define RES_TODO (-1000) /* not decided */
+#define RES_ROWS_OK (-1001) /* rows whole in flowtuple: ledger only */
+
+/* One try of the protocol (doc/clickhouse.md, "Exactly once"). */
+static int load_once(struct fc_ch *ch, struct fc_ch_batch *b,
+		     struct fc_ch_load_stats *st)
+{
+	char qid[64], mon[600], cols[1024];
+	struct fc_chbuf ans = {0}, led = {0};
+	char *w = NULL, *sql = NULL;
+	uint64_t c = 0;
 	int rc;
 
-	sql_str(mon, sizeof(mon), monitor);
-	snprintf(qid, sizeof(qid), "flowcap-%016" PRIx64, id);
-	snprintf(where, sizeof(where),
-		 "interval_start = toDateTime(%" PRIu64 ") AND monitor = %s "
-		 "AND load_id = %" PRIu64,
-		 iv->start, mon, id);
+	/* The same interval twice in a batch (a file copied under another
+	 * name) is loaded once: the later ones are skipped. */
+	for (size_t i = 0; i < b->n; i++) {
+		b->v[i].result = RES_TODO;
+		for (size_t j = 0; j < i; j++)
+			if (b->v[j].load_id == b->v[i].load_id) {
+				b->v[i].result = FC_CH_SKIPPED;
+				break;
+			}
+	}
+	qid_prefix(qid, sizeof(qid), b->monitor);
+	sql_str(mon, sizeof(mon), b->monitor);
 	/* An insert of an earlier attempt that the server still runs (its
-	 * client was killed after sending it) would land after our count:
-	 * wait for it first. The insert below has the same query id, so
-	 * two can never run at once (the server refuses the second). */
-	snprintf(sql, sizeof(sql),
-		 "SELECT count() FROM system.processes WHERE query_id = '%s'",
-		 qid);
+	 * client was killed after sending it) would land after the counts
+	 * below: wait for it first. One writer per monitor (the loader or
+	 * the live sink), so any insert of this monitor is such a one. */
+	if (asprintf(&sql, "SELECT count() FROM system.processes WHERE "
+			   "startsWith(query_id, '%s')", qid) < 0)
+		return FC_CH_E_NOMEM;
 	for (double d = 0.1, end = now_s() + ch->retry;;) {
 		rc = query_u64(ch, sql, &c);
 		if (rc != FC_CH_OK || c == 0)
 			break;
 		if (!backoff(ch, &d, end)) {
 			snprintf(ch->err, sizeof(ch->err),
-				 "%s: an earlier insert of this interval "
-				 "(query id %s) is still running",
-				 ch->url, qid);
-			return FC_CH_E_SERVER;
+				 "%s: an earlier insert of monitor %s (query "
+				 "id %s...) is still running",
+				 ch->url, b->monitor, qid);
+			rc = FC_CH_E_SERVER;
+			break;
 		}
 	}
+	free(sql);
+	sql = NULL;
 	if (rc != FC_CH_OK)
 		return rc;
-	snprintf(sql, sizeof(sql),
-		 "SELECT count() FROM flowtuple_intervals WHERE %s", where);
-	rc = query_u64(ch, sql, &c);
+
+	/* The ledger: intervals loaded before. */
+	w = where_ids(b, false);
+	if (w == NULL)
+		return FC_CH_E_NOMEM;
+	if (asprintf(&sql, "SELECT DISTINCT load_id FROM flowtuple_intervals "
+			   "WHERE monitor = %s AND %s FORMAT TSV", mon, w) < 0) {
+		rc = FC_CH_E_NOMEM;
+		goto out;
+	}
+	rc = query_text(ch, sql, &ans);
 	if (rc != FC_CH_OK)
-		return rc;
-	if (c > 0)
-		return FC_CH_SKIPPED;
-	if (n > 0) {
-		snprintf(sql, sizeof(sql),
-			 "SELECT count() FROM flowtuple WHERE %s", where);
-		rc = query_u64(ch, sql, &c);
+		goto out;
+	for (char *l = (char *)ans.p; *l; l = strchr(l, '\n') + 1) {
+		struct fc_ch_iv *x = find_id(b, strtoull(l, NULL, 10));
+
+		if (x != NULL)
+			x->result = FC_CH_SKIPPED;
+		if (strchr(l, '\n') == NULL)
+			break;
+	}
+	free(w);
+	free(sql);
+	sql = NULL;
+
+	/* Rows of earlier attempts that did not reach the ledger. */
+	w = where_ids(b, true);
+	if (w != NULL) {
+		struct fc_chbuf part = {0};
+		bool any_part = false;
+		uint64_t npart = 0;
+
+		if (asprintf(&sql, "SELECT load_id, count() FROM flowtuple "
+				   "WHERE %s GROUP BY load_id FORMAT TSV",
+			     w) < 0) {
+			rc = FC_CH_E_NOMEM;
+			goto out;
+		}
+		rc = query_text(ch, sql, &ans);
+		free(sql);
+		sql = NULL;
 		if (rc != FC_CH_OK)
-			return rc;
-		if (c != 0 && c != n) {
+			goto out;
+		for (char *l = (char *)ans.p; *l; l = strchr(l, '\n') + 1) {
+			char *e;
+			struct fc_ch_iv *x = find_id(b, strtoull(l, &e, 10));
+			uint64_t k = strtoull(e, NULL, 10);
+
+			if (x != NULL && x->result == RES_TODO) {
+				if (k == x->n) {
+					x->result = RES_ROWS_OK;
+				} else {
+					char t[32];
+
+					snprintf(t, sizeof(t), "%s%" PRIu64,
+						 any_part ? "," : "", x->load_id);
+					put(&part, t, strlen(t));
+					any_part = true;
+					npart++;
+				}
+			}
+			if (strchr(l, '\n') == NULL)
+				break;
+		}
+		if (any_part) {
+			put(&part, "", 1);
+			if (part.oom) {
+				fc_chbuf_free(&part);
+				rc = FC_CH_E_NOMEM;
+				goto out;
+			}
 			if (ch->distributed) {
 				snprintf(ch->err, sizeof(ch->err),
-					 "%s: %" PRIu64 " of the interval's %"
-					 PRIu64 " rows are stored (an earlier "
-					 "load was cut short) and a "
-					 "Distributed table cannot delete: on "
-					 "each shard run ALTER TABLE "
-					 "flowtuple_local DELETE WHERE %s, "
-					 "then load again",
-					 ch->url, c, n, where);
-				return FC_CH_E_PARTIAL;
+					 "%s: intervals of load ids %.200s are "
+					 "partly stored (an earlier load was "
+					 "cut short) and a Distributed table "
+					 "cannot delete: on each shard run "
+					 "ALTER TABLE flowtuple_local DELETE "
+					 "WHERE load_id IN (%.200s), then load "
+					 "again",
+					 ch->url, (char *)part.p,
+					 (char *)part.p);
+				fc_chbuf_free(&part);
+				rc = FC_CH_E_PARTIAL;
+				goto out;
 			}
-			snprintf(sql, sizeof(sql),
-				 "ALTER TABLE flowtuple DELETE WHERE %s", where);
-			rc = fc_ch_query(ch, sql, NULL, 0, NULL, NULL);
-			if (rc != FC_CH_OK)
-				return rc;
-			/* A mutation runs in the background: wait for it. */
-			snprintf(sql, sizeof(sql),
-				 "SELECT count() FROM flowtuple WHERE %s",
-				 where);
-			for (double d = 0.1, end = now_s() + ch->retry;;) {
+			/* A mutation runs in the background: wait until
+			 * the rows are gone. */
+			if (asprintf(&sql, "ALTER TABLE flowtuple DELETE WHERE "
+					   "load_id IN (%s)",
+				     (char *)part.p) < 0)
+				sql = NULL;
+			rc = sql ? fc_ch_query(ch, sql, NULL, 0, NULL, NULL) :
+				   FC_CH_E_NOMEM;
+			free(sql);
+			sql = NULL;
+			if (rc == FC_CH_OK &&
+			    asprintf(&sql, "SELECT count() FROM flowtuple "
+					   "WHERE load_id IN (%s)",
+				     (char *)part.p) < 0)
+				rc = FC_CH_E_NOMEM;
+			for (double d = 0.1, end = now_s() + ch->retry;
+			     rc == FC_CH_OK;) {
 				rc = query_u64(ch, sql, &c);
 				if (rc != FC_CH_OK || c == 0)
 					break;
 				if (!backoff(ch, &d, end)) {
 					snprintf(ch->err, sizeof(ch->err),
-						 "%s: the rows of a partial "
-						 "load are still there after "
-						 "ALTER TABLE flowtuple DELETE "
-						 "WHERE %s",
-						 ch->url, where);
-					return FC_CH_E_PARTIAL;
+						 "%s: rows of partial loads "
+						 "are still there after: %s",
+						 ch->url, sql);
+					rc = FC_CH_E_PARTIAL;
 				}
 			}
+			free(sql);
+			sql = NULL;
+			fc_chbuf_free(&part);
 			if (rc != FC_CH_OK)
-				return rc;
-			st->deleted_partial++;
+				goto out;
+			st->deleted_partial += npart;
 		}
-		if (c == n) {
+		free(w);
+		w = NULL;
+	}
+
+	/* The rows of every interval still to do, in one INSERT; the
+	 * buffer is compacted in place when some are skipped. */
+	size_t o = 0;
+	bool all = true;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].result != RES_TODO)
+			all = false;
+	if (!all) {
+		for (size_t i = 0; i < b->n; i++) {
+			struct fc_ch_iv *x = &b->v[i];
+
+			if (x->result != RES_TODO)
+				continue;
+			memmove(b->rows.p + o, b->rows.p + x->row_off,
+				x->row_len);
+			x->row_off = o;
+			o += x->row_len;
+		}
+		b->rows.len = o;
+	}
+	if (b->rows.len > 0) {
+		char q[128];
+
+		col_list(cols, sizeof(cols), false);
+		if (asprintf(&sql, "INSERT INTO flowtuple %s FORMAT RowBinary",
+			     cols) < 0) {
+			rc = FC_CH_E_NOMEM;
+			goto out;
+		}
+		snprintf(q, sizeof(q), "%s%016" PRIx64, qid,
+			 b->v[0].load_id ^ (uint64_t)now_s());
+		rc = fc_ch_query(ch, sql, b->rows.p, b->rows.len, NULL, q);
+		free(sql);
+		sql = NULL;
+		if (rc != FC_CH_OK)
+			goto out;
+	}
+	/* Then their ledger rows. */
+	for (size_t i = 0; i < b->n; i++) {
+		struct fc_ch_iv *x = &b->v[i];
+
+		if (x->result == FC_CH_SKIPPED)
+			continue;
+		if (!put_interval(&led, b->monitor, x->interval_len, &x->iv,
+				  x->n, x->load_id, x->source)) {
+			rc = FC_CH_E_NOMEM;
+			goto out;
+		}
+	}
+	if (led.len > 0) {
+		col_list(cols, sizeof(cols), true);
+		if (asprintf(&sql, "INSERT INTO flowtuple_intervals %s FORMAT "
+				   "RowBinary", cols) < 0) {
+			rc = FC_CH_E_NOMEM;
+			goto out;
+		}
+		rc = fc_ch_query(ch, sql, led.p, led.len, NULL, NULL);
+		if (rc != FC_CH_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct fc_ch_iv *x = &b->v[i];
+
+		if (x->result == FC_CH_SKIPPED) {
+			st->skipped++;
+			st->skipped_rows += x->n;
+			continue;
+		}
+		if (x->result == RES_ROWS_OK)
 			st->completed_ledger++;
-		} else {
-			col_list(cols, sizeof(cols), false);
-			snprintf(sql, sizeof(sql),
-				 "INSERT INTO flowtuple %s FORMAT RowBinary",
-				 cols);
-			rc = fc_ch_query(ch, sql, rows->p, rows->len, NULL,
-					 qid);
-			if (rc != FC_CH_OK)
-				return rc;
-		}
+		x->result = FC_CH_OK;
+		st->loaded++;
+		st->loaded_rows += x->n;
 	}
-	if (!put_interval(&b, monitor, interval_len, iv, n, id, source)) {
-		fc_chbuf_free(&b);
-		return FC_CH_E_NOMEM;
-	}
-	col_list(cols, sizeof(cols), true);
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO flowtuple_intervals %s FORMAT RowBinary", cols);
-	rc = fc_ch_query(ch, sql, b.p, b.len, NULL, NULL);
-	fc_chbuf_free(&b);
+	rc = FC_CH_OK;
+out:
+	free(w);
+	free(sql);
+	fc_chbuf_free(&ans);
+	fc_chbuf_free(&led);
 	return rc;
 }
 
-int fc_ch_load(struct fc_ch *ch, const char *monitor, uint32_t interval_len,
-	       const struct fc_ft_interval *iv, uint64_t n,
-	       const struct fc_chbuf *rows, const char *source,
-	       struct fc_ch_load_stats *st)
+int fc_ch_load_batch(struct fc_ch *ch, struct fc_ch_batch *b,
+		     struct fc_ch_load_stats *st)
 {
 	double deadline = now_s() + ch->retry, d = 0.1;
 	int rc;
 
-	if (rows->oom)
+	if (b->oom || b->rows.oom)
 		return FC_CH_E_NOMEM;
+	if (b->n == 0)
+		return FC_CH_OK;
+	/* An interval without records has no rows to set its load id. */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].n == 0)
+			b->v[i].load_id = fc_ch_load_id(b->monitor, &b->v[i].iv,
+							b->v[i].iv.n_records);
 	for (;;) {
-		rc = load_once(ch, monitor, interval_len, iv, n, rows, source,
-			       st);
+		rc = load_once(ch, b, st);
 		if (rc >= 0 || rc == FC_CH_E_PARTIAL || rc == FC_CH_E_NOMEM)
 			return rc;
 		if (rc != FC_CH_E_CONNECT &&
