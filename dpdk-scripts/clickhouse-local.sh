@@ -19,11 +19,13 @@
 # DIR is created when missing and holds config.xml, users.xml, config.d/,
 # data/, log/ and server.pid. It does not install anything
 # (dpdk-scripts/install-deps.sh does) nor create tables (sql/clickhouse/).
-# CH_START_TIMEOUT (seconds, default 60) bounds the wait of start and stop.
+# CH_START_TIMEOUT (seconds, default 60) bounds the wait of start;
+# CH_STOP_TIMEOUT (default 30) that of stop, after which it sends SIGKILL.
 set -eu
 
 SERVER=${CLICKHOUSE_SERVER:-clickhouse-server}
 TIMEOUT=${CH_START_TIMEOUT:-60}
+STOP_TIMEOUT=${CH_STOP_TIMEOUT:-30}
 
 usage() {
 	echo "usage: $0 start DIR PORT | stop DIR | status DIR |" \
@@ -53,6 +55,7 @@ ours() {
 	[ -f "$DIR/server.pid" ] || return 1
 	pid=$(cat "$DIR/server.pid" 2>/dev/null) || return 1
 	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	[ -r "/proc/$pid/cmdline" ] || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
 		grep -qF -- "--config-file=$DIR/config.xml" || return 1
 	echo "$pid"
@@ -156,10 +159,12 @@ start() {
 	# Its own session: a terminal's ^C to the caller does not reach it,
 	# and stop finds it by the pid file.
 	setsid "$SERVER" --config-file="$DIR/config.xml" \
-		--pid-file="$DIR/server.pid" \
 		>"$DIR/log/stdout.log" 2>&1 </dev/null &
 	spid=$!
 	end=$(($(date +%s) + TIMEOUT))
+	# setsid execs the server in place (the script's child is no group
+	# leader): $! is its pid.
+	echo "$spid" >"$DIR/server.pid"
 	until answers "$port"; do
 		if ! kill -0 "$spid" 2>/dev/null; then
 			echo "clickhouse-local: the server in $DIR exited during start-up:" >&2
@@ -172,18 +177,16 @@ start() {
 		fi
 		sleep 0.1
 	done
-	# The pid file is written by the server itself, early in start-up.
-	[ -s "$DIR/server.pid" ] || echo "$spid" >"$DIR/server.pid"
 	echo "clickhouse-local: running in $DIR, http://127.0.0.1:$port/ (native $((port + 1)), pid $(cat "$DIR/server.pid"))"
 }
 
 stop() {
 	pid=$(ours) || { echo "clickhouse-local: no server of $DIR runs"; rm -f "$DIR/server.pid"; return 0; }
 	kill -TERM "$pid" 2>/dev/null || true
-	end=$(($(date +%s) + TIMEOUT))
+	end=$(($(date +%s) + STOP_TIMEOUT))
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$end" ]; then
-			echo "clickhouse-local: pid $pid did not stop within ${TIMEOUT}s: SIGKILL" >&2
+			echo "clickhouse-local: pid $pid did not stop within ${STOP_TIMEOUT}s: SIGKILL" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 			end=$(($(date +%s) + 10))
 		fi

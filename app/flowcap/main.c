@@ -217,6 +217,13 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --clickhouse URL   also send every interval to ClickHouse (its HTTP\n"
+"                     interface, http://HOST:8123/?database=DB), from a\n"
+"                     thread of its own, exactly once; capture never waits\n"
+"                     for it (doc/clickhouse.md)\n"
+"  --clickhouse-queue MB  memory for intervals waiting to be sent (default\n"
+"                     256); beyond it they are pending and sent later from\n"
+"                     the files; exit status 1 if any is still pending\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -359,7 +366,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_CLICKHOUSE, OPT_CHQUEUE,
 };
 
 static const struct option longopts[] = {
@@ -379,6 +386,8 @@ static const struct option longopts[] = {
 	{"zstd-level", required_argument, NULL, OPT_ZSTD},
 	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
 	{"max-jump", required_argument, NULL, OPT_MAXJUMP},
+	{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
+	{"clickhouse-queue", required_argument, NULL, OPT_CHQUEUE},
 	{"idle-exit", required_argument, NULL, OPT_IDLE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
@@ -476,6 +485,12 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--max-empty", optarg, 1, 1000000, &v))
 				return -1;
 			cfg->max_empty = (uint32_t)v;
+			break;
+		case OPT_CLICKHOUSE: cfg->ch_url = optarg; break;
+		case OPT_CHQUEUE:
+			if (parse_u64("--clickhouse-queue", optarg, 1, 65536, &v))
+				return -1;
+			cfg->ch_queue_mb = (unsigned)v;
 			break;
 		case OPT_MAXJUMP:
 			if (parse_u64("--max-jump", optarg, 0,
@@ -1094,6 +1109,14 @@ static void print_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
 				      " | sink %s failed %" PRIu64,
 				      app->sinks.s[i].ops->name, f);
+		if (app->sinks.s[i].ops->report != NULL && o < 900) {
+			char r[200];
+
+			app->sinks.s[i].ops->report(app->sinks.s[i].ctx, r,
+						    sizeof(r));
+			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+				      " | %s %s", app->sinks.s[i].ops->name, r);
+		}
 	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
@@ -1195,6 +1218,18 @@ static void summary(struct fc_app *app, double secs)
 		const struct fc_sink *k = &app->sinks.s[i];
 		int st = atomic_load(&k->last_status);
 
+		if (k->ops->report != NULL) {
+			/* A sink with its own figures says it all. */
+			char r[200];
+			bool left = k->ops->report(k->ctx, r, sizeof(r));
+
+			printf("flowcap:   sink %s: %s%s%s\n", k->ops->name, r,
+			       left ? "; the pending intervals are in the "
+				      "files: load them with flowcap-read "
+				      "--to-clickhouse URL " : "",
+			       left ? app->cfg.out_dir : "");
+			continue;
+		}
 		printf("flowcap:   sink %s: %" PRIu64 " interval(s) taken, %" PRIu64
 		       " failed%s%s\n",
 		       k->ops->name, atomic_load(&k->intervals_ok),
@@ -1342,6 +1377,10 @@ int main(int argc, char **argv)
 			"sink\n");
 		goto err_ports;
 	}
+	if (app->cfg.ch_url != NULL &&
+	    fc_chsink_add(&app->sinks, app, app->cfg.ch_url,
+			  app->cfg.ch_queue_mb ? app->cfg.ch_queue_mb : 256) != 0)
+		goto err_ports;
 	t0 = rte_rdtsc();
 	/* The NIC counters' first reading: the collector's baseline. */
 	fc_ports_nic_update(app);
@@ -1377,13 +1416,14 @@ int main(int argc, char **argv)
 	summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
 	free_tables(app);
 	fc_filesink_free(&app->sinks);
+	bool undelivered = fc_chsink_free(&app->sinks);
 	if (!app->trace_mode)
 		fc_ports_fini(app);
 	rte_eal_cleanup();
 	if (!app->conservation_ok)
 		return 3;
 	if (feeder_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
-	    atomic_load(&app->files_unsynced) != 0)
+	    atomic_load(&app->files_unsynced) != 0 || undelivered)
 		return 1;
 	return 0;
 

@@ -5,6 +5,9 @@
 CHL="$FC_SRC/dpdk-scripts/clickhouse-local.sh"
 SQL="$FC_SRC/sql/clickhouse"
 trap 'ch_stop_all; rm -rf "$TMP"' EXIT
+# A stopped server that does not end within 10 s is killed (SIGKILL):
+# the test's data does not need a clean shutdown.
+export CH_STOP_TIMEOUT=10
 
 ch_stop_all() {
 	[ -f "$TMP/ch.dirs" ] || return 0
@@ -60,4 +63,10 @@ ch_rows() {
 		src_port, dst_port, protocol, ttl, tcp_flags, ip_len, packets
 		FROM $2.flowtuple WHERE monitor = '$3' FORMAT CSV" |
 		tr -d '"' | LC_ALL=C sort
+}
+
+# nft DIR: how many complete flowtuple files DIR holds.
+nft() {
+	set -- "$1"/*.ft.zst
+	if [ -e "$1" ]; then echo $#; else echo 0; fi
 }
