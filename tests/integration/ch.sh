@@ -19,13 +19,13 @@ ch_stop_all() {
 # ch_start NAME: start a server in $TMP/NAME on free ports (HTTP PORT,
 # native PORT+1, interserver PORT+2); sets CH_PORT. A port taken by
 # someone else makes the script refuse: the next candidate is tried.
+# ch_start_at NAME PORT: on that port, or fail.
 ch_start() {
 	d="$TMP/$1"
 	echo "$d" >>"$TMP/ch.dirs"
 	base=$(( (($$ * 131) % 2000) * 10 + 20000 ))
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		CH_PORT=$((base + i * 2011 % 30000))
-		[ -n "${2:-}" ] && sh "$CHL" cluster "$d" flowcap "$2" >/dev/null
 		if sh "$CHL" start "$d" "$CH_PORT" >"$TMP/$1.start.log" 2>&1; then
 			return 0
 		fi
@@ -33,6 +33,13 @@ ch_start() {
 	done
 	cat "$TMP/$1.start.log"
 	return 1
+}
+
+ch_start_at() {
+	echo "$TMP/$1" >>"$TMP/ch.dirs"
+	CH_PORT=$2
+	sh "$CHL" start "$TMP/$1" "$2" >"$TMP/$1.start.log" 2>&1 ||
+		{ cat "$TMP/$1.start.log"; return 1; }
 }
 
 # chq PORT SQL: run a query over HTTP, print the answer (TSV); fail with
