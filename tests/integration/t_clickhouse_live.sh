@@ -9,11 +9,15 @@
 # killed with SIGKILL mid-run and restarted, with a queue too small to
 # hold what waits: intervals queue, then go pending, and are caught up
 # from the files: nothing lost, nothing twice; a server stopped (SIGSTOP)
-# mid-run: the collector goes on writing files meanwhile; a missing
-# table: a clear message before capture.
+# mid-run: the collector goes on writing files meanwhile; a full disk
+# under the file sink while the server is up: the intervals are LOST for
+# the files (exit 1, as without ClickHouse) and ClickHouse still gets
+# them all; a missing table: a clear message before capture.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ch.sh"
 R="$FC_SHARED/pcaps/real"
+MNT=
+trap 'if [ -n "$MNT" ]; then umount "$MNT" 2>/dev/null || true; fi; ch_stop_all; rm -rf "$TMP"' EXIT
 
 ch_start ch
 P=$CH_PORT
@@ -122,6 +126,32 @@ if [ "$moved" = yes ] && [ "$rc" -eq 0 ] && same_as_files slow "$TMP/slow" &&
 	ok "a stopped server (SIGSTOP): 15 more files written meanwhile, then everything sent, exact"
 else
 	bad "stopped server: moved $moved, rc $rc: $(grep -i clickhouse "$TMP/slow.log" | tail -n 3)"
+fi
+
+# --- a full disk under the file sink, the server up.
+mkdir -p "$TMP/disk"
+if mount -t tmpfs -o size=1m tmpfs "$TMP/disk" 2>/dev/null; then
+	MNT=$TMP/disk
+	dd if=/dev/zero of="$TMP/disk/filler" bs=4k 2>/dev/null || true
+	set +e
+	"$FLOWCAP" --read "$TMP/gen.pcap" --interval 5 --name dfull --out "$TMP/disk" \
+		--clickhouse "$URL" >"$TMP/dfull.log" 2>&1
+	rc=$?
+	set -e
+	lost=$(sed -n 's/.* \([0-9]*\) intervals lost;.*/\1/p' "$TMP/dfull.log")
+	inrec=$(sed -n 's/.*summary: [0-9]* packets received, \([0-9]*\) in records.*/\1/p' "$TMP/dfull.log")
+	if [ "$rc" -eq 1 ] && [ "${lost:-0}" -gt 0 ] && grep -q "LOST" "$TMP/dfull.log" &&
+		[ "$(chq "$P" "SELECT count() FROM ft.flowtuple_intervals WHERE monitor = 'dfull'")" = "$lost" ] &&
+		[ "$(chq "$P" "SELECT sum(packets) FROM ft.flowtuple WHERE monitor = 'dfull'")" = "$inrec" ] &&
+		grep -q "sink clickhouse: sent $lost (.*) queued 0 pending 0" "$TMP/dfull.log"; then
+		ok "disk full under the file sink: $lost intervals LOST for the files (exit 1), all $lost in ClickHouse with their $inrec packets"
+	else
+		bad "disk full with ClickHouse up: rc $rc, lost '$lost': $(grep -i 'clickhouse\|summary' "$TMP/dfull.log" | tail -n 3)"
+	fi
+	umount "$TMP/disk"
+	MNT=
+else
+	bad "disk full: cannot mount a tmpfs (needs root)"
 fi
 
 # --- a missing table: told before capture.
