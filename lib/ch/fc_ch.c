@@ -29,6 +29,7 @@
 
 struct fc_ch {
 	CURL *curl;
+	struct curl_slist *hdrs; /**< "Expect:" (no 100-continue wait) */
 	char *url;       /**< as given, for messages */
 	char *base;      /**< url + '?' or '&', with database=..&  */
 	double retry;    /**< seconds */
@@ -138,7 +139,11 @@ struct fc_ch *fc_ch_create(const char *url, const char *database, char *err,
 		     database ? "&" : "") < 0)
 		ch->base = NULL;
 	ch->curl = curl_easy_init();
-	if (ch->url == NULL || ch->base == NULL || ch->curl == NULL)
+	/* curl asks a large POST for "100 Continue" first and waits for it
+	 * up to a second; the body goes at once instead. */
+	ch->hdrs = curl_slist_append(NULL, "Expect:");
+	if (ch->url == NULL || ch->base == NULL || ch->curl == NULL ||
+	    ch->hdrs == NULL)
 		goto err_nomem;
 	snprintf(ch->err, sizeof(ch->err), "no error");
 	return ch;
@@ -154,6 +159,7 @@ void fc_ch_free(struct fc_ch *ch)
 		return;
 	if (ch->curl)
 		curl_easy_cleanup(ch->curl);
+	curl_slist_free_all(ch->hdrs);
 	free(ch->url);
 	free(ch->base);
 	free(ch);
@@ -300,7 +306,7 @@ static int attempt(struct fc_ch *ch, const char *sql, const void *body,
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ch->hdrs);
 	rc = curl_easy_perform(c);
 	free(url);
 	if (rc != CURLE_OK) {
@@ -705,8 +711,12 @@ bool fc_ch_batch_begin(struct fc_ch_batch *b, const char *monitor,
 bool fc_ch_batch_records(struct fc_ch_batch *b,
 			 const struct fc_ft_record *recs, uint64_t n)
 {
-	struct fc_ch_iv *x = &b->v[b->n - 1];
+	struct fc_ch_iv *x;
 	struct fc_ch_prefix p;
+
+	if (b->oom || b->n == 0)
+		return false; /* its begin failed: fc_ch_load_batch says so */
+	x = &b->v[b->n - 1];
 
 	/* The load id covers the record count, known at the end: the
 	 * rows take it from the interval's accounting (n_records, which
