@@ -658,6 +658,11 @@ static int check_cfg(const struct fc_cfg *cfg)
 		fprintf(stderr, "flowcap: --template: %s\n", err);
 		return -1;
 	}
+	if (cfg->ch_queue_mb != 0 && cfg->ch_url == NULL) {
+		fprintf(stderr, "flowcap: --clickhouse-queue applies to "
+			"--clickhouse URL: add it or drop the queue size\n");
+		return -1;
+	}
 	if (fc_ft_monitor_check(cfg->name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "flowcap: --name: %s; pick a name of letters, "
 			"digits and punctuation such as telescope-1\n", err);

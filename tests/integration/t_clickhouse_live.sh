@@ -168,4 +168,13 @@ if [ "$rc" -ne 0 ] && grep -q "table flowtuple does not exist: create it with sq
 else
 	bad "table missing: rc $rc: $(cat "$TMP/miss.log" | head -n 3)"
 fi
+set +e
+"$FLOWCAP" --read "$TMP/gen.pcap" --out "$TMP/miss" --clickhouse-queue 5 >"$TMP/q.log" 2>&1
+rc=$?
+set -e
+if [ "$rc" -eq 2 ] && grep -q "clickhouse-queue applies to --clickhouse URL" "$TMP/q.log"; then
+	ok "--clickhouse-queue without --clickhouse: exit 2, says so"
+else
+	bad "--clickhouse-queue alone: rc $rc: $(cat "$TMP/q.log")"
+fi
 finish
