@@ -877,7 +877,9 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < in.n; i++)
 			if (!in.v[i].skip)
 				paths[k++] = in.v[i].path;
-		ret |= fcr_clickhouse_load(o.ch_url, o.ch_db, paths, k);
+		int r = fcr_clickhouse_load(o.ch_url, o.ch_db, paths, k);
+
+		ret = r == 2 ? 2 : ret | r; /* 2: a bad URL or database */
 		free(paths);
 		n_ok = 0;
 		for (size_t i = 0; i < in.n; i++)
