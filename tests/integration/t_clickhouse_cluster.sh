@@ -8,7 +8,9 @@
 # through the Distributed table of one server and the live sink through
 # the other's: both shards hold rows, no source address is on both, and
 # SELECT over the Distributed table (from either server) equals
-# flowcap-read's rows, counts and a group-by; a second load adds no row.
+# flowcap-read's rows, counts and a group-by; a second load adds no row;
+# loaded straight into each shard, two monitors read exactly through a
+# Distributed table over those tables.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ch.sh"
 R="$FC_SHARED/pcaps/real"
@@ -91,5 +93,26 @@ if [ "$(chq "$P1" "SELECT count(), sum(packets) FROM ft.flowtuple")" = "$before"
 	ok "loading again through the Distributed table adds no row ($(cut -d: -f3- "$TMP/load2.out"))"
 else
 	bad "second load: $(cat "$TMP/load2.out")"
+fi
+
+# --- writing to the shards directly: each box loads into the shard it
+# is near (database direct: flowtuple.sql on each server), and a
+# Distributed table over them (database alldirect) reads them together.
+chsql "$P1" direct "$SQL/flowtuple.sql"
+chsql "$P2" direct "$SQL/flowtuple.sql"
+chq "$P1" "CREATE DATABASE alldirect"
+chq "$P1" "CREATE TABLE alldirect.flowtuple AS direct.flowtuple ENGINE = Distributed(flowcap, direct, flowtuple, rand())"
+"$FCREAD" --to-clickhouse "http://127.0.0.1:$P1/" --database direct "$TMP/ft/synflood-spoofed-many-flows" >"$TMP/d1.out" 2>&1 || true
+"$FCREAD" --to-clickhouse "http://127.0.0.1:$P2/" --database direct "$TMP/ft/gen" >"$TMP/d2.out" 2>&1 || true
+d1=$(chq "$P1" "SELECT count() FROM direct.flowtuple")
+d2=$(chq "$P2" "SELECT count() FROM direct.flowtuple")
+ch_rows "$P1" alldirect synflood-spoofed-many-flows >"$TMP/d.syn"
+ch_rows "$P1" alldirect gen >"$TMP/d.gen"
+if [ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] &&
+	same_rows "$TMP/synflood-spoofed-many-flows.ref" "$TMP/d.syn" &&
+	same_rows "$TMP/gen.ref" "$TMP/d.gen"; then
+	ok "each monitor loaded straight into its own shard ($d1 and $d2 rows): a Distributed table over them gives both monitors' rows exactly"
+else
+	bad "direct to shards: $d1 / $d2 rows; $(cat "$TMP/d1.out" "$TMP/d2.out")"
 fi
 finish
