@@ -26,12 +26,13 @@
 #include "fc_ftfile.h"
 #include "fc_tuple.h"
 #include "fc_version.h"
+#include "fcr_clickhouse.h"
 
 #define PROG "flowcap-read"
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_CORSARO };
 
-enum { OPT_VERSION = 256 }; /* long options without a letter */
+enum { OPT_VERSION = 256, OPT_TO_CH, OPT_CH_DB }; /* long options without a letter */
 
 static const char usage_text[] =
 "Usage: " PROG " [options] FILE|DIR...\n"
@@ -77,6 +78,12 @@ static const char usage_text[] =
 "                    and that received = in records + dropped and that the\n"
 "                    records' packets add up, per interval; print\n"
 "                    \"OK FILE: N intervals, M records\" or the problem\n"
+"      --to-clickhouse URL  load the files into ClickHouse (its HTTP\n"
+"                    interface, http://HOST:8123/) instead of printing: every\n"
+"                    interval exactly once, however often it is run or\n"
+"                    interrupted (doc/clickhouse.md); the tables are those of\n"
+"                    share/flowcap/clickhouse/flowtuple.sql\n"
+"      --database DB  the database of those tables (default: the server's)\n"
 "  -h, --help        this text\n"
 "      --version     print the version and exit\n"
 "\n"
@@ -126,6 +133,8 @@ struct opts {
 	bool verify;
 	bool null;       /* --files-from names end with NUL */
 	const char *files_from;
+	const char *ch_url;  /* --to-clickhouse */
+	const char *ch_db;   /* --database */
 };
 
 static bool header_done;
@@ -754,6 +763,8 @@ int main(int argc, char **argv)
 		{"null", no_argument, NULL, '0'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"to-clickhouse", required_argument, NULL, OPT_TO_CH},
+		{"database", required_argument, NULL, OPT_CH_DB},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.fmt = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_CSV};
@@ -799,6 +810,12 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			fc_version_print(PROG);
 			return 0;
+		case OPT_TO_CH:
+			o.ch_url = optarg;
+			break;
+		case OPT_CH_DB:
+			o.ch_db = optarg;
+			break;
 		case ':':
 			usage_error("option needs a value: '", argv[optind - 1]);
 			break;
@@ -815,6 +832,13 @@ int main(int argc, char **argv)
 				      "--format applies to records; --verify "
 				      "prints its own lines (drop --format)",
 			    NULL);
+	if (o.ch_url != NULL && (o.stats || o.verify || o.fmt_given))
+		usage_error("--to-clickhouse loads records and prints a summary: "
+			    "drop --stats, --verify and --format", NULL);
+	if (o.ch_db != NULL && o.ch_url == NULL)
+		usage_error("--database applies to --to-clickhouse", NULL);
+	if (o.ch_url != NULL)
+		o.fmt = FMT_CSV; /* no table: no scan for IPv6 widths */
 	if (o.null && o.files_from == NULL)
 		usage_error("--null applies to --files-from", NULL);
 	if (optind == argc && o.files_from == NULL)
@@ -844,6 +868,23 @@ int main(int argc, char **argv)
 	}
 	if (in.n > 1)
 		qsort(in.v, in.n, sizeof(*in.v), input_cmp);
+	if (o.ch_url != NULL) {
+		const char **paths = calloc(in.n + 1, sizeof(*paths));
+		size_t k = 0;
+
+		if (paths == NULL)
+			oom();
+		for (size_t i = 0; i < in.n; i++)
+			if (!in.v[i].skip)
+				paths[k++] = in.v[i].path;
+		int r = fcr_clickhouse_load(o.ch_url, o.ch_db, paths, k);
+
+		ret = r == 2 ? 2 : ret | r; /* 2: a bad URL or database */
+		free(paths);
+		n_ok = 0;
+		for (size_t i = 0; i < in.n; i++)
+			in.v[i].skip = true;
+	}
 	if (n_ok > 0 && !o.stats && !o.verify)
 		print_header(o.fmt);
 	for (size_t i = 0; i < in.n; i++)

@@ -81,6 +81,8 @@ struct fc_cfg {
 	const char *ipfix;        /**< --ipfix HOST:PORT[/udp|/tcp], or NULL */
 	uint32_t ipfix_domain;    /**< --ipfix-domain: observation domain */
 	bool decap;               /**< --decap: innermost IP header of tunnels */
+	const char *ch_url;       /**< --clickhouse URL, or NULL */
+	unsigned ch_queue_mb;     /**< --clickhouse-queue, 0 = default */
 };
 
 /** Where a worker's packets come from. */
@@ -387,6 +389,18 @@ int fc_collector_main(void *arg);
 int fc_filesink_add(struct fc_sinks *ss, struct fc_app *app);
 /** Free what fc_filesink_add allocated (after the last flush). */
 void fc_filesink_free(struct fc_sinks *ss);
+
+/**
+ * Add the ClickHouse sink (--clickhouse, fc_chsink.c) after the file
+ * sink: checks the tables (a missing one or a wrong column: message,
+ * -EINVAL; a server that does not answer yet: a warning) and starts its
+ * sender thread. Returns 0 or -errno. Thread safety: set-up only.
+ */
+int fc_chsink_add(struct fc_sinks *ss, struct fc_app *app, const char *url,
+		  unsigned queue_mb);
+/** Stop the sender (if flush has not) and free the ClickHouse sink;
+ *  returns true when intervals were left pending (none: false). */
+bool fc_chsink_free(struct fc_sinks *ss);
 /**
  * Open every --read input, check it, and put them in the time order of
  * their first packets (stable: inputs with the same first time keep

@@ -91,6 +91,13 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --clickhouse URL   also send every interval to ClickHouse (its HTTP\n"
+"                     interface, http://HOST:8123/?database=DB), from a\n"
+"                     thread of its own, exactly once; capture never waits\n"
+"                     for it (doc/clickhouse.md)\n"
+"  --clickhouse-queue MB  memory for intervals waiting to be sent (default\n"
+"                     256); beyond it they are pending and sent later from\n"
+"                     the files; exit status 1 if any is still pending\n"
 "  --metrics-file PATH  write counters as a Prometheus textfile (for\n"
 "                     node_exporter's textfile collector) every 5 s and at\n"
 "                     exit; written as PATH.tmp, then renamed\n"
@@ -237,7 +244,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP,
+	OPT_VERSION, OPT_CLICKHOUSE, OPT_CHQUEUE, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP,
 };
 
 static const struct option longopts[] = {
@@ -257,6 +264,8 @@ static const struct option longopts[] = {
 	{"zstd-level", required_argument, NULL, OPT_ZSTD},
 	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
 	{"max-jump", required_argument, NULL, OPT_MAXJUMP},
+	{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
+	{"clickhouse-queue", required_argument, NULL, OPT_CHQUEUE},
 	{"idle-exit", required_argument, NULL, OPT_IDLE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"no-stats", no_argument, NULL, OPT_NOSTATS},
@@ -358,6 +367,12 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_u64("--max-empty", optarg, 1, 1000000, &v))
 				return -1;
 			cfg->max_empty = (uint32_t)v;
+			break;
+		case OPT_CLICKHOUSE: cfg->ch_url = optarg; break;
+		case OPT_CHQUEUE:
+			if (parse_u64("--clickhouse-queue", optarg, 1, 65536, &v))
+				return -1;
+			cfg->ch_queue_mb = (unsigned)v;
 			break;
 		case OPT_MAXJUMP:
 			if (parse_u64("--max-jump", optarg, 0,
@@ -532,6 +547,11 @@ static int check_cfg(const struct fc_cfg *cfg)
 
 	if (fc_template_check(cfg->tmpl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "flowcap: --template: %s\n", err);
+		return -1;
+	}
+	if (cfg->ch_queue_mb != 0 && cfg->ch_url == NULL) {
+		fprintf(stderr, "flowcap: --clickhouse-queue applies to "
+			"--clickhouse URL: add it or drop the queue size\n");
 		return -1;
 	}
 	if (fc_ft_monitor_check(cfg->name, err, sizeof(err)) != 0) {

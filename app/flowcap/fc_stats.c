@@ -74,6 +74,14 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
 				      " | sink %s failed %" PRIu64,
 				      app->sinks.s[i].ops->name, f);
+		if (app->sinks.s[i].ops->report != NULL && o < 900) {
+			char r[200];
+
+			app->sinks.s[i].ops->report(app->sinks.s[i].ctx, r,
+						    sizeof(r));
+			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+				      " | %s %s", app->sinks.s[i].ops->name, r);
+		}
 	}
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
@@ -111,6 +119,18 @@ void fc_stats_summary(struct fc_app *app, double secs)
 		const struct fc_sink *k = &app->sinks.s[i];
 		int st = atomic_load(&k->last_status);
 
+		if (k->ops->report != NULL) {
+			/* A sink with its own figures says it all. */
+			char r[200];
+			bool left = k->ops->report(k->ctx, r, sizeof(r));
+
+			printf("flowcap:   sink %s: %s%s%s\n", k->ops->name, r,
+			       left ? "; the pending intervals are in the "
+				      "files: load them with flowcap-read "
+				      "--to-clickhouse URL " : "",
+			       left ? app->cfg.out_dir : "");
+			continue;
+		}
 		printf("flowcap:   sink %s: %" PRIu64 " interval(s) taken, %" PRIu64
 		       " failed%s%s\n",
 		       k->ops->name, atomic_load(&k->intervals_ok),

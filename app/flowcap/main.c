@@ -584,6 +584,10 @@ int main(int argc, char **argv)
 			"sink\n");
 		goto err_ports;
 	}
+	if (app->cfg.ch_url != NULL &&
+	    fc_chsink_add(&app->sinks, app, app->cfg.ch_url,
+			  app->cfg.ch_queue_mb ? app->cfg.ch_queue_mb : 256) != 0)
+		goto err_ports;
 	if (fc_ipfixsink_add(&app->sinks, app) != 0) {
 		fprintf(stderr, "flowcap: cannot set up the IPFIX sink\n");
 		goto err_ports;
@@ -634,13 +638,14 @@ int main(int argc, char **argv)
 	fc_ipfixsink_free(&app->sinks);
 	free_tables(app);
 	fc_filesink_free(&app->sinks);
+	bool undelivered = fc_chsink_free(&app->sinks);
 	if (!app->trace_mode)
 		fc_ports_fini(app);
 	rte_eal_cleanup();
 	if (!app->conservation_ok)
 		return 3;
 	if (feeder_rc != 0 || atomic_load(&app->intervals_lost) != 0 ||
-	    atomic_load(&app->files_unsynced) != 0)
+	    atomic_load(&app->files_unsynced) != 0 || undelivered)
 		return 1;
 	return 0;
 

@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fc_ftfile.h"
@@ -41,6 +42,14 @@ struct fc_sink_ops {
 	int (*flush)(void *ctx);
 	/** Text for a status this sink returned (never NULL). */
 	const char *(*strerror)(void *ctx, int status);
+	/**
+	 * Optional (may be NULL): the sink's own figures for the stats line
+	 * and the summary, a few words into buf ("sent 12 queued 0 pending
+	 * 3"). Returns true while intervals it took are not delivered yet
+	 * (after flush: the run ends with them undelivered, and the exit
+	 * status says so). Thread safety: any thread (reads atomics).
+	 */
+	bool (*report)(void *ctx, char *buf, size_t len);
 };
 
 /**
