@@ -24,6 +24,7 @@
 #include "fc_ftfile.h"
 #include "fc_interval.h"
 #include "fc_parse.h"
+#include "fc_rules.h"
 #include "fc_sink.h"
 
 #define FC_MAX_WORKERS 128
@@ -75,6 +76,8 @@ struct fc_cfg {
 	const char *file_group;   /**< --file-group, as given, or NULL */
 	gid_t file_gid;           /**< its gid, or (gid_t)-1: the writer's */
 	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
+	const char *filter;       /**< --filter EXPR, or NULL */
+	const char *filter_file;  /**< --filter-file FILE, or NULL */
 };
 
 /** Where a worker's packets come from. */
@@ -110,6 +113,7 @@ struct fc_desc {
 /** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
+#define FC_MARK_FILTERED 3 /**< refused by the capture filter */
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
@@ -157,6 +161,9 @@ struct fc_worker_ctx {
 	_Atomic uint64_t *clock;
 	struct cds_wfcq_head *q_head; /**< the collector's input queue */
 	struct cds_wfcq_tail *q_tail;
+	/* The reloadable rules (fc_rules.h): read with rcu_dereference
+	 * once per poll loop by a worker registered as a QSBR reader. */
+	struct fc_rules **rules;
 };
 
 /** Per-worker state: one cache-aligned struct, written by its lcore only. */
@@ -183,6 +190,7 @@ struct fc_worker {
 	uint64_t pend_rx;
 	uint64_t drops_done;   /**< drops in the tables handed on so far */
 	uint64_t rej_done;     /**< of which rejects (< FC_CTR_LOSS_FIRST) */
+	uint64_t filt_done;    /**< of which filtered */
 	/* Live: a packet whose time is a jump (fc_interval_is_jump), held
 	 * (one more mbuf reference) until the next packet says whether time
 	 * has moved on or it was a lone outlier. While one is held the
@@ -190,6 +198,14 @@ struct fc_worker {
 	struct rte_mbuf *held;
 	uint64_t held_ts;
 	bool trust;            /**< the held packet is believed: no check */
+	/* The rules generation this worker uses (rcu_dereference'd once
+	 * per poll loop) and, live, its Ethernet filter program: NULL
+	 * without a filter. Valid until the worker's next quiescent
+	 * state; re-read after each. */
+	const struct fc_rules *rs;
+	const struct fc_filter_prog *flt_eth;
+	bool has_flt;
+	bool qsbr;             /**< registered as a QSBR reader */
 	/* Published for the stats line and the shared clock, by this worker
 	 * only. The counters are relaxed: each is a number on its own, read
 	 * (relaxed) by main's stats line and the signal handler, ordering
@@ -197,6 +213,7 @@ struct fc_worker {
 	_Atomic uint64_t pub_rx;
 	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
+	_Atomic uint64_t pub_filt;  /**< filtered (neither lost nor rejected) */
 	_Atomic uint64_t pub_fill;
 	/* Newest packet second (release, publish_watermark); partner: main's
 	 * acquire load in control_loop, which makes the shared clock. */
@@ -290,6 +307,12 @@ struct fc_app {
 	/* Main lcore only: each port's last good reading (imissed, nombuf,
 	 * ierrors), kept when a reading fails so the sums never go back. */
 	uint64_t nic_port[FC_MAX_PORTS][3];
+	/* The reloadable rules in force (fc_rules.h): published by the
+	 * control thread with rcu_assign_pointer; partner: rcu_dereference
+	 * in the workers (QSBR readers) and the feeder. */
+	struct fc_rules *rules;
+	_Atomic uint64_t reload_ok;     /**< relaxed; counts, orders nothing */
+	_Atomic uint64_t reload_failed;
 };
 
 extern struct fc_app fc_app;
@@ -387,6 +410,14 @@ int fc_feeder_open(const struct fc_cfg *cfg);
  * its per-packet loop feeds every worker.
  */
 int fc_feeder_run(struct fc_app *app);
+
+/**
+ * The link type of the first packet of each --read input opened by
+ * fc_feeder_open (a pipe read later is not known yet), at most max,
+ * without repeats. Returns how many.
+ * Thread safety: main thread, after fc_feeder_open. Not hot path.
+ */
+unsigned fc_feeder_dlts(uint32_t *dlts, unsigned max);
 
 /**
  * Configure and start every port: one RX queue per worker, RSS, mempools.

@@ -100,6 +100,12 @@ static void usage(FILE *f)
 "                     the EAL starts (a slow start-up)\n"
 "  --test-fail-dirsync  fault injection for tests: every fsync of the\n"
 "                     output directory fails (a failing disk)\n"
+"  --filter EXPR      capture filter, tcpdump syntax (pcap-filter(7)):\n"
+"                     only packets it takes are counted; the others are\n"
+"                     counted as filtered, in no record\n"
+"  --filter-file FILE  the filter expression from FILE, read again on\n"
+"                     SIGHUP (a reload that fails keeps the filter in\n"
+"                     force)\n"
 "  -h, --help         this text\n"
 "  --version          print the version and exit (no EAL)\n"
 "\n"
@@ -114,7 +120,7 @@ static void usage(FILE *f)
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
 "a second one exits at once (status 128 + signal number), abandoning what\n"
 "is not yet in a completed file. SIGHUP (also sent when a terminal or SSH\n"
-"session closes) is logged and capture goes on; a closed stdout or stderr\n"
+"session closes) reloads --filter-file, and capture goes on; a closed stdout or stderr\n"
 "(flowcap ... | head) loses log lines, never the capture. Read files\n"
 "with flowcap-read.\n");
 }
@@ -226,7 +232,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_FILTER, OPT_FILTERFILE,
 };
 
 static const struct option longopts[] = {
@@ -258,6 +264,8 @@ static const struct option longopts[] = {
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"filter", required_argument, NULL, OPT_FILTER},
+	{"filter-file", required_argument, NULL, OPT_FILTERFILE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -387,6 +395,8 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
 				return -1;
 			break;
+		case OPT_FILTER: cfg->filter = optarg; break;
+		case OPT_FILTERFILE: cfg->filter_file = optarg; break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -402,6 +412,11 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 				argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (cfg->filter != NULL && cfg->filter_file != NULL) {
+		fprintf(stderr, "flowcap: --filter and --filter-file are both "
+			"given; give one of them\n");
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr,

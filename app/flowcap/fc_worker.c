@@ -20,6 +20,8 @@
 
 #include <sched.h>
 
+#include <urcu-qsbr.h>
+
 #include "fc_app.h"
 #include "fc_count.h"
 
@@ -29,6 +31,29 @@ _Static_assert(FC_BURST_MAX <= FC_COUNT_BURST_MAX &&
 
 /* A parse status is the id of the counter that counts it (count_drop(w,
  * st)): enum fc_parse_status takes its values from fc_counter.h. */
+
+/*
+ * A quiescent state (QSBR): this worker holds no pointer into a rules
+ * generation read before; then the generation in force is read again.
+ * Once per poll loop, and in every wait. Nothing the caller keeps in
+ * locals may point into the rules: only w->rs and what hangs from it.
+ */
+static inline void rules_refresh(struct fc_worker *w)
+{
+	const struct fc_rules *rs;
+
+	if (w->ctx.rules == NULL)
+		return;
+	rcu_quiescent_state();
+	rs = rcu_dereference(*w->ctx.rules);
+	if (FC_UNLIKELY(rs != w->rs)) {
+		w->rs = rs;
+		w->flt_eth = rs != NULL && rs->flt != NULL ?
+				     fc_filter_prog_for(rs->flt, FC_DLT_EN10MB) :
+				     NULL;
+		w->has_flt = rs != NULL && rs->flt != NULL;
+	}
+}
 
 /* Take a fresh table from the free ring; NULL when the collector has all
  * of them. */
@@ -78,6 +103,7 @@ static void handoff(struct fc_worker *w, uint32_t flags)
 		w->drops_done += t->ctr[i];
 	for (unsigned i = 1; i < FC_CTR_LOSS_FIRST; i++)
 		w->rej_done += t->ctr[i];
+	w->filt_done += t->ctr[FC_CTR_FILTERED];
 	cds_wfcq_node_init(&t->node);
 	cds_wfcq_enqueue(w->ctx.q_head, w->ctx.q_tail, &t->node);
 	w->cur = NULL;
@@ -116,6 +142,9 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 	 * that this worker would have to give back first. */
 	while (t == NULL && w->may_wait &&
 	       atomic_load_explicit(w->ctx.stop, memory_order_relaxed) != 2) {
+		/* A reload waiting for this worker must not wait for the
+		 * collector too: quiescent, then the rules read again. */
+		rules_refresh(w);
 		sched_yield();
 		t = take_table(w);
 	}
@@ -127,6 +156,13 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
  * to carry its last counters, should the collector still hold them all. */
 static void finish(struct fc_worker *w, uint32_t flags)
 {
+	/* No rules are read from here on: a reload need not wait for
+	 * this worker any more. */
+	if (w->ctx.rules != NULL && w->qsbr) {
+		rcu_unregister_thread();
+		w->qsbr = false;
+	}
+	w->rs = NULL;
 	if (w->cur == NULL) {
 		struct fc_wtable *t;
 		uint64_t spins = 0;
@@ -196,6 +232,7 @@ static void publish(struct fc_worker *w)
 {
 	struct fc_wtable *t = w->cur;
 	uint64_t drops = w->drops_done, rej = w->rej_done;
+	uint64_t filt = w->filt_done;
 
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++) {
 		uint64_t n = w->pend_ctr[i] + (t ? t->ctr[i] : 0);
@@ -203,14 +240,18 @@ static void publish(struct fc_worker *w)
 		drops += n;
 		if (i < FC_CTR_LOSS_FIRST)
 			rej += n;
+		else if (i == FC_CTR_FILTERED)
+			filt += n;
 	}
 	if (t != NULL) {
 		drops += t->ft->tbl_full;
 		atomic_store_explicit(&w->pub_fill, t->ft->n_keys,
 				      memory_order_relaxed);
 	}
-	atomic_store_explicit(&w->pub_lost, drops - rej, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_lost, drops - rej - filt,
+			      memory_order_relaxed);
 	atomic_store_explicit(&w->pub_rej, rej, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_filt, filt, memory_order_relaxed);
 }
 
 /* --- live ports ---------------------------------------------------------- */
@@ -365,6 +406,18 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 			    uint64_t ts, unsigned *nrx, uint64_t *last,
 			    uint64_t *maxts)
 {
+	/* The capture filter first: a refused packet is counted in the
+	 * interval in force and moves no clock, except the first packet of
+	 * a worker, which starts it (nothing would report an input whose
+	 * every packet is filtered; with aligned intervals the grid is the
+	 * same). */
+	if (FC_UNLIKELY(w->has_flt) && !fc_filter_pass(w->flt_eth, m)) {
+		if (FC_UNLIKELY(!w->started))
+			live_slow(w, m, ts, nrx, last, maxts);
+		(*nrx)++;
+		count_drop(w, FC_CTR_FILTERED);
+		return;
+	}
 	if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi) &&
 	    live_slow(w, m, ts, nrx, last, maxts))
 		return;
@@ -476,6 +529,8 @@ run_live_loop(struct fc_worker *w, const bool slow)
 		unsigned got = 0;
 		/* One TSC read per round of bursts: the fallback clock. */
 		uint64_t now_sec = wall0 + (rte_rdtsc() - tsc0) / hz;
+
+		rules_refresh(w);
 
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rxq[q].port,
@@ -618,6 +673,11 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 				count_drop(w, FC_CTR_BAD_TIME);
 				continue;
 			}
+			if (mark == FC_MARK_FILTERED) {
+				/* Refused by the feeder's filter. */
+				count_drop(w, FC_CTR_FILTERED);
+				continue;
+			}
 			count_drop(w, FC_CTR_LATE);
 		}
 		enum fc_parse_status st = fc_count_parse(stg, data, len,
@@ -645,6 +705,7 @@ static int run_ring(struct fc_worker *w)
 	uint32_t empty = 0;
 
 	while (!end) {
+		rules_refresh(w);
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
@@ -701,6 +762,9 @@ void fc_worker_bind(struct fc_worker *w, struct fc_app *app)
 		.clock = &app->clock,
 		.q_head = &app->q_head,
 		.q_tail = &app->q_tail,
+		/* The inline worker runs on the feeder, the control thread
+		 * itself: it reads no rules (the feeder filters). */
+		.rules = app->inline_worker ? NULL : &app->rules,
 	};
 }
 
@@ -720,6 +784,12 @@ int fc_worker_main(void *arg)
 	struct fc_worker *w = arg;
 
 	fc_worker_init(w);
+	/* A QSBR reader from here to finish(). */
+	if (w->ctx.rules != NULL) {
+		rcu_register_thread();
+		w->qsbr = true;
+		rules_refresh(w);
+	}
 	if (w->src == FC_SRC_RING)
 		return run_ring(w);
 	return w->ctx.test_delay_us ? run_live_slow(w) : run_live(w);

@@ -139,14 +139,13 @@ static void on_sighup(int sig)
 	sighup_count++;
 }
 
-/* One line per SIGHUP since the last call. Nothing is reloadable yet:
- * until rules or filters exist, the capture simply goes on. */
+/* One reload per SIGHUP since the last call (fc_reload: the filter file
+ * read again; without one, a line saying so). */
 static void note_sighup(void)
 {
 	while (sighup_told != sighup_count) {
 		sighup_told++;
-		printf("flowcap: SIGHUP: nothing to reload (no rules or filters "
-		       "configured)\n");
+		fc_reload(&fc_app);
 	}
 }
 
@@ -507,6 +506,10 @@ int main(int argc, char **argv)
 	 * trace under a directory only root may enter still reads). */
 	if (app->cfg.n_reads > 0 && fc_feeder_open(&app->cfg) != 0)
 		return 2;
+	/* A bad filter is a bad command line: said before anything
+	 * starts. */
+	if (fc_rules_check(app) != 0)
+		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
 	 * filling and one being written are enough, and every extra table
@@ -561,6 +564,8 @@ int main(int argc, char **argv)
 		return rte_errno == EINVAL ? 2 : 1;
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);
+	if (fc_rules_start(app) != 0)
+		goto err_eal;
 	cds_wfcq_init(&app->q_head, &app->q_tail);
 	/* -EINVAL: the command line asks for what the EAL options or the
 	 * ports do not give (--workers, --ports): exit 2, as for any bad
@@ -631,6 +636,7 @@ int main(int argc, char **argv)
 	rte_eal_wait_lcore(app->collector_lcore);
 	fc_stats_summary(app, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
 	free_tables(app);
+	fc_rules_fini(app);
 	fc_filesink_free(&app->sinks);
 	if (!app->trace_mode)
 		fc_ports_fini(app);
