@@ -6,7 +6,11 @@
  * does not do: read packets, count, or swap filters under the workers.
  *
  * Limits, from DPDK 22.11's rte_bpf_convert: it needs libpcap's classic
- * BPF and a DPDK built with libpcap (Debian's is); the converted program
+ * BPF and a DPDK built with libpcap (Debian's is); it gives indexed loads
+ * the wrong index register (fixed here before loading, see load()), and
+ * the x86 JIT still faults on some programs with them, which therefore
+ * run in libpcap's interpreter (struct fc_filter_prog); the converted
+ * program
  * takes an mbuf and reads the packet through its first segment (so a
  * frame of a mapped trace is wrapped in a stand-in mbuf, fc_filter_wrap);
  * BPF extensions (SKF_AD_*: the kernel's vlan_tci, ifindex...) are not
@@ -71,6 +75,18 @@ static int load(struct fc_filter_prog *fp, struct bpf_program *bp,
 			 "(rte_bpf_convert: %s)", rte_strerror(rte_errno));
 		return -1;
 	}
+	/* DPDK's converter maps classic BPF's X to eBPF R7 but gives an
+	 * indexed load (BPF_LD|BPF_IND: ldb [x + k], which libpcap emits
+	 * after every variable IPv4 header length, as in `udp port 53`)
+	 * the source register 0, which is A: the load then reads at A + k
+	 * (wrong answers, and faults in the JIT's code). The program is
+	 * ours until loaded: the index register is set right. */
+	struct ebpf_insn *ins = (struct ebpf_insn *)(uintptr_t)prm->ins;
+
+	for (uint32_t i = 0; i < prm->nb_ins; i++)
+		if (BPF_CLASS(ins[i].code) == BPF_LD &&
+		    BPF_MODE(ins[i].code) == BPF_IND)
+			ins[i].src_reg = EBPF_REG_7;
 	fp->bpf = rte_bpf_load(prm);
 	rte_free(prm);
 	if (fp->bpf == NULL) {
@@ -124,7 +140,7 @@ struct fc_filter *fc_filter_create(const char *expr, const uint32_t *dlts,
 			continue;
 		}
 		/* Kept: libpcap's interpreter runs it where DPDK's code
-		 * would be wrong (see struct fc_filter_prog). */
+		 * cannot (see struct fc_filter_prog). */
 		fp->cbpf = bp;
 		for (unsigned k = 0; k < bp.bf_len; k++) {
 			uint16_t c = bp.bf_insns[k].code;

@@ -31,14 +31,17 @@ struct fc_filter_prog {
 				      for this link type; its packets are
 				      refused */
 	uint32_t dlt;
-	/* libpcap's own interpreter (bpf_filter) instead of DPDK's code:
-	 * for the programs DPDK 22.11's converter gets wrong (indexed
-	 * loads: X-relative BPF_IND and BPF_MSH, as in tcp[13] over IPv4
-	 * whose header length varies), always; for a program that reads
-	 * the wire length (BPF_LEN: greater, less, len), for a frame cut
-	 * by the capture's snap length, whose mbuf says only the captured
-	 * length. */
+	/* libpcap's own interpreter (bpf_filter) instead of DPDK's code,
+	 * for a program with indexed loads (BPF_LD|BPF_IND, BPF_LDX|
+	 * BPF_MSH: anything past a variable-length IPv4 header, as in
+	 * `udp port 53`): DPDK 22.11's x86 JIT faults on some of them
+	 * (`tcp[tcpflags] & tcp-syn != 0`), and its interpreter is slower
+	 * than libpcap's. */
 	bool pcap_only;
+	/* A program that reads the wire length (BPF_LEN: greater, less,
+	 * len) runs in libpcap's own interpreter (bpf_filter) for a trace
+	 * frame cut by the snap length, whose stand-in mbuf can say only
+	 * the captured length. */
 	bool uses_len;
 	struct bpf_program cbpf;
 };

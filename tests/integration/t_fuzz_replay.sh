@@ -96,7 +96,7 @@ else
 fi
 
 # The corpora kept from libFuzzer runs.
-for t in parse ftfile template drvcfg trace; do
+for t in parse ftfile template drvcfg trace classify; do
 	c="$FC_SRC/tests/fuzz/corpus/$t"
 	[ -d "$c" ] || continue
 	if "$F/fuzz_${t}_replay" "$c" >"$TMP/c.log" 2>&1; then
