@@ -78,6 +78,9 @@ struct fc_cfg {
 	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
 	const char *filter;       /**< --filter EXPR, or NULL */
 	const char *filter_file;  /**< --filter-file FILE, or NULL */
+	const char *classify;     /**< --classify RULES, or NULL */
+	uint32_t classify_bytes;  /**< --classify-bytes (default 512) */
+	bool key_vlan;            /**< --key-vlan */
 };
 
 /** Where a worker's packets come from. */
@@ -164,6 +167,9 @@ struct fc_worker_ctx {
 	/* The reloadable rules (fc_rules.h): read with rcu_dereference
 	 * once per poll loop by a worker registered as a QSBR reader. */
 	struct fc_rules **rules;
+	bool xk;                 /**< optional key fields (label or VLAN) */
+	bool key_vlan;           /**< --key-vlan */
+	uint32_t cls_bytes;      /**< --classify-bytes */
 };
 
 /** Per-worker state: one cache-aligned struct, written by its lcore only. */
@@ -311,6 +317,13 @@ struct fc_app {
 	 * control thread with rcu_assign_pointer; partner: rcu_dereference
 	 * in the workers (QSBR readers) and the feeder. */
 	struct fc_rules *rules;
+	struct fc_labels *labels;       /**< --classify: names by id */
+	/* --classify: packets in records per label id (0: no label),
+	 * added by the collector (relaxed), read for display. */
+	_Atomic uint64_t *label_pkts;
+	/* The rule set's identity in force (relaxed: a number written in
+	 * files, ordering nothing). */
+	_Atomic uint64_t rules_hash;
 	_Atomic uint64_t reload_ok;     /**< relaxed; counts, orders nothing */
 	_Atomic uint64_t reload_failed;
 };

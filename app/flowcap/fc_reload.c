@@ -58,6 +58,22 @@ static void filter_origin(const struct fc_cfg *cfg, char *buf, size_t len)
 		snprintf(buf, len, "--filter");
 }
 
+/* The rules file: parsed and compiled, or NULL with the reason (file
+ * and line) in err. */
+static struct fc_cls_rules *load_rules(const char *path, struct fc_cls_db **db,
+				       char *err, size_t errlen)
+{
+	struct fc_cls_rules *rs = fc_cls_rules_load(path, err, errlen);
+
+	if (rs == NULL)
+		return NULL;
+	if ((*db = fc_cls_db_create(rs, err, errlen)) == NULL) {
+		fc_cls_rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
 int fc_rules_check(struct fc_app *app)
 {
 	const struct fc_cfg *cfg = &app->cfg;
@@ -66,6 +82,18 @@ int fc_rules_check(struct fc_app *app)
 	unsigned n;
 	char *expr;
 
+	if (cfg->classify != NULL) {
+		struct fc_cls_db *db = NULL;
+		struct fc_cls_rules *rs = load_rules(cfg->classify, &db, err,
+						     sizeof(err));
+
+		if (rs == NULL) {
+			fprintf(stderr, "flowcap: --classify: %s\n", err);
+			return -1;
+		}
+		fc_cls_db_free(db);
+		fc_cls_rules_free(rs);
+	}
 	if (cfg->filter == NULL && cfg->filter_file == NULL)
 		return 0;
 	filter_origin(cfg, org, sizeof(org));
@@ -87,6 +115,71 @@ int fc_rules_check(struct fc_app *app)
 	return 0;
 }
 
+static void rules_free(struct fc_rules *rs)
+{
+	if (rs == NULL)
+		return;
+	fc_filter_free(rs->flt);
+	if (rs->scratch != NULL)
+		for (unsigned i = 0; i < FC_MAX_WORKERS; i++)
+			hs_free_scratch(rs->scratch[i]);
+	free(rs->scratch);
+	fc_cls_db_free(rs->db);
+	fc_cls_rules_free(rs->cls);
+	free(rs);
+}
+
+/* The classification part of a generation: rules, database, a scratch
+ * per worker, and the run-wide id of each label (new names appended to
+ * the run's list, published by the store of its count). */
+static int build_cls(struct fc_app *app, struct fc_rules *rs, char *err,
+		     size_t errlen)
+{
+	struct fc_labels *lb = app->labels;
+	unsigned n = atomic_load_explicit(&lb->n, memory_order_relaxed);
+
+	if ((rs->cls = load_rules(app->cfg.classify, &rs->db, err, errlen)) ==
+	    NULL)
+		return -1;
+	rs->scratch = calloc(FC_MAX_WORKERS, sizeof(*rs->scratch));
+	if (rs->scratch == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < app->n_workers; i++)
+		if ((rs->scratch[i] = fc_cls_scratch_alloc(rs->db)) == NULL) {
+			snprintf(err, errlen, "%s: Hyperscan cannot allocate "
+				 "its scratch space", app->cfg.classify);
+			return -1;
+		}
+	for (unsigned i = 1; i <= rs->cls->n_labels; i++) {
+		const char *name = rs->cls->labels[i];
+		unsigned id = 0;
+
+		for (unsigned j = 1; j <= n && id == 0; j++)
+			if (strcmp(lb->name[j], name) == 0)
+				id = j;
+		if (id == 0) {
+			if (n >= FC_CLS_LABELS_MAX) {
+				snprintf(err, errlen, "%s: label '%s': the run "
+					 "has had %u distinct labels, the most "
+					 "a key holds; restart flowcap to start "
+					 "a new list", app->cfg.classify, name,
+					 FC_CLS_LABELS_MAX);
+				return -1;
+			}
+			id = ++n;
+			snprintf(lb->name[id], sizeof(lb->name[id]), "%s",
+				 name);
+		}
+		rs->label_map[i] = (uint16_t)id;
+	}
+	/* Partner: the collector's acquire load before it reads names. A
+	 * failed build after this only leaves unused names. */
+	atomic_store_explicit(&lb->n, n, memory_order_release);
+	return 0;
+}
+
 /* A complete new generation, or NULL with the reason in err. */
 static struct fc_rules *build(struct fc_app *app, uint64_t gen, char *err,
 			      size_t errlen, char *note, size_t notelen)
@@ -103,6 +196,13 @@ static struct fc_rules *build(struct fc_app *app, uint64_t gen, char *err,
 		return NULL;
 	}
 	rs->gen = gen;
+	if (cfg->classify != NULL && app->labels == NULL &&
+	    ((app->labels = calloc(1, sizeof(*app->labels))) == NULL ||
+	     (app->label_pkts = calloc(FC_CLS_LABELS_MAX + 1,
+				       sizeof(*app->label_pkts))) == NULL)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (cfg->filter != NULL || cfg->filter_file != NULL) {
 		char e[1024];
 		unsigned nn = needed_dlts(app, need);
@@ -110,6 +210,7 @@ static struct fc_rules *build(struct fc_app *app, uint64_t gen, char *err,
 		filter_origin(cfg, org, sizeof(org));
 		if ((expr = filter_text(cfg, e, sizeof(e))) == NULL) {
 			snprintf(err, errlen, "%s", e);
+			free(expr);
 			goto fail;
 		}
 		rs->flt = fc_filter_create(
@@ -130,18 +231,12 @@ static struct fc_rules *build(struct fc_app *app, uint64_t gen, char *err,
 				 "if any, are counted as filtered", org, expr, e);
 		free(expr);
 	}
+	if (cfg->classify != NULL && build_cls(app, rs, err, errlen) != 0)
+		goto fail;
 	return rs;
 fail:
-	free(rs);
+	rules_free(rs);
 	return NULL;
-}
-
-static void rules_free(struct fc_rules *rs)
-{
-	if (rs == NULL)
-		return;
-	fc_filter_free(rs->flt);
-	free(rs);
 }
 
 int fc_rules_start(struct fc_app *app)
@@ -159,6 +254,9 @@ int fc_rules_start(struct fc_app *app)
 	if (rs->flt != NULL && rs->flt->interpreted)
 		printf("flowcap: filter: no eBPF JIT on this machine: the "
 		       "filter runs in DPDK's interpreter (slower)\n");
+	if (rs->cls != NULL)
+		atomic_store_explicit(&app->rules_hash, rs->cls->hash,
+				      memory_order_relaxed);
 	rcu_assign_pointer(app->rules, rs);
 	return 0;
 }
@@ -168,7 +266,8 @@ int fc_reload(struct fc_app *app)
 	struct fc_rules *old = app->rules, *rs;
 	char err[2048], note[1024];
 
-	if (app->cfg.filter == NULL && app->cfg.filter_file == NULL) {
+	if (app->cfg.filter == NULL && app->cfg.filter_file == NULL &&
+	    app->cfg.classify == NULL) {
 		printf("flowcap: SIGHUP: nothing to reload (no rules or "
 		       "filters configured)\n");
 		return 1;
@@ -184,14 +283,18 @@ int fc_reload(struct fc_app *app)
 	}
 	if (note[0])
 		printf("flowcap: %s\n", note);
+	if (rs->cls != NULL)
+		atomic_store_explicit(&app->rules_hash, rs->cls->hash,
+				      memory_order_relaxed);
 	/* Partner: rcu_dereference in the workers and the feeder. */
 	rcu_assign_pointer(app->rules, rs);
 	synchronize_rcu();
 	rules_free(old);
 	atomic_fetch_add_explicit(&app->reload_ok, 1, memory_order_relaxed);
-	printf("flowcap: reload: generation %" PRIu64 " in force%s%s\n",
-	       rs->gen, rs->flt ? ", filter " : "",
-	       rs->flt ? rs->flt->expr : "");
+	printf("flowcap: reload: generation %" PRIu64 " in force%s%s%s%s"
+	       "\n", rs->gen, rs->flt ? ", filter " : "",
+	       rs->flt ? rs->flt->expr : "",
+	       rs->cls ? ", rules " : "", rs->cls ? rs->cls->name : "");
 	return 0;
 }
 
@@ -199,4 +302,8 @@ void fc_rules_fini(struct fc_app *app)
 {
 	rules_free(app->rules);
 	app->rules = NULL;
+	free(app->labels);
+	app->labels = NULL;
+	free(app->label_pkts);
+	app->label_pkts = NULL;
 }

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "fc_classify.h"
 #include "fc_filter.h"
 
 struct fc_app;
@@ -22,6 +23,25 @@ struct fc_app;
 struct fc_rules {
 	uint64_t gen;          /**< 1 at start, +1 per successful reload */
 	struct fc_filter *flt; /**< NULL: no filter */
+	/* --classify: the rules, their database, one scratch per worker,
+	 * and each rule-set label id's run-wide id (the key's label: ids
+	 * stay the same across reloads, see struct fc_labels). */
+	struct fc_cls_rules *cls;
+	struct fc_cls_db *db;
+	hs_scratch_t **scratch;
+	uint16_t label_map[FC_CLS_LABELS_MAX + 1];
+};
+
+/**
+ * Every label name of the run, by run-wide id (1..n; 0 is "no label"):
+ * appended to by the control thread as rule sets are built, never
+ * renumbered, so a key's label keeps its meaning across reloads. The
+ * names of ids <= n are written before n (release); partner: the
+ * collector's acquire load of n before it reads names.
+ */
+struct fc_labels {
+	char name[FC_CLS_LABELS_MAX + 1][FC_CLS_LABEL_MAX + 1];
+	_Atomic unsigned n;
 };
 
 /**

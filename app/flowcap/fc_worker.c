@@ -44,14 +44,87 @@ static inline void rules_refresh(struct fc_worker *w)
 
 	if (w->ctx.rules == NULL)
 		return;
-	rcu_quiescent_state();
+	/* The feeder's inline worker runs on the control thread, which
+	 * publishes the rules itself: no reader state to announce. */
+	if (FC_LIKELY(w->qsbr))
+		rcu_quiescent_state();
 	rs = rcu_dereference(*w->ctx.rules);
 	if (FC_UNLIKELY(rs != w->rs)) {
+		/* A reload: the interval's labels come from two rule sets. */
+		if (w->rs != NULL && w->cur != NULL && rs != NULL &&
+		    (rs->cls != NULL || w->rs->cls != NULL))
+			w->cur->flags |= FC_FT_IV_RULES_CHANGED;
 		w->rs = rs;
 		w->flt_eth = rs != NULL && rs->flt != NULL ?
 				     fc_filter_prog_for(rs->flt, FC_DLT_EN10MB) :
 				     NULL;
 		w->has_flt = rs != NULL && rs->flt != NULL;
+	}
+}
+
+/* Bytes of the L4 header before the payload, or 0 when the header is
+ * not all captured (no payload is then scanned). */
+static uint32_t l4_hdr_len(uint8_t proto, const uint8_t *l4, uint32_t len)
+{
+	uint32_t h;
+
+	switch (proto) {
+	case 6:
+		if (len < 13)
+			return 0;
+		h = (uint32_t)(l4[12] >> 4) * 4;
+		return h >= 20 ? h : 0;
+	case 17: h = 8; break;
+	case 132: h = 12; break;
+	case 1:
+	case 58: h = 8; break;
+	default: return 0;
+	}
+	return h;
+}
+
+/*
+ * The optional key fields of the frame just staged: its payload label
+ * (--classify) and outermost VLAN ID (--key-vlan). The frame is walked
+ * again (fc_parse_pkt_loc) to find its L4 header; the staged key gets the
+ * fields and, if compact, its hash again. Cold: taken only when one of the
+ * options is given, so the common path pays one predicted branch.
+ */
+static FC_NOINLINE void stage_ext(struct fc_worker *w, const uint8_t *p,
+				  uint32_t len, uint32_t dlt, unsigned n4)
+{
+	struct fc_count *s = w->stg;
+	const struct fc_rules *rs = w->rs;
+	struct fc_parse_loc loc;
+	struct fc_ftkey k;
+	unsigned label = 0, vlan = 0;
+
+	if (fc_parse_pkt_loc(p, len, dlt, &k, &loc) != FC_PARSE_OK)
+		return;
+	if (w->ctx.key_vlan)
+		vlan = loc.vlan;
+	if (rs != NULL && rs->db != NULL && loc.l4 != NULL) {
+		uint32_t h = l4_hdr_len(k.proto, loc.l4, loc.l4len);
+
+		if (h != 0 && loc.l4len > h) {
+			uint32_t n = loc.l4len - h;
+
+			if (n > w->ctx.cls_bytes)
+				n = w->ctx.cls_bytes;
+			label = rs->label_map[fc_cls_match(
+				rs->db, rs->scratch[w->id], k.proto,
+				k.src_port, k.dst_port, loc.l4 + h, n)];
+		}
+	}
+	if ((label | vlan) == 0)
+		return;
+	if (s->n4 != n4) {
+		struct fc_ftkey4 *c = &s->c4[s->n4 - 1];
+
+		c->w[2] |= ((uint64_t)label | (uint64_t)vlan << 12) << 40;
+		c->hash = fc_ftkey4_hash(c->w[0], c->w[1], c->w[2]);
+	} else {
+		fc_ftkey_set_ext(&s->k6[s->n6 - 1], label, vlan);
 	}
 }
 
@@ -158,7 +231,7 @@ static void finish(struct fc_worker *w, uint32_t flags)
 {
 	/* No rules are read from here on: a reload need not wait for
 	 * this worker any more. */
-	if (w->ctx.rules != NULL && w->qsbr) {
+	if (w->qsbr) {
 		rcu_unregister_thread();
 		w->qsbr = false;
 	}
@@ -424,10 +497,14 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 	if (ts > *maxts)
 		*maxts = ts;
 	(*nrx)++;
+	unsigned n4 = w->stg->n4;
 	enum fc_parse_status st = fc_count_parse(
 		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
 		rte_pktmbuf_data_len(m), FC_DLT_EN10MB);
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
+		if (FC_UNLIKELY(w->ctx.xk))
+			stage_ext(w, rte_pktmbuf_mtod(m, const uint8_t *),
+				  rte_pktmbuf_data_len(m), FC_DLT_EN10MB, n4);
 		if (FC_LIKELY(w->cur != NULL)) {
 			*last = ts;
 		} else {
@@ -680,9 +757,12 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			}
 			count_drop(w, FC_CTR_LATE);
 		}
+		unsigned n4 = stg->n4;
 		enum fc_parse_status st = fc_count_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
+			if (FC_UNLIKELY(w->ctx.xk))
+				stage_ext(w, data, len, w->dlt, n4);
 			if (FC_UNLIKELY(w->cur == NULL)) {
 				fc_count_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
@@ -740,6 +820,7 @@ void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n)
 	bool end = false;
 	uint64_t rx = atomic_load_explicit(&w->pub_rx, memory_order_relaxed);
 
+	rules_refresh(w);
 	uint64_t np = process_ring(w, objs, n, &end);
 
 	atomic_store_explicit(&w->pub_rx, rx + np, memory_order_relaxed);
@@ -762,9 +843,10 @@ void fc_worker_bind(struct fc_worker *w, struct fc_app *app)
 		.clock = &app->clock,
 		.q_head = &app->q_head,
 		.q_tail = &app->q_tail,
-		/* The inline worker runs on the feeder, the control thread
-		 * itself: it reads no rules (the feeder filters). */
-		.rules = app->inline_worker ? NULL : &app->rules,
+		.rules = &app->rules,
+		.xk = app->cfg.classify != NULL || app->cfg.key_vlan,
+		.key_vlan = app->cfg.key_vlan,
+		.cls_bytes = app->cfg.classify_bytes,
 	};
 }
 
@@ -785,11 +867,9 @@ int fc_worker_main(void *arg)
 
 	fc_worker_init(w);
 	/* A QSBR reader from here to finish(). */
-	if (w->ctx.rules != NULL) {
-		rcu_register_thread();
-		w->qsbr = true;
-		rules_refresh(w);
-	}
+	rcu_register_thread();
+	w->qsbr = true;
+	rules_refresh(w);
 	if (w->src == FC_SRC_RING)
 		return run_ring(w);
 	return w->ctx.test_delay_us ? run_live_slow(w) : run_live(w);

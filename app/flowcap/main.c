@@ -564,8 +564,6 @@ int main(int argc, char **argv)
 		return rte_errno == EINVAL ? 2 : 1;
 	app->conservation_ok = true;
 	atomic_store(&app->start0, UINT64_MAX);
-	if (fc_rules_start(app) != 0)
-		goto err_eal;
 	cds_wfcq_init(&app->q_head, &app->q_tail);
 	/* -EINVAL: the command line asks for what the EAL options or the
 	 * ports do not give (--workers, --ports): exit 2, as for any bad
@@ -574,6 +572,9 @@ int main(int argc, char **argv)
 		bad_cmdline = rc == -EINVAL;
 		goto err_eal;
 	}
+	/* The rules need the workers' count (a scratch space each). */
+	if (fc_rules_start(app) != 0)
+		goto err_eal;
 	if (app->trace_mode) {
 		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
 

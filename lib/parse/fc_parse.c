@@ -147,8 +147,12 @@ const uint64_t fc_parse_l4word[257 + 256] = {
  * the class stays "other".
  */
 static inline void parse_l4(const uint8_t *l4, uint32_t rem,
-			    struct fc_ftkey *key)
+			    struct fc_ftkey *key, struct fc_parse_loc *loc)
 {
+	if (loc != NULL) {
+		loc->l4 = l4;
+		loc->l4len = rem;
+	}
 	switch (key->proto) {
 	case PROTO_TCP:
 		if (rem >= 4) {
@@ -208,7 +212,8 @@ static inline void parse_l4(const uint8_t *l4, uint32_t rem,
  * field itself is recorded as is.
  */
 static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
-					      struct fc_ftkey *key)
+					      struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	uint32_t hlen;
 
@@ -239,14 +244,15 @@ static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
 		if (key->ip_len != 0)
 			l4 = key->ip_len <= hlen ? 0 :
 					     FC_MIN(l4, key->ip_len - hlen);
-		parse_l4(ip + hlen, l4, key);
+		parse_l4(ip + hlen, l4, key, loc);
 	}
 	return FC_PARSE_OK;
 }
 
 /* IPv6 at ip, rem bytes captured. */
 static inline enum fc_parse_status parse_ipv6(const uint8_t *ip, uint32_t rem,
-					      struct fc_ftkey *key)
+					      struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	const uint8_t *h;
 	uint8_t nh;
@@ -325,22 +331,23 @@ final:
 	key->family = 6;
 	key->cls = FC_FT_CLASS_OTHER;
 	if (!nonfirst)
-		parse_l4(h, rem, key);
+		parse_l4(h, rem, key, loc);
 	return FC_PARSE_OK;
 }
 
 /* Raw IP: the version nibble decides. */
 static inline enum fc_parse_status parse_ip_any(const uint8_t *ip,
 						uint32_t rem,
-						struct fc_ftkey *key)
+						struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	if (rem < 1)
 		return FC_PARSE_TRUNC_L3;
 	switch (ip[0] >> 4) {
 	case 4:
-		return parse_ipv4(ip, rem, key);
+		return parse_ipv4(ip, rem, key, loc);
 	case 6:
-		return parse_ipv6(ip, rem, key);
+		return parse_ipv6(ip, rem, key, loc);
 	default:
 		return FC_PARSE_BAD_VERSION;
 	}
@@ -378,7 +385,8 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 						   uint32_t off,
 						   uint32_t caplen,
 						   uint16_t et,
-						   struct fc_ftkey *key)
+						   struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	unsigned tags = 0, labels = 0;
 	uint32_t rem, len;
@@ -387,13 +395,17 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 		rem = caplen - off;
 		switch (et) {
 		case ET_IPV4:
-			return parse_ipv4(p + off, rem, key);
+			return parse_ipv4(p + off, rem, key, loc);
 		case ET_IPV6:
-			return parse_ipv6(p + off, rem, key);
+			return parse_ipv6(p + off, rem, key, loc);
 		case ET_VLAN:
 		case ET_QINQ:
 		case ET_QINQ_OLD:
 			len = 4; /* TCI, ethertype */
+			if (loc != NULL && !loc->tagged && rem >= 2) {
+				loc->tagged = 1;
+				loc->vlan = fc_be16(p + off) & 0x0fff;
+			}
 			break;
 		case ET_VNTAG:
 			len = 6; /* 4-byte tag, ethertype */
@@ -431,9 +443,9 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 				return FC_PARSE_TRUNC_L2;
 			switch (p[off] >> 4) {
 			case 4:
-				return parse_ipv4(p + off, rem, key);
+				return parse_ipv4(p + off, rem, key, loc);
 			case 6:
-				return parse_ipv6(p + off, rem, key);
+				return parse_ipv6(p + off, rem, key, loc);
 			case 1:
 				return FC_PARSE_NOT_IP;
 			case 0:
@@ -463,10 +475,10 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 			switch (fc_be16(p + off + PPPOE_HLEN)) {
 			case PPP_IPV4:
 				return parse_ipv4(p + off + PPPOE_HLEN + 2,
-						  rem - PPPOE_HLEN - 2, key);
+						  rem - PPPOE_HLEN - 2, key, loc);
 			case PPP_IPV6:
 				return parse_ipv6(p + off + PPPOE_HLEN + 2,
-						  rem - PPPOE_HLEN - 2, key);
+						  rem - PPPOE_HLEN - 2, key, loc);
 			default:
 				return FC_PARSE_NOT_IP;
 			}
@@ -482,9 +494,9 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 				return FC_PARSE_TRUNC_L2;
 			switch (p[off + 3]) {
 			case NSH_NP_IPV4:
-				return parse_ipv4(p + off + len, rem - len, key);
+				return parse_ipv4(p + off + len, rem - len, key, loc);
 			case NSH_NP_IPV6:
-				return parse_ipv6(p + off + len, rem - len, key);
+				return parse_ipv6(p + off + len, rem - len, key, loc);
 			case NSH_NP_ETH:
 				if (rem - len < ETH_HLEN)
 					return FC_PARSE_TRUNC_L2;
@@ -524,7 +536,8 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
  * compressed, field).
  */
 static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
-					     struct fc_ftkey *key)
+					     struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	uint32_t off = 0;
 	uint16_t proto;
@@ -548,9 +561,9 @@ static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
 	}
 	switch (proto) {
 	case PPP_IPV4:
-		return parse_ipv4(p + off, caplen - off, key);
+		return parse_ipv4(p + off, caplen - off, key, loc);
 	case PPP_IPV6:
-		return parse_ipv6(p + off, caplen - off, key);
+		return parse_ipv6(p + off, caplen - off, key, loc);
 	default:
 		return FC_PARSE_NOT_IP;
 	}
@@ -558,22 +571,24 @@ static inline enum fc_parse_status parse_ppp(const uint8_t *p, uint32_t caplen,
 
 /* BSD loopback address family -> IP version; p points at the 4-byte AF. */
 static inline enum fc_parse_status parse_af(const uint8_t *p, uint32_t caplen,
-					    uint32_t af, struct fc_ftkey *key)
+					    uint32_t af, struct fc_ftkey *key,
+		struct fc_parse_loc *loc)
 {
 	switch (af) {
 	case BSD_AF_INET:
-		return parse_ipv4(p + 4, caplen - 4, key);
+		return parse_ipv4(p + 4, caplen - 4, key, loc);
 	case BSD_AF_INET6_BSD:
 	case BSD_AF_INET6_FREEBSD:
 	case BSD_AF_INET6_DARWIN:
-		return parse_ipv6(p + 4, caplen - 4, key);
+		return parse_ipv6(p + 4, caplen - 4, key, loc);
 	default:
 		return FC_PARSE_NOT_IP;
 	}
 }
 
-enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
-				       uint32_t dlt, struct fc_ftkey *key)
+static inline __attribute__((always_inline)) enum fc_parse_status
+parse_frame(const uint8_t *p, uint32_t caplen, uint32_t dlt,
+	    struct fc_ftkey *key, struct fc_parse_loc *loc)
 {
 	uint32_t af;
 
@@ -582,24 +597,24 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 		if (FC_UNLIKELY(caplen < ETH_HLEN))
 			return FC_PARSE_TRUNC_L2;
 		return parse_ethertype(p, ETH_HLEN, caplen, fc_be16(p + 12),
-				       key);
+				       key, loc);
 	case FC_DLT_RAW:
 	case FC_DLT_RAW_OLD:
 	case FC_DLT_RAW_LT:
-		return parse_ip_any(p, caplen, key);
+		return parse_ip_any(p, caplen, key, loc);
 	case FC_DLT_IPV4:
-		return parse_ipv4(p, caplen, key);
+		return parse_ipv4(p, caplen, key, loc);
 	case FC_DLT_IPV6:
-		return parse_ipv6(p, caplen, key);
+		return parse_ipv6(p, caplen, key, loc);
 	case FC_DLT_LINUX_SLL:
 		if (caplen < SLL_HLEN)
 			return FC_PARSE_TRUNC_L2;
 		return parse_ethertype(p, SLL_HLEN, caplen, fc_be16(p + 14),
-				       key);
+				       key, loc);
 	case FC_DLT_LINUX_SLL2:
 		if (caplen < SLL2_HLEN)
 			return FC_PARSE_TRUNC_L2;
-		return parse_ethertype(p, SLL2_HLEN, caplen, fc_be16(p), key);
+		return parse_ethertype(p, SLL2_HLEN, caplen, fc_be16(p), key, loc);
 	case FC_DLT_NULL:
 		if (caplen < 4)
 			return FC_PARSE_TRUNC_L2;
@@ -609,14 +624,28 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 		af = fc_le32(p);
 		if (af > 0xff)
 			af = fc_be32(p);
-		return parse_af(p, caplen, af, key);
+		return parse_af(p, caplen, af, key, loc);
 	case FC_DLT_LOOP:
 		if (caplen < 4)
 			return FC_PARSE_TRUNC_L2;
-		return parse_af(p, caplen, fc_be32(p), key);
+		return parse_af(p, caplen, fc_be32(p), key, loc);
 	case FC_DLT_PPP:
-		return parse_ppp(p, caplen, key);
+		return parse_ppp(p, caplen, key, loc);
 	default:
 		return FC_PARSE_BAD_LINKTYPE;
 	}
+}
+
+enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
+				       uint32_t dlt, struct fc_ftkey *key)
+{
+	return parse_frame(p, caplen, dlt, key, NULL);
+}
+
+enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,
+				      uint32_t dlt, struct fc_ftkey *key,
+				      struct fc_parse_loc *loc)
+{
+	memset(loc, 0, sizeof(*loc));
+	return parse_frame(p, caplen, dlt, key, loc);
 }

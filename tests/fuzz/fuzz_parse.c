@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (key.cls >= FC_FT_CLASS_COUNT)
 			abort();
-		if (key.pad[0] | key.pad[1] | key.pad[2])
+		if (key.ext[0] | key.ext[1] | key.ext[2])
 			abort();
 	}
 	free(copy);
