@@ -19,7 +19,7 @@
  */
 void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
-	char buf[2048];
+	char buf[4096];
 	int o = 0;
 	uint64_t rx_all = 0, lost_all = 0, rej_all = 0, filt_all = 0;
 
@@ -76,6 +76,23 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 			o += snprintf(buf + o, sizeof(buf) - (size_t)o,
 				      " | sink %s failed %" PRIu64,
 				      app->sinks.s[i].ops->name, f);
+	}
+	/* Packets in records per payload label (--classify), while the
+	 * line has room; "-" is no label. */
+	if (app->label_pkts != NULL && app->labels != NULL) {
+		unsigned nl = atomic_load_explicit(&app->labels->n,
+						   memory_order_acquire);
+
+		o += snprintf(buf + o, sizeof(buf) - (size_t)o, " | labels");
+		for (unsigned i = 0; i <= nl && o < 1500; i++) {
+			uint64_t v = atomic_load_explicit(&app->label_pkts[i],
+							  memory_order_relaxed);
+
+			if (v != 0)
+				o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+					      " %s %" PRIu64,
+					      i ? app->labels->name[i] : "-", v);
+		}
 	}
 	/* Filtered packets (neither lost nor rejected), once there are
 	 * some; before the totals, which stay the line's last fields for
@@ -137,6 +154,16 @@ void fc_stats_summary(struct fc_app *app, double secs)
 		       "collector fell behind and packets were dropped as "
 		       "no_table\n",
 		       atomic_load(&app->late_handoffs));
+	if (app->label_pkts != NULL && app->labels != NULL) {
+		unsigned nl = atomic_load(&app->labels->n);
+
+		for (unsigned i = 0; i <= nl; i++)
+			if (app->label_pkts[i] != 0)
+				printf("flowcap:   label %-20s %" PRIu64
+				       " packets in records\n",
+				       i ? app->labels->name[i] : "(none)",
+				       (uint64_t)app->label_pkts[i]);
+	}
 	if (atomic_load(&app->reload_ok) || atomic_load(&app->reload_failed))
 		printf("flowcap:   reloads %" PRIu64 ", reload_failed %" PRIu64
 		       "\n", atomic_load(&app->reload_ok),
