@@ -84,6 +84,39 @@ static uint32_t l4_hdr_len(uint8_t proto, const uint8_t *l4, uint32_t len)
 }
 
 /*
+ * False when the frame surely carries no L4 payload to classify: an
+ * Ethernet frame (one tag at most) with IPv4 without options whose TCP or
+ * UDP header ends at the IP total length. Most scanner packets (SYN,
+ * RST, ACK) are such: they then cost these few loads, not the walk in
+ * stage_ext. True in every other case (stage_ext decides). Inline: it is
+ * what a packet without payload pays for --classify.
+ */
+static inline bool may_have_payload(const uint8_t *p, uint32_t len,
+				    uint32_t dlt)
+{
+	uint32_t off, tot, hl;
+	const uint8_t *ip;
+
+	if (dlt != FC_DLT_EN10MB || len < 14 + 20 + 20)
+		return true;
+	off = 14 + 4 * (p[12] == 0x81 && p[13] == 0x00);
+	ip = p + off;
+	if (p[off - 2] != 0x08 || p[off - 1] != 0x00 || ip[0] != 0x45)
+		return true;
+	tot = fc_be16(ip + 2);
+	if (ip[9] == 6) {
+		if (len < off + 20 + 13)
+			return true;
+		hl = 20 + (uint32_t)(ip[20 + 12] >> 4) * 4;
+	} else if (ip[9] == 17) {
+		hl = 20 + 8;
+	} else {
+		return true;
+	}
+	return tot > hl;
+}
+
+/*
  * The optional key fields of the frame just staged: its payload label
  * (--classify) and outermost VLAN ID (--key-vlan). The frame is walked
  * again (fc_parse_pkt_loc) to find its L4 header; the staged key gets the
@@ -502,7 +535,10 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
 		rte_pktmbuf_data_len(m), FC_DLT_EN10MB);
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
-		if (FC_UNLIKELY(w->ctx.xk))
+		if (FC_UNLIKELY(w->ctx.xk) &&
+		    (w->ctx.key_vlan ||
+		     may_have_payload(rte_pktmbuf_mtod(m, const uint8_t *),
+				      rte_pktmbuf_data_len(m), FC_DLT_EN10MB)))
 			stage_ext(w, rte_pktmbuf_mtod(m, const uint8_t *),
 				  rte_pktmbuf_data_len(m), FC_DLT_EN10MB, n4);
 		if (FC_LIKELY(w->cur != NULL)) {
@@ -761,7 +797,9 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 		enum fc_parse_status st = fc_count_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
-			if (FC_UNLIKELY(w->ctx.xk))
+			if (FC_UNLIKELY(w->ctx.xk) &&
+			    (w->ctx.key_vlan ||
+			     may_have_payload(data, len, w->dlt)))
 				stage_ext(w, data, len, w->dlt, n4);
 			if (FC_UNLIKELY(w->cur == NULL)) {
 				fc_count_drop(stg);
