@@ -427,7 +427,7 @@ static const struct fc_filter_prog *filter_for(const struct fc_filter *f,
 	const struct fc_filter_prog *p = fc_filter_prog_for(f, dlt);
 
 	*cur = dlt;
-	if (p == NULL || p->bpf == NULL)
+	if (p == NULL || !p->ok)
 		fprintf(stderr, "flowcap: filter '%s' does not apply to link "
 			"type %u: its packets are counted as filtered\n",
 			f->expr, dlt);

@@ -151,14 +151,12 @@ struct fc_filter *fc_filter_create(const char *expr, const uint32_t *dlts,
 			    (BPF_CLASS(c) == BPF_LDX && BPF_MODE(c) == BPF_MSH))
 				fp->pcap_only = true;
 		}
-		int r = load(fp, &bp, e, sizeof(e));
-
-		if (r != 0) {
-			pcap_freecode(&fp->cbpf);
-			snprintf(err, errlen, "%s", e);
-			goto err;
-		}
-		f->interpreted |= fp->jit == NULL;
+		fp->ok = true;
+		/* What DPDK cannot convert or load runs in libpcap's
+		 * interpreter: every expression pcap takes works. */
+		if (!fp->pcap_only && load(fp, &bp, e, sizeof(e)) != 0)
+			fp->pcap_only = true;
+		f->interpreted |= fp->pcap_only || fp->jit == NULL;
 		f->n++;
 	}
 	snprintf(err, errlen, "%s", note);
@@ -173,8 +171,9 @@ void fc_filter_free(struct fc_filter *f)
 	if (f == NULL)
 		return;
 	for (unsigned i = 0; i < f->n; i++)
-		if (f->prog[i].bpf != NULL) {
-			rte_bpf_destroy(f->prog[i].bpf);
+		if (f->prog[i].ok) {
+			if (f->prog[i].bpf != NULL)
+				rte_bpf_destroy(f->prog[i].bpf);
 			pcap_freecode(&f->prog[i].cbpf);
 		}
 	free(f->expr);

@@ -27,7 +27,8 @@
 /** One link type's program. */
 struct fc_filter_prog {
 	uint64_t (*jit)(void *); /**< native code, or NULL: interpreter */
-	struct rte_bpf *bpf;     /**< NULL: pcap refused the expression
+	struct rte_bpf *bpf;     /**< DPDK's program, or NULL (pcap_only) */
+	bool ok;                 /**< false: pcap refused the expression
 				      for this link type; its packets are
 				      refused */
 	uint32_t dlt;
@@ -36,7 +37,8 @@ struct fc_filter_prog {
 	 * BPF_MSH: anything past a variable-length IPv4 header, as in
 	 * `udp port 53`): DPDK 22.11's x86 JIT faults on some of them
 	 * (`tcp[tcpflags] & tcp-syn != 0`), and its interpreter is slower
-	 * than libpcap's. */
+	 * than libpcap's; and a program DPDK cannot convert or load at all
+	 * (`ip6 protochain 17`, whose loop jumps backwards). */
 	bool pcap_only;
 	/* A program that reads the wire length (BPF_LEN: greater, less,
 	 * len) runs in libpcap's own interpreter (bpf_filter) for a trace
@@ -101,7 +103,7 @@ const struct fc_filter_prog *fc_filter_prog_for(const struct fc_filter *f,
 static inline bool fc_filter_pass(const struct fc_filter_prog *p,
 				  struct rte_mbuf *m)
 {
-	if (FC_UNLIKELY(p == NULL || p->bpf == NULL))
+	if (FC_UNLIKELY(p == NULL || !p->ok))
 		return false;
 	if (FC_UNLIKELY(p->pcap_only))
 		return bpf_filter(p->cbpf.bf_insns,
@@ -141,7 +143,7 @@ static inline bool fc_filter_pass_bytes(const struct fc_filter_prog *p,
 					const uint8_t *data, uint32_t caplen,
 					uint32_t wirelen)
 {
-	if (FC_UNLIKELY(p != NULL && p->bpf != NULL &&
+	if (FC_UNLIKELY(p != NULL && p->ok &&
 			(p->pcap_only || (p->uses_len && caplen != wirelen))))
 		return bpf_filter(p->cbpf.bf_insns, data, wirelen, caplen) != 0;
 	fc_filter_wrap(m, data, caplen);

@@ -252,8 +252,10 @@ int fc_rules_start(struct fc_app *app)
 	if (note[0])
 		printf("flowcap: %s\n", note);
 	if (rs->flt != NULL && rs->flt->interpreted)
-		printf("flowcap: filter: no eBPF JIT on this machine: the "
-		       "filter runs in DPDK's interpreter (slower)\n");
+		printf("flowcap: filter: runs in an interpreter (libpcap's for "
+		       "indexed loads or what DPDK cannot convert, DPDK's where "
+		       "there is no JIT): slower than the JIT, see "
+		       "doc/filter.md\n");
 	if (rs->cls != NULL)
 		atomic_store_explicit(&app->rules_hash, rs->cls->hash,
 				      memory_order_relaxed);

@@ -125,11 +125,11 @@ int main(int argc, char **argv)
 		uint64_t (*jit)(void *) = p->jit;
 		bool po = p->pcap_only;
 
-		/* DPDK's interpreter: right on indexed loads too, once
-		 * fc_filter has fixed their index register. */
+		/* DPDK's interpreter, where DPDK has the program (not for
+		 * the programs with indexed loads: fc_filter.h). */
 		p->jit = NULL;
 		p->pcap_only = false;
-		double interp = run(p, f, n, 1, &kept);
+		double interp = p->bpf != NULL ? run(p, f, n, 1, &kept) : 0;
 
 		p->jit = jit;
 		p->pcap_only = po;
