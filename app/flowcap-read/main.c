@@ -60,7 +60,9 @@ static const char usage_text[] =
 "                               inputs twice\n"
 "                      csv      interval_start,class,src_ip,dst_ip,src_port,\n"
 "                               dst_port,protocol,ttl,tcp_flags,ip_len,packets\n"
-"                               with one header line (default otherwise)\n"
+"                               with one header line (default otherwise);\n"
+"                               then label (and vlan) for files written\n"
+"                               with flowcap --classify (--key-vlan)\n"
 "                      json     one JSON object per record, same field names\n"
 "                      corsaro  the text of Corsaro's cors2ascii: per interval\n"
 "                               and class (backscatter, icmpreq, other)\n"
@@ -138,6 +140,11 @@ struct opts {
 };
 
 static bool header_done;
+/* Files written with --classify (--key-vlan) get a last CSV column label
+ * (vlan) and a JSON field; files without keep their header. Decided over
+ * every input before the header is printed. */
+static bool col_label, col_vlan;
+static const struct fc_ft_reader *cur_reader; /* for label names */
 /* Width of the table's address columns: 15, or 39 when any input has an
  * IPv6 record (found before printing, so every row lines up). */
 static int addr_w = 15;
@@ -189,8 +196,9 @@ static void print_header(enum fmt fmt)
 		return;
 	header_done = true;
 	if (fmt == FMT_CSV)
-		puts("interval_start,class,src_ip,dst_ip,src_port,dst_port,"
-		     "protocol,ttl,tcp_flags,ip_len,packets");
+		printf("interval_start,class,src_ip,dst_ip,src_port,dst_port,"
+		       "protocol,ttl,tcp_flags,ip_len,packets%s%s\n",
+		       col_label ? ",label" : "", col_vlan ? ",vlan" : "");
 	else if (fmt == FMT_TABLE)
 		printf("%-10s %-11s %-*s %-*s %5s %5s %5s %3s %5s %6s %10s\n",
 		       "start", "class", addr_w, "src_ip", addr_w, "dst_ip",
@@ -205,22 +213,39 @@ static void print_record(enum fmt fmt, uint64_t start,
 	char s[FC_IP_STRLEN], d[FC_IP_STRLEN];
 	const char *cls = fc_ft_class_name(k->cls);
 
+	const char *label = "";
+	char lbuf[16], vbuf[16] = "";
+
+	if (col_label && fc_ftkey_label(k) != 0) {
+		label = fc_ft_reader_label(cur_reader, fc_ftkey_label(k));
+		if (label == NULL) { /* an id the interval does not name */
+			snprintf(lbuf, sizeof(lbuf), "#%u", fc_ftkey_label(k));
+			label = lbuf;
+		}
+	}
+	if (col_vlan)
+		snprintf(vbuf, sizeof(vbuf), "%u", fc_ftkey_vlan(k));
 	fc_ip_format(s, sizeof(s), k->family, k->src_ip);
 	fc_ip_format(d, sizeof(d), k->family, k->dst_ip);
 	switch (fmt) {
 	case FMT_CSV:
-		printf("%" PRIu64 ",%s,%s,%s,%u,%u,%u,%u,%u,%u,%" PRIu64 "\n",
+		printf("%" PRIu64 ",%s,%s,%s,%u,%u,%u,%u,%u,%u,%" PRIu64
+		       "%s%s%s%s\n",
 		       start, cls, s, d, k->src_port, k->dst_port, k->proto,
-		       k->ttl, k->tcp_flags, k->ip_len, r->packets);
+		       k->ttl, k->tcp_flags, k->ip_len, r->packets,
+		       col_label ? "," : "", label, col_vlan ? "," : "", vbuf);
 		break;
 	case FMT_JSON:
 		printf("{\"interval_start\":%" PRIu64 ",\"class\":\"%s\","
 		       "\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"src_port\":%u,"
 		       "\"dst_port\":%u,\"protocol\":%u,\"ttl\":%u,"
 		       "\"tcp_flags\":%u,\"ip_len\":%u,\"packets\":%" PRIu64
-		       "}\n",
+		       "%s%s%s%s%s}\n",
 		       start, cls, s, d, k->src_port, k->dst_port, k->proto,
-		       k->ttl, k->tcp_flags, k->ip_len, r->packets);
+		       k->ttl, k->tcp_flags, k->ip_len, r->packets,
+		       col_label ? ",\"label\":\"" : "", label,
+		       col_label ? "\"" : "", col_vlan ? ",\"vlan\":" : "",
+		       vbuf);
 		break;
 	case FMT_TABLE:
 		printf("%-10" PRIu64 " %-11s %-*s %-*s %5u %5u %5u %3u  0x%02x "
@@ -313,6 +338,23 @@ static void print_corsaro(const struct fc_ft_file_info *info,
 	 * interval without records leaves b->v NULL. */
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(*b->v), corsaro_cmp);
+	/* Records that differ only by label or VLAN are one flowtuple to
+	 * Corsaro: summed, so the text stays Corsaro's. */
+	if (b->n > 1) {
+		size_t o = 0;
+
+		for (size_t i = 1; i < b->n; i++) {
+			struct fc_ftkey x = b->v[o].key, y = b->v[i].key;
+
+			fc_ftkey_set_ext(&x, 0, 0);
+			fc_ftkey_set_ext(&y, 0, 0);
+			if (memcmp(&x, &y, sizeof(x)) == 0)
+				b->v[o].packets += b->v[i].packets;
+			else
+				b->v[++o] = b->v[i];
+		}
+		b->n = o + 1;
+	}
 	for (;;) {
 		uint64_t end = iv->end;
 		bool last = true;
@@ -357,13 +399,14 @@ static uint64_t drops_of(const struct fc_ft_interval *iv)
 
 static void print_stats(const struct fc_ft_interval *iv)
 {
-	static const char *const fl[] = {"partial", "late", "last", "gap"};
+	static const char *const fl[] = {"partial", "late", "last", "gap",
+					 "rules-changed"};
 	uint64_t drops = drops_of(iv);
 	bool any = false;
 
 	printf("interval=%" PRIu32 " start=%" PRIu64 " end=%" PRIu64
 	       " flags=", iv->index, iv->start, iv->end);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if (iv->flags & (1u << i)) {
 			printf("%s%s", any ? "," : "", fl[i]);
 			any = true;
@@ -419,6 +462,7 @@ static int read_file(const struct opts *o, const char *path)
 		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created,
 		       in->writer[0] ? in->writer : "unknown");
 	}
+	cur_reader = r;
 	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
 		uint64_t pkts = 0, k = 0;
 
@@ -724,6 +768,8 @@ static bool input_check(const struct opts *o, struct input *x)
 		return false;
 	}
 	x->first = UINT64_MAX;
+	col_label |= (fc_ft_reader_info(r)->opt_fields & FC_FT_OPT_LABEL) != 0;
+	col_vlan |= (fc_ft_reader_info(r)->opt_fields & FC_FT_OPT_VLAN) != 0;
 	rc = fc_ft_reader_next_interval(r, &iv);
 	if (rc == 1)
 		x->first = iv.start;

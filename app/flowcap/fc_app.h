@@ -26,6 +26,7 @@
 #include "fc_ftfile.h"
 #include "fc_interval.h"
 #include "fc_parse.h"
+#include "fc_rules.h"
 #include "fc_sink.h"
 
 #define FC_MAX_WORKERS 128
@@ -83,6 +84,11 @@ struct fc_cfg {
 	bool decap;               /**< --decap: innermost IP header of tunnels */
 	const char *ch_url;       /**< --clickhouse URL, or NULL */
 	unsigned ch_queue_mb;     /**< --clickhouse-queue, 0 = default */
+	const char *filter;       /**< --filter EXPR, or NULL */
+	const char *filter_file;  /**< --filter-file FILE, or NULL */
+	const char *classify;     /**< --classify RULES, or NULL */
+	uint32_t classify_bytes;  /**< --classify-bytes (default 512) */
+	bool key_vlan;            /**< --key-vlan */
 };
 
 /** Where a worker's packets come from. */
@@ -118,6 +124,7 @@ struct fc_desc {
 /** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
+#define FC_MARK_FILTERED 3 /**< refused by the capture filter */
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
@@ -165,6 +172,13 @@ struct fc_worker_ctx {
 	_Atomic uint64_t *clock;
 	struct cds_wfcq_head *q_head; /**< the collector's input queue */
 	struct cds_wfcq_tail *q_tail;
+	/* The reloadable rules (fc_rules.h): read with rcu_dereference
+	 * once per poll loop by a worker registered as a QSBR reader. */
+	struct fc_rules **rules;
+	bool xk;                 /**< optional key fields (label or VLAN) */
+	bool key_vlan;           /**< --key-vlan */
+	uint32_t cls_bytes;      /**< --classify-bytes */
+	bool decap;              /**< --decap */
 };
 
 /** Per-worker state: one cache-aligned struct, written by its lcore only. */
@@ -191,6 +205,7 @@ struct fc_worker {
 	uint64_t pend_rx;
 	uint64_t drops_done;   /**< drops in the tables handed on so far */
 	uint64_t rej_done;     /**< of which rejects (< FC_CTR_LOSS_FIRST) */
+	uint64_t filt_done;    /**< of which filtered */
 	/* Live: a packet whose time is a jump (fc_interval_is_jump), held
 	 * (one more mbuf reference) until the next packet says whether time
 	 * has moved on or it was a lone outlier. While one is held the
@@ -198,6 +213,14 @@ struct fc_worker {
 	struct rte_mbuf *held;
 	uint64_t held_ts;
 	bool trust;            /**< the held packet is believed: no check */
+	/* The rules generation this worker uses (rcu_dereference'd once
+	 * per poll loop) and, live, its Ethernet filter program: NULL
+	 * without a filter. Valid until the worker's next quiescent
+	 * state; re-read after each. */
+	const struct fc_rules *rs;
+	const struct fc_filter_prog *flt_eth;
+	bool has_flt;
+	bool qsbr;             /**< registered as a QSBR reader */
 	/* Published for the stats line and the shared clock, by this worker
 	 * only. The counters are relaxed: each is a number on its own, read
 	 * (relaxed) by main's stats line and the signal handler, ordering
@@ -205,6 +228,7 @@ struct fc_worker {
 	_Atomic uint64_t pub_rx;
 	_Atomic uint64_t pub_lost;  /**< drops >= FC_CTR_LOSS_FIRST */
 	_Atomic uint64_t pub_rej;   /**< drops < FC_CTR_LOSS_FIRST */
+	_Atomic uint64_t pub_filt;  /**< filtered (neither lost nor rejected) */
 	_Atomic uint64_t pub_fill;
 	/* Newest packet second (release, publish_watermark); partner: main's
 	 * acquire load in control_loop, which makes the shared clock. */
@@ -303,6 +327,19 @@ struct fc_app {
 	 * reload, NULL while nothing does. Returns 0 or -errno, with a
 	 * line for the operator in msg. Called from the telemetry thread. */
 	int (*reload)(struct fc_app *app, char *msg, size_t len);
+	/* The reloadable rules in force (fc_rules.h): published by the
+	 * control thread with rcu_assign_pointer; partner: rcu_dereference
+	 * in the workers (QSBR readers) and the feeder. */
+	struct fc_rules *rules;
+	struct fc_labels *labels;       /**< --classify: names by id */
+	/* --classify: packets in records per label id (0: no label),
+	 * added by the collector (relaxed), read for display. */
+	_Atomic uint64_t *label_pkts;
+	/* The rule set's identity in force (relaxed: a number written in
+	 * files, ordering nothing). */
+	_Atomic uint64_t rules_hash;
+	_Atomic uint64_t reload_ok;     /**< relaxed; counts, orders nothing */
+	_Atomic uint64_t reload_failed;
 };
 
 extern struct fc_app fc_app;
@@ -426,6 +463,14 @@ int fc_feeder_open(const struct fc_cfg *cfg);
  * its per-packet loop feeds every worker.
  */
 int fc_feeder_run(struct fc_app *app);
+
+/**
+ * The link type of the first packet of each --read input opened by
+ * fc_feeder_open (a pipe read later is not known yet), at most max,
+ * without repeats. Returns how many.
+ * Thread safety: main thread, after fc_feeder_open. Not hot path.
+ */
+unsigned fc_feeder_dlts(uint32_t *dlts, unsigned max);
 
 /**
  * Configure and start every port: one RX queue per worker, RSS, mempools.

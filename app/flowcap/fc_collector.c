@@ -153,7 +153,8 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		iv.rx_pkts += t->rx_pkts;
 		for (unsigned i = 0; i < FC_CTR_MAX; i++)
 			iv.ctr[i] += t->ctr[i];
-		iv.flags |= t->flags & (FC_FT_IV_PARTIAL | FC_FT_IV_LATE);
+		iv.flags |= t->flags & (FC_FT_IV_PARTIAL | FC_FT_IV_LATE |
+					FC_FT_IV_RULES_CHANGED);
 		if (t->flags & FC_FT_IV_LATE)
 			atomic_fetch_add_explicit(&app->late_handoffs, 1,
 						  memory_order_relaxed);
@@ -203,6 +204,12 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 			" != %" PRIu64 " in records + %" PRIu64 " dropped\n",
 			k, iv.rx_pkts, iv.rec_pkts, drops);
 	}
+	/* Packets per label, for the stats line and the summary. */
+	if (app->label_pkts != NULL)
+		for (uint64_t i = 0; i < n; i++)
+			atomic_fetch_add_explicit(
+				&app->label_pkts[fc_ftkey_label(&recs[i].key)],
+				recs[i].packets, memory_order_relaxed);
 	app->tot_rx += iv.rx_pkts;
 	app->tot_rec += iv.rec_pkts;
 	for (unsigned i = 0; i < FC_CTR_MAX; i++)

@@ -45,6 +45,7 @@ struct input {
 	uint64_t first_ns;    /* first packet's time; UINT64_MAX: none */
 	uint64_t newest_ns;   /* newest packet's time, once read */
 	bool has_pkts;
+	uint32_t dlt;         /* link type of the first packet, or UINT32_MAX */
 	unsigned argi;        /* command-line position: stable tie-break */
 };
 
@@ -121,6 +122,7 @@ int fc_feeder_open(const struct fc_cfg *cfg)
 		in->name = name;
 		in->argi = i;
 		in->fd = -1;
+		in->dlt = UINT32_MAX;
 		if (!S_ISREG(sts[i].st_mode) && cfg->n_reads == 1) {
 			/* Nothing to order: a pipe is first read when the
 			 * run starts, so its writer may start after flowcap
@@ -154,6 +156,7 @@ int fc_feeder_open(const struct fc_cfg *cfg)
 		 * turn comes: the packets of the others still count. */
 		r = fc_trace_peek(t, &p, err, sizeof(err));
 		in->has_pkts = r == 1;
+		in->dlt = r == 1 ? p.dlt : fc_trace_dlt(t);
 		in->first_ns = r == 1 ? p.ts_ns : UINT64_MAX;
 		if (in->fd >= 0) {
 			fc_trace_close(t);
@@ -246,6 +249,21 @@ static void broadcast(struct fc_app *app, struct stage *st, uintptr_t v)
 		push(app, st, w, (void *)v);
 		flush_one(app, w, &st[w]);
 	}
+}
+
+unsigned fc_feeder_dlts(uint32_t *dlts, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_inputs; i++) {
+		bool seen = inputs[i].dlt == UINT32_MAX;
+
+		for (unsigned j = 0; j < n && !seen; j++)
+			seen = dlts[j] == inputs[i].dlt;
+		if (!seen && n < max)
+			dlts[n++] = inputs[i].dlt;
+	}
+	return n;
 }
 
 static struct rte_mbuf *get_mbuf(struct fc_app *app, struct stage *st)
@@ -401,6 +419,21 @@ static void settle_held(struct fc_app *app, struct stage *st,
 	}
 }
 
+/* The filter's program for a link type; a link type pcap refused the
+ * expression for is said once (its packets are all filtered). */
+static const struct fc_filter_prog *filter_for(const struct fc_filter *f,
+					       uint32_t dlt, uint32_t *cur)
+{
+	const struct fc_filter_prog *p = fc_filter_prog_for(f, dlt);
+
+	*cur = dlt;
+	if (p == NULL || !p->ok)
+		fprintf(stderr, "flowcap: filter '%s' does not apply to link "
+			"type %u: its packets are counted as filtered\n",
+			f->expr, dlt);
+	return p;
+}
+
 int fc_feeder_run(struct fc_app *app)
 {
 	struct stage st[FC_MAX_WORKERS];
@@ -409,8 +442,16 @@ int fc_feeder_run(struct fc_app *app)
 	struct rclock rk;
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
-	uint32_t cur_dlt = UINT32_MAX;
+	uint32_t cur_dlt = UINT32_MAX, flt_dlt = UINT32_MAX;
+	/* The feeder is the control thread of a trace run: the rules in
+	 * force are its own to read (fc_reload runs on this thread). */
+	const struct fc_filter *flt = app->rules ? app->rules->flt : NULL;
+	const struct fc_filter_prog *prog = NULL;
+	struct rte_mbuf fm;
+	uint64_t filt_first = UINT64_MAX; /* second of the first filtered */
 	int rc = 0;
+
+	memset(&fm, 0, sizeof(fm));
 
 	memset(st, 0, sizeof(st));
 	next_print = t0 + hz;
@@ -453,6 +494,28 @@ int fc_feeder_run(struct fc_app *app)
 			if (atomic_load_explicit(&app->stop,
 						 memory_order_relaxed) == 2)
 				break;
+			/* The capture filter, before anything else looks at
+			 * the packet: one it refuses is counted filtered in
+			 * the interval in force and moves no clock, as if it
+			 * had never been captured. Its bytes are not needed:
+			 * an empty message carries the mark. */
+			if (flt != NULL) {
+				if (FC_UNLIKELY(p.dlt != flt_dlt))
+					prog = filter_for(flt, p.dlt, &flt_dlt);
+				if (!fc_filter_pass_bytes(prog, &fm, p.data,
+							  p.caplen, p.wirelen)) {
+					struct fc_trace_pkt q = p;
+
+					if (filt_first == UINT64_MAX)
+						filt_first = ts;
+					q.caplen = 0;
+					obj = make_msg(app, st, 0, &q, stable);
+					mark_msg(obj, FC_MARK_FILTERED);
+					push(app, st, 0, obj);
+					pkts++;
+					continue;
+				}
+			}
 			/* The packet held in doubt goes first, with the link
 			 * type it was read with. */
 			/* One compare: beyond the bound, or a packet held. */
@@ -504,6 +567,16 @@ int fc_feeder_run(struct fc_app *app)
 			break;
 	}
 	settle_held(app, st, &rk, 0, true);
+	if (!rk.clk.started && filt_first != UINT64_MAX) {
+		/* Every packet was filtered: they still count, in the one
+		 * interval of the first one's time. */
+		uint64_t from, nclosed;
+		bool late;
+
+		fc_interval_feed(&rk.clk, filt_first, &from, &nclosed, &late);
+		atomic_store_explicit(&app->start0, rk.clk.start0,
+				      memory_order_release);
+	}
 	atomic_store_explicit(&app->last_ts, rk.clk.last_ts,
 			      memory_order_release);
 	for (unsigned w = 0; w < app->n_workers; w++)

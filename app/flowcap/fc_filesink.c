@@ -145,6 +145,8 @@ static int open_file(struct fc_filesink *c, uint64_t start)
 	info.created = fc_wall_now_ns() / 1000000000ULL;
 	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
 	fc_version_writer(info.writer, sizeof(info.writer), "flowcap");
+	info.opt_fields = (cfg->classify ? FC_FT_OPT_LABEL : 0) |
+			  (cfg->key_vlan ? FC_FT_OPT_VLAN : 0);
 	/* A name taken already (the same trace written twice into one
 	 * directory) is never replaced: the next free NAME-k is used. */
 	for (unsigned dup = 0; dup < FC_FT_DUP_MAX; dup++) {
@@ -190,6 +192,21 @@ static int write_interval(struct fc_filesink *c, const struct fc_ft_interval *iv
 		if (rc != FC_FT_OK)
 			goto fail;
 		dir_back(c);
+	}
+	/* The names of every label the run has had: a file read years
+	 * later still says what each id meant. Partner of the acquire:
+	 * the control thread's release store of the count. */
+	if (c->app->labels != NULL) {
+		unsigned nl = atomic_load_explicit(&c->app->labels->n,
+						   memory_order_acquire);
+
+		rc = fc_ft_writer_set_labels(
+			c->wr,
+			atomic_load_explicit(&c->app->rules_hash,
+					     memory_order_relaxed),
+			(const char (*)[32])&c->app->labels->name[1], nl);
+		if (rc != FC_FT_OK)
+			goto fail;
 	}
 	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
 	if (rc != FC_FT_OK) {

@@ -118,6 +118,18 @@ static void usage(FILE *f)
 "                     the EAL starts (a slow start-up)\n"
 "  --test-fail-dirsync  fault injection for tests: every fsync of the\n"
 "                     output directory fails (a failing disk)\n"
+"  --filter EXPR      capture filter, tcpdump syntax (pcap-filter(7)):\n"
+"                     only packets it takes are counted; the others are\n"
+"                     counted as filtered, in no record\n"
+"  --filter-file FILE  the filter expression from FILE, read again on\n"
+"                     SIGHUP (a reload that fails keeps the filter in\n"
+"                     force)\n"
+"  --classify RULES   label each packet by its payload: the first rule of\n"
+"                     the file (LABEL PROTO PORTS /PATTERN/FLAGS, see\n"
+"                     doc/classify.md) that applies and matches; the\n"
+"                     label is a key field; read again on SIGHUP\n"
+"  --classify-bytes N  payload bytes scanned per packet (default 512)\n"
+"  --key-vlan         the outermost VLAN ID (0 untagged) is a key field\n"
 "  -h, --help         this text\n"
 "  --version          print the version and exit (no EAL)\n"
 "\n"
@@ -132,7 +144,7 @@ static void usage(FILE *f)
 "SIGINT/SIGTERM write the partial interval (flagged partial) and exit 0;\n"
 "a second one exits at once (status 128 + signal number), abandoning what\n"
 "is not yet in a completed file. SIGHUP (also sent when a terminal or SSH\n"
-"session closes) is logged and capture goes on; a closed stdout or stderr\n"
+"session closes) reloads --filter-file and --classify, and capture goes on; a closed stdout or stderr\n"
 "(flowcap ... | head) loses log lines, never the capture. Read files\n"
 "with flowcap-read.\n");
 }
@@ -244,7 +256,8 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION, OPT_CLICKHOUSE, OPT_CHQUEUE, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP,
+	OPT_VERSION, OPT_CLICKHOUSE, OPT_CHQUEUE, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP, OPT_FILTER, OPT_FILTERFILE, OPT_CLASSIFY, OPT_CLSBYTES,
+	OPT_KEYVLAN,
 };
 
 static const struct option longopts[] = {
@@ -282,6 +295,11 @@ static const struct option longopts[] = {
 	{"ipfix-domain", required_argument, NULL, OPT_IPFIXDOM},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"filter", required_argument, NULL, OPT_FILTER},
+	{"filter-file", required_argument, NULL, OPT_FILTERFILE},
+	{"classify", required_argument, NULL, OPT_CLASSIFY},
+	{"classify-bytes", required_argument, NULL, OPT_CLSBYTES},
+	{"key-vlan", no_argument, NULL, OPT_KEYVLAN},
 	{NULL, 0, NULL, 0},
 };
 
@@ -306,6 +324,7 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 	cfg->stats = -1;
 	cfg->file_gid = (gid_t)-1;
 	cfg->file_mode = -1;
+	cfg->classify_bytes = 512;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -426,6 +445,15 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 				return -1;
 			cfg->ipfix_domain = (uint32_t)v;
 			break;
+		case OPT_FILTER: cfg->filter = optarg; break;
+		case OPT_FILTERFILE: cfg->filter_file = optarg; break;
+		case OPT_CLASSIFY: cfg->classify = optarg; break;
+		case OPT_CLSBYTES:
+			if (parse_u64("--classify-bytes", optarg, 1, 65535, &v))
+				return -1;
+			cfg->classify_bytes = (uint32_t)v;
+			break;
+		case OPT_KEYVLAN: cfg->key_vlan = true; break;
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':
@@ -441,6 +469,11 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 				argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (cfg->filter != NULL && cfg->filter_file != NULL) {
+		fprintf(stderr, "flowcap: --filter and --filter-file are both "
+			"given; give one of them\n");
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr,
@@ -547,6 +580,13 @@ static int check_cfg(const struct fc_cfg *cfg)
 
 	if (fc_template_check(cfg->tmpl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "flowcap: --template: %s\n", err);
+		return -1;
+	}
+	if (cfg->classify != NULL && cfg->decap) {
+		fprintf(stderr, "flowcap: --classify scans the payload of the "
+			"packet the key names, and --decap names the innermost "
+			"one, whose payload the classifier does not reach yet: "
+			"drop one of the two\n");
 		return -1;
 	}
 	if (cfg->ch_queue_mb != 0 && cfg->ch_url == NULL) {

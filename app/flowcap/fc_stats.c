@@ -19,9 +19,9 @@
  */
 void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 {
-	char buf[2048];
+	char buf[4096];
 	int o = 0;
-	uint64_t rx_all = 0, lost_all = 0, rej_all = 0;
+	uint64_t rx_all = 0, lost_all = 0, rej_all = 0, filt_all = 0;
 
 	o += snprintf(buf + o, sizeof(buf) - (size_t)o, "flowcap:");
 	/* Every worker is in the totals that end the line; its own fields
@@ -37,6 +37,8 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 			&app->workers[i].pub_rej, memory_order_relaxed);
 
 		rx_all += rx;
+		filt_all += atomic_load_explicit(&app->workers[i].pub_filt,
+						 memory_order_relaxed);
 		lost_all += lost;
 		rej_all += rej;
 		if (o < 800)
@@ -83,6 +85,29 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 				      " | %s %s", app->sinks.s[i].ops->name, r);
 		}
 	}
+	/* Packets in records per payload label (--classify), while the
+	 * line has room; "-" is no label. */
+	if (app->label_pkts != NULL && app->labels != NULL) {
+		unsigned nl = atomic_load_explicit(&app->labels->n,
+						   memory_order_acquire);
+
+		o += snprintf(buf + o, sizeof(buf) - (size_t)o, " | labels");
+		for (unsigned i = 0; i <= nl && o < 1500; i++) {
+			uint64_t v = atomic_load_explicit(&app->label_pkts[i],
+							  memory_order_relaxed);
+
+			if (v != 0)
+				o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+					      " %s %" PRIu64,
+					      i ? app->labels->name[i] : "-", v);
+		}
+	}
+	/* Filtered packets (neither lost nor rejected), once there are
+	 * some; before the totals, which stay the line's last fields for
+	 * the scripts that read them (flowcap-loss.sh). */
+	if (filt_all != 0 && o < 900)
+		o += snprintf(buf + o, sizeof(buf) - (size_t)o,
+			      " | filtered %" PRIu64, filt_all);
 	snprintf(buf + o, sizeof(buf) - (size_t)o,
 		 " | backlog %" PRIu64 " | intervals %" PRIu64 " lost %" PRIu64
 		 " | rx %" PRIu64 " lost %" PRIu64 " rejected %" PRIu64,
@@ -93,12 +118,12 @@ void fc_stats_line(struct fc_app *app, uint64_t *prev, double dt)
 
 void fc_stats_summary(struct fc_app *app, double secs)
 {
-	uint64_t lost = 0, rej = 0;
+	uint64_t lost = 0, rej = 0, filt = app->tot_ctr[FC_CTR_FILTERED];
 
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
 		if (i < FC_CTR_LOSS_FIRST)
 			rej += app->tot_ctr[i];
-		else
+		else if (i != FC_CTR_FILTERED)
 			lost += app->tot_ctr[i];
 	printf("flowcap: summary: %" PRIu64 " packets received, %" PRIu64
 	       " in records, %" PRIu64 " lost, %" PRIu64 " rejected (no "
@@ -114,6 +139,7 @@ void fc_stats_summary(struct fc_app *app, double secs)
 			printf("flowcap:   %-12s %" PRIu64 " (%s)\n",
 			       fc_ft_counter_name(i), app->tot_ctr[i],
 			       i >= FC_CTR_INFO_FIRST ? "counted in records" :
+			       i == FC_CTR_FILTERED ? "refused by the filter" :
 			       i >= FC_CTR_LOSS_FIRST ? "lost" : "rejected");
 	for (unsigned i = 0; i < app->sinks.n; i++) {
 		const struct fc_sink *k = &app->sinks.s[i];
@@ -148,11 +174,26 @@ void fc_stats_summary(struct fc_app *app, double secs)
 		       "collector fell behind and packets were dropped as "
 		       "no_table\n",
 		       atomic_load(&app->late_handoffs));
+	if (app->label_pkts != NULL && app->labels != NULL) {
+		unsigned nl = atomic_load(&app->labels->n);
+
+		for (unsigned i = 0; i <= nl; i++)
+			if (app->label_pkts[i] != 0)
+				printf("flowcap:   label %-20s %" PRIu64
+				       " packets in records\n",
+				       i ? app->labels->name[i] : "(none)",
+				       (uint64_t)app->label_pkts[i]);
+	}
+	if (atomic_load(&app->reload_ok) || atomic_load(&app->reload_failed))
+		printf("flowcap:   reloads %" PRIu64 ", reload_failed %" PRIu64
+		       "\n", atomic_load(&app->reload_ok),
+		       atomic_load(&app->reload_failed));
 	printf("flowcap: conservation %s: received %" PRIu64 " = %" PRIu64
-	       " in records + %" PRIu64 " lost + %" PRIu64 " rejected\n",
+	       " in records + %" PRIu64 " lost + %" PRIu64 " rejected + %"
+	       PRIu64 " filtered\n",
 	       app->conservation_ok &&
-			       app->tot_rx == app->tot_rec + lost + rej ?
+			       app->tot_rx == app->tot_rec + lost + rej + filt ?
 		       "OK" : "FAILED",
-	       app->tot_rx, app->tot_rec, lost, rej);
+	       app->tot_rx, app->tot_rec, lost, rej, filt);
 }
 

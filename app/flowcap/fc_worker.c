@@ -20,6 +20,8 @@
 
 #include <sched.h>
 
+#include <urcu-qsbr.h>
+
 #include "fc_app.h"
 #include "fc_count.h"
 
@@ -29,6 +31,135 @@ _Static_assert(FC_BURST_MAX <= FC_COUNT_BURST_MAX &&
 
 /* A parse status is the id of the counter that counts it (count_drop(w,
  * st)): enum fc_parse_status takes its values from fc_counter.h. */
+
+/*
+ * A quiescent state (QSBR): this worker holds no pointer into a rules
+ * generation read before; then the generation in force is read again.
+ * Once per poll loop, and in every wait. Nothing the caller keeps in
+ * locals may point into the rules: only w->rs and what hangs from it.
+ */
+static inline void rules_refresh(struct fc_worker *w)
+{
+	const struct fc_rules *rs;
+
+	if (w->ctx.rules == NULL)
+		return;
+	/* The feeder's inline worker runs on the control thread, which
+	 * publishes the rules itself: no reader state to announce. */
+	if (FC_LIKELY(w->qsbr))
+		rcu_quiescent_state();
+	rs = rcu_dereference(*w->ctx.rules);
+	if (FC_UNLIKELY(rs != w->rs)) {
+		/* A reload: the interval's labels come from two rule sets. */
+		if (w->rs != NULL && w->cur != NULL && rs != NULL &&
+		    (rs->cls != NULL || w->rs->cls != NULL))
+			w->cur->flags |= FC_FT_IV_RULES_CHANGED;
+		w->rs = rs;
+		w->flt_eth = rs != NULL && rs->flt != NULL ?
+				     fc_filter_prog_for(rs->flt, FC_DLT_EN10MB) :
+				     NULL;
+		w->has_flt = rs != NULL && rs->flt != NULL;
+	}
+}
+
+/* Bytes of the L4 header before the payload, or 0 when the header is
+ * not all captured (no payload is then scanned). */
+static uint32_t l4_hdr_len(uint8_t proto, const uint8_t *l4, uint32_t len)
+{
+	uint32_t h;
+
+	switch (proto) {
+	case 6:
+		if (len < 13)
+			return 0;
+		h = (uint32_t)(l4[12] >> 4) * 4;
+		return h >= 20 ? h : 0;
+	case 17: h = 8; break;
+	case 132: h = 12; break;
+	case 1:
+	case 58: h = 8; break;
+	default: return 0;
+	}
+	return h;
+}
+
+/*
+ * False when the frame surely carries no L4 payload to classify: an
+ * Ethernet frame (one tag at most) with IPv4 without options whose TCP or
+ * UDP header ends at the IP total length. Most scanner packets (SYN,
+ * RST, ACK) are such: they then cost these few loads, not the walk in
+ * stage_ext. True in every other case (stage_ext decides). Inline: it is
+ * what a packet without payload pays for --classify.
+ */
+static inline bool may_have_payload(const uint8_t *p, uint32_t len,
+				    uint32_t dlt)
+{
+	uint32_t off, tot, hl;
+	const uint8_t *ip;
+
+	if (dlt != FC_DLT_EN10MB || len < 14 + 20 + 20)
+		return true;
+	off = 14 + 4 * (p[12] == 0x81 && p[13] == 0x00);
+	ip = p + off;
+	if (p[off - 2] != 0x08 || p[off - 1] != 0x00 || ip[0] != 0x45)
+		return true;
+	tot = fc_be16(ip + 2);
+	if (ip[9] == 6) {
+		if (len < off + 20 + 13)
+			return true;
+		hl = 20 + (uint32_t)(ip[20 + 12] >> 4) * 4;
+	} else if (ip[9] == 17) {
+		hl = 20 + 8;
+	} else {
+		return true;
+	}
+	return tot > hl;
+}
+
+/*
+ * The optional key fields of the frame just staged: its payload label
+ * (--classify) and outermost VLAN ID (--key-vlan). The frame is walked
+ * again (fc_parse_pkt_loc) to find its L4 header; the staged key gets the
+ * fields and, if compact, its hash again. Cold: taken only when one of the
+ * options is given, so the common path pays one predicted branch.
+ */
+static FC_NOINLINE void stage_ext(struct fc_worker *w, const uint8_t *p,
+				  uint32_t len, uint32_t dlt, unsigned n4)
+{
+	struct fc_count *s = w->stg;
+	const struct fc_rules *rs = w->rs;
+	struct fc_parse_loc loc;
+	struct fc_ftkey k;
+	unsigned label = 0, vlan = 0;
+
+	if (fc_parse_pkt_loc(p, len, dlt, &k, &loc) != FC_PARSE_OK)
+		return;
+	if (w->ctx.key_vlan)
+		vlan = loc.vlan;
+	if (rs != NULL && rs->db != NULL && loc.l4 != NULL) {
+		uint32_t h = l4_hdr_len(k.proto, loc.l4, loc.l4len);
+
+		if (h != 0 && loc.l4len > h) {
+			uint32_t n = loc.l4len - h;
+
+			if (n > w->ctx.cls_bytes)
+				n = w->ctx.cls_bytes;
+			label = rs->label_map[fc_cls_match(
+				rs->db, rs->scratch[w->id], k.proto,
+				k.src_port, k.dst_port, loc.l4 + h, n)];
+		}
+	}
+	if ((label | vlan) == 0)
+		return;
+	if (s->n4 != n4) {
+		struct fc_ftkey4 *c = &s->c4[s->n4 - 1];
+
+		c->w[2] |= ((uint64_t)label | (uint64_t)vlan << 12) << 40;
+		c->hash = fc_ftkey4_hash(c->w[0], c->w[1], c->w[2]);
+	} else {
+		fc_ftkey_set_ext(&s->k6[s->n6 - 1], label, vlan);
+	}
+}
 
 /* Take a fresh table from the free ring; NULL when the collector has all
  * of them. */
@@ -78,6 +209,7 @@ static void handoff(struct fc_worker *w, uint32_t flags)
 		w->drops_done += t->ctr[i];
 	for (unsigned i = 1; i < FC_CTR_LOSS_FIRST; i++)
 		w->rej_done += t->ctr[i];
+	w->filt_done += t->ctr[FC_CTR_FILTERED];
 	cds_wfcq_node_init(&t->node);
 	cds_wfcq_enqueue(w->ctx.q_head, w->ctx.q_tail, &t->node);
 	w->cur = NULL;
@@ -116,6 +248,9 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
 	 * that this worker would have to give back first. */
 	while (t == NULL && w->may_wait &&
 	       atomic_load_explicit(w->ctx.stop, memory_order_relaxed) != 2) {
+		/* A reload waiting for this worker must not wait for the
+		 * collector too: quiescent, then the rules read again. */
+		rules_refresh(w);
 		sched_yield();
 		t = take_table(w);
 	}
@@ -127,6 +262,13 @@ static FC_NOINLINE void advance(struct fc_worker *w, uint64_t k)
  * to carry its last counters, should the collector still hold them all. */
 static void finish(struct fc_worker *w, uint32_t flags)
 {
+	/* No rules are read from here on: a reload need not wait for
+	 * this worker any more. */
+	if (w->qsbr) {
+		rcu_unregister_thread();
+		w->qsbr = false;
+	}
+	w->rs = NULL;
 	if (w->cur == NULL) {
 		struct fc_wtable *t;
 		uint64_t spins = 0;
@@ -196,6 +338,7 @@ static void publish(struct fc_worker *w)
 {
 	struct fc_wtable *t = w->cur;
 	uint64_t drops = w->drops_done, rej = w->rej_done;
+	uint64_t filt = w->filt_done;
 
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++) {
 		uint64_t n = w->pend_ctr[i] + (t ? t->ctr[i] : 0);
@@ -203,14 +346,18 @@ static void publish(struct fc_worker *w)
 		drops += n;
 		if (i < FC_CTR_LOSS_FIRST)
 			rej += n;
+		else if (i == FC_CTR_FILTERED)
+			filt += n;
 	}
 	if (t != NULL) {
 		drops += t->ft->tbl_full;
 		atomic_store_explicit(&w->pub_fill, t->ft->n_keys,
 				      memory_order_relaxed);
 	}
-	atomic_store_explicit(&w->pub_lost, drops - rej, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_lost, drops - rej - filt,
+			      memory_order_relaxed);
 	atomic_store_explicit(&w->pub_rej, rej, memory_order_relaxed);
+	atomic_store_explicit(&w->pub_filt, filt, memory_order_relaxed);
 }
 
 /* --- live ports ---------------------------------------------------------- */
@@ -365,16 +512,35 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 			    uint64_t ts, unsigned *nrx, uint64_t *last,
 			    uint64_t *maxts, const uint32_t dlt)
 {
+	/* The capture filter first: a refused packet is counted in the
+	 * interval in force and moves no clock, except the first packet of
+	 * a worker, which starts it (nothing would report an input whose
+	 * every packet is filtered; with aligned intervals the grid is the
+	 * same). */
+	if (FC_UNLIKELY(w->has_flt) && !fc_filter_pass(w->flt_eth, m)) {
+		if (FC_UNLIKELY(!w->started))
+			live_slow(w, m, ts, nrx, last, maxts);
+		(*nrx)++;
+		count_drop(w, FC_CTR_FILTERED);
+		return;
+	}
 	if (FC_UNLIKELY(ts < w->iv_lo || ts > w->iv_hi) &&
 	    live_slow(w, m, ts, nrx, last, maxts))
 		return;
 	if (ts > *maxts)
 		*maxts = ts;
 	(*nrx)++;
+	unsigned n4 = w->stg->n4;
 	enum fc_parse_status st = fc_count_parse(
 		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
 		rte_pktmbuf_data_len(m), dlt);
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
+		if (FC_UNLIKELY(w->ctx.xk) &&
+		    (w->ctx.key_vlan ||
+		     may_have_payload(rte_pktmbuf_mtod(m, const uint8_t *),
+				      rte_pktmbuf_data_len(m), dlt)))
+			stage_ext(w, rte_pktmbuf_mtod(m, const uint8_t *),
+				  rte_pktmbuf_data_len(m), dlt, n4);
 		if (FC_LIKELY(w->cur != NULL)) {
 			*last = ts;
 		} else {
@@ -490,6 +656,8 @@ run_live_loop(struct fc_worker *w, const bool slow)
 		unsigned got = 0;
 		/* One TSC read per round of bursts: the fallback clock. */
 		uint64_t now_sec = wall0 + (rte_rdtsc() - tsc0) / hz;
+
+		rules_refresh(w);
 
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rxq[q].port,
@@ -633,11 +801,21 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 				count_drop(w, FC_CTR_BAD_TIME);
 				continue;
 			}
+			if (mark == FC_MARK_FILTERED) {
+				/* Refused by the feeder's filter. */
+				count_drop(w, FC_CTR_FILTERED);
+				continue;
+			}
 			count_drop(w, FC_CTR_LATE);
 		}
+		unsigned n4 = stg->n4;
 		enum fc_parse_status st = fc_count_parse(stg, data, len,
 							 w->dlt);
 		if (FC_LIKELY(st == FC_PARSE_OK)) {
+			if (FC_UNLIKELY(w->ctx.xk) &&
+			    (w->ctx.key_vlan ||
+			     may_have_payload(data, len, w->dlt)))
+				stage_ext(w, data, len, w->dlt, n4);
 			if (FC_UNLIKELY(w->cur == NULL)) {
 				fc_count_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;
@@ -660,6 +838,7 @@ static int run_ring(struct fc_worker *w)
 	uint32_t empty = 0;
 
 	while (!end) {
+		rules_refresh(w);
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, objs, FC_BURST,
 						       NULL);
 		if (n == 0) {
@@ -694,6 +873,7 @@ void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n)
 	bool end = false;
 	uint64_t rx = atomic_load_explicit(&w->pub_rx, memory_order_relaxed);
 
+	rules_refresh(w);
 	uint64_t np = process_ring(w, objs, n, &end);
 
 	atomic_store_explicit(&w->pub_rx, rx + np, memory_order_relaxed);
@@ -716,12 +896,17 @@ void fc_worker_bind(struct fc_worker *w, struct fc_app *app)
 		.clock = &app->clock,
 		.q_head = &app->q_head,
 		.q_tail = &app->q_tail,
+		.rules = &app->rules,
+		.xk = app->cfg.classify != NULL || app->cfg.key_vlan,
+		.key_vlan = app->cfg.key_vlan,
+		.cls_bytes = app->cfg.classify_bytes,
+		.decap = app->cfg.decap,
 	};
 }
 
 void fc_worker_init(struct fc_worker *w)
 {
-	w->dlt = FC_DLT_EN10MB | (fc_app.cfg.decap ? FC_PARSE_DECAP : 0);
+	w->dlt = FC_DLT_EN10MB | (w->ctx.decap ? FC_PARSE_DECAP : 0);
 	w->may_wait = w->src == FC_SRC_RING;
 	w->iv_lo = 1;
 	w->iv_hi = 0;
@@ -735,6 +920,10 @@ int fc_worker_main(void *arg)
 	struct fc_worker *w = arg;
 
 	fc_worker_init(w);
+	/* A QSBR reader from here to finish(). */
+	rcu_register_thread();
+	w->qsbr = true;
+	rules_refresh(w);
 	if (w->src == FC_SRC_RING)
 		return run_ring(w);
 	return w->ctx.test_delay_us ? run_live_slow(w) : run_live(w);

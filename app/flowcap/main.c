@@ -127,14 +127,13 @@ static void on_sighup(int sig)
 	sighup_count++;
 }
 
-/* One line per SIGHUP since the last call. Nothing is reloadable yet:
- * until rules or filters exist, the capture simply goes on. */
+/* One reload per SIGHUP since the last call (fc_reload: the filter file
+ * read again; without one, a line saying so). */
 static void note_sighup(void)
 {
 	while (sighup_told != sighup_count) {
 		sighup_told++;
-		printf("flowcap: SIGHUP: nothing to reload (no rules or filters "
-		       "configured)\n");
+		fc_reload(&fc_app);
 	}
 }
 
@@ -496,6 +495,10 @@ int main(int argc, char **argv)
 	 * trace under a directory only root may enter still reads). */
 	if (app->cfg.n_reads > 0 && fc_feeder_open(&app->cfg) != 0)
 		return 2;
+	/* A bad filter is a bad command line: said before anything
+	 * starts. */
+	if (fc_rules_check(app) != 0)
+		return 2;
 	app->trace_mode = app->cfg.n_reads > 0;
 	/* A trace waits for the collector instead of dropping: a table
 	 * filling and one being written are enough, and every extra table
@@ -558,6 +561,9 @@ int main(int argc, char **argv)
 		bad_cmdline = rc == -EINVAL;
 		goto err_eal;
 	}
+	/* The rules need the workers' count (a scratch space each). */
+	if (fc_rules_start(app) != 0)
+		goto err_eal;
 	if (app->trace_mode) {
 		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
 
@@ -637,6 +643,7 @@ int main(int argc, char **argv)
 	fc_metrics_stop(app);
 	fc_ipfixsink_free(&app->sinks);
 	free_tables(app);
+	fc_rules_fini(app);
 	fc_filesink_free(&app->sinks);
 	bool undelivered = fc_chsink_free(&app->sinks);
 	if (!app->trace_mode)

@@ -61,6 +61,7 @@ enum ft_block {
 	FT_BLK_INTERVAL = 1,
 	FT_BLK_RECORDS = 2,
 	FT_BLK_END = 3,
+	FT_BLK_LABELS = 0x8004, /* 2.2: label names of the next interval */
 };
 #define FT_BLK_SKIPPABLE 0x8000 /* unknown types with this bit are skipped */
 
@@ -76,7 +77,9 @@ enum ft_field {
 	FT_F_TCP_FLAGS = 9,
 	FT_F_IP_LEN = 10,
 	FT_F_PACKETS = 11,
-	FT_F_KNOWN = 12,
+	FT_F_LABEL = 12,   /* 2.2, optional */
+	FT_F_VLAN = 13,    /* 2.2, optional */
+	FT_F_KNOWN = 14,
 };
 #define FT_ENC_PLANES 0
 #define FT_ENC_DELTA 1
@@ -86,7 +89,8 @@ static const uint8_t field_width[FT_F_KNOWN] = {
 	[FT_F_FAMILY] = 1, [FT_F_CLASS] = 1, [FT_F_SRC_IP] = 16,
 	[FT_F_DST_IP] = 16, [FT_F_SRC_PORT] = 2, [FT_F_DST_PORT] = 2,
 	[FT_F_PROTO] = 1, [FT_F_TTL] = 1, [FT_F_TCP_FLAGS] = 1,
-	[FT_F_IP_LEN] = 4, [FT_F_PACKETS] = 8,
+	[FT_F_IP_LEN] = 4, [FT_F_PACKETS] = 8, [FT_F_LABEL] = 2,
+	[FT_F_VLAN] = 2,
 };
 
 struct ft_field_desc {
@@ -112,6 +116,14 @@ static const struct ft_field_desc writer_fields[] = {
 	{FT_F_PACKETS, 8, FT_ENC_PLANES, FT_FD_CRITICAL},
 };
 #define N_WRITER_FIELDS (sizeof(writer_fields) / sizeof(writer_fields[0]))
+/* The optional fields, when asked for (fc_ft_file_info.opt_fields). Not
+ * critical: a 2.0/2.1 reader skips them and still reads the file (keys
+ * that differ only by them then appear as separate equal rows). */
+static const struct ft_field_desc opt_fields[] = {
+	{FT_F_LABEL, 2, FT_ENC_PLANES, 0},
+	{FT_F_VLAN, 2, FT_ENC_PLANES, 0},
+};
+#define N_FIELDS_MAX (N_WRITER_FIELDS + 2)
 
 /* ---------------------------------------------------------------------- */
 /* Status text and counter names                                          */
@@ -274,6 +286,8 @@ struct fc_ft_writer {
 	ZSTD_CCtx *cctx;
 	char *path;
 	char *tmp;
+	struct ft_field_desc fields[N_FIELDS_MAX]; /* what this file stores */
+	unsigned nf;
 };
 
 /* The status of a failed system call: the named ones callers act on,
@@ -421,7 +435,7 @@ static bool writer_ok(const char *s, size_t n)
 
 static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 {
-	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_WRITER_FIELDS + 1 + 255 + 4];
+	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_FIELDS_MAX + 1 + 255 + 4];
 	size_t ml = strnlen(info->monitor, sizeof(info->monitor));
 	size_t wl = strnlen(info->writer, sizeof(info->writer));
 	size_t hl, p;
@@ -430,24 +444,24 @@ static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 	if (ml > 255 || wl > FC_FT_WRITER_MAX)
 		return FC_FT_E_INVAL;
 	/* The writer field (2.1) is left out when there is no name. */
-	hl = FT_HDR_FIXED + ml + 4 * N_WRITER_FIELDS + (wl ? 1 + wl : 0) + 4;
+	hl = FT_HDR_FIXED + ml + 4 * w->nf + (wl ? 1 + wl : 0) + 4;
 	memcpy(h, FT_MAGIC, 4);
 	put16(h + 4, FT_VMAJOR);
 	put16(h + 6, FT_VMINOR);
 	put32(h + 8, (uint32_t)hl);
 	put16(h + 12, info->kind);
-	put16(h + 14, (uint16_t)N_WRITER_FIELDS);
+	put16(h + 14, (uint16_t)w->nf);
 	put32(h + 16, info->interval_len);
 	put32(h + 20, info->flags);
 	put64(h + 24, info->created);
 	h[32] = (uint8_t)ml;
 	memcpy(h + 33, info->monitor, ml);
 	p = FT_HDR_FIXED + ml;
-	for (size_t i = 0; i < N_WRITER_FIELDS; i++, p += 4) {
-		h[p] = writer_fields[i].id;
-		h[p + 1] = writer_fields[i].width;
-		h[p + 2] = writer_fields[i].enc;
-		h[p + 3] = writer_fields[i].flags;
+	for (size_t i = 0; i < w->nf; i++, p += 4) {
+		h[p] = w->fields[i].id;
+		h[p + 1] = w->fields[i].width;
+		h[p + 2] = w->fields[i].enc;
+		h[p + 3] = w->fields[i].flags;
 	}
 	if (wl > 0) {
 		h[p] = (uint8_t)wl;
@@ -505,6 +519,12 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 		rc = errno_status(errno);
 		goto err_free;
 	}
+	memcpy(w->fields, writer_fields, sizeof(writer_fields));
+	w->nf = N_WRITER_FIELDS;
+	if (info->opt_fields & FC_FT_OPT_LABEL)
+		w->fields[w->nf++] = opt_fields[0];
+	if (info->opt_fields & FC_FT_OPT_VLAN)
+		w->fields[w->nf++] = opt_fields[1];
 	rc = w_header(w, info);
 	if (rc != FC_FT_OK)
 		goto err_unlink;
@@ -592,6 +612,8 @@ static uint64_t key_field(const struct fc_ftkey *k, unsigned id)
 	case FT_F_TTL: return k->ttl;
 	case FT_F_TCP_FLAGS: return k->tcp_flags;
 	case FT_F_IP_LEN: return k->ip_len;
+	case FT_F_LABEL: return fc_ftkey_label(k);
+	case FT_F_VLAN: return fc_ftkey_vlan(k);
 	}
 	return 0;
 }
@@ -616,8 +638,8 @@ static int w_records(struct fc_ft_writer *w, const struct fc_ft_record *r,
 
 	for (size_t i = 0; i < n; i++)
 		n6 += r[i].key.family == 6;
-	for (size_t fi = 0; fi < N_WRITER_FIELDS; fi++) {
-		const struct ft_field_desc *f = &writer_fields[fi];
+	for (size_t fi = 0; fi < w->nf; fi++) {
+		const struct ft_field_desc *f = &w->fields[fi];
 		unsigned width = is_addr(f->id) ? 4 : f->width;
 
 		for (size_t i = 0; i < n; i++)
@@ -652,6 +674,39 @@ static int w_records(struct fc_ft_writer *w, const struct fc_ft_record *r,
 	put32(w->zbuf + 4, (uint32_t)raw_len);
 	return w_block(w, FT_BLK_RECORDS, w->zbuf,
 		       (uint32_t)(FT_REC_PREFIX + zl));
+}
+
+int fc_ft_writer_set_labels(struct fc_ft_writer *w, uint64_t hash,
+			    const char (*names)[32], unsigned n)
+{
+	uint8_t *pl;
+	size_t len = 10;
+	int rc;
+
+	if (w == NULL || n > FC_FT_LABELS_MAX || (n > 0 && names == NULL))
+		return FC_FT_E_INVAL;
+	if (w->failed)
+		return w->failed;
+	if ((pl = malloc(10 + (size_t)n * 32)) == NULL)
+		return FC_FT_E_NOMEM;
+	put64(pl, hash);
+	put16(pl + 8, (uint16_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strnlen(names[i], 32);
+
+		if (l < 1 || l > 31) {
+			free(pl);
+			return FC_FT_E_INVAL;
+		}
+		pl[len++] = (uint8_t)l;
+		memcpy(pl + len, names[i], l);
+		len += l;
+	}
+	rc = w_block(w, FT_BLK_LABELS, pl, (uint32_t)len);
+	free(pl);
+	if (rc != FC_FT_OK)
+		w->failed = rc;
+	return rc;
 }
 
 int fc_ft_writer_add_interval(struct fc_ft_writer *w,
@@ -845,6 +900,10 @@ struct fc_ft_reader {
 	size_t rec_cap;       /* records vals and recs hold */
 	size_t nrec, pos;
 	ZSTD_DCtx *dctx;
+	/* 2.2: the label names of the current interval (LABELS block). */
+	char (*labels)[32];   /* [id]: FC_FT_LABELS_MAX + 1 entries */
+	unsigned n_labels;    /* 0: none */
+	uint64_t rules_hash;
 };
 
 struct ft_blk {
@@ -1068,6 +1127,8 @@ static int r_header(struct fc_ft_reader *r)
 		memcpy(r->info.writer, h + p + 1, wl);
 		r->info.writer[wl] = '\0';
 	}
+	r->info.opt_fields = (seen[FT_F_LABEL] ? FC_FT_OPT_LABEL : 0) |
+			     (seen[FT_F_VLAN] ? FC_FT_OPT_VLAN : 0);
 	rc = FC_FT_E_CORRUPT;
 	if (!seen[FT_F_CLASS] || !seen[FT_F_SRC_IP] || !seen[FT_F_DST_IP] ||
 	    !seen[FT_F_PACKETS] || r->row_min + r->row_v6 > FT_MAX_ROW)
@@ -1199,6 +1260,7 @@ void fc_ft_reader_close(struct fc_ft_reader *r)
 	free(r->raw);
 	free(r->vals);
 	free(r->recs);
+	free(r->labels);
 	free(r);
 }
 
@@ -1243,6 +1305,12 @@ static void set_field(struct fc_ft_record *rec, unsigned id, uint64_t v)
 	case FT_F_TCP_FLAGS: k->tcp_flags = (uint8_t)v; break;
 	case FT_F_IP_LEN: k->ip_len = (uint32_t)v; break;
 	case FT_F_PACKETS: rec->packets = v; break;
+	case FT_F_LABEL:
+		fc_ftkey_set_ext(k, (unsigned)v & 0xfff, fc_ftkey_vlan(k));
+		break;
+	case FT_F_VLAN:
+		fc_ftkey_set_ext(k, fc_ftkey_label(k), (unsigned)v & 0xfff);
+		break;
 	}
 }
 
@@ -1428,6 +1496,64 @@ static int r_end(struct fc_ft_reader *r, const struct ft_blk *b,
 	return FC_FT_OK;
 }
 
+/* A LABELS block: rules hash u64, count u16, then count names, each a
+ * length byte and 1..31 characters of a-z 0-9 _ . - (ids 1..count). */
+static int r_labels(struct fc_ft_reader *r, const struct ft_blk *b)
+{
+	const uint8_t *p = r->pl, *end = r->pl + b->len;
+	unsigned n;
+
+	if (b->len < 10)
+		return FC_FT_E_CORRUPT;
+	n = get16(p + 8);
+	if (n > FC_FT_LABELS_MAX)
+		return FC_FT_E_CORRUPT;
+	if (r->labels == NULL &&
+	    (r->labels = calloc(FC_FT_LABELS_MAX + 1, 32)) == NULL)
+		return FC_FT_E_NOMEM;
+	r->rules_hash = get64(p);
+	p += 10;
+	for (unsigned i = 1; i <= n; i++) {
+		unsigned len;
+
+		if (p >= end)
+			return FC_FT_E_CORRUPT;
+		len = *p++;
+		if (len < 1 || len > 31 || (size_t)(end - p) < len)
+			return FC_FT_E_CORRUPT;
+		for (unsigned j = 0; j < len; j++) {
+			char c = (char)p[j];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			      c == '_' || c == '.' || c == '-'))
+				return FC_FT_E_CORRUPT;
+		}
+		memcpy(r->labels[i], p, len);
+		r->labels[i][len] = 0;
+		p += len;
+	}
+	if (p != end)
+		return FC_FT_E_CORRUPT;
+	r->n_labels = n;
+	return FC_FT_OK;
+}
+
+const char *fc_ft_reader_label(const struct fc_ft_reader *r, unsigned id)
+{
+	if (r == NULL)
+		return NULL;
+	if (id == 0)
+		return "";
+	if (id > r->n_labels)
+		return NULL;
+	return r->labels[id];
+}
+
+uint64_t fc_ft_reader_rules_hash(const struct fc_ft_reader *r)
+{
+	return r != NULL ? r->rules_hash : 0;
+}
+
 int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 			       struct fc_ft_interval *iv)
 {
@@ -1442,11 +1568,18 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	if (r->done)
 		return 0;
 	r->nrec = r->pos = 0;
+	r->n_labels = 0;
+	r->rules_hash = 0;
 	for (;;) {
 		rc = r_block(r, &b, &crc0);
 		if (rc != FC_FT_OK)
 			return rc;
 		switch (b.type) {
+		case FT_BLK_LABELS:
+			rc = r_labels(r, &b);
+			if (rc != FC_FT_OK)
+				return r_fail(r, rc, b.off);
+			continue;
 		case FT_BLK_RECORDS:
 			/* Skipping the rest of the current interval: the
 			 * checksum was verified, the count must fit. */

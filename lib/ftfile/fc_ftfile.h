@@ -75,7 +75,9 @@ const char *fc_ft_strerror(int status);
 
 /** Format version this library writes. */
 #define FC_FT_VERSION_MAJOR 2
-#define FC_FT_VERSION_MINOR 1 /**< 2.1: the header names its writer */
+#define FC_FT_VERSION_MINOR 2 /**< 2.1: the header names its writer;
+				    2.2: optional label and VLAN fields, the
+				    label names per interval */
 /** Oldest major version this library reads (1.x: no zstd framing). */
 #define FC_FT_VERSION_MAJOR_OLDEST 1
 
@@ -90,6 +92,8 @@ const char *fc_ft_strerror(int status);
 #define FC_FT_IV_LAST 0x4     /**< last interval of the run (ends at last packet) */
 #define FC_FT_IV_GAP 0x8      /**< a run of empty intervals written as one:
 				   start..end spans several lengths */
+#define FC_FT_IV_RULES_CHANGED 0x10 /**< the classification rules were
+				   reloaded during the interval (2.2) */
 
 /** One interval's metadata and accounting. */
 struct fc_ft_interval {
@@ -118,7 +122,15 @@ struct fc_ft_file_info {
 	 *  "" when the file does not say (files of 1.x and 2.0, or a
 	 *  writer that left it empty). */
 	char writer[256];
+	/** Optional key fields the records carry (FC_FT_OPT_*): given to
+	 *  the writer, reported by the reader (2.2; 0 in older files). */
+	uint32_t opt_fields;
 };
+
+#define FC_FT_OPT_LABEL 0x1 /**< payload label id (names: per interval) */
+#define FC_FT_OPT_VLAN 0x2  /**< outermost VLAN ID */
+/** Most label names an interval names (ids 1..this). */
+#define FC_FT_LABELS_MAX 4095
 
 /** Longest writer name a header stores. */
 #define FC_FT_WRITER_MAX 255
@@ -257,6 +269,30 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
  * Thread safety: none; one thread per reader.
  */
 int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
+
+/**
+ * Name the labels of the next interval written (format 2.2): names[i-1]
+ * is label id i's name (1..31 characters of a-z 0-9 _ . -), n at most
+ * FC_FT_LABELS_MAX; hash is the rule set's identity. Written ahead of the
+ * interval, in a block older readers skip. Returns FC_FT_OK or an error.
+ * Thread safety: the writer's thread.
+ */
+int fc_ft_writer_set_labels(struct fc_ft_writer *w, uint64_t hash,
+			    const char (*names)[32], unsigned n);
+
+/**
+ * The name of label id (1..) in the interval last returned by
+ * fc_ft_reader_next_interval; "" for 0, NULL for an id the interval
+ * does not name (or a file without labels).
+ * Thread safety: the reader's thread.
+ */
+const char *fc_ft_reader_label(const struct fc_ft_reader *r, unsigned id);
+
+/**
+ * The rule set identity (hash) of that interval's labels; 0 when it has
+ * none. Thread safety: the reader's thread.
+ */
+uint64_t fc_ft_reader_rules_hash(const struct fc_ft_reader *r);
 
 /**
  * Byte offset of the structure the last error was found in.

@@ -147,8 +147,12 @@ const uint64_t fc_parse_l4word[257 + 256] = {
  * the class stays "other".
  */
 static inline void parse_l4(const uint8_t *l4, uint32_t rem,
-			    struct fc_ftkey *key)
+			    struct fc_ftkey *key, struct fc_parse_loc *pl)
 {
+	if (pl != NULL) {
+		pl->l4 = l4;
+		pl->l4len = rem;
+	}
 	switch (key->proto) {
 	case PROTO_TCP:
 		if (rem >= 4) {
@@ -208,7 +212,8 @@ static inline void parse_l4(const uint8_t *l4, uint32_t rem,
  * field itself is recorded as is.
  */
 static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
-					      struct fc_ftkey *key)
+					      struct fc_ftkey *key,
+					      struct fc_parse_loc *pl)
 {
 	uint32_t hlen;
 
@@ -239,14 +244,15 @@ static inline enum fc_parse_status parse_ipv4(const uint8_t *ip, uint32_t rem,
 		if (key->ip_len != 0)
 			l4 = key->ip_len <= hlen ? 0 :
 					     FC_MIN(l4, key->ip_len - hlen);
-		parse_l4(ip + hlen, l4, key);
+		parse_l4(ip + hlen, l4, key, pl);
 	}
 	return FC_PARSE_OK;
 }
 
 /* IPv6 at ip, rem bytes captured. */
 static inline enum fc_parse_status parse_ipv6(const uint8_t *ip, uint32_t rem,
-					      struct fc_ftkey *key)
+					      struct fc_ftkey *key,
+					      struct fc_parse_loc *pl)
 {
 	const uint8_t *h;
 	uint8_t nh;
@@ -325,22 +331,23 @@ final:
 	key->family = 6;
 	key->cls = FC_FT_CLASS_OTHER;
 	if (!nonfirst)
-		parse_l4(h, rem, key);
+		parse_l4(h, rem, key, pl);
 	return FC_PARSE_OK;
 }
 
 /* Raw IP: the version nibble decides. */
 static inline enum fc_parse_status parse_ip_any(const uint8_t *ip,
 						uint32_t rem,
-						struct fc_ftkey *key)
+						struct fc_ftkey *key,
+						struct fc_parse_loc *pl)
 {
 	if (rem < 1)
 		return FC_PARSE_TRUNC_L3;
 	switch (ip[0] >> 4) {
 	case 4:
-		return parse_ipv4(ip, rem, key);
+		return parse_ipv4(ip, rem, key, pl);
 	case 6:
-		return parse_ipv6(ip, rem, key);
+		return parse_ipv6(ip, rem, key, pl);
 	default:
 		return FC_PARSE_BAD_VERSION;
 	}
@@ -355,6 +362,8 @@ static inline enum fc_parse_status parse_ip_any(const uint8_t *ip,
 struct l3_loc {
 	uint32_t off;
 	unsigned ver;
+	uint16_t vlan;  /**< outermost 802.1Q/802.1ad VLAN ID met, 0 if none */
+	uint8_t tagged; /**< a tag was met */
 };
 
 static inline enum fc_parse_status at_ip(const uint8_t *p, uint32_t off,
@@ -369,11 +378,11 @@ static inline enum fc_parse_status at_ip(const uint8_t *p, uint32_t off,
 	}
 	switch (ver) {
 	case 4:
-		return parse_ipv4(p + off, caplen - off, key);
+		return parse_ipv4(p + off, caplen - off, key, NULL);
 	case 6:
-		return parse_ipv6(p + off, caplen - off, key);
+		return parse_ipv6(p + off, caplen - off, key, NULL);
 	default:
-		return parse_ip_any(p + off, caplen - off, key);
+		return parse_ip_any(p + off, caplen - off, key, NULL);
 	}
 }
 
@@ -426,6 +435,10 @@ static inline enum fc_parse_status parse_ethertype(const uint8_t *p,
 		case ET_QINQ:
 		case ET_QINQ_OLD:
 			len = 4; /* TCI, ethertype */
+			if (loc != NULL && !loc->tagged && rem >= 2) {
+				loc->tagged = 1;
+				loc->vlan = fc_be16(p + off) & 0x0fff;
+			}
 			break;
 		case ET_VNTAG:
 			len = 6; /* 4-byte tag, ethertype */
@@ -666,6 +679,48 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 				       uint32_t dlt, struct fc_ftkey *key)
 {
 	return parse_frame(p, caplen, dlt, key, NULL);
+}
+
+/*
+ * The walk to the IP header (locate mode, which also notes the outermost
+ * VLAN tag), then the IP header parsed with the L4 location noted: the
+ * same statuses and key as fc_parse_pkt_full. With FC_PARSE_DECAP the key
+ * is the innermost one (fc_parse_pkt_decap) and the location the outer
+ * frame's: its VLAN tag, and no payload (a tunnel's payload is another
+ * packet, not the one the key names).
+ */
+enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,
+				      uint32_t dlt, struct fc_ftkey *key,
+				      struct fc_parse_loc *loc)
+{
+	struct l3_loc l3 = {0};
+	enum fc_parse_status st;
+
+	memset(loc, 0, sizeof(*loc));
+	if (dlt & FC_PARSE_DECAP) {
+		st = fc_parse_pkt_decap(p, caplen, dlt & ~FC_PARSE_DECAP, key);
+		struct fc_ftkey outer;
+
+		if (parse_frame(p, caplen, dlt & ~FC_PARSE_DECAP, &outer,
+				&l3) == FC_PARSE_OK) {
+			loc->vlan = l3.vlan;
+			loc->tagged = l3.tagged;
+		}
+		return st;
+	}
+	st = parse_frame(p, caplen, dlt, key, &l3);
+	if (st != FC_PARSE_OK)
+		return st;
+	loc->vlan = l3.vlan;
+	loc->tagged = l3.tagged;
+	switch (l3.ver) {
+	case 4:
+		return parse_ipv4(p + l3.off, caplen - l3.off, key, loc);
+	case 6:
+		return parse_ipv6(p + l3.off, caplen - l3.off, key, loc);
+	default:
+		return parse_ip_any(p + l3.off, caplen - l3.off, key, loc);
+	}
 }
 
 /* ---- tunnels (fc_parse_pkt_decap) --------------------------------------- */

@@ -79,6 +79,26 @@ const char *fc_parse_status_name(unsigned st);
 enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 				       uint32_t dlt, struct fc_ftkey *key);
 
+/** Where a parsed frame's L4 header lies, and its outermost VLAN tag. */
+struct fc_parse_loc {
+	const uint8_t *l4; /**< L4 header (NULL: none, or a non-first
+			        fragment) */
+	uint32_t l4len;    /**< its bytes captured and inside the IP
+			        payload (padding excluded) */
+	uint16_t vlan;     /**< outermost 802.1Q/802.1ad VLAN ID, 0 if none */
+	uint8_t tagged;    /**< a tag was seen */
+};
+
+/**
+ * fc_parse_pkt_full that also says where the L4 header is and the
+ * outermost VLAN ID (fills loc completely). For the optional key fields
+ * (payload label, VLAN): not the common path.
+ * Thread safety: any thread; pure function, reentrant.
+ */
+enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,
+				      uint32_t dlt, struct fc_ftkey *key,
+				      struct fc_parse_loc *loc);
+
 /*
  * Fast path: Ethernet, at most one 802.1Q tag, IPv4 without options and
  * not a non-first fragment, or IPv6 without extension headers, carrying

@@ -18,6 +18,7 @@ static const char *const ctr_names[FC_CTR_MAX] = {
 	[FC_CTR_NIC_NOMBUF] = "nic_nombuf",
 	[FC_CTR_NIC_IERRORS] = "nic_ierrors",
 	[FC_CTR_BAD_TIME] = "bad_time",
+	[FC_CTR_FILTERED] = "filtered",
 	[FC_CTR_LATE] = "late",
 };
 

@@ -31,6 +31,7 @@ enum fc_ft_counter {
 	FC_CTR_NIC_NOMBUF = 19,  /**< NIC dropped: mempool empty */
 	FC_CTR_NIC_IERRORS = 20, /**< NIC dropped: bad frames */
 	FC_CTR_BAD_TIME = 21,    /**< lone timestamp beyond --max-jump */
+	FC_CTR_FILTERED = 22,    /**< refused by the capture filter */
 	FC_CTR_INFO_FIRST = 32,  /**< from here on: informational only */
 	FC_CTR_LATE = 32,        /**< older than the interval; in records */
 	FC_CTR_MAX = 40

@@ -52,6 +52,13 @@ int fc_ftkey_cmp(const struct fc_ftkey *a, const struct fc_ftkey *b)
 	CMP_FIELD(ttl);
 	CMP_FIELD(tcp_flags);
 	CMP_FIELD(ip_len);
+	if (fc_ftkey_ext(a) != fc_ftkey_ext(b)) {
+		unsigned la = fc_ftkey_label(a), lb = fc_ftkey_label(b);
+
+		if (la != lb)
+			return la < lb ? -1 : 1;
+		return fc_ftkey_vlan(a) < fc_ftkey_vlan(b) ? -1 : 1;
+	}
 	return 0;
 }
 

@@ -51,10 +51,47 @@ struct fc_ftkey {
 	uint8_t tcp_flags;
 	uint8_t family; /**< 4 or 6 */
 	uint8_t cls;    /**< enum fc_ft_class */
-	uint8_t pad[3]; /**< always zero */
+	/** Optional key fields, zero unless asked for: the payload label id
+	 *  (--classify, 12 bits) and the outermost VLAN ID (--key-vlan, 12
+	 *  bits), little-endian in 24 bits: label | vlan << 12. Use
+	 *  fc_ftkey_label/fc_ftkey_vlan/fc_ftkey_set_ext. */
+	uint8_t ext[3];
 };
 
 _Static_assert(sizeof(struct fc_ftkey) == 48, "fc_ftkey must stay 48 bytes");
+
+/** Largest label id and VLAN ID the key holds. */
+#define FC_FTKEY_LABEL_MAX 4095
+#define FC_FTKEY_VLAN_MAX 4095
+
+/**
+ * The optional key fields (see fc_ftkey.ext): label id, VLAN ID.
+ * Thread safety: any thread; pure functions.
+ */
+static inline uint32_t fc_ftkey_ext(const struct fc_ftkey *k)
+{
+	return k->ext[0] | (uint32_t)k->ext[1] << 8 | (uint32_t)k->ext[2] << 16;
+}
+
+static inline unsigned fc_ftkey_label(const struct fc_ftkey *k)
+{
+	return fc_ftkey_ext(k) & 0xfff;
+}
+
+static inline unsigned fc_ftkey_vlan(const struct fc_ftkey *k)
+{
+	return fc_ftkey_ext(k) >> 12;
+}
+
+static inline void fc_ftkey_set_ext(struct fc_ftkey *k, unsigned label,
+				    unsigned vlan)
+{
+	uint32_t e = (label & 0xfff) | (vlan & 0xfff) << 12;
+
+	k->ext[0] = (uint8_t)e;
+	k->ext[1] = (uint8_t)(e >> 8);
+	k->ext[2] = (uint8_t)(e >> 16);
+}
 
 /** One aggregate row: a key and its packet count. */
 struct fc_ft_record {
@@ -100,7 +137,8 @@ static inline bool fc_ftkey_eq(const struct fc_ftkey *a,
 
 /**
  * Canonical order of records in files: class, family, src, dst, src port,
- * dst port, protocol, ttl, tcp flags, ip length. Returns <0, 0, >0.
+ * dst port, protocol, ttl, tcp flags, ip length, label, VLAN. Returns <0,
+ * 0, >0.
  * Thread safety: any thread; pure function.
  */
 int fc_ftkey_cmp(const struct fc_ftkey *a, const struct fc_ftkey *b);
@@ -145,7 +183,8 @@ static inline uint64_t fc_ftkey_hash(const struct fc_ftkey *k)
  *         of fc_ftkey (network order) read as a host-order uint32_t
  *   w[1]: src_port (0-15), dst_port (16-31), ip_len (32-63, < 2^16)
  *   w[2]: proto (0-7), ttl (8-15), tcp_flags (16-23), family (24-31,
- *         always 4), cls (32-39), zero (40-63)
+ *         always 4), cls (32-39), the optional fields (40-63: label id
+ *         40-51, VLAN ID 52-63; zero unless asked for)
  *
  * (w[1] and w[2] are fc_ftkey's bytes 32-47 on a little-endian host.)
  */
@@ -198,7 +237,7 @@ static inline void fc_ftkey4_make(struct fc_ftkey4 *c,
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	w0 = (fc_ftkey_word(k, 0) & 0xffffffffu) | fc_ftkey_word(k, 2) << 32;
 	w1 = fc_ftkey_word(k, 4);
-	w2 = fc_ftkey_word(k, 5) & 0xffffffffffULL;
+	w2 = fc_ftkey_word(k, 5);
 #else
 	uint32_t src, dst;
 
@@ -208,7 +247,8 @@ static inline void fc_ftkey4_make(struct fc_ftkey4 *c,
 	w1 = k->src_port | (uint64_t)k->dst_port << 16 |
 	     (uint64_t)k->ip_len << 32;
 	w2 = k->proto | (uint64_t)k->ttl << 8 | (uint64_t)k->tcp_flags << 16 |
-	     (uint64_t)k->family << 24 | (uint64_t)k->cls << 32;
+	     (uint64_t)k->family << 24 | (uint64_t)k->cls << 32 |
+	     (uint64_t)fc_ftkey_ext(k) << 40;
 #endif
 	c->w[0] = w0;
 	c->w[1] = w1;
@@ -235,6 +275,9 @@ static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
 	k->tcp_flags = (uint8_t)(w[2] >> 16);
 	k->family = (uint8_t)(w[2] >> 24);
 	k->cls = (uint8_t)(w[2] >> 32);
+	k->ext[0] = (uint8_t)(w[2] >> 40);
+	k->ext[1] = (uint8_t)(w[2] >> 48);
+	k->ext[2] = (uint8_t)(w[2] >> 56);
 }
 
 /**

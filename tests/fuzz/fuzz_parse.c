@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sd == FC_PARSE_OK &&
 		    ((in.family != 4 && in.family != 6) ||
 		     in.cls >= FC_FT_CLASS_COUNT ||
-		     (in.pad[0] | in.pad[1] | in.pad[2])))
+		     (in.ext[0] | in.ext[1] | in.ext[2])))
 			abort();
 	}
 	if (st == FC_PARSE_OK) {
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (key.cls >= FC_FT_CLASS_COUNT)
 			abort();
-		if (key.pad[0] | key.pad[1] | key.pad[2])
+		if (key.ext[0] | key.ext[1] | key.ext[2])
 			abort();
 	}
 	free(copy);

@@ -95,8 +95,10 @@ else
 	bad "driver-config replay"; tail -20 "$TMP/d.log"
 fi
 
-# The corpora kept from libFuzzer runs.
-for t in parse ftfile template drvcfg trace; do
+# The corpora kept from libFuzzer runs. The filter target also runs each
+# expression on a real trace's frames against libpcap's own matcher.
+export FC_FUZZ_PCAP="$FC_SHARED/pcaps/real/many-protocols-vlan-ipv6-llc.pcap"
+for t in parse ftfile template drvcfg trace classify filter; do
 	c="$FC_SRC/tests/fuzz/corpus/$t"
 	[ -d "$c" ] || continue
 	if "$F/fuzz_${t}_replay" "$c" >"$TMP/c.log" 2>&1; then

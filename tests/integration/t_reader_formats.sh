@@ -87,7 +87,7 @@ if ! python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$TMP/got
 fi
 
 cat >"$TMP/want.stats" <<EOF
-file=$D version=2.1 monitor=demo interval_len=60 aligned=no created=1700000000 writer=unknown
+file=$D version=2.2 monitor=demo interval_len=60 aligned=no created=1700000000 writer=unknown
 interval=0 start=1700000000 end=1700000059 flags=- rx_pkts=19 rec_pkts=16 records=6 not_ip=2 trunc_l3=1 drops=3 conservation=ok
 interval=1 start=1700000060 end=1700000119 flags=- rx_pkts=0 rec_pkts=0 records=0 drops=0 conservation=ok
 interval=2 start=1700000120 end=1700000299 flags=gap rx_pkts=0 rec_pkts=0 records=0 drops=0 conservation=ok

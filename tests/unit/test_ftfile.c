@@ -1329,17 +1329,17 @@ Test(ftfile, writer_name_round_trips_and_older_files_name_none)
 	uint8_t *b, *c;
 
 	cr_assert_eq(FC_FT_VERSION_MAJOR, 2);
-	cr_assert_eq(FC_FT_VERSION_MINOR, 1);
+	cr_assert_eq(FC_FT_VERSION_MINOR, 2);
 	cr_assert_eq(write_named(p, name), FC_FT_OK);
 	cr_assert_str_eq(writer_of(p, &minor), name);
-	cr_assert_eq(minor, 1);
+	cr_assert_eq(minor, 2);
 	cr_assert_eq(read_all(p, NULL, &nr, NULL), 0);
 	cr_assert_eq(nr, 10);
 	/* The bytes doc/file-format.md gives: after the 11 descriptors, a
 	 * length byte and the name, then the header checksum. */
 	b = slurp(p, &len);
 	hl = get32le(b + 16);
-	cr_assert_eq(b[8 + 6], 1);
+	cr_assert_eq(b[8 + 6], 2);
 	cr_assert_eq(hl, 33 + strlen("telescope-1") + 44 + 1 + wl + 4);
 	cr_assert_eq(b[8 + 33 + 11 + 44], wl);
 	cr_assert(memcmp(b + 8 + 33 + 11 + 44 + 1, name, wl) == 0);
@@ -1432,4 +1432,69 @@ Test(ftfile, writer_name_is_optional_and_checked)
 	cr_assert_eq(write_named(pathf("u.ft.zst"), "flowcap\xc3\xa9"),
 		     FC_FT_E_INVAL);
 	cr_assert_eq(access(pathf("s.ft.zst.tmp"), F_OK), -1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Format 2.2: optional label and VLAN fields, label names per interval   */
+
+Test(ftfile, labels_and_vlan_round_trip)
+{
+	const char *p = pathf("l.ft.zst"), *q = pathf("nl.ft.zst");
+	static const char names[2][32] = {"dns-any", "tls-hello"};
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv, got;
+	struct fc_ft_record recs[10], rec;
+	struct fc_ft_writer *w;
+	struct fc_ft_reader *r;
+	int st;
+	unsigned i = 0;
+
+	info_of(&info);
+	info.opt_fields = FC_FT_OPT_LABEL | FC_FT_OPT_VLAN;
+	w = fc_ft_writer_open(p, &info, &st);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	iv.flags |= FC_FT_IV_RULES_CHANGED;
+	for (uint64_t k = 0; k < 10; k++) {
+		make_rec(&recs[k], k);
+		fc_ftkey_set_ext(&recs[k].key, (unsigned)(k % 3), 4095 - (unsigned)k);
+	}
+	cr_assert_eq(fc_ft_writer_set_labels(w, 0x1234567890abcdefULL, names, 2),
+		     FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, 10), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	r = fc_ft_reader_open(p, &st);
+	cr_assert_not_null(r);
+	cr_assert_eq(fc_ft_reader_info(r)->opt_fields,
+		     FC_FT_OPT_LABEL | FC_FT_OPT_VLAN);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &got), 1);
+	cr_assert(got.flags & FC_FT_IV_RULES_CHANGED);
+	cr_assert_eq(fc_ft_reader_rules_hash(r), 0x1234567890abcdefULL);
+	cr_assert_str_eq(fc_ft_reader_label(r, 1), "dns-any");
+	cr_assert_str_eq(fc_ft_reader_label(r, 2), "tls-hello");
+	cr_assert_str_eq(fc_ft_reader_label(r, 0), "");
+	cr_assert_null(fc_ft_reader_label(r, 3));
+	while (fc_ft_reader_next_record(r, &rec) == 1) {
+		cr_assert_eq(memcmp(&rec.key, &recs[i].key, sizeof(rec.key)), 0,
+			     "record %u", i);
+		i++;
+	}
+	cr_assert_eq(i, 10);
+	fc_ft_reader_close(r);
+
+	/* Without the options: no label field, no names, the 2.1 layout
+	 * under minor 2; a label the writer was given is not stored. */
+	info.opt_fields = 0;
+	w = fc_ft_writer_open(q, &info, &st);
+	cr_assert_not_null(w);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, 10), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	r = fc_ft_reader_open(q, &st);
+	cr_assert_not_null(r);
+	cr_assert_eq(fc_ft_reader_info(r)->opt_fields, 0);
+	cr_assert_eq(fc_ft_reader_next_interval(r, &got), 1);
+	cr_assert_null(fc_ft_reader_label(r, 1));
+	cr_assert_eq(fc_ft_reader_next_record(r, &rec), 1);
+	cr_assert_eq(fc_ftkey_ext(&rec.key), 0);
+	fc_ft_reader_close(r);
 }

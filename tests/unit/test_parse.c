@@ -164,7 +164,7 @@ static enum fc_parse_status parse_n(const struct pkt *k, uint32_t caplen,
 	if (st == FC_PARSE_OK) {
 		cr_assert(key->family == 4 || key->family == 6);
 		cr_assert_lt(key->cls, FC_FT_CLASS_COUNT);
-		cr_assert_eq(key->pad[0] | key->pad[1] | key->pad[2], 0);
+		cr_assert_eq(key->ext[0] | key->ext[1] | key->ext[2], 0);
 	}
 	return st;
 }
