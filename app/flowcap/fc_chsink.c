@@ -26,6 +26,7 @@
 
 #include "fc_app.h"
 #include "fc_ch.h"
+#include "fc_rules.h"
 #include "fc_sink.h"
 
 #define BATCH_ROWS 1000000
@@ -69,6 +70,21 @@ struct fc_chsink {
 	_Atomic uint64_t sent, sent_rows, queued, pending;
 	char url[512];
 };
+
+/* Label names of a live interval's records: the run's label table
+ * (ids are stable for the run; fc_rules.h). */
+static const char *live_label(const void *ctx, unsigned id)
+{
+	const struct fc_labels *l = ctx;
+
+	return id < FC_ARRAY_SIZE(l->name) ? l->name[id] : NULL;
+}
+
+/* Label names of a file's records, from the interval its reader is in. */
+static const char *file_label(const void *ctx, unsigned id)
+{
+	return fc_ft_reader_label(ctx, id);
+}
 
 static double now_s(void)
 {
@@ -251,6 +267,8 @@ static int send_queue(struct sender *s)
 	     it = it->next) {
 		fc_ch_batch_begin(&s->b, c->app->cfg.name, &it->iv,
 				  c->app->cfg.interval, "flowcap live");
+		if (c->app->labels != NULL)
+			fc_ch_batch_labels(&s->b, live_label, c->app->labels);
 		fc_ch_batch_records(&s->b, it->recs, it->n);
 		rows += it->n;
 		bytes += it->bytes;
@@ -370,6 +388,7 @@ static int catch_up(struct sender *s)
 				continue;
 			fc_ch_batch_begin(&s->b, c->app->cfg.name, &iv,
 					  c->app->cfg.interval, path);
+			fc_ch_batch_labels(&s->b, file_label, r);
 			int k;
 			unsigned m = 0;
 			uint64_t n = 0;

@@ -388,6 +388,8 @@ static const struct col ft_cols[] = {
 	{"tcp_flags", "UInt8"},
 	{"ip_len", "UInt32"},
 	{"packets", "UInt64"},
+	{"label", "String"},
+	{"vlan", "UInt16"},
 	{"load_id", "UInt64"},
 };
 
@@ -604,13 +606,14 @@ static void put_ip(uint8_t *d, unsigned family, const uint8_t *ip)
 }
 
 bool fc_ch_put_records(struct fc_chbuf *b, const struct fc_ch_prefix *p,
-		       const struct fc_ft_record *recs, uint64_t n)
+		       const struct fc_ft_record *recs, uint64_t n,
+		       fc_ch_label_fn label, const void *ctx)
 {
-	size_t row = p->len + FC_CH_ROW_TAIL;
+	size_t row = p->len + FC_CH_ROW_TAIL + FC_CH_LABEL_MAX;
 
 	if (!fc_chbuf_reserve(b, row * n))
 		return false;
-	uint8_t *d = b->p + b->len;
+	uint8_t *d = b->p + b->len, *d0 = d;
 
 	for (uint64_t i = 0; i < n; i++) {
 		const struct fc_ftkey *k = &recs[i].key;
@@ -628,10 +631,22 @@ bool fc_ch_put_records(struct fc_chbuf *b, const struct fc_ch_prefix *p,
 		d[6] = k->tcp_flags;
 		fc_put_le32(d + 7, k->ip_len);
 		fc_put_le64(d + 11, recs[i].packets);
-		fc_put_le64(d + 19, p->load_id);
-		d += 27;
+		d += 19;
+		/* label: a String (length byte, at most 31 bytes), vlan */
+		unsigned id = fc_ftkey_label(k);
+		const char *name = id != 0 && label != NULL ? label(ctx, id) :
+							      NULL;
+		size_t ln = name != NULL ? strnlen(name, FC_CH_LABEL_MAX) : 0;
+
+		*d++ = (uint8_t)ln;
+		if (ln != 0)
+			memcpy(d, name, ln);
+		d += ln;
+		fc_put_le16(d, (uint16_t)fc_ftkey_vlan(k));
+		fc_put_le64(d + 2, p->load_id);
+		d += 10;
 	}
-	b->len += row * n;
+	b->len += (size_t)(d - d0);
 	return true;
 }
 
@@ -724,7 +739,8 @@ bool fc_ch_batch_records(struct fc_ch_batch *b,
 	fc_ch_prefix_init(&p, b->monitor, &x->iv, x->interval_len,
 			  fc_ch_load_id(b->monitor, &x->iv, x->iv.n_records));
 	x->load_id = p.load_id;
-	if (!fc_ch_put_records(&b->rows, &p, recs, n)) {
+	if (!fc_ch_put_records(&b->rows, &p, recs, n, b->label,
+			       b->label_ctx)) {
 		b->oom = true;
 		return false;
 	}
@@ -734,8 +750,17 @@ bool fc_ch_batch_records(struct fc_ch_batch *b,
 	return true;
 }
 
+void fc_ch_batch_labels(struct fc_ch_batch *b, fc_ch_label_fn label,
+			const void *ctx)
+{
+	b->label = label;
+	b->label_ctx = ctx;
+}
+
 void fc_ch_batch_reset(struct fc_ch_batch *b)
 {
+	b->label = NULL;
+	b->label_ctx = NULL;
 	for (size_t i = 0; i < b->n; i++)
 		free(b->v[i].source);
 	b->n = 0;

@@ -143,16 +143,27 @@ void fc_ch_prefix_init(struct fc_ch_prefix *p, const char *monitor,
 		       const struct fc_ft_interval *iv, uint32_t interval_len,
 		       uint64_t load_id);
 
-/** Bytes of one record's RowBinary row after the prefix. */
-#define FC_CH_ROW_TAIL 60
+/** Bytes of one record's RowBinary row after the prefix, with an empty
+ *  label; a label adds its length (at most FC_CH_LABEL_MAX). */
+#define FC_CH_ROW_TAIL 63
+#define FC_CH_LABEL_MAX 31
 
 /**
- * Append n records as RowBinary rows of flowtuple. Returns false when
- * memory ran out (b->oom). Thread safety: b's owner. Not hot path (one
- * memcpy and a few stores per record).
+ * The name of a record's label id (fc_ftkey_label): "" for 0; NULL (or
+ * no function) is stored as "". ctx is the caller's (a file reader, the
+ * live run's label table).
+ */
+typedef const char *(*fc_ch_label_fn)(const void *ctx, unsigned id);
+
+/**
+ * Append n records as RowBinary rows of flowtuple, their label names
+ * taken from label(ctx, id) (label may be NULL: no labels). Returns false
+ * when memory ran out (b->oom). Thread safety: b's owner. Not hot path
+ * (one memcpy and a few stores per record).
  */
 bool fc_ch_put_records(struct fc_chbuf *b, const struct fc_ch_prefix *p,
-		       const struct fc_ft_record *recs, uint64_t n);
+		       const struct fc_ft_record *recs, uint64_t n,
+		       fc_ch_label_fn label, const void *ctx);
 
 /** What loads did, for the caller's figures. */
 struct fc_ch_load_stats {
@@ -186,6 +197,8 @@ struct fc_ch_batch {
 	size_t n, cap;
 	uint64_t n_rows;
 	bool oom;
+	fc_ch_label_fn label;   /**< names of the records' labels, or NULL */
+	const void *label_ctx;
 };
 
 /**
@@ -196,6 +209,14 @@ struct fc_ch_batch {
 bool fc_ch_batch_begin(struct fc_ch_batch *b, const char *monitor,
 		       const struct fc_ft_interval *iv, uint32_t interval_len,
 		       const char *source);
+
+/**
+ * Where the names of the labels of the records that follow come from
+ * (fc_ch_label_fn); until called, and after fc_ch_batch_reset, none.
+ * Thread safety: the batch's owner.
+ */
+void fc_ch_batch_labels(struct fc_ch_batch *b, fc_ch_label_fn label,
+			const void *ctx);
 
 /** Records of the interval begun last (any number of calls). */
 bool fc_ch_batch_records(struct fc_ch_batch *b,

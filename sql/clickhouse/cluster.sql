@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS flowtuple_local
     tcp_flags UInt8,
     ip_len UInt32,
     packets UInt64,
+    label String,
+    vlan UInt16,
     load_id UInt64
 )
 ENGINE = MergeTree
@@ -57,12 +59,14 @@ CREATE TABLE IF NOT EXISTS flowtuple_intervals
     bad_hdrlen UInt64,
     bad_linktype UInt64,
     too_deep UInt64,
+    tunnel_deep UInt64,
     tbl_full UInt64,
     no_table UInt64,
     nic_imissed UInt64,
     nic_nombuf UInt64,
     nic_ierrors UInt64,
     bad_time UInt64,
+    filtered UInt64,
     late UInt64,
     load_id UInt64,
     source String,

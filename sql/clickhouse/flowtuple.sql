@@ -8,7 +8,9 @@
 -- FixedString(16): IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d),
 -- readable with IPv6NumToString. load_id names the interval load the row
 -- belongs to; a row counts only once its load_id is in flowtuple_intervals
--- (doc/clickhouse.md, "Exactly once").
+-- (doc/clickhouse.md, "Exactly once"). label is the payload label of a
+-- file written with --classify ('' otherwise), vlan the outermost VLAN ID
+-- of one written with --key-vlan (0 otherwise).
 -- Ordered by time first (every operator query has a time range), then
 -- monitor (one box's data together), then the low-cardinality dimensions
 -- that dashboards filter and group on (class, protocol, dst_port), then
@@ -29,6 +31,8 @@ CREATE TABLE IF NOT EXISTS flowtuple
     tcp_flags UInt8,
     ip_len UInt32,
     packets UInt64,
+    label String,
+    vlan UInt16,
     load_id UInt64
 )
 ENGINE = MergeTree
@@ -39,8 +43,8 @@ ORDER BY (interval_start, monitor, class, protocol, dst_port, src_ip);
 -- records are stored (the ledger of loads), with the interval's whole
 -- accounting: every counter of lib/tuple/fc_counter.h under its name.
 -- Conservation: rx_pkts = rec_pkts + not_ip + trunc_l2 + trunc_l3 +
--- bad_version + bad_hdrlen + bad_linktype + too_deep + tbl_full + no_table
--- + nic_imissed + nic_nombuf + nic_ierrors + bad_time (late is
+-- bad_version + bad_hdrlen + bad_linktype + too_deep + tunnel_deep + tbl_full
+-- + no_table + nic_imissed + nic_nombuf + nic_ierrors + bad_time + filtered (late is
 -- informational: those packets are in records), and rec_pkts is the sum
 -- of packets of the interval's rows.
 CREATE TABLE IF NOT EXISTS flowtuple_intervals
@@ -61,12 +65,14 @@ CREATE TABLE IF NOT EXISTS flowtuple_intervals
     bad_hdrlen UInt64,
     bad_linktype UInt64,
     too_deep UInt64,
+    tunnel_deep UInt64,
     tbl_full UInt64,
     no_table UInt64,
     nic_imissed UInt64,
     nic_nombuf UInt64,
     nic_ierrors UInt64,
     bad_time UInt64,
+    filtered UInt64,
     late UInt64,
     load_id UInt64,
     source String,

@@ -91,11 +91,48 @@ done
 [ "$nbad" -eq 0 ] && [ "$ntr" -gt 10 ] &&
 	ok "$ntr traces ($(echo "$R"/*.pcap | wc -w) real, 1 generated): count, sum(packets), group-by class/protocol/dst_port and every row equal flowcap-read's"
 
+# --- labels and VLAN IDs: files written with --classify and --key-vlan
+# load their label names and VLAN IDs, as flowcap-read prints them; the
+# rows of files without them hold '' and 0 (checked above through count).
+# Into a database of their own: the checks below count database ft.
+chsql "$P" lab "$SQL/flowtuple.sql" || bad "flowtuple.sql in database lab"
+for t in pcapplusplus-example-tcp-mix many-protocols-vlan-ipv6-llc; do
+	m="lab-$t"
+	mkdir -p "$TMP/lab/$m"
+	"$FLOWCAP" --read "$R/$t.pcap" --interval 60 --name "$m" \
+		--classify "$FC_SRC/rules/telescope.rules" --key-vlan \
+		--out "$TMP/lab/$m" >"$TMP/lab.$m.log" 2>&1 ||
+		bad "flowcap --classify --key-vlan $t: $(tail -n 2 "$TMP/lab.$m.log")"
+done
+"$FCREAD" --to-clickhouse "$URL" --database lab "$TMP/lab" >"$TMP/lab.out" 2>&1 ||
+	bad "loader, labelled files: $(head -n 3 "$TMP/lab.out")"
+nlab=0
+for t in pcapplusplus-example-tcp-mix many-protocols-vlan-ipv6-llc; do
+	m="lab-$t"
+	"$FCREAD" --format csv "$TMP/lab/$m" | tail -n +2 | LC_ALL=C sort >"$TMP/$m.ref"
+	chq "$P" "SELECT toUInt32(interval_start), class,
+		replaceRegexpOne(IPv6NumToString(src_ip), '^::ffff:', ''),
+		replaceRegexpOne(IPv6NumToString(dst_ip), '^::ffff:', ''),
+		src_port, dst_port, protocol, ttl, tcp_flags, ip_len, packets,
+		label, vlan
+		FROM lab.flowtuple WHERE monitor = '$m' FORMAT CSV" |
+		tr -d '"' | LC_ALL=C sort >"$TMP/$m.rows"
+	nl=$(awk -F, '$12 != ""' "$TMP/$m.ref" | wc -l)
+	nv=$(awk -F, '$13 != 0' "$TMP/$m.ref" | wc -l)
+	nlab=$((nlab + nl + nv))
+	if [ -s "$TMP/$m.ref" ] && cmp -s "$TMP/$m.ref" "$TMP/$m.rows"; then
+		ok "$t with --classify --key-vlan: every row, label and VLAN ID ($nl labelled, $nv tagged) equal flowcap-read's"
+	else
+		bad "$t: labelled rows differ: $(diff "$TMP/$m.ref" "$TMP/$m.rows" | head -n 4)"
+	fi
+done
+[ "$nlab" -gt 0 ] || bad "the labelled traces gave no label and no VLAN ID: the check above proves nothing"
+
 # --- conservation in SQL, per interval and against the rows.
 q_cons="SELECT count() FROM ft.flowtuple_intervals WHERE rx_pkts != rec_pkts
 	+ not_ip + trunc_l2 + trunc_l3 + bad_version + bad_hdrlen + bad_linktype
-	+ too_deep + tbl_full + no_table + nic_imissed + nic_nombuf + nic_ierrors
-	+ bad_time"
+	+ too_deep + tunnel_deep + tbl_full + no_table + nic_imissed + nic_nombuf
+	+ nic_ierrors + bad_time + filtered"
 q_rows="SELECT count() FROM ft.flowtuple_intervals AS i ANY LEFT JOIN
 	(SELECT load_id, sum(packets) AS p, count() AS c FROM ft.flowtuple
 	 GROUP BY load_id) USING load_id

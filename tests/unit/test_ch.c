@@ -97,14 +97,49 @@ Test(ch, rowbinary_bytes_of_an_ipv4_record)
 		6, 64, 0x02,                       /* protocol, ttl, tcp_flags */
 		40, 0, 0, 0,                       /* ip_len */
 		5, 0, 0, 0, 0, 0, 0, 0,            /* packets */
+		0,                                 /* label: '' */
+		0, 0,                              /* vlan */
 		0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* load_id */
 	};
 
 	fc_ch_prefix_init(&p, "m1", &iv, 60, 0x1122334455667788ULL);
-	cr_assert(fc_ch_put_records(&b, &p, &r, 1));
+	cr_assert(fc_ch_put_records(&b, &p, &r, 1, NULL, NULL));
 	cr_assert_eq(b.len, sizeof(want));
 	cr_assert_eq(b.len, p.len + FC_CH_ROW_TAIL);
 	cr_assert_arr_eq(b.p, want, sizeof(want));
+	fc_chbuf_free(&b);
+}
+
+static const char *names(const void *ctx, unsigned id)
+{
+	(void)ctx;
+	return id == 3 ? "dns-any" : NULL;
+}
+
+Test(ch, label_and_vlan_columns)
+{
+	struct fc_ft_interval iv = iv_sample();
+	struct fc_ft_record r[2] = {rec4(), rec4()};
+	struct fc_ch_prefix p;
+	struct fc_chbuf b = {0};
+	size_t row0 = 0;
+
+	fc_ftkey_set_ext(&r[0].key, 3, 100);
+	fc_ftkey_set_ext(&r[1].key, 9, 0); /* an id without a name: '' */
+	fc_ch_prefix_init(&p, "m1", &iv, 60, 7);
+	cr_assert(fc_ch_put_records(&b, &p, r, 2, names, NULL));
+	row0 = p.len + FC_CH_ROW_TAIL + 7;
+	cr_assert_eq(b.len, row0 + p.len + FC_CH_ROW_TAIL);
+	/* after the prefix: class, 2 addresses, ports, proto, ttl, flags,
+	 * ip_len, packets = 52 bytes, then the label and the vlan */
+	const uint8_t *l = b.p + p.len + 52;
+
+	cr_assert_eq(l[0], 7);
+	cr_assert_arr_eq(l + 1, "dns-any", 7);
+	cr_assert_eq(l[8] | l[9] << 8, 100);
+	l = b.p + row0 + p.len + 52;
+	cr_assert_eq(l[0], 0, "unnamed label stored as ''");
+	cr_assert_eq(l[1] | l[2] << 8, 0);
 	fc_chbuf_free(&b);
 }
 
@@ -119,7 +154,7 @@ Test(ch, ipv6_addresses_are_kept_as_is)
 	fc_ip_parse("::ffff:192.0.2.1", r.key.dst_ip);
 	r.key.family = 6;
 	fc_ch_prefix_init(&p, "m1", &iv, 60, 1);
-	cr_assert(fc_ch_put_records(&b, &p, &r, 1));
+	cr_assert(fc_ch_put_records(&b, &p, &r, 1, NULL, NULL));
 	cr_assert_arr_eq(b.p + p.len + 1, r.key.src_ip, 16);
 	cr_assert_arr_eq(b.p + p.len + 17, r.key.dst_ip, 16);
 	fc_chbuf_free(&b);
