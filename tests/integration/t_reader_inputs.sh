@@ -273,9 +273,10 @@ CC=${CC:-cc}
 S="$FC_SRC"
 if command -v "$CC" >/dev/null &&
 	"$CC" -std=gnu11 -D_GNU_SOURCE -fsanitize=undefined -fno-sanitize-recover=all -g -O1 \
-		-I"$S/lib/ftfile" -I"$S/lib/tuple" -I"$S/lib/common" -I"$FC_BUILD/app" \
-		"$S/app/flowcap-read/main.c" "$S/lib/ftfile/fc_ftfile.c" \
-		"$S/lib/tuple/fc_tuple.c" -lzstd -o "$TMP/fcread-ubsan" 2>"$TMP/cc.err"; then
+		-I"$S/lib/ftfile" -I"$S/lib/tuple" -I"$S/lib/common" -I"$S/lib/anon" \
+		-I"$FC_BUILD/app" "$S"/app/flowcap-read/*.c "$S/lib/ftfile/fc_ftfile.c" \
+		"$S/lib/tuple/fc_tuple.c" "$S/lib/anon/fc_anon.c" -lzstd -lcrypto \
+		-lpthread -o "$TMP/fcread-ubsan" 2>"$TMP/cc.err"; then
 	set +e
 	"$TMP/fcread-ubsan" --format corsaro "$CE" >"$TMP/ce-ubsan.txt" 2>"$TMP/ubsan.err"
 	rc=$?
