@@ -728,6 +728,15 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 		if (fr_state_load(q, in, r.per_file) != 0)
 			return 2;
 	}
+	if (r.per_file != NULL) {
+		size_t known = 0;
+
+		for (size_t i = 0; i < in->n; i++)
+			known += r.per_file[i] != NULL;
+		fprintf(stderr, PROG ": note: --state %s: %zu of %zu files "
+			"known, %zu to read\n", q->state, known, r.files_total,
+			r.files_total - known);
+	}
 	jobs = calloc(nj, sizeof(*jobs));
 	if (jobs == NULL)
 		fr_oom();
