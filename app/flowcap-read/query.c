@@ -665,10 +665,76 @@ static int row_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+static int t_cmp(const void *pa, const void *pb)
+{
+	const struct fr_row *a = pa, *b = pb;
+
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* Heap of the best k rows of one interval seen so far, the worst at the
+ * top (h[0]): a row better than h[0] replaces it. */
+static void sift_down(struct fr_row *h, size_t k, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, w = i;
+		struct fr_row t;
+
+		if (l < k && row_cmp(&h[l], &h[w]) > 0)
+			w = l;
+		if (l + 1 < k && row_cmp(&h[l + 1], &h[w]) > 0)
+			w = l + 1;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/* --top: per interval, the best N rows in place at the start of the
+ * interval's run, without sorting the whole run: O(n log N). */
+static size_t select_top(const struct fr_query *q, struct fr_row *rows,
+			 size_t n)
+{
+	size_t out = 0;
+
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), t_cmp);
+	for (size_t b = 0, e; b < n; b = e) {
+		struct fr_row *h = &rows[b];
+		size_t k = 0;
+
+		for (e = b; e < n && rows[e].t == rows[b].t; e++) {
+			if (k < q->top) {
+				size_t i = k++;
+
+				h[i] = rows[e];
+				/* sift up */
+				while (i > 0 && row_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+					struct fr_row t = h[i];
+
+					h[i] = h[(i - 1) / 2];
+					h[(i - 1) / 2] = t;
+					i = (i - 1) / 2;
+				}
+			} else if (row_cmp(&rows[e], &h[0]) < 0) {
+				h[0] = rows[e];
+				sift_down(h, k, 0);
+			}
+		}
+		qsort(h, k, sizeof(*h), row_cmp);
+		memmove(&rows[out], h, k * sizeof(*h));
+		out += k;
+	}
+	return out;
+}
+
 static void finish(const struct fr_query *q, const struct fr_agg *a)
 {
 	struct fr_row *rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
-	size_t n = 0;
+	size_t n = a->n;
 
 	if (rows == NULL)
 		fr_oom();
@@ -683,22 +749,10 @@ static void finish(const struct fr_query *q, const struct fr_agg *a)
 			w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
 	}
 	sort_q = q;
-	if (a->n > 1)
-		qsort(rows, a->n, sizeof(*rows), row_cmp);
-	if (q->top > 0) {
-		uint64_t t = 0, k = 0;
-
-		for (size_t i = 0; i < a->n; i++) {
-			if (i == 0 || rows[i].t != t) {
-				t = rows[i].t;
-				k = 0;
-			}
-			if (k++ < q->top)
-				rows[n++] = rows[i];
-		}
-	} else {
-		n = a->n;
-	}
+	if (q->top > 0)
+		n = select_top(q, rows, n);
+	else if (n > 1)
+		qsort(rows, n, sizeof(*rows), row_cmp);
 	fr_output_rows(q, rows, n);
 	free(rows);
 }
