@@ -256,11 +256,18 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path)
 		const struct fc_ft_file_info *in = fc_ft_reader_info(r);
 
 		fprintf(out, "file=%s version=%u.%u monitor=%s interval_len=%" PRIu32
-		       " aligned=%s created=%" PRIu64 " writer=%s\n",
+		       " aligned=%s created=%" PRIu64 " writer=%s",
 		       path, in->version_major, in->version_minor,
 		       in->monitor[0] ? in->monitor : "-", in->interval_len,
 		       in->flags & FC_FT_F_ALIGNED ? "yes" : "no", in->created,
 		       in->writer[0] ? in->writer : "unknown");
+		/* Only anonymised files say so: other lines stay as before. */
+		if (in->flags & FC_FT_F_ANON) {
+			fprintf(out, " anonymized=key:");
+			for (int i = 0; i < 8; i++)
+				fprintf(out, "%02x", in->anon_fp[i]);
+		}
+		fputc('\n', out);
 	}
 	while ((rc = fc_ft_reader_next_interval(r, &iv)) == 1) {
 		uint64_t pkts = 0, k = 0;

@@ -75,6 +75,8 @@ struct fc_cfg {
 	const char *file_group;   /**< --file-group, as given, or NULL */
 	gid_t file_gid;           /**< its gid, or (gid_t)-1: the writer's */
 	int file_mode;            /**< --file-mode, or -1: 0640 less umask */
+	bool anon;                /**< --anonymize KEYFILE given */
+	uint8_t anon_key[32];     /**< its key (lib/anon), read at start */
 };
 
 /** Where a worker's packets come from. */

@@ -32,6 +32,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include "fc_anon.h"
 #include "fc_app.h"
 #include "fc_count.h"
 #include "fc_ftdir.h"
@@ -217,6 +218,10 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --anonymize KEYFILE  Crypto-PAn prefix-preserving anonymisation of\n"
+"                     both addresses before any sink (KEYFILE: 32 bytes,\n"
+"                     raw or 64 hex digits); the files say so and carry\n"
+"                     the key's fingerprint, never the key\n"
 "  --test-collector-delay MS  fault injection for tests: the collector\n"
 "                     sleeps MS before each interval (a stalled disk)\n"
 "  --test-worker-delay US  fault injection for tests: a live worker\n"
@@ -359,7 +364,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_ANON,
 };
 
 static const struct option longopts[] = {
@@ -391,6 +396,7 @@ static const struct option longopts[] = {
 	{"file-mode", required_argument, NULL, OPT_FILEMODE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"anonymize", required_argument, NULL, OPT_ANON},
 	{NULL, 0, NULL, 0},
 };
 
@@ -520,6 +526,17 @@ static int parse_args(struct fc_cfg *cfg, int argc, char **argv)
 			if (parse_file_mode(optarg, &cfg->file_mode) != 0)
 				return -1;
 			break;
+		case OPT_ANON: {
+			char err[512];
+
+			if (fc_anon_key_load(optarg, cfg->anon_key, err,
+					     sizeof(err)) != 0) {
+				fprintf(stderr, "flowcap: --anonymize %s\n", err);
+				return -1;
+			}
+			cfg->anon = true;
+			break;
+		}
 		case OPT_STATS: cfg->stats = 1; break;
 		case OPT_NOSTATS: cfg->stats = 0; break;
 		case 'h':

@@ -147,12 +147,19 @@ struct fc_ft_file_info {
 	 *  "" when the file does not say (files of 1.x and 2.0, or a
 	 *  writer that left it empty). */
 	char writer[256];
+	/** With FC_FT_F_ANON: the fingerprint of the anonymisation key
+	 *  (format 2.2; lib/anon's fc_anon_fingerprint), never the key. */
+	uint8_t anon_fp[8];
 };
 
 /** Longest writer name a header stores. */
 #define FC_FT_WRITER_MAX 255
 
 #define FC_FT_F_ALIGNED 0x1 /**< intervals aligned to multiples of the length */
+/** Addresses are anonymised (Crypto-PAn) before they were written; the
+ *  header carries the key's fingerprint (anon_fp). The writer needs a
+ *  writer name with it, and writes such a file as version 2.2. */
+#define FC_FT_F_ANON 0x2
 
 /* struct fc_ft_record (a key and its packet count) is defined in fc_tuple.h:
  * merge produces it and this module stores it, without knowing each other. */

@@ -147,9 +147,9 @@ expect_err "--filter 'proto tpc': did you mean 'tcp'" \
   proto tpc
         ^" --filter 'proto tpc'
 expect_err "--filter 'net 10.0.0.0/33': the prefix length" \
-"flowcap-read: bad --filter at column 15: prefix length must be 0 to 32 for IPv4
+"flowcap-read: bad --filter at column 14: prefix length must be 0 to 32 for IPv4
   net 10.0.0.0/33
-                ^" --filter 'net 10.0.0.0/33'
+               ^" --filter 'net 10.0.0.0/33'
 expect_err "--filter 'flags SX': the bad letter" \
 "flowcap-read: bad --filter at column 8: unknown TCP flag 'X' (letters: F S R P A U E C)
   flags SX
