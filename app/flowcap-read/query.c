@@ -230,6 +230,9 @@ static uint32_t dkey_hash(const struct fr_dkey *d)
 	return (uint32_t)mix64(w[0] ^ mix64(w[1] ^ mix64(w[2])));
 }
 
+static uint32_t agg_group_h(struct fr_agg *a, const struct fr_gkey *g,
+			    uint32_t h);
+
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n);
@@ -304,7 +307,15 @@ static __attribute__((noinline)) void rehash(uint64_t **slot, uint32_t *mask)
 /* Index of the group g (inserted with zero counts when new). */
 uint32_t fr_agg_group(struct fr_agg *a, const struct fr_gkey *g)
 {
-	uint32_t h = gkey_hash(g), i;
+	return agg_group_h(a, g, gkey_hash(g));
+}
+
+/* fr_agg_group with the hash already known (a batch computed it to
+ * prefetch the slot). */
+static uint32_t agg_group_h(struct fr_agg *a, const struct fr_gkey *g,
+			    uint32_t h)
+{
+	uint32_t i;
 
 	for (i = h & a->smask;; i = (i + 1) & a->smask) {
 		uint64_t v = a->slot[i];
@@ -463,9 +474,13 @@ static void progress(struct run *r, bool final)
 		left = by > 0 ? el * (double)(r->bytes_total - by) / (double)by :
 				0;
 		fprintf(stderr, "\r\033[K" PROG ": %" PRIu64 "/%zu files, "
-			"%.1fM records/s, %.0f s left",
+			"%.1fM records/s, ",
 			(uint64_t)atomic_load(&r->files_done), r->files_total,
-			el > 0 ? (double)rec / el / 1e6 : 0.0, left);
+			el > 0 ? (double)rec / el / 1e6 : 0.0);
+		if (by > 0)
+			fprintf(stderr, "%.0f s left", left);
+		else
+			fputs("time left: after the first file", stderr);
 	}
 	pthread_mutex_unlock(&r->plock);
 }
@@ -492,6 +507,8 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 	}
 }
 
+#define BATCH 32
+
 /* Aggregate one file into a; 0, or 1 when it could not be read to its
  * end (reported; what was read before the problem counts). */
 static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
@@ -501,7 +518,6 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 	struct fc_ft_reader *rd;
 	struct fc_ft_open_diag od;
 	struct fc_ft_interval iv;
-	struct fc_ft_record rec;
 	int st, rc;
 	uint64_t n_rec = 0;
 
@@ -518,36 +534,57 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		g.t = q->interval == FR_IV_OWN ? iv.start :
 		      q->interval == FR_IV_ALL ? 0 :
 						 iv.start - iv.start % q->interval;
-		while ((rc = fc_ft_reader_next_record(rd, &rec)) == 1) {
-			const uint64_t *m;
-			uint64_t w[6];
-			uint32_t gi;
+		for (;;) {
+			/* A batch: decode, filter and mask up to BATCH records,
+			 * hash them and ask for their slots' cache lines, then
+			 * count them, when the lines have (mostly) arrived. */
+			struct fc_ft_record br[BATCH];
+			struct fr_gkey bg[BATCH];
+			uint32_t bh[BATCH];
+			unsigned nb = 0;
 
-			n_rec++;
-			if (q->filter != NULL && !fr_filter_match(q->filter, &rec))
-				continue;
-			if (anon != NULL) {
-				fc_anon_addr(anon, rec.key.family,
-					     rec.key.src_ip);
-				fc_anon_addr(anon, rec.key.family,
-					     rec.key.dst_ip);
-			}
-			m = r->mask[rec.key.family == 6];
-			memcpy(w, &rec.key, 48);
-			for (int i = 0; i < 6; i++)
-				w[i] &= m[i];
-			memcpy(&g.k, w, 48);
-			gi = fr_agg_group(a, &g);
-			a->cnt[gi].records++;
-			a->cnt[gi].packets += rec.packets;
-			for (unsigned i = 0; i < q->nd; i++) {
-				struct fr_dkey d;
+			while (nb < BATCH &&
+			       (rc = fc_ft_reader_next_record(rd, &br[nb])) == 1) {
+				struct fc_ft_record *x = &br[nb];
+				const uint64_t *m;
+				uint64_t w[6];
 
-				dval(&d, q->d[i], &rec);
-				d.g = gi;
-				d.field = (uint8_t)i;
-				fr_agg_distinct(a, &d);
+				n_rec++;
+				if (q->filter != NULL &&
+				    !fr_filter_match(q->filter, x))
+					continue;
+				if (anon != NULL) {
+					fc_anon_addr(anon, x->key.family,
+						     x->key.src_ip);
+					fc_anon_addr(anon, x->key.family,
+						     x->key.dst_ip);
+				}
+				m = r->mask[x->key.family == 6];
+				memcpy(w, &x->key, 48);
+				for (int i = 0; i < 6; i++)
+					w[i] &= m[i];
+				bg[nb].t = g.t;
+				memcpy(&bg[nb].k, w, 48);
+				bh[nb] = gkey_hash(&bg[nb]);
+				__builtin_prefetch(&a->slot[bh[nb] & a->smask]);
+				nb++;
 			}
+			for (unsigned j = 0; j < nb; j++) {
+				uint32_t gi = agg_group_h(a, &bg[j], bh[j]);
+
+				a->cnt[gi].records++;
+				a->cnt[gi].packets += br[j].packets;
+				for (unsigned i = 0; i < q->nd; i++) {
+					struct fr_dkey d;
+
+					dval(&d, q->d[i], &br[j]);
+					d.g = gi;
+					d.field = (uint8_t)i;
+					fr_agg_distinct(a, &d);
+				}
+			}
+			if (rc != 1)
+				break;
 		}
 		atomic_fetch_add(&r->records_done, n_rec);
 		n_rec = 0;

@@ -103,7 +103,7 @@ static void describe(const struct fr_query *q, struct buf *b)
 static int end_crc(const char *path, uint64_t *size, uint32_t *crc)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	struct stat st = {0};
 	int ok;
 
 	if (fd < 0)
@@ -233,7 +233,7 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 	for (uint32_t i = 0; i < nfiles && !r.bad; i++) {
 		uint32_t plen = get32(&r), ng, ndv, crc_was, crc_now;
 		const char *path = take(&r, plen);
-		uint64_t size_was, size_now;
+		uint64_t size_was, size_now = 0;
 		const uint8_t *groups, *dv;
 		size_t at = SIZE_MAX;
 

@@ -203,5 +203,19 @@ tb = [l.split() for l in open(sys.argv[3])]
 assert tb[0] == head and tb[1:] == body, "table"
 PY
 
+# Progress: on a terminal (script(1) gives stderr a pty), files done of
+# total, records/s and the time left; not otherwise (the error cases above
+# compare the whole of stderr).
+script -qec "\"$FCREAD\" --jobs 1 --group-by class --format csv \"$FT\" >\"$TMP/po\"" \
+	"$TMP/typescript" >/dev/null 2>&1 || true
+if grep -q "flowcap-read: [0-9]*/[0-9]* files, [0-9.]*M records/s, " "$TMP/typescript" &&
+	! grep -q "files, " "$TMP/po"; then
+	ok "progress on a terminal's stderr, not in the output"
+else
+	bad "progress line"; tr '\r' '\n' <"$TMP/typescript" | head -n 5
+fi
+"$FCREAD" --jobs 1 --group-by class --format csv "$FT" >/dev/null 2>"$TMP/e"
+[ ! -s "$TMP/e" ] && ok "no progress when stderr is not a terminal" || { bad "stderr not empty"; head -n 3 "$TMP/e"; }
+
 echo "queries compared with the oracle: $nq"
 finish

@@ -99,13 +99,13 @@ ng, nd = struct.unpack_from("<II", b, at); at += 8
 at += ng * (56 + 16)
 assert nd > 0
 struct.pack_into("<I", b, at, ng + 5)          # first value's group
-crc = 0
+crc = 0xFFFFFFFF  # CRC32C (Castagnoli, reflected), as fc_ft_crc32c
 POLY = 0x82F63B78
 for x in b:
     crc ^= x
     for _ in range(8):
         crc = (crc >> 1) ^ (POLY if crc & 1 else 0)
-open(sys.argv[2], "wb").write(bytes(b) + struct.pack("<I", crc))
+open(sys.argv[2], "wb").write(bytes(b) + struct.pack("<I", crc ^ 0xFFFFFFFF))
 PY
 damaged "a value of a group that does not exist (checksum made to match)" "inconsistent contents"
 
