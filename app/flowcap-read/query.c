@@ -376,6 +376,9 @@ void fr_agg_merge(struct fr_agg *dst, const struct fr_agg *src)
 
 	if (map == NULL)
 		fr_oom();
+	/* Room for every group at once: no rehash on the way. */
+	while ((uint64_t)(dst->n + src->n) * 2 > dst->smask)
+		rehash(&dst->slot, &dst->smask);
 	for (uint32_t i = 0; i < src->n; i++) {
 		uint32_t j = fr_agg_group(dst, &src->keys[i]);
 
@@ -702,24 +705,40 @@ static int row_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static int t_cmp(const void *pa, const void *pb)
-{
-	const struct fr_row *a = pa, *b = pb;
+/* Row indices by interval, then index: 16-byte items, cheap to sort
+ * (the rows themselves are 136 bytes). */
+struct ti {
+	uint64_t t;
+	uint64_t i;
+};
 
-	return a->t < b->t ? -1 : a->t > b->t;
+static int ti_cmp(const void *pa, const void *pb)
+{
+	const struct ti *a = pa, *b = pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
 }
 
-/* Heap of the best k rows of one interval seen so far, the worst at the
- * top (h[0]): a row better than h[0] replaces it. */
-static void sift_down(struct fr_row *h, size_t k, size_t i)
+static const struct fr_row *heap_rows;
+
+/* Heap of the indices of the best k rows of one interval seen so far,
+ * the worst at the top (h[0]): a better row replaces it. */
+static int hcmp(uint64_t a, uint64_t b)
+{
+	return row_cmp(&heap_rows[a], &heap_rows[b]);
+}
+
+static void sift_down(uint64_t *h, size_t k, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, w = i;
-		struct fr_row t;
+		uint64_t t;
 
-		if (l < k && row_cmp(&h[l], &h[w]) > 0)
+		if (l < k && hcmp(h[l], h[w]) > 0)
 			w = l;
-		if (l + 1 < k && row_cmp(&h[l + 1], &h[w]) > 0)
+		if (l + 1 < k && hcmp(h[l + 1], h[w]) > 0)
 			w = l + 1;
 		if (w == i)
 			return;
@@ -730,42 +749,60 @@ static void sift_down(struct fr_row *h, size_t k, size_t i)
 	}
 }
 
-/* --top: per interval, the best N rows in place at the start of the
- * interval's run, without sorting the whole run: O(n log N). */
-static size_t select_top(const struct fr_query *q, struct fr_row *rows,
-			 size_t n)
+static int idx_cmp(const void *pa, const void *pb)
 {
-	size_t out = 0;
+	return hcmp(*(const uint64_t *)pa, *(const uint64_t *)pb);
+}
 
+/* --top: per interval, the best N rows, in order, into out; returns
+ * their number. O(n log n) on 16-byte items plus O(n log N) row
+ * comparisons: the rows are never sorted as a whole. */
+static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
+			 size_t n, struct fr_row *out)
+{
+	struct ti *v = malloc((n + 1) * sizeof(*v));
+	uint64_t *h = malloc(((size_t)(q->top < n ? q->top : n) + 1) *
+			     sizeof(*h));
+	size_t m = 0;
+
+	if (v == NULL || h == NULL)
+		fr_oom();
+	heap_rows = rows;
+	for (size_t i = 0; i < n; i++) {
+		v[i].t = rows[i].t;
+		v[i].i = i;
+	}
 	if (n > 1)
-		qsort(rows, n, sizeof(*rows), t_cmp);
+		qsort(v, n, sizeof(*v), ti_cmp);
 	for (size_t b = 0, e; b < n; b = e) {
-		struct fr_row *h = &rows[b];
 		size_t k = 0;
 
-		for (e = b; e < n && rows[e].t == rows[b].t; e++) {
+		for (e = b; e < n && v[e].t == v[b].t; e++) {
+			uint64_t x = v[e].i;
+
 			if (k < q->top) {
 				size_t i = k++;
 
-				h[i] = rows[e];
-				/* sift up */
-				while (i > 0 && row_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
-					struct fr_row t = h[i];
+				h[i] = x;
+				while (i > 0 && hcmp(h[(i - 1) / 2], h[i]) < 0) {
+					uint64_t t = h[i];
 
 					h[i] = h[(i - 1) / 2];
 					h[(i - 1) / 2] = t;
 					i = (i - 1) / 2;
 				}
-			} else if (row_cmp(&rows[e], &h[0]) < 0) {
-				h[0] = rows[e];
+			} else if (hcmp(x, h[0]) < 0) {
+				h[0] = x;
 				sift_down(h, k, 0);
 			}
 		}
-		qsort(h, k, sizeof(*h), row_cmp);
-		memmove(&rows[out], h, k * sizeof(*h));
-		out += k;
+		qsort(h, k, sizeof(*h), idx_cmp);
+		for (size_t i = 0; i < k; i++)
+			out[m++] = rows[h[i]];
 	}
-	return out;
+	free(v);
+	free(h);
+	return m;
 }
 
 static void finish(const struct fr_query *q, const struct fr_agg *a)
@@ -786,10 +823,17 @@ static void finish(const struct fr_query *q, const struct fr_agg *a)
 			w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
 	}
 	sort_q = q;
-	if (q->top > 0)
-		n = select_top(q, rows, n);
-	else if (n > 1)
+	if (q->top > 0) {
+		struct fr_row *top = malloc((n + 1) * sizeof(*top));
+
+		if (top == NULL)
+			fr_oom();
+		n = select_top(q, rows, n, top);
+		free(rows);
+		rows = top;
+	} else if (n > 1) {
 		qsort(rows, n, sizeof(*rows), row_cmp);
+	}
 	fr_output_rows(q, rows, n);
 	free(rows);
 }
@@ -853,9 +897,14 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 1; i < nj; i++)
 		pthread_join(jobs[i].tid, NULL);
 	progress(&r, true);
+	/* The largest table takes the others: fewest inserts. */
 	total = jobs[0].a;
 	for (unsigned i = 1; i < nj; i++)
-		fr_agg_merge(total, jobs[i].a);
+		if (jobs[i].a->n > total->n)
+			total = jobs[i].a;
+	for (unsigned i = 0; i < nj; i++)
+		if (jobs[i].a != total)
+			fr_agg_merge(total, jobs[i].a);
 	ret = atomic_load(&r.ret);
 	if (r.per_file != NULL) {
 		for (size_t i = 0; i < in->n; i++)
