@@ -78,6 +78,9 @@ measure() {
 	eval "cpu_$name=$cpu wall_$name=$wall"
 }
 
+# "-" stays where a run failed (measure says why).
+cpu_q1j1=- wall_q1j1=- cpu_q1j2=- wall_q1j2=- cpu_nfq1=- wall_nfq1=-
+cpu_q2j1=- wall_q2j1=- cpu_q2j2=- wall_q2j2=- cpu_nfq2=- wall_nfq2=-
 measure q1j1 "$fcread" --jobs 1 --format csv --filter 'proto tcp' --group-by src_ip/24 --top 10 "$ft"
 measure q1j2 "$fcread" --jobs 2 --format csv --filter 'proto tcp' --group-by src_ip/24 --top 10 "$ft"
 measure q2j1 "$fcread" --jobs 1 --format csv "$ft"
