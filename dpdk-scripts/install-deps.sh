@@ -9,7 +9,8 @@ PKGS="build-essential meson ninja-build pkg-config python3
 dpdk dpdk-dev libdpdk-dev libzstd-dev zstd liburcu-dev libhyperscan-dev
 libpcap-dev zlib1g-dev liblzma-dev libfixbuf-dev libcriterion-dev tshark tcpreplay tcpdump clang iproute2
 xz-utils groff-base man-db shellcheck prometheus nfdump systemd
-clickhouse-server clickhouse-client libcurl4-openssl-dev curl"
+clickhouse-server clickhouse-client libcurl4-openssl-dev curl
+libssl-dev python3-cryptography"
 
 missing=""
 for p in $PKGS; do

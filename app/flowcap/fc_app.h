@@ -89,6 +89,8 @@ struct fc_cfg {
 	const char *classify;     /**< --classify RULES, or NULL */
 	uint32_t classify_bytes;  /**< --classify-bytes (default 512) */
 	bool key_vlan;            /**< --key-vlan */
+	bool anon;                /**< --anonymize KEYFILE given */
+	uint8_t anon_key[32];     /**< its key (lib/anon), read at start */
 };
 
 /** Where a worker's packets come from. */

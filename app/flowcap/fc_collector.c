@@ -23,6 +23,7 @@
 #define FC_LOGTYPE fc_logtype_collector /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_ftdir.h"
+#include "fc_anon.h"
 #include "fc_merge.h"
 #include "fc_sink.h"
 
@@ -41,7 +42,44 @@ struct collector {
 	/* When interval k may be written, and how runs of empty intervals
 	 * are written (lib/interval decides; the collector acts). */
 	struct fc_iv_collect plan;
+	/* --anonymize: the records every sink sees, anonymised, re-sorted */
+	struct fc_anon *anon;
+	struct fc_ft_record *abuf;
+	uint64_t acap;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+	return fc_ftkey_cmp(&((const struct fc_ft_record *)a)->key,
+			    &((const struct fc_ft_record *)b)->key);
+}
+
+/* --anonymize: a copy of the interval's records with both addresses
+ * mapped (a bijection, so no two keys merge), sorted again in the file
+ * order; real addresses never reach a sink. NULL when out of memory. */
+static const struct fc_ft_record *anonymize(struct collector *c,
+					    const struct fc_ft_record *recs,
+					    uint64_t n)
+{
+	if (n > c->acap) {
+		struct fc_ft_record *b = realloc(c->abuf, n * sizeof(*b));
+
+		if (b == NULL)
+			return NULL;
+		c->abuf = b;
+		c->acap = n;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		struct fc_ftkey *k = &c->abuf[i].key;
+
+		c->abuf[i] = recs[i];
+		fc_anon_addr(c->anon, k->family, k->src_ip);
+		fc_anon_addr(c->anon, k->family, k->dst_ip);
+	}
+	if (n > 1)
+		qsort(c->abuf, n, sizeof(*c->abuf), key_cmp);
+	return c->abuf;
+}
 
 /* Returns false when a producer was caught mid-enqueue: a table handed
  * in before the progress just loaded may then still be out of reach, and
@@ -194,6 +232,13 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 			iv.ctr[FC_CTR_TBL_FULL] += tabs[i]->pkts;
 		pkts = 0;
 	}
+	if (c->anon != NULL && n > 0 && (recs = anonymize(c, recs, n)) == NULL) {
+		FC_WARN("out of memory anonymising interval %" PRIu64 "\n", k);
+		n = 0;
+		for (unsigned i = 0; i < nt; i++)
+			iv.ctr[FC_CTR_TBL_FULL] += tabs[i]->pkts;
+		pkts = 0;
+	}
 	iv.rec_pkts = pkts;
 	iv.n_records = n;
 	for (unsigned i = 1; i < FC_CTR_INFO_FIRST; i++)
@@ -308,6 +353,16 @@ int fc_collector_main(void *arg)
 		return -ENOMEM;
 	}
 	c->app = app;
+	if (app->cfg.anon && (c->anon = fc_anon_create(app->cfg.anon_key)) ==
+				     NULL) {
+		/* Never write real addresses when asked not to. */
+		FC_WARN("collector: --anonymize: cannot set up AES-128\n");
+		fc_merge_free(c->merge);
+		free(c);
+		atomic_store(&app->stop, 2);
+		atomic_store(&app->collector_done, true);
+		return -ENOMEM;
+	}
 	fc_iv_collect_init(&c->plan, app->cfg.max_empty);
 	if (!app->trace_mode && app->n_ports > 0)
 		fc_ports_nic_read(app, false, &c->nic_prev[0],
@@ -331,6 +386,8 @@ int fc_collector_main(void *arg)
 			rte_ring_sp_enqueue(app->workers[w].free, t);
 		}
 	fc_merge_free(c->merge);
+	fc_anon_free(c->anon);
+	free(c->abuf);
 	free(c);
 	atomic_store_explicit(&app->collector_done, true, memory_order_release);
 	return 0;

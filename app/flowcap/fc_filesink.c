@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fc_anon.h"
 #define FC_LOGTYPE fc_logtype_sink /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_ftdir.h"
@@ -142,6 +143,10 @@ static int open_file(struct fc_filesink *c, uint64_t start)
 	info.kind = FC_FT_KIND_FLOWTUPLE;
 	info.interval_len = cfg->interval;
 	info.flags = cfg->align ? FC_FT_F_ALIGNED : 0;
+	if (cfg->anon) {
+		info.flags |= FC_FT_F_ANON;
+		fc_anon_fingerprint(cfg->anon_key, info.anon_fp);
+	}
 	info.created = fc_wall_now_ns() / 1000000000ULL;
 	snprintf(info.monitor, sizeof(info.monitor), "%s", cfg->name);
 	fc_version_writer(info.writer, sizeof(info.writer), "flowcap");

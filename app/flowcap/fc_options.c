@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fc_anon.h"
 #include "fc_app.h"
 #include "fc_ftdir.h"
 #include "fc_num.h"
@@ -91,6 +92,10 @@ static void usage(FILE *f)
 "                     have CAP_CHOWN (default: flowcap's own group)\n"
 "  --file-mode MODE   permissions of the files written, octal 0400..0666\n"
 "                     (default 0640 less the umask)\n"
+"  --anonymize KEYFILE  Crypto-PAn prefix-preserving anonymisation of\n"
+"                     both addresses before any sink (KEYFILE: 32 bytes,\n"
+"                     raw or 64 hex digits); the files say so and carry\n"
+"                     the key's fingerprint, never the key\n"
 "  --clickhouse URL   also send every interval to ClickHouse (its HTTP\n"
 "                     interface, http://HOST:8123/?database=DB), from a\n"
 "                     thread of its own, exactly once; capture never waits\n"
@@ -256,7 +261,7 @@ enum {
 	OPT_TABLEKEYS, OPT_TABLEKEYS6, OPT_TABLES, OPT_ZSTD, OPT_MAXEMPTY, OPT_IDLE,
 	OPT_STATS, OPT_NOSTATS, OPT_TESTDELAY, OPT_TESTWDELAY, OPT_TESTSDELAY,
 	OPT_TESTDIRSYNC, OPT_USER, OPT_FILEGROUP, OPT_FILEMODE, OPT_MAXJUMP,
-	OPT_VERSION, OPT_CLICKHOUSE, OPT_CHQUEUE, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP, OPT_FILTER, OPT_FILTERFILE, OPT_CLASSIFY, OPT_CLSBYTES,
+	OPT_VERSION, OPT_ANON, OPT_CLICKHOUSE, OPT_CHQUEUE, OPT_METRICS, OPT_IPFIX, OPT_IPFIXDOM, OPT_DECAP, OPT_FILTER, OPT_FILTERFILE, OPT_CLASSIFY, OPT_CLSBYTES,
 	OPT_KEYVLAN,
 };
 
@@ -277,6 +282,7 @@ static const struct option longopts[] = {
 	{"zstd-level", required_argument, NULL, OPT_ZSTD},
 	{"max-empty", required_argument, NULL, OPT_MAXEMPTY},
 	{"max-jump", required_argument, NULL, OPT_MAXJUMP},
+	{"anonymize", required_argument, NULL, OPT_ANON},
 	{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
 	{"clickhouse-queue", required_argument, NULL, OPT_CHQUEUE},
 	{"idle-exit", required_argument, NULL, OPT_IDLE},
@@ -387,6 +393,17 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 				return -1;
 			cfg->max_empty = (uint32_t)v;
 			break;
+		case OPT_ANON: {
+			char err[512];
+
+			if (fc_anon_key_load(optarg, cfg->anon_key, err,
+					     sizeof(err)) != 0) {
+				fprintf(stderr, "flowcap: --anonymize %s\n", err);
+				return -1;
+			}
+			cfg->anon = true;
+			break;
+		}
 		case OPT_CLICKHOUSE: cfg->ch_url = optarg; break;
 		case OPT_CHQUEUE:
 			if (parse_u64("--clickhouse-queue", optarg, 1, 65536, &v))

@@ -45,6 +45,9 @@
 
 #define FT_HDR_FIXED 33      /* bytes before the monitor name */
 #define FT_VMINOR_WRITER 1   /* 2.1: the reserved area starts with the writer */
+#define FT_VMINOR_ANON 2     /* 2.2: then the anonymisation key's fingerprint */
+_Static_assert(FT_VMINOR >= FT_VMINOR_ANON, "this writer writes the fingerprint");
+#define FT_ANON_FP 8
 #define FT_HDR_MAX 65536     /* a longer header is corrupt */
 #define FT_MAX_FIELDS 64
 #define FT_MAX_ROW 256       /* widest row (sum of field widths) accepted */
@@ -435,16 +438,20 @@ static bool writer_ok(const char *s, size_t n)
 
 static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 {
-	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_FIELDS_MAX + 1 + 255 + 4];
+	uint8_t h[FT_HDR_FIXED + 255 + 4 * N_FIELDS_MAX + 1 + 255 +
+		  1 + FT_ANON_FP + 4];
 	size_t ml = strnlen(info->monitor, sizeof(info->monitor));
 	size_t wl = strnlen(info->writer, sizeof(info->writer));
+	bool anon = info->flags & FC_FT_F_ANON;
 	size_t hl, p;
 	int rc;
 
-	if (ml > 255 || wl > FC_FT_WRITER_MAX)
+	/* The fingerprint (2.2) follows the writer's name: it needs one. */
+	if (ml > 255 || wl > FC_FT_WRITER_MAX || (anon && wl == 0))
 		return FC_FT_E_INVAL;
 	/* The writer field (2.1) is left out when there is no name. */
-	hl = FT_HDR_FIXED + ml + 4 * w->nf + (wl ? 1 + wl : 0) + 4;
+	hl = FT_HDR_FIXED + ml + 4 * w->nf + (wl ? 1 + wl : 0) +
+	     (anon ? 1 + FT_ANON_FP : 0) + 4;
 	memcpy(h, FT_MAGIC, 4);
 	put16(h + 4, FT_VMAJOR);
 	put16(h + 6, FT_VMINOR);
@@ -467,6 +474,11 @@ static int w_header(struct fc_ft_writer *w, const struct fc_ft_file_info *info)
 		h[p] = (uint8_t)wl;
 		memcpy(h + p + 1, info->writer, wl);
 		p += 1 + wl;
+	}
+	if (anon) {
+		h[p] = FT_ANON_FP;
+		memcpy(h + p + 1, info->anon_fp, FT_ANON_FP);
+		p += 1 + FT_ANON_FP;
 	}
 	put32(h + p, fc_ft_crc32c(0, h, p));
 	rc = w_frame(w, (uint32_t)hl);
@@ -1126,6 +1138,14 @@ static int r_header(struct fc_ft_reader *r)
 			goto bad;
 		memcpy(r->info.writer, h + p + 1, wl);
 		r->info.writer[wl] = '\0';
+		p += 1 + wl;
+		/* 2.2: an anonymised file's key fingerprint follows. */
+		if ((r->info.flags & FC_FT_F_ANON) &&
+		    r->info.version_minor >= FT_VMINOR_ANON) {
+			if (p + 1 + FT_ANON_FP > hl - 4 || h[p] != FT_ANON_FP)
+				goto bad;
+			memcpy(r->info.anon_fp, h + p + 1, FT_ANON_FP);
+		}
 	}
 	r->info.opt_fields = (seen[FT_F_LABEL] ? FC_FT_OPT_LABEL : 0) |
 			     (seen[FT_F_VLAN] ? FC_FT_OPT_VLAN : 0);

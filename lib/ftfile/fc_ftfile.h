@@ -125,6 +125,9 @@ struct fc_ft_file_info {
 	/** Optional key fields the records carry (FC_FT_OPT_*): given to
 	 *  the writer, reported by the reader (2.2; 0 in older files). */
 	uint32_t opt_fields;
+	/** With FC_FT_F_ANON: the fingerprint of the anonymisation key
+	 *  (format 2.2; lib/anon's fc_anon_fingerprint), never the key. */
+	uint8_t anon_fp[8];
 };
 
 #define FC_FT_OPT_LABEL 0x1 /**< payload label id (names: per interval) */
@@ -136,6 +139,10 @@ struct fc_ft_file_info {
 #define FC_FT_WRITER_MAX 255
 
 #define FC_FT_F_ALIGNED 0x1 /**< intervals aligned to multiples of the length */
+/** Addresses are anonymised (Crypto-PAn) before they were written; the
+ *  header carries the key's fingerprint (anon_fp). The writer needs a
+ *  writer name with it, and writes such a file as version 2.2. */
+#define FC_FT_F_ANON 0x2
 
 /* struct fc_ft_record (a key and its packet count) is defined in fc_tuple.h:
  * merge produces it and this module stores it, without knowing each other. */

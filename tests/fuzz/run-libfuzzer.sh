@@ -4,7 +4,8 @@
 # Build the fuzz targets with clang's libFuzzer, ASan and UBSan, and run
 # one of them. Usage:
 #   tests/fuzz/run-libfuzzer.sh TARGET [RUNS] [extra libFuzzer flags]
-# TARGET: parse | ftfile | template | trace | drvcfg. RUNS: executions (default
+# TARGET: parse | ftfile | template | trace | drvcfg | query (flowcap-read's
+# --filter). RUNS: executions (default
 # 1000000; -1 runs until stopped).
 #
 # The working corpus and any crash files are kept in $FC_FUZZ_OUT
@@ -62,7 +63,10 @@ drvcfg)
 	inc="$inc -I$here/app/flowcap $(pkg-config --cflags libdpdk)"
 	libs="$(pkg-config --libs libdpdk)"
 	maxlen=2048 ;;
-*) echo "run-libfuzzer.sh: unknown target '$target' (parse, ftfile, template, trace, drvcfg)" >&2; exit 2 ;;
+query)
+	srcs="$here/app/flowcap-read/filter.c $L/tuple/fc_tuple.c $L/tuple/fc_counter.c"
+	inc="$inc -I$here/app/flowcap-read"; libs="" ;;
+*) echo "run-libfuzzer.sh: unknown target '$target' (parse, ftfile, template, trace, drvcfg, query)" >&2; exit 2 ;;
 esac
 exe="fuzz_$target"
 [ "$san" = address,undefined ] || exe="fuzz_$target-$(echo "$san" | tr , -)"
@@ -105,6 +109,8 @@ seed() {
 		done ;;
 	drvcfg)
 		cp "$here"/drivers-config/*.ini "$corpus/" ;;
+	query)
+		cp "$here"/tests/fuzz/corpus/query/* "$corpus/" ;;
 	trace)
 		for p in "$shared"/pcaps/edge/*; do
 			[ "$(wc -c <"$p")" -le "$maxlen" ] && cp "$p" "$corpus/"

@@ -95,10 +95,31 @@ else
 	bad "driver-config replay"; tail -20 "$TMP/d.log"
 fi
 
+# flowcap-read filters: hostile ones made here (deep nesting, long
+# chains, every byte value), then the kept corpus below.
+mkdir -p "$TMP/query"
+python3 - "$TMP/query" <<'PY'
+import os, sys
+d = sys.argv[1]
+cases = ["(" * 5000 + "proto tcp" + ")" * 5000, "not " * 5000 + "ipv4",
+         " and ".join(["proto tcp"] * 3000), " or ".join(["port 1"] * 3000),
+         "net " + "1" * 3000, "flags " + "S" * 3000, "\xff\xfe(", "port <=>= 1",
+         "src", "src ip", "ip ::ffff:1.2.3.4", "net ::/0 and net 0.0.0.0/0",
+         "proto 256", "packets 18446744073709551616", "ttl > -1", ")", "()"]
+cases += [bytes([b]).decode("latin-1") + " proto tcp" for b in range(1, 256)]
+for i, c in enumerate(cases):
+    open(os.path.join(d, "h%d" % i), "wb").write(c.encode("latin-1"))
+PY
+if "$F/fuzz_query_replay" "$TMP/query" >"$TMP/fl.log" 2>&1; then
+	ok "flowcap-read filters: $(cat "$TMP/fl.log")"
+else
+	bad "flowcap-read filter replay"; tail -20 "$TMP/fl.log"
+fi
+
 # The corpora kept from libFuzzer runs. The filter target also runs each
 # expression on a real trace's frames against libpcap's own matcher.
 export FC_FUZZ_PCAP="$FC_SHARED/pcaps/real/many-protocols-vlan-ipv6-llc.pcap"
-for t in parse ftfile template drvcfg trace classify filter; do
+for t in parse ftfile template drvcfg trace classify filter query; do
 	c="$FC_SRC/tests/fuzz/corpus/$t"
 	[ -d "$c" ] || continue
 	if "$F/fuzz_${t}_replay" "$c" >"$TMP/c.log" 2>&1; then

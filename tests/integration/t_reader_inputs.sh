@@ -282,8 +282,8 @@ if command -v "$CC" >/dev/null &&
 	"$CC" -std=gnu11 -D_GNU_SOURCE -fsanitize=undefined -fno-sanitize-recover=all -g -O1 \
 		"$@" -I"$FC_BUILD/app" "$S"/app/flowcap-read/*.c \
 		$(ls "$S"/lib/common/*.c "$S"/lib/tuple/*.c "$S"/lib/ftfile/*.c \
-			"$S"/lib/anon/*.c 2>/dev/null) \
-		-lzstd -lcrypto -lpthread -lm -o "$TMP/fcread-ubsan" 2>"$TMP/cc.err"; then
+			"$S"/lib/anon/*.c "$S"/lib/ch/*.c 2>/dev/null) \
+		-lzstd -lcrypto -lcurl -lpthread -lm -o "$TMP/fcread-ubsan" 2>"$TMP/cc.err"; then
 	set +e
 	"$TMP/fcread-ubsan" --format corsaro "$CE" >"$TMP/ce-ubsan.txt" 2>"$TMP/ubsan.err"
 	rc=$?

@@ -1498,3 +1498,53 @@ Test(ftfile, labels_and_vlan_round_trip)
 	cr_assert_eq(fc_ftkey_ext(&rec.key), 0);
 	fc_ft_reader_close(r);
 }
+
+/* Format 2.2: an anonymised file flags itself and carries the key's
+ * fingerprint after the writer's name; other files carry none. */
+Test(ftfile, anonymised_header_carries_the_fingerprint)
+{
+	static const uint8_t fp[8] = {1, 2, 3, 4, 5, 6, 7, 0xff};
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_record recs[10], got;
+	struct fc_ft_writer *w;
+	struct fc_ft_reader *r;
+	const struct fc_ft_file_info *in;
+	uint16_t minor = 0;
+	int st;
+
+	info_of(&info);
+	snprintf(info.writer, sizeof(info.writer), "flowcap/test");
+	info.flags |= FC_FT_F_ANON;
+	memcpy(info.anon_fp, fp, 8);
+	w = fc_ft_writer_open(pathf("a.ft.zst"), &info, &st);
+	cr_assert_not_null(w, "status %d", st);
+	fill_iv(&iv, 0);
+	for (uint64_t i = 0; i < 10; i++)
+		make_rec(&recs[i], i);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, 10), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	r = fc_ft_reader_open(pathf("a.ft.zst"), &st);
+	cr_assert_not_null(r, "status %d", st);
+	in = fc_ft_reader_info(r);
+	cr_assert_eq(in->version_minor, 2);
+	cr_assert(in->flags & FC_FT_F_ANON);
+	cr_assert_arr_eq(in->anon_fp, fp, 8);
+	cr_assert_str_eq(in->writer, "flowcap/test");
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(fc_ft_reader_next_record(r, &got), 1);
+	fc_ft_reader_close(r);
+	/* Without a writer's name there is nowhere to put it: refused. */
+	info.writer[0] = '\0';
+	cr_assert_null(fc_ft_writer_open(pathf("b.ft.zst"), &info, &st));
+	cr_assert_eq(st, FC_FT_E_INVAL);
+	/* A plain file (2.2 too) has no flag and no fingerprint. */
+	cr_assert_eq(write_named(pathf("c.ft.zst"), "flowcap/test"), FC_FT_OK);
+	cr_assert_str_eq(writer_of(pathf("c.ft.zst"), &minor), "flowcap/test");
+	cr_assert_eq(minor, 2);
+	r = fc_ft_reader_open(pathf("c.ft.zst"), &st);
+	cr_assert_not_null(r);
+	cr_assert_eq(fc_ft_reader_info(r)->flags & FC_FT_F_ANON, 0);
+	fc_ft_reader_close(r);
+}

@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowcap-read's aggregation: records that pass the filter are
+ * (optionally) anonymised, cut down to the group's fields (a key with the
+ * other fields zeroed and addresses masked to their prefix, one AND per
+ * word), and counted in an open-addressing hash table keyed by output
+ * interval and that key; exact distinct counts keep a second table of
+ * (group, field, value). With --jobs N, N threads take files one at a
+ * time, each into its own tables, merged at the end; sums and set unions
+ * do not depend on the order, and the rows are sorted before output, so
+ * the result is the same for any N. It does not print (output.c) or keep
+ * state between runs (state.c).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fc_anon.h"
+#include "fr.h"
+#include "fr_agg.h"
+
+const char *const fr_field_names[F_COUNT] = {
+	"class", "src_ip", "dst_ip", "src_port", "dst_port", "protocol",
+	"ttl", "tcp_flags", "ip_len", "label", "vlan",
+};
+
+/* Byte range of each field in struct fc_ftkey. */
+static const struct { uint8_t off, len; } field_bytes[F_COUNT] = {
+	[F_CLASS] = {offsetof(struct fc_ftkey, cls), 1},
+	[F_SRC_IP] = {offsetof(struct fc_ftkey, src_ip), 16},
+	[F_DST_IP] = {offsetof(struct fc_ftkey, dst_ip), 16},
+	[F_SRC_PORT] = {offsetof(struct fc_ftkey, src_port), 2},
+	[F_DST_PORT] = {offsetof(struct fc_ftkey, dst_port), 2},
+	[F_PROTO] = {offsetof(struct fc_ftkey, proto), 1},
+	[F_TTL] = {offsetof(struct fc_ftkey, ttl), 1},
+	[F_FLAGS] = {offsetof(struct fc_ftkey, tcp_flags), 1},
+	[F_IPLEN] = {offsetof(struct fc_ftkey, ip_len), 4},
+};
+
+static int field_from_name(const char *s, size_t n)
+{
+	for (int i = 0; i < F_COUNT; i++)
+		if (strlen(fr_field_names[i]) == n &&
+		    strncmp(fr_field_names[i], s, n) == 0)
+			return i;
+	return -1;
+}
+
+static void unknown_field(const char *opt, const char *s, size_t n,
+			  char *err, size_t errlen)
+{
+	char w[64];
+	const char *best = NULL;
+	unsigned bd = 3;
+
+	snprintf(w, sizeof(w), "%.*s", (int)(n < 60 ? n : 60), s);
+	for (int i = 0; i < F_COUNT; i++) {
+		unsigned d = fr_edit_distance(w, fr_field_names[i]);
+
+		if (d < bd) {
+			bd = d;
+			best = fr_field_names[i];
+		}
+	}
+	if (best != NULL && n > 1)
+		snprintf(err, errlen, "%s: unknown field '%s' (did you mean "
+			 "'%s'?)", opt, w, best);
+	else
+		snprintf(err, errlen, "%s: unknown field '%s' (fields: class "
+			 "src_ip dst_ip src_port dst_port protocol ttl "
+			 "tcp_flags ip_len label vlan)", opt, w);
+}
+
+int fr_query_parse_group(struct fr_query *q, const char *s, char *err,
+			 size_t errlen)
+{
+	const char *p = s;
+
+	q->grouped = true;
+	q->ng = 0;
+	for (;;) {
+		size_t n = strcspn(p, ",/");
+		int f = field_from_name(p, n);
+		struct fr_gfield *g;
+
+		if (f < 0) {
+			unknown_field("--group-by", p, n, err, errlen);
+			return -1;
+		}
+		if (q->ng == FR_MAX_GROUP) {
+			snprintf(err, errlen, "--group-by: at most %d fields",
+				 FR_MAX_GROUP);
+			return -1;
+		}
+		for (unsigned i = 0; i < q->ng; i++)
+			if (q->g[i].f == (enum fr_field)f) {
+				snprintf(err, errlen, "--group-by: %s given "
+					 "twice", fr_field_names[f]);
+				return -1;
+			}
+		g = &q->g[q->ng++];
+		g->f = (enum fr_field)f;
+		g->pfx4 = 32;
+		g->pfx6 = 128;
+		g->prefix = false;
+		p += n;
+		if (*p == '/') {
+			char *end;
+			unsigned long a, b;
+
+			if (f != F_SRC_IP && f != F_DST_IP) {
+				snprintf(err, errlen, "--group-by: only src_ip "
+					 "and dst_ip take a prefix (%s/N)",
+					 fr_field_names[f]);
+				return -1;
+			}
+			errno = 0;
+			a = strtoul(p + 1, &end, 10);
+			if (end == p + 1 || errno != 0 || a > 128)
+				goto bad_prefix;
+			b = a;
+			if (*end == '/') {
+				const char *s2 = end + 1;
+
+				b = strtoul(s2, &end, 10);
+				if (end == s2 || b > 128 || a > 32)
+					goto bad_prefix;
+			} else if (a > 32) {
+				/* One length over 32 can only be IPv6's: IPv4
+				 * addresses keep all 32 bits. */
+				a = 32;
+			}
+			g->pfx4 = (unsigned)a;
+			g->pfx6 = (unsigned)b;
+			g->prefix = true;
+			p = end;
+		}
+		if (*p == '\0')
+			return 0;
+		if (*p != ',')
+			goto bad_prefix;
+		p++;
+	}
+bad_prefix:
+	snprintf(err, errlen, "--group-by: bad prefix in '%s' (src_ip/N with "
+		 "N up to 32 for IPv4 and 128 for IPv6, or src_ip/N4/N6 as "
+		 "src_ip/24/64)", s);
+	return -1;
+}
+
+int fr_query_parse_distinct(struct fr_query *q, const char *s, char *err,
+			    size_t errlen)
+{
+	int f = field_from_name(s, strlen(s));
+
+	if (f < 0) {
+		unknown_field("--count-distinct", s, strlen(s), err, errlen);
+		return -1;
+	}
+	if (q->nd == FR_MAX_DISTINCT) {
+		snprintf(err, errlen, "--count-distinct: at most %d fields",
+			 FR_MAX_DISTINCT);
+		return -1;
+	}
+	for (unsigned i = 0; i < q->nd; i++)
+		if (q->d[i] == (enum fr_field)f) {
+			snprintf(err, errlen, "--count-distinct %s given twice",
+				 s);
+			return -1;
+		}
+	q->d[q->nd++] = (enum fr_field)f;
+	return 0;
+}
+
+int fr_query_parse_order(struct fr_query *q, const char *s, char *err,
+			 size_t errlen)
+{
+	q->order_given = true;
+	if (strcmp(s, "packets") == 0) {
+		q->order = ORD_PACKETS;
+		return 0;
+	}
+	if (strcmp(s, "records") == 0) {
+		q->order = ORD_RECORDS;
+		return 0;
+	}
+	if (strncmp(s, "distinct_", 9) == 0)
+		for (unsigned i = 0; i < q->nd; i++)
+			if (strcmp(s + 9, fr_field_names[q->d[i]]) == 0) {
+				q->order = ORD_DISTINCT;
+				q->order_d = i;
+				return 0;
+			}
+	snprintf(err, errlen, "--order: unknown column '%s' (use packets, "
+		 "records or distinct_FIELD of a --count-distinct FIELD given "
+		 "before it)", s);
+	return -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The tables                                                             */
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb93fe53a2a4fULL;
+	return h ^ (h >> 33);
+}
+
+static uint32_t gkey_hash(const struct fr_gkey *g)
+{
+	return (uint32_t)mix64(fc_ftkey_hash(&g->k) ^
+			       (g->t * 0x9e3779b97f4a7c15ULL));
+}
+
+static uint32_t dkey_hash(const struct fr_dkey *d)
+{
+	uint64_t w[3];
+
+	memcpy(w, d, sizeof(w));
+	return (uint32_t)mix64(w[0] ^ mix64(w[1] ^ mix64(w[2])));
+}
+
+static uint32_t agg_group_h(struct fr_agg *a, const struct fr_gkey *g,
+			    uint32_t h);
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (p == NULL)
+		fr_oom();
+	return p;
+}
+
+struct fr_agg *fr_agg_create(const struct fr_query *q)
+{
+	struct fr_agg *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		fr_oom();
+	a->nd = q->nd;
+	a->smask = 1023;
+	a->slot = calloc(a->smask + 1, sizeof(*a->slot));
+	a->dmask = q->nd ? 1023 : 0;
+	a->dslot = q->nd ? calloc(a->dmask + 1, sizeof(*a->dslot)) : NULL;
+	if (a->slot == NULL || (q->nd && a->dslot == NULL))
+		fr_oom();
+	return a;
+}
+
+void fr_agg_free(struct fr_agg *a)
+{
+	if (a == NULL)
+		return;
+	free(a->keys);
+	free(a->cnt);
+	free(a->dcnt);
+	free(a->slot);
+	free(a->dk);
+	free(a->dslot);
+	free(a);
+}
+
+static __attribute__((noinline)) void grow_groups(struct fr_agg *a)
+{
+	uint32_t cap = a->cap ? a->cap * 2 : 1024;
+
+	a->keys = xrealloc(a->keys, cap * sizeof(*a->keys));
+	a->cnt = xrealloc(a->cnt, cap * sizeof(*a->cnt));
+	if (a->nd)
+		a->dcnt = xrealloc(a->dcnt, (size_t)cap * a->nd *
+						    sizeof(*a->dcnt));
+	a->cap = cap;
+}
+
+static __attribute__((noinline)) void rehash(uint64_t **slot, uint32_t *mask)
+{
+	uint32_t nm = *mask * 2 + 1;
+	uint64_t *ns = calloc((size_t)nm + 1, sizeof(*ns));
+
+	if (ns == NULL)
+		fr_oom();
+	for (uint32_t i = 0; i <= *mask; i++) {
+		uint64_t v = (*slot)[i];
+		uint32_t j;
+
+		if (v == 0)
+			continue;
+		for (j = (uint32_t)(v >> 32) & nm; ns[j] != 0; j = (j + 1) & nm)
+			;
+		ns[j] = v;
+	}
+	free(*slot);
+	*slot = ns;
+	*mask = nm;
+}
+
+/* Index of the group g (inserted with zero counts when new). */
+uint32_t fr_agg_group(struct fr_agg *a, const struct fr_gkey *g)
+{
+	return agg_group_h(a, g, gkey_hash(g));
+}
+
+/* fr_agg_group with the hash already known (a batch computed it to
+ * prefetch the slot). */
+static uint32_t agg_group_h(struct fr_agg *a, const struct fr_gkey *g,
+			    uint32_t h)
+{
+	uint32_t i;
+
+	for (i = h & a->smask;; i = (i + 1) & a->smask) {
+		uint64_t v = a->slot[i];
+		uint32_t idx;
+
+		if (v == 0)
+			break;
+		idx = (uint32_t)v - 1;
+		if ((uint32_t)(v >> 32) == h && a->keys[idx].t == g->t &&
+		    fc_ftkey_eq(&a->keys[idx].k, &g->k))
+			return idx;
+	}
+	if (a->n == a->cap)
+		grow_groups(a);
+	a->keys[a->n] = *g;
+	a->cnt[a->n].records = 0;
+	a->cnt[a->n].packets = 0;
+	if (a->nd)
+		memset(&a->dcnt[(size_t)a->n * a->nd], 0,
+		       a->nd * sizeof(*a->dcnt));
+	a->slot[i] = (uint64_t)h << 32 | (a->n + 1);
+	a->n++;
+	/* Load at most one half: short probe sequences. */
+	if (a->n * 2 > a->smask)
+		rehash(&a->slot, &a->smask);
+	return a->n - 1;
+}
+
+/* Add d to the distinct set; count it in its group when new. */
+void fr_agg_distinct(struct fr_agg *a, const struct fr_dkey *d)
+{
+	uint32_t h = dkey_hash(d), i;
+
+	for (i = h & a->dmask;; i = (i + 1) & a->dmask) {
+		uint64_t v = a->dslot[i];
+
+		if (v == 0)
+			break;
+		if ((uint32_t)(v >> 32) == h &&
+		    memcmp(&a->dk[(uint32_t)v - 1], d, sizeof(*d)) == 0)
+			return;
+	}
+	if (a->dn == a->dcap) {
+		a->dcap = a->dcap ? a->dcap * 2 : 1024;
+		a->dk = xrealloc(a->dk, a->dcap * sizeof(*a->dk));
+	}
+	a->dk[a->dn] = *d;
+	a->dslot[i] = (uint64_t)h << 32 | (a->dn + 1);
+	a->dn++;
+	a->dcnt[(size_t)d->g * a->nd + d->field]++;
+	if (a->dn * 2 > a->dmask)
+		rehash(&a->dslot, &a->dmask);
+}
+
+void fr_agg_merge(struct fr_agg *dst, const struct fr_agg *src)
+{
+	uint32_t *map = malloc(((size_t)src->n + 1) * sizeof(*map));
+
+	if (map == NULL)
+		fr_oom();
+	/* Room for every group at once: no rehash on the way. */
+	while ((uint64_t)(dst->n + src->n) * 2 > dst->smask)
+		rehash(&dst->slot, &dst->smask);
+	for (uint32_t i = 0; i < src->n; i++) {
+		uint32_t j = fr_agg_group(dst, &src->keys[i]);
+
+		dst->cnt[j].records += src->cnt[i].records;
+		dst->cnt[j].packets += src->cnt[i].packets;
+		map[i] = j;
+	}
+	for (uint32_t i = 0; i < src->dn; i++) {
+		struct fr_dkey d = src->dk[i];
+
+		d.g = map[d.g];
+		fr_agg_distinct(dst, &d);
+	}
+	free(map);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading                                                                */
+
+/* What every job shares. */
+struct run {
+	const struct fr_query *q;
+	struct fr_inputs *in;
+	uint64_t mask[2][6];        /* group key masks: IPv4, IPv6 */
+	atomic_size_t next;         /* next input to take */
+	atomic_uint_fast64_t files_done, records_done, bytes_done;
+	uint64_t bytes_total;
+	size_t files_total;
+	pthread_mutex_t plock;      /* progress line */
+	struct timespec t0, last;
+	atomic_int ret;
+	/* --state: one table per file, kept for the state file */
+	struct fr_agg **per_file;
+};
+
+static void set_bytes(uint8_t *m, enum fr_field f, unsigned bits)
+{
+	unsigned off = field_bytes[f].off, len = field_bytes[f].len;
+
+	for (unsigned i = 0; i < len; i++) {
+		unsigned b = bits > 8 * i ? bits - 8 * i : 0;
+
+		m[off + i] = b >= 8 ? 0xff : (uint8_t)(0xff00 >> b);
+	}
+}
+
+static void make_masks(const struct fr_query *q, uint64_t mask[2][6])
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint8_t m[48] = {0};
+
+		for (unsigned i = 0; i < q->ng; i++) {
+			const struct fr_gfield *g = &q->g[i];
+			bool ip = g->f == F_SRC_IP || g->f == F_DST_IP;
+
+			if (g->f == F_LABEL || g->f == F_VLAN)
+				continue; /* refused before reading */
+			set_bytes(m, g->f, ip ? (v6 ? g->pfx6 : g->pfx4) :
+						8 * field_bytes[g->f].len);
+			if (ip)
+				m[offsetof(struct fc_ftkey, family)] = 0xff;
+		}
+		memcpy(mask[v6], m, 48);
+	}
+}
+
+static double secs_since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* On a terminal only: files done of total, records/s, time left (by the
+ * bytes still to read). At most every 0.2 s, by whichever job gets the
+ * lock. */
+static void progress(struct run *r, bool final)
+{
+	struct timespec now;
+	double el, left;
+	uint64_t rec, by;
+
+	if (!r->q->progress)
+		return;
+	if (final) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	if (pthread_mutex_trylock(&r->plock) != 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (secs_since(&r->last, &now) >= 0.2) {
+		r->last = now;
+		el = secs_since(&r->t0, &now);
+		rec = atomic_load(&r->records_done);
+		by = atomic_load(&r->bytes_done);
+		left = by > 0 ? el * (double)(r->bytes_total - by) / (double)by :
+				0;
+		fprintf(stderr, "\r\033[K" PROG ": %" PRIu64 "/%zu files, "
+			"%.1fM records/s, ",
+			(uint64_t)atomic_load(&r->files_done), r->files_total,
+			el > 0 ? (double)rec / el / 1e6 : 0.0);
+		if (by > 0)
+			fprintf(stderr, "%.0f s left", left);
+		else
+			fputs("time left: after the first file", stderr);
+	}
+	pthread_mutex_unlock(&r->plock);
+}
+
+static void dval(struct fr_dkey *d, enum fr_field f,
+		 const struct fc_ft_record *rec)
+{
+	const struct fc_ftkey *k = &rec->key;
+
+	memset(d, 0, sizeof(*d));
+	switch (f) {
+	case F_SRC_IP:
+		d->fam = k->family;
+		memcpy(d->v, k->src_ip, 16);
+		break;
+	case F_DST_IP:
+		d->fam = k->family;
+		memcpy(d->v, k->dst_ip, 16);
+		break;
+	default:
+		memcpy(d->v, (const uint8_t *)k + field_bytes[f].off,
+		       field_bytes[f].len);
+		break;
+	}
+}
+
+#define BATCH 32
+
+/* Aggregate one file into a; 0, or 1 when it could not be read to its
+ * end (reported; what was read before the problem counts). */
+static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
+		    const char *path)
+{
+	const struct fr_query *q = r->q;
+	struct fc_ft_reader *rd;
+	struct fc_ft_open_diag od;
+	struct fc_ft_interval iv;
+	int st, rc;
+	uint64_t n_rec = 0;
+
+	rd = fc_ft_reader_open_diag(path, &st, &od);
+	if (rd == NULL) {
+		fr_file_error(path, st, od.err_off, od.sys_errno, &od);
+		return 1;
+	}
+	while ((rc = fc_ft_reader_next_interval(rd, &iv)) == 1) {
+		struct fr_gkey g;
+
+		if (iv.start < q->from || iv.start >= q->to)
+			continue;
+		g.t = q->interval == FR_IV_OWN ? iv.start :
+		      q->interval == FR_IV_ALL ? 0 :
+						 iv.start - iv.start % q->interval;
+		for (;;) {
+			/* A batch: decode, filter and mask up to BATCH records,
+			 * hash them and ask for their slots' cache lines, then
+			 * count them, when the lines have (mostly) arrived. */
+			struct fc_ft_record br[BATCH];
+			struct fr_gkey bg[BATCH];
+			uint32_t bh[BATCH];
+			unsigned nb = 0;
+
+			while (nb < BATCH &&
+			       (rc = fc_ft_reader_next_record(rd, &br[nb])) == 1) {
+				struct fc_ft_record *x = &br[nb];
+				const uint64_t *m;
+				uint64_t w[6];
+
+				n_rec++;
+				if (q->filter != NULL &&
+				    !fr_filter_match(q->filter, x))
+					continue;
+				if (anon != NULL) {
+					fc_anon_addr(anon, x->key.family,
+						     x->key.src_ip);
+					fc_anon_addr(anon, x->key.family,
+						     x->key.dst_ip);
+				}
+				m = r->mask[x->key.family == 6];
+				memcpy(w, &x->key, 48);
+				for (int i = 0; i < 6; i++)
+					w[i] &= m[i];
+				bg[nb].t = g.t;
+				memcpy(&bg[nb].k, w, 48);
+				bh[nb] = gkey_hash(&bg[nb]);
+				__builtin_prefetch(&a->slot[bh[nb] & a->smask]);
+				nb++;
+			}
+			for (unsigned j = 0; j < nb; j++) {
+				uint32_t gi = agg_group_h(a, &bg[j], bh[j]);
+
+				a->cnt[gi].records++;
+				a->cnt[gi].packets += br[j].packets;
+				for (unsigned i = 0; i < q->nd; i++) {
+					struct fr_dkey d;
+
+					dval(&d, q->d[i], &br[j]);
+					d.g = gi;
+					d.field = (uint8_t)i;
+					fr_agg_distinct(a, &d);
+				}
+			}
+			if (rc != 1)
+				break;
+		}
+		atomic_fetch_add(&r->records_done, n_rec);
+		n_rec = 0;
+		progress(r, false);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		int e = errno;
+
+		fr_file_error(path, rc, fc_ft_reader_error_offset(rd), e, NULL);
+	}
+	fc_ft_reader_close(rd);
+	return rc < 0 ? 1 : 0;
+}
+
+struct job {
+	struct run *r;
+	struct fr_agg *a;
+	struct fc_anon *anon;
+	pthread_t tid;
+};
+
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct run *r = j->r;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&r->next, 1)) < r->in->n) {
+		struct fr_input *x = &r->in->v[i];
+
+		if (x->skip)
+			continue;
+		if (r->per_file != NULL) {
+			if (r->per_file[i] != NULL)
+				continue; /* known from the state */
+			r->per_file[i] = fr_agg_create(r->q);
+			if (agg_file(r, r->per_file[i], j->anon, x->path) != 0) {
+				atomic_store(&r->ret, 1);
+				/* not remembered: read again next time */
+				x->skip = true;
+			}
+		} else if (agg_file(r, j->a, j->anon, x->path) != 0) {
+			atomic_store(&r->ret, 1);
+		}
+		atomic_fetch_add(&r->files_done, 1);
+		atomic_fetch_add(&r->bytes_done, (uint64_t)x->size);
+		progress(r, false);
+	}
+	return NULL;
+}
+
+/* Rows, sorted: interval, then the order column (largest first), then the
+ * group fields in the order given (ascending). */
+static const struct fr_query *sort_q;
+
+static int cmp_field(const struct fr_gfield *g, const struct fr_row *a,
+		     const struct fr_row *b)
+{
+	const uint8_t *pa = (const uint8_t *)&a->k, *pb = (const uint8_t *)&b->k;
+	unsigned off = field_bytes[g->f].off, len = field_bytes[g->f].len;
+	int c;
+
+	if (g->f == F_SRC_IP || g->f == F_DST_IP) {
+		if (a->k.family != b->k.family)
+			return a->k.family < b->k.family ? -1 : 1;
+		return memcmp(pa + off, pb + off, 16);
+	}
+	if (len == 1)
+		return (int)pa[off] - (int)pb[off];
+	if (len == 2) {
+		uint16_t x, y;
+
+		memcpy(&x, pa + off, 2);
+		memcpy(&y, pb + off, 2);
+		return (int)x - (int)y;
+	} else {
+		uint32_t x, y;
+
+		memcpy(&x, pa + off, 4);
+		memcpy(&y, pb + off, 4);
+		c = x < y ? -1 : x > y;
+		return c;
+	}
+}
+
+static uint64_t order_val(const struct fr_query *q, const struct fr_row *r)
+{
+	switch (q->order) {
+	case ORD_RECORDS: return r->records;
+	case ORD_PACKETS: return r->packets;
+	case ORD_DISTINCT: return r->distinct[q->order_d];
+	default: return 0;
+	}
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct fr_row *a = pa, *b = pb;
+	const struct fr_query *q = sort_q;
+	int c;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	if (q->order != ORD_NONE) {
+		uint64_t x = order_val(q, a), y = order_val(q, b);
+
+		if (x != y)
+			return x > y ? -1 : 1;
+	}
+	for (unsigned i = 0; i < q->ng; i++)
+		if ((c = cmp_field(&q->g[i], a, b)) != 0)
+			return c;
+	return 0;
+}
+
+/* Row indices by interval, then index: 16-byte items, cheap to sort
+ * (the rows themselves are 136 bytes). */
+struct ti {
+	uint64_t t;
+	uint64_t i;
+};
+
+static int ti_cmp(const void *pa, const void *pb)
+{
+	const struct ti *a = pa, *b = pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static const struct fr_row *heap_rows;
+
+/* Heap of the indices of the best k rows of one interval seen so far,
+ * the worst at the top (h[0]): a better row replaces it. */
+static int hcmp(uint64_t a, uint64_t b)
+{
+	return row_cmp(&heap_rows[a], &heap_rows[b]);
+}
+
+static void sift_down(uint64_t *h, size_t k, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, w = i;
+		uint64_t t;
+
+		if (l < k && hcmp(h[l], h[w]) > 0)
+			w = l;
+		if (l + 1 < k && hcmp(h[l + 1], h[w]) > 0)
+			w = l + 1;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+static int idx_cmp(const void *pa, const void *pb)
+{
+	return hcmp(*(const uint64_t *)pa, *(const uint64_t *)pb);
+}
+
+/* --top: per interval, the best N rows, in order, into out; returns
+ * their number. O(n log n) on 16-byte items plus O(n log N) row
+ * comparisons: the rows are never sorted as a whole. */
+static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
+			 size_t n, struct fr_row *out)
+{
+	struct ti *v = malloc((n + 1) * sizeof(*v));
+	uint64_t *h = malloc(((size_t)(q->top < n ? q->top : n) + 1) *
+			     sizeof(*h));
+	size_t m = 0;
+
+	if (v == NULL || h == NULL)
+		fr_oom();
+	heap_rows = rows;
+	for (size_t i = 0; i < n; i++) {
+		v[i].t = rows[i].t;
+		v[i].i = i;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), ti_cmp);
+	for (size_t b = 0, e; b < n; b = e) {
+		size_t k = 0;
+
+		for (e = b; e < n && v[e].t == v[b].t; e++) {
+			uint64_t x = v[e].i;
+
+			if (k < q->top) {
+				size_t i = k++;
+
+				h[i] = x;
+				while (i > 0 && hcmp(h[(i - 1) / 2], h[i]) < 0) {
+					uint64_t t = h[i];
+
+					h[i] = h[(i - 1) / 2];
+					h[(i - 1) / 2] = t;
+					i = (i - 1) / 2;
+				}
+			} else if (hcmp(x, h[0]) < 0) {
+				h[0] = x;
+				sift_down(h, k, 0);
+			}
+		}
+		qsort(h, k, sizeof(*h), idx_cmp);
+		for (size_t i = 0; i < k; i++)
+			out[m++] = rows[h[i]];
+	}
+	free(v);
+	free(h);
+	return m;
+}
+
+static void finish(const struct fr_query *q, const struct fr_agg *a)
+{
+	struct fr_row *rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
+	size_t n = a->n;
+
+	if (rows == NULL)
+		fr_oom();
+	for (uint32_t i = 0; i < a->n; i++) {
+		struct fr_row *w = &rows[i];
+
+		w->t = a->keys[i].t;
+		w->k = a->keys[i].k;
+		w->records = a->cnt[i].records;
+		w->packets = a->cnt[i].packets;
+		for (unsigned d = 0; d < q->nd; d++)
+			w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
+	}
+	sort_q = q;
+	if (q->top > 0) {
+		struct fr_row *top = malloc((n + 1) * sizeof(*top));
+
+		if (top == NULL)
+			fr_oom();
+		n = select_top(q, rows, n, top);
+		free(rows);
+		rows = top;
+	} else if (n > 1) {
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	}
+	fr_output_rows(q, rows, n);
+	free(rows);
+}
+
+int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
+{
+	struct run r = {.q = q, .in = in};
+	struct job *jobs;
+	unsigned nj = q->jobs ? q->jobs : 1;
+	struct fr_agg *total;
+	int ret;
+
+	make_masks(q, r.mask);
+	for (size_t i = 0; i < in->n; i++)
+		if (!in->v[i].skip) {
+			r.files_total++;
+			r.bytes_total += (uint64_t)in->v[i].size;
+		}
+	if (nj > r.files_total && r.files_total > 0)
+		nj = (unsigned)r.files_total;
+	pthread_mutex_init(&r.plock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	if (q->state != NULL) {
+		r.per_file = calloc(in->n + 1, sizeof(*r.per_file));
+		if (r.per_file == NULL)
+			fr_oom();
+		if (fr_state_load(q, in, r.per_file) != 0)
+			return 2;
+	}
+	if (r.per_file != NULL) {
+		size_t known = 0;
+
+		for (size_t i = 0; i < in->n; i++)
+			known += r.per_file[i] != NULL;
+		fprintf(stderr, PROG ": note: --state %s: %zu of %zu files "
+			"known, %zu to read\n", q->state, known, r.files_total,
+			r.files_total - known);
+	}
+	jobs = calloc(nj, sizeof(*jobs));
+	if (jobs == NULL)
+		fr_oom();
+	for (unsigned i = 0; i < nj; i++) {
+		jobs[i].r = &r;
+		jobs[i].a = fr_agg_create(q);
+		if (q->anon_key != NULL) {
+			jobs[i].anon = fc_anon_create(q->anon_key);
+			if (jobs[i].anon == NULL) {
+				fprintf(stderr, PROG ": --anonymize: OpenSSL "
+					"cannot set up AES-128\n");
+				exit(1);
+			}
+		}
+	}
+	for (unsigned i = 1; i < nj; i++)
+		if (pthread_create(&jobs[i].tid, NULL, job_main, &jobs[i]) != 0) {
+			fprintf(stderr, PROG ": --jobs: cannot start a thread: "
+				"%s\n", strerror(errno));
+			exit(1);
+		}
+	job_main(&jobs[0]);
+	for (unsigned i = 1; i < nj; i++)
+		pthread_join(jobs[i].tid, NULL);
+	progress(&r, true);
+	/* The largest table takes the others: fewest inserts. */
+	total = jobs[0].a;
+	for (unsigned i = 1; i < nj; i++)
+		if (jobs[i].a->n > total->n)
+			total = jobs[i].a;
+	for (unsigned i = 0; i < nj; i++)
+		if (jobs[i].a != total)
+			fr_agg_merge(total, jobs[i].a);
+	ret = atomic_load(&r.ret);
+	if (r.per_file != NULL) {
+		for (size_t i = 0; i < in->n; i++)
+			if (r.per_file[i] != NULL)
+				fr_agg_merge(total, r.per_file[i]);
+		if (fr_state_save(q, in, r.per_file) != 0)
+			ret = 1;
+		for (size_t i = 0; i < in->n; i++)
+			fr_agg_free(r.per_file[i]);
+		free(r.per_file);
+	}
+	finish(q, total);
+	for (unsigned i = 0; i < nj; i++) {
+		fr_agg_free(jobs[i].a);
+		fc_anon_free(jobs[i].anon);
+	}
+	free(jobs);
+	pthread_mutex_destroy(&r.plock);
+	return ret;
+}

@@ -1,0 +1,221 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# flowcap-read's queries against an independent model: for a matrix of
+# filters, groupings (with prefixes), distinct counts, top N, re-intervals
+# and time ranges, over files flowcap made from real traces and a
+# generated one, the CSV a query prints equals what
+# tests/oracle/query-oracle.py computes from the plain CSV dump (with the
+# filter written as a Python predicate, not parsed by the same code);
+# --jobs 1 and --jobs 2 print the same bytes; Crypto-PAn anonymisation
+# against the oracle's own Crypto-PAn.
+. "$(dirname "$0")/lib.sh"
+
+ORACLE="$FC_SRC/tests/oracle/query-oracle.py"
+FT="$TMP/ft"
+mkdir -p "$FT"
+for t in lan-ftp-mixed-ipv4opt-ipv6 synflood-spoofed-many-flows \
+	ipv6-hbh-frag-flood-denial6-6 dns-amplification-ipv4-fragments \
+	many-protocols-vlan-ipv6-llc tcpreplay-test-mix; do
+	mkdir -p "$FT/$t"
+	"$FLOWCAP" --read "$FC_SHARED/pcaps/real/$t.pcap" --out "$FT/$t" \
+		>"$TMP/fc.log" 2>&1 || { bad "flowcap --read $t"; cat "$TMP/fc.log"; }
+done
+g="$TMP/g.pcap"
+"$FCGEN" --packets 150000 --flows 6000 --seed 11 --ipv6 0.2 --vlan 0.2 \
+	--rate 500 --start 1700000010 -o "$g" >/dev/null
+mkdir -p "$FT/gen"
+"$FLOWCAP" --read "$g" --out "$FT/gen" >"$TMP/fc.log" 2>&1 ||
+	{ bad "flowcap --read generated"; cat "$TMP/fc.log"; }
+rm -f "$g"
+"$FCREAD" --format csv --jobs 1 "$FT" >"$TMP/rows.csv" 2>"$TMP/dump.err" ||
+	{ bad "plain dump"; cat "$TMP/dump.err"; }
+n=$(($(wc -l <"$TMP/rows.csv") - 1))
+[ "$n" -gt 20000 ] && ok "plain dump: $n records from $(find "$FT" -name '*.ft.zst' | wc -l) files" ||
+	bad "plain dump: only $n records"
+
+nq=0
+# query FLOWCAP_FILTER PYTHON_FILTER [options common to both]...
+query() {
+	ff=$1 pf=$2
+	shift 2
+	nq=$((nq + 1))
+	if [ -n "$ff" ]; then
+		"$FCREAD" --format csv --jobs 1 --filter "$ff" "$@" "$FT" >"$TMP/got" 2>"$TMP/err"
+	else
+		"$FCREAD" --format csv --jobs 1 "$@" "$FT" >"$TMP/got" 2>"$TMP/err"
+	fi || { bad "query $nq: '$ff' $*: exit $?"; head -n 3 "$TMP/err"; return; }
+	python3 "$ORACLE" --filter "$pf" "$@" "$TMP/rows.csv" >"$TMP/want" ||
+		{ bad "oracle $nq: '$pf' $*"; return; }
+	if ! cmp -s "$TMP/want" "$TMP/got"; then
+		bad "query $nq: '$ff' $* ($(wc -l <"$TMP/got") rows, oracle $(wc -l <"$TMP/want"))"
+		diff "$TMP/want" "$TMP/got" | head -n 6
+		return
+	fi
+	rows=$(($(wc -l <"$TMP/got") - 1))
+	if [ -n "$ff" ]; then
+		"$FCREAD" --format csv --jobs 2 --filter "$ff" "$@" "$FT" >"$TMP/got2" 2>/dev/null || true
+	else
+		"$FCREAD" --format csv --jobs 2 "$@" "$FT" >"$TMP/got2" 2>/dev/null || true
+	fi
+	if cmp -s "$TMP/got" "$TMP/got2"; then
+		ok "query $nq: '$ff' $*: $rows rows as the oracle; --jobs 2 the same bytes"
+	else
+		bad "query $nq: '$ff' $*: --jobs 2 differs from --jobs 1"
+	fi
+}
+
+# Each filter with a few groupings and options, so that every option meets
+# several filters.
+query "" "True" --group-by src_ip/24 --top 10
+query "" "True" --interval 300
+query "" "True" --group-by protocol,class --count-distinct src_ip --count-distinct dst_port --interval all
+query "proto tcp" "r['protocol'] == 6" --group-by src_ip/24 --top 10
+query "proto tcp" "r['protocol'] == 6" --group-by dst_ip,dst_port --interval 120 --count-distinct src_ip
+query "proto udp and port 53" "r['protocol'] == 17 and 53 in (r['src_port'], r['dst_port'])" \
+	--group-by src_ip --interval all --top 5 --order records
+query "not proto tcp" "r['protocol'] != 6" --group-by protocol,src_ip/16/48 --count-distinct dst_ip
+query "src net 192.168.0.0/16 or ipv6" \
+	"(r['fam'] == 4 and r['src'] in ipaddress.ip_network('192.168.0.0/16')) or r['fam'] == 6" \
+	--group-by src_ip/24/64 --interval all
+query "dst port >= 1024 and ttl < 128" "r['dst_port'] >= 1024 and r['ttl'] < 128" \
+	--group-by ttl,dst_port --top 3 --order packets
+query "flags SA" "r['tcp_flags'] & 0x12 == 0x12" --group-by src_ip/24 --interval all --top 10
+query "class backscatter or (proto icmp and len > 100)" \
+	"r['class'] == 'backscatter' or (r['protocol'] == 1 and r['ip_len'] > 100)" \
+	--group-by class,protocol,ip_len --count-distinct src_ip
+query "packets > 1" "r['packets'] > 1" --group-by src_port --top 4 --order distinct_dst_ip --count-distinct dst_ip
+query "ip 192.168.0.1" "ipaddress.ip_address('192.168.0.1') in (r['src'], r['dst'])" \
+	--group-by dst_ip/120,tcp_flags --interval 60
+query "net 2001:db8::/32" \
+	"r['fam'] == 6 and any(a in ipaddress.ip_network('2001:db8::/32') for a in (r['src'], r['dst']))" \
+	--interval all
+query "proto 17 and not (src port 53 or dst port 53)" \
+	"r['protocol'] == 17 and r['src_port'] != 53 and r['dst_port'] != 53" \
+	--group-by dst_port --count-distinct src_ip --top 5 --order distinct_src_ip
+query "ipv4 and src port != 80 and len <= 60" \
+	"r['fam'] == 4 and r['src_port'] != 80 and r['ip_len'] <= 60" \
+	--group-by src_ip/8,dst_ip/8 --from 1619605800 --to 1700000200
+query "class icmpreq or class other" "r['class'] in ('icmpreq', 'other')" \
+	--group-by class --count-distinct protocol --count-distinct ttl --interval 600
+query "dst port > 1000 and dst port < 2000" "1000 < r['dst_port'] < 2000" \
+	--group-by dst_port --interval all --top 7 --order records
+query "not (proto tcp or proto udp)" "r['protocol'] not in (6, 17)" \
+	--group-by protocol,src_port,dst_port --interval all
+
+# Crypto-PAn: the oracle's own implementation (Python's AES); the filter
+# sees the real addresses.
+printf '%s' 15 22 17 8d 33 a4 cf 80 13 0a 5b 16 49 90 7d 10 \
+	d8 98 8f 83 79 79 65 27 62 57 4c 2d 2a 84 22 02 >"$TMP/key.hex"
+query "src net 192.168.0.0/16" "r['fam'] == 4 and r['src'] in ipaddress.ip_network('192.168.0.0/16')" \
+	--anonymize "$TMP/key.hex" --group-by src_ip/24,dst_ip --interval all
+query "proto tcp" "r['protocol'] == 6" --anonymize "$TMP/key.hex" \
+	--group-by src_ip/24/64 --interval all --top 20
+
+# Plain dumps: --jobs 2 gives the same bytes; a filter and a time range on
+# the dump keep exactly the oracle's rows.
+"$FCREAD" --format csv --jobs 2 "$FT" >"$TMP/rows2.csv"
+cmp -s "$TMP/rows.csv" "$TMP/rows2.csv" && ok "plain dump: --jobs 2 the same bytes" ||
+	bad "plain dump: --jobs 2 differs"
+"$FCREAD" --format csv --filter 'proto udp' --from 2013-06-17T21:59:00Z "$FT" >"$TMP/f.csv"
+awk -F, 'NR == 1 || ($7 == 17 && $1 >= 1371506340)' "$TMP/rows.csv" >"$TMP/fw.csv"
+cmp -s "$TMP/f.csv" "$TMP/fw.csv" && [ "$(wc -l <"$TMP/f.csv")" -gt 100 ] &&
+	ok "dump --filter 'proto udp' --from ISO 8601: $(wc -l <"$TMP/f.csv") lines as awk selects" ||
+	bad "dump --filter --from: $(wc -l <"$TMP/f.csv") lines, awk $(wc -l <"$TMP/fw.csv")"
+
+# Mistakes: exit 2, a caret under the column, what was expected.
+expect_err() { # name, expected stderr (first lines), args...
+	name=$1 want=$2
+	shift 2
+	rc=0
+	"$FCREAD" "$@" "$FT" >"$TMP/o" 2>"$TMP/e" || rc=$?
+	if [ "$rc" -eq 2 ] && [ ! -s "$TMP/o" ] && printf '%s\n' "$want" | cmp -s - "$TMP/e"; then
+		ok "$name"
+	else
+		bad "$name: exit $rc"; cat "$TMP/e"
+	fi
+}
+expect_err "--filter 'prot tcp': caret and did you mean 'proto'" \
+"flowcap-read: bad --filter at column 1: unknown field 'prot' (did you mean 'proto'?)
+  prot tcp
+  ^" --filter 'prot tcp'
+expect_err "--filter with an unclosed '(': caret under it" \
+"flowcap-read: bad --filter at column 15: this '(' is never closed
+  proto tcp and (src port > 1000 or ipv6
+                ^" --filter 'proto tcp and (src port > 1000 or ipv6'
+expect_err "--filter 'proto tpc': did you mean 'tcp'" \
+"flowcap-read: bad --filter at column 7: unknown protocol 'tpc' (did you mean 'tcp'?)
+  proto tpc
+        ^" --filter 'proto tpc'
+expect_err "--filter 'net 10.0.0.0/33': the prefix length" \
+"flowcap-read: bad --filter at column 14: prefix length must be 0 to 32 for IPv4
+  net 10.0.0.0/33
+               ^" --filter 'net 10.0.0.0/33'
+expect_err "--filter 'flags SX': the bad letter" \
+"flowcap-read: bad --filter at column 8: unknown TCP flag 'X' (letters: F S R P A U E C)
+  flags SX
+         ^" --filter 'flags SX'
+rc=0
+"$FCREAD" --group-by src_ipp "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "unknown field 'src_ipp' (did you mean 'src_ip'?)" "$TMP/e" &&
+	ok "--group-by src_ipp: did you mean src_ip, exit 2" || { bad "--group-by src_ipp"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --interval 90 --group-by class "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "interval 90 is not a multiple of the interval length of .* (60 s)" "$TMP/e" &&
+	ok "--interval 90 over 60 s files: refused, exit 2" || { bad "--interval 90"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --filter 'label scanner' "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "this file has no label column" "$TMP/e" &&
+	ok "--filter 'label X': this file has no label column, exit 2" || { bad "label"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --group-by vlan "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "this file has no vlan column" "$TMP/e" &&
+	ok "--group-by vlan: this file has no vlan column, exit 2" || { bad "vlan"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --order bytes --top 3 "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "unknown column 'bytes'" "$TMP/e" &&
+	ok "--order bytes: refused, exit 2" || { bad "--order bytes"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --from yesterday --interval all "$FT" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "'yesterday' is not a time" "$TMP/e" &&
+	ok "--from yesterday: refused, exit 2" || { bad "--from yesterday"; cat "$TMP/e"; }
+
+# A directory with unfinished files: skipped and counted on stderr.
+cp "$(find "$FT/gen" -name '*.ft.zst' | head -n 1)" "$FT/gen/x.ft.zst.tmp"
+: >"$FT/gen/y.ft.zst.incomplete"
+"$FCREAD" --interval all --group-by class "$FT" >"$TMP/o" 2>"$TMP/e"
+grep -q "skipped 2 unfinished file(s)" "$TMP/e" &&
+	ok "query over a directory: .tmp and .incomplete skipped and counted" ||
+	{ bad "unfinished files"; cat "$TMP/e"; }
+rm -f "$FT/gen/x.ft.zst.tmp" "$FT/gen/y.ft.zst.incomplete"
+
+# JSON and table carry the same columns and values as CSV.
+"$FCREAD" --format csv --group-by src_ip/24 --count-distinct dst_port --top 3 "$FT" >"$TMP/c"
+"$FCREAD" --format json --group-by src_ip/24 --count-distinct dst_port --top 3 "$FT" >"$TMP/j"
+"$FCREAD" --format table --group-by src_ip/24 --count-distinct dst_port --top 3 "$FT" >"$TMP/t"
+python3 - "$TMP/c" "$TMP/j" "$TMP/t" <<'PY' && ok "json and table: the columns and values of csv" || bad "json/table differ from csv"
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1])))
+head, body = rows[0], rows[1:]
+js = [json.loads(l) for l in open(sys.argv[2])]
+assert [list(j.keys()) for j in js] == [head] * len(body), "json keys"
+assert [[str(v) for v in j.values()] for j in js] == body, "json values"
+tb = [l.split() for l in open(sys.argv[3])]
+assert tb[0] == head and tb[1:] == body, "table"
+PY
+
+# Progress: on a terminal (script(1) gives stderr a pty), files done of
+# total, records/s and the time left; not otherwise (the error cases above
+# compare the whole of stderr).
+script -qec "\"$FCREAD\" --jobs 1 --group-by class --format csv \"$FT\" >\"$TMP/po\"" \
+	"$TMP/typescript" >/dev/null 2>&1 || true
+if grep -q "flowcap-read: [0-9]*/[0-9]* files, [0-9.]*M records/s, " "$TMP/typescript" &&
+	! grep -q "files, " "$TMP/po"; then
+	ok "progress on a terminal's stderr, not in the output"
+else
+	bad "progress line"; tr '\r' '\n' <"$TMP/typescript" | head -n 5
+fi
+"$FCREAD" --jobs 1 --group-by class --format csv "$FT" >/dev/null 2>"$TMP/e"
+[ ! -s "$TMP/e" ] && ok "no progress when stderr is not a terminal" || { bad "stderr not empty"; head -n 3 "$TMP/e"; }
+
+echo "queries compared with the oracle: $nq"
+finish
