@@ -36,9 +36,9 @@ ofp=$("$FCREAD" --stats "$TMP/other" | sed -n 's/.* anonymized=key:\([0-9a-f]*\)
 [ -n "$ofp" ] && [ "$ofp" != "$fps" ] && ok "another key: another fingerprint ($ofp)" ||
 	bad "fingerprint of another key: '$ofp'"
 "$FCREAD" --stats "$TMP/plain" | grep '^file=' >"$TMP/hdr2"
-grep -q 'anonymized' "$TMP/hdr2" || ! grep -q 'version=2.1' "$TMP/hdr2" &&
+grep -q 'anonymized' "$TMP/hdr2" || ! grep -q 'version=2.2' "$TMP/hdr2" &&
 	bad "plain files: $(head -n 1 "$TMP/hdr2")" ||
-	ok "plain files: version 2.1, not marked anonymised"
+	ok "plain files: version 2.2, not marked anonymised"
 python3 - "$K" "$TMP/anon" <<'PY' && ok "the key's bytes are in no file" || bad "key bytes found in a file"
 import os, sys
 key = bytes.fromhex(open(sys.argv[1]).read())
