@@ -272,9 +272,70 @@ struct fc_ft_writer {
 	size_t zcap;
 	uint64_t *vals;       /* one column as integers */
 	ZSTD_CCtx *cctx;
+	struct fc_ft_wcache *cache; /* where the buffers go back, or NULL */
 	char *path;
 	char *tmp;
 };
+
+/* A writer's buffers and zstd context, kept between files (one set). */
+struct fc_ft_wcache {
+	bool full;
+	uint8_t *wbuf, *raw, *zbuf;
+	uint64_t *vals;
+	ZSTD_CCtx *cctx;
+};
+
+struct fc_ft_wcache *fc_ft_wcache_create(void)
+{
+	return calloc(1, sizeof(struct fc_ft_wcache));
+}
+
+void fc_ft_wcache_free(struct fc_ft_wcache *c)
+{
+	if (c == NULL)
+		return;
+	ZSTD_freeCCtx(c->cctx);
+	free(c->wbuf);
+	free(c->raw);
+	free(c->zbuf);
+	free(c->vals);
+	free(c);
+}
+
+/* A new writer takes the cached set, if there is one. */
+static void wcache_take(struct fc_ft_writer *w, struct fc_ft_wcache *c)
+{
+	w->cache = c;
+	if (c == NULL || !c->full)
+		return;
+	w->wbuf = c->wbuf;
+	w->raw = c->raw;
+	w->zbuf = c->zbuf;
+	w->vals = c->vals;
+	w->cctx = c->cctx;
+	memset(c, 0, sizeof(*c));
+}
+
+/* A finished writer leaves its set in its cache, if that is empty (the
+ * writer's pointers are cleared: w_free then frees nothing of it). */
+static void wcache_give(struct fc_ft_writer *w)
+{
+	struct fc_ft_wcache *c = w->cache;
+
+	if (c == NULL || c->full || w->wbuf == NULL || w->cctx == NULL)
+		return;
+	c->full = true;
+	c->wbuf = w->wbuf;
+	c->raw = w->raw;
+	c->zbuf = w->zbuf;
+	c->vals = w->vals;
+	c->cctx = w->cctx;
+	w->wbuf = NULL;
+	w->raw = NULL;
+	w->zbuf = NULL;
+	w->vals = NULL;
+	w->cctx = NULL;
+}
 
 /* The status of a failed system call: the named ones callers act on,
  * and every other errno carried as it is (EDQUOT, EFBIG, ENAMETOOLONG,
@@ -400,6 +461,7 @@ static void w_free(struct fc_ft_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
+	wcache_give(w);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->wbuf);
 	free(w->raw);
@@ -463,6 +525,14 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 				       const struct fc_ft_file_info *info,
 				       int *status)
 {
+	return fc_ft_writer_open_cached(path, info, NULL, status);
+}
+
+struct fc_ft_writer *fc_ft_writer_open_cached(const char *path,
+					      const struct fc_ft_file_info *info,
+					      struct fc_ft_wcache *cache,
+					      int *status)
+{
 	struct fc_ft_writer *w;
 	struct stat st;
 	int rc = FC_FT_E_NOMEM, dummy;
@@ -485,8 +555,11 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 	w->level = FC_FT_LEVEL_DEFAULT;
 	w->path = strdup(path);
 	w->tmp = str_cat(path, ".tmp");
-	w->wbuf = malloc(FT_WBUF);
-	w->cctx = ZSTD_createCCtx();
+	wcache_take(w, cache);
+	if (w->wbuf == NULL)
+		w->wbuf = malloc(FT_WBUF);
+	if (w->cctx == NULL)
+		w->cctx = ZSTD_createCCtx();
 	if (w->path == NULL || w->tmp == NULL || w->wbuf == NULL ||
 	    w->cctx == NULL)
 		goto err_free;
@@ -546,13 +619,15 @@ uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w)
 
 static int w_buffers(struct fc_ft_writer *w)
 {
-	if (w->raw != NULL)
-		return FC_FT_OK;
+	/* Each is allocated once (a writer from a cache may have them). */
 	w->zcap = FT_REC_PREFIX +
 		  ZSTD_compressBound((size_t)FC_FT_BLOCK_RECORDS * 53);
-	w->raw = malloc((size_t)FC_FT_BLOCK_RECORDS * 53);
-	w->zbuf = malloc(w->zcap);
-	w->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
+	if (w->raw == NULL)
+		w->raw = malloc((size_t)FC_FT_BLOCK_RECORDS * 53);
+	if (w->zbuf == NULL)
+		w->zbuf = malloc(w->zcap);
+	if (w->vals == NULL)
+		w->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
 	if (w->raw == NULL || w->zbuf == NULL || w->vals == NULL)
 		return FC_FT_E_NOMEM;
 	return FC_FT_OK;
