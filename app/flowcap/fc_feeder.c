@@ -2,8 +2,8 @@
 /*
  * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
- * the workers through their rings: packets sharded by the symmetric flow
- * hash, and in-band markers for interval changes, link-type changes and the
+ * the workers through their rings: packets in bursts to each worker in
+ * turn, and in-band markers for interval changes, link-type changes and the
  * end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
@@ -274,19 +274,27 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 		atomic_load(&app->backlog));
 }
 
-/* The worker a packet goes to: the symmetric flow hash, so both directions
- * of a conversation meet in one table. */
-static unsigned shard(struct fc_app *app, const struct fc_trace_pkt *p,
-		      uint32_t dlt)
-{
-	struct fc_ftkey key;
+/*
+ * The worker a packet goes to: bursts of FC_BURST packets in turn. The
+ * feeder looks at no packet byte (the worker parses each packet once, on
+ * its own core) and every worker gets the same share whatever the flows'
+ * sizes. Which table counts a packet changes nothing in the output: the
+ * collector adds up a key's counts from every table of an interval.
+ */
+struct rr {
+	unsigned w;    /**< the worker of the current burst */
+	unsigned left; /**< packets it still gets */
+};
 
-	if (app->n_workers > 1 &&
-	    fc_parse_pkt(p->data, p->caplen, dlt, &key) == FC_PARSE_OK)
-		return (unsigned)(((uint64_t)fc_ftkey_hash_sym(&key) *
-				   app->n_workers) >>
-				  32);
-	return 0;
+static inline unsigned shard(struct fc_app *app, struct rr *rr)
+{
+	if (FC_UNLIKELY(rr->left == 0)) {
+		rr->left = FC_BURST;
+		if (++rr->w >= app->n_workers)
+			rr->w = 0;
+	}
+	rr->left--;
+	return rr->w;
 }
 
 /* A packet as its worker's ring carries it: a pointer into a mapped file
@@ -407,6 +415,7 @@ int fc_feeder_run(struct fc_app *app)
 	struct fc_trace *keep[FC_MAX_READS];
 	unsigned n_keep = 0;
 	struct rclock rk;
+	struct rr rr = {0, FC_BURST};
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
 	uint32_t cur_dlt = UINT32_MAX;
@@ -467,7 +476,7 @@ int fc_feeder_run(struct fc_app *app)
 				broadcast(app, st,
 					  ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
 			}
-			w = shard(app, &p, cur_dlt);
+			w = shard(app, &rr);
 			obj = make_msg(app, st, w, &p, stable);
 			if (FC_UNLIKELY(slow) && ts > rk.jump_at) {
 				/* Time jumps: believed only if the next
