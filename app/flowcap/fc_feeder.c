@@ -2,8 +2,8 @@
 /*
  * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
- * the workers through their rings: packets in bursts to each worker in
- * turn, and in-band markers for interval changes, link-type changes and the
+ * the workers (worker 0 in its own thread, the others through their rings):
+ * packets a burst at a time, and in-band markers for interval changes, link-type changes and the
  * end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
@@ -217,7 +217,7 @@ static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
 {
 	unsigned done = 0;
 
-	if (app->inline_worker) {
+	if (app->inline_worker && w == 0) {
 		fc_worker_feed(&app->workers[w], s->obj, s->n);
 		s->n = 0;
 		return;
@@ -275,23 +275,41 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 }
 
 /*
- * The worker a packet goes to: bursts of FC_BURST packets in turn. The
- * feeder looks at no packet byte (the worker parses each packet once, on
- * its own core) and every worker gets the same share whatever the flows'
- * sizes. Which table counts a packet changes nothing in the output: the
- * collector adds up a key's counts from every table of an interval.
+ * The worker a packet goes to, a burst of FC_BURST packets at a time. The
+ * feeder looks at no packet byte: each packet is parsed once, by its
+ * worker. Worker 0 runs in the feeder's thread; the next burst goes to the
+ * next of the other workers whose ring has room for two bursts, and to
+ * worker 0 when none has: the feeder counts what the others cannot take
+ * yet, instead of waiting. Which table counts a packet changes nothing in
+ * the output: the collector adds up a key's counts from every table of an
+ * interval.
  */
 struct rr {
 	unsigned w;    /**< the worker of the current burst */
 	unsigned left; /**< packets it still gets */
+	unsigned next; /**< the ring worker to try first */
 };
+
+static unsigned pick(struct fc_app *app, struct rr *rr)
+{
+	unsigned n = app->n_workers;
+
+	for (unsigned k = 0; k + 1 < n; k++) {
+		unsigned c = 1 + (rr->next + k) % (n - 1);
+
+		if (rte_ring_free_count(app->workers[c].in) >= 2 * FC_BURST) {
+			rr->next = c % (n - 1);
+			return c;
+		}
+	}
+	return 0;
+}
 
 static inline unsigned shard(struct fc_app *app, struct rr *rr)
 {
 	if (FC_UNLIKELY(rr->left == 0)) {
 		rr->left = FC_BURST;
-		if (++rr->w >= app->n_workers)
-			rr->w = 0;
+		rr->w = app->n_workers > 1 ? pick(app, rr) : 0;
 	}
 	rr->left--;
 	return rr->w;
@@ -415,7 +433,7 @@ int fc_feeder_run(struct fc_app *app)
 	struct fc_trace *keep[FC_MAX_READS];
 	unsigned n_keep = 0;
 	struct rclock rk;
-	struct rr rr = {0, FC_BURST};
+	struct rr rr = {0, 0, 0};
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
 	uint32_t cur_dlt = UINT32_MAX;
