@@ -276,8 +276,7 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 
 /*
  * The worker a packet goes to, a burst of FC_BURST packets at a time. The
- * feeder looks at no packet byte: each packet is parsed once, by its
- * worker. Worker 0 runs in the feeder's thread; the next burst goes to the
+ * feeder parses no packet: each packet is parsed once, by its worker. Worker 0 runs in the feeder's thread; the next burst goes to the
  * next of the other workers whose ring has room for two bursts, and to
  * worker 0 when none has: the feeder counts what the others cannot take
  * yet, instead of waiting. Which table counts a packet changes nothing in
