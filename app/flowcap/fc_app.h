@@ -261,7 +261,7 @@ struct fc_app {
 	uint16_t ports[FC_MAX_PORTS];
 	unsigned n_ports;
 	bool trace_mode;
-	bool inline_worker;      /**< trace, one worker: run by the feeder */
+	bool inline_worker;      /**< trace: worker 0 run by the feeder */
 	bool hw_ts;              /**< timestamps from the PMD (net_pcap) */
 	int ts_off;              /**< mbuf dynfield offset, or -1 */
 	uint64_t ts_flag;        /**< RX timestamp dynflag */

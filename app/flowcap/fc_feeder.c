@@ -2,8 +2,8 @@
 /*
  * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
- * the workers through their rings: packets sharded by the symmetric flow
- * hash, and in-band markers for interval changes, link-type changes and the
+ * the workers (worker 0 in its own thread, the others through their rings):
+ * packets a burst at a time, and in-band markers for interval changes, link-type changes and the
  * end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
@@ -220,7 +220,7 @@ static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
 {
 	unsigned done = 0;
 
-	if (app->inline_worker) {
+	if (app->inline_worker && w == 0) {
 		fc_worker_feed(&app->workers[w], s->obj, s->n);
 		s->n = 0;
 		return;
@@ -292,19 +292,44 @@ static void print_progress(struct fc_app *app, uint64_t pkts, uint64_t t0)
 		atomic_load(&app->backlog));
 }
 
-/* The worker a packet goes to: the symmetric flow hash, so both directions
- * of a conversation meet in one table. */
-static unsigned shard(struct fc_app *app, const struct fc_trace_pkt *p,
-		      uint32_t dlt)
-{
-	struct fc_ftkey key;
+/*
+ * The worker a packet goes to, a burst of FC_BURST packets at a time. The
+ * feeder parses no packet: each packet is parsed once, by its worker. Worker 0 runs in the feeder's thread; the next burst goes to the
+ * next of the other workers whose ring has room for two bursts, and to
+ * worker 0 when none has: the feeder counts what the others cannot take
+ * yet, instead of waiting. Which table counts a packet changes nothing in
+ * the output: the collector adds up a key's counts from every table of an
+ * interval.
+ */
+struct rr {
+	unsigned w;    /**< the worker of the current burst */
+	unsigned left; /**< packets it still gets */
+	unsigned next; /**< the ring worker to try first */
+};
 
-	if (app->n_workers > 1 &&
-	    fc_parse_pkt(p->data, p->caplen, dlt, &key) == FC_PARSE_OK)
-		return (unsigned)(((uint64_t)fc_ftkey_hash_sym(&key) *
-				   app->n_workers) >>
-				  32);
+static unsigned pick(struct fc_app *app, struct rr *rr)
+{
+	unsigned n = app->n_workers;
+
+	for (unsigned k = 0; k + 1 < n; k++) {
+		unsigned c = 1 + (rr->next + k) % (n - 1);
+
+		if (rte_ring_free_count(app->workers[c].in) >= 2 * FC_BURST) {
+			rr->next = c % (n - 1);
+			return c;
+		}
+	}
 	return 0;
+}
+
+static inline unsigned shard(struct fc_app *app, struct rr *rr)
+{
+	if (FC_UNLIKELY(rr->left == 0)) {
+		rr->left = FC_BURST;
+		rr->w = app->n_workers > 1 ? pick(app, rr) : 0;
+	}
+	rr->left--;
+	return rr->w;
 }
 
 /* A packet as its worker's ring carries it: a pointer into a mapped file
@@ -440,6 +465,7 @@ int fc_feeder_run(struct fc_app *app)
 	struct fc_trace *keep[FC_MAX_READS];
 	unsigned n_keep = 0;
 	struct rclock rk;
+	struct rr rr = {0, 0, 0};
 	uint64_t pkts = 0, t0 = rte_rdtsc(), next_print;
 	uint64_t hz = rte_get_tsc_hz();
 	uint32_t cur_dlt = UINT32_MAX, flt_dlt = UINT32_MAX;
@@ -530,7 +556,7 @@ int fc_feeder_run(struct fc_app *app)
 				broadcast(app, st,
 					  ((uintptr_t)cur_dlt << 2) | FC_MSG_DLT);
 			}
-			w = shard(app, &p, cur_dlt);
+			w = shard(app, &rr);
 			obj = make_msg(app, st, w, &p, stable);
 			if (FC_UNLIKELY(slow) && ts > rk.jump_at) {
 				/* Time jumps: believed only if the next

@@ -24,6 +24,9 @@
 struct fc_filesink {
 	struct fc_app *app;
 	struct fc_ft_writer *wr;
+	/* The writer's buffers and zstd context, from one file to the next:
+	 * an interval after the first allocates (and faults in) nothing. */
+	struct fc_ft_wcache *wcache;
 	char path[4096];
 	unsigned in_file;       /**< intervals in the open file */
 	uint64_t file_rx;       /**< worker packets of the open file's intervals */
@@ -160,7 +163,8 @@ static int open_file(struct fc_filesink *c, uint64_t start)
 
 		if (rc != 0)
 			return FC_FT_E_ERRNO(-rc);
-		c->wr = fc_ft_writer_open(c->path, &info, &st);
+		c->wr = fc_ft_writer_open_cached(c->path, &info, c->wcache,
+						 &st);
 		if (c->wr != NULL) {
 			/* check_cfg took the level from the writer's range. */
 			fc_ft_writer_set_level(c->wr, cfg->zstd_level);
@@ -316,9 +320,16 @@ int fc_filesink_add(struct fc_sinks *ss, struct fc_app *app)
 	if (c == NULL)
 		return -ENOMEM;
 	c->app = app;
-	rc = fc_sinks_add(ss, &filesink_ops, c);
-	if (rc != 0)
+	c->wcache = fc_ft_wcache_create();
+	if (c->wcache == NULL) {
 		free(c);
+		return -ENOMEM;
+	}
+	rc = fc_sinks_add(ss, &filesink_ops, c);
+	if (rc != 0) {
+		fc_ft_wcache_free(c->wcache);
+		free(c);
+	}
 	return rc;
 }
 
@@ -326,7 +337,11 @@ void fc_filesink_free(struct fc_sinks *ss)
 {
 	for (unsigned i = 0; i < ss->n; i++)
 		if (ss->s[i].ops == &filesink_ops) {
-			free(ss->s[i].ctx);
+			struct fc_filesink *c = ss->s[i].ctx;
+
+			if (c != NULL)
+				fc_ft_wcache_free(c->wcache);
+			free(c);
 			ss->s[i].ctx = NULL;
 		}
 }

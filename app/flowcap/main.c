@@ -279,9 +279,10 @@ static int setup_workers(struct fc_app *app)
 		       app->n_workers, app->n_workers - app->cfg.workers_req);
 		app->n_workers = app->cfg.workers_req;
 	}
-	/* One worker on a trace: the feeder runs it on its own thread (no
-	 * ring hop; the bytes it just read are still in its cache). */
-	app->inline_worker = app->trace_mode && app->n_workers == 1;
+	/* On a trace the feeder runs worker 0 on its own thread (no ring
+	 * hop; the bytes it just read are still in its cache); the others,
+	 * if any, take the bursts their rings have room for. */
+	app->inline_worker = app->trace_mode;
 	app->workers = rte_zmalloc("fc_workers",
 				   sizeof(struct fc_worker) * app->n_workers,
 				   RTE_CACHE_LINE_SIZE);
@@ -371,7 +372,9 @@ static int setup_workers(struct fc_app *app)
 	       "(%.1f MB each) per worker\n",
 	       rte_get_main_lcore(), app->trace_mode ? " + trace feeder" : "",
 	       app->collector_lcore, app->n_workers,
-	       app->inline_worker ? " run by the feeder" : "",
+	       !app->inline_worker ? "" :
+	       app->n_workers == 1 ? " run by the feeder" :
+				     " (worker 0 run by the feeder)",
 	       app->cfg.tables_per_worker, app->cfg.table_keys, k6,
 	       (double)fc_flowtable_mem_size_parts(app->cfg.table_keys, k6) / 1048576);
 	return 0;
@@ -613,10 +616,9 @@ int main(int argc, char **argv)
 		fc_worker_bind(&app->workers[i], app);
 	if (app->inline_worker)
 		fc_worker_init(&app->workers[0]);
-	else
-		for (unsigned i = 0; i < app->n_workers; i++)
-			rte_eal_remote_launch(fc_worker_main, &app->workers[i],
-					      app->workers[i].lcore);
+	for (unsigned i = app->inline_worker ? 1 : 0; i < app->n_workers; i++)
+		rte_eal_remote_launch(fc_worker_main, &app->workers[i],
+				      app->workers[i].lcore);
 	if (app->trace_mode) {
 		feeder_rc = fc_feeder_run(app);
 		if (!atomic_load(&app->stop))

@@ -10,15 +10,25 @@
 # the reason and skipped. The trace is kept in /tmp, never in the repo.
 #
 # usage: bench/offline/run.sh
+#        MIX=heavy bench/offline/run.sh   # record-heavy: distinct flowtuples
+#                                         # about a third of the packets
 # env:   BUILD (default: build-bench next to this repo, a release build)
-#        PACKETS (10M) FLOWS (500k) RUNS (3) WORK (/tmp/flowcap-bench)
+#        MIX (default: 500k flows Zipf 1.1 at 50k pps; heavy: 400k flows
+#        drawn uniformly at 18.5k pps, 1.1M packets a 60 s interval, about
+#        375k of them distinct) PACKETS (10M) FLOWS ZIPF RATE
+#        RUNS (3) WORK (/tmp/flowcap-bench) WORKERS (flowcap --workers, 1)
 #        TOOL_TIMEOUT seconds per run (300) NO_INSTALL=1 to skip apt-get
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$src/build-bench}
 PACKETS=${PACKETS:-10M}
-FLOWS=${FLOWS:-500k}
+MIX=${MIX:-default}
+case $MIX in
+heavy) FLOWS=${FLOWS:-400k}; ZIPF=${ZIPF:-0}; RATE=${RATE:-18500} ;;
+*) FLOWS=${FLOWS:-500k}; ZIPF=${ZIPF:-1.1}; RATE=${RATE:-50k} ;;
+esac
+WORKERS=${WORKERS:-1}
 RUNS=${RUNS:-3}
 WORK=${WORK:-/tmp/flowcap-bench}
 TOOL_TIMEOUT=${TOOL_TIMEOUT:-300}
@@ -59,10 +69,12 @@ fi
 # --- trace ------------------------------------------------------------
 mkdir -p "$WORK"
 pcap=$WORK/trace-$PACKETS-$FLOWS-imix.pcap
+[ "$MIX" = default ] || pcap=$WORK/trace-$PACKETS-$FLOWS-z$ZIPF-r$RATE-imix.pcap
 if [ ! -s "$pcap" ]; then
-	echo "generating $pcap ($PACKETS packets, $FLOWS flows, IMIX, 10% IPv6, 10% VLAN)" >&2
-	"$gen" -q -n "$PACKETS" -f "$FLOWS" --size imix --ipv6 0.1 --vlan 0.1 \
-		--rate 50k -o "$pcap.part" && mv "$pcap.part" "$pcap" || exit 1
+	echo "generating $pcap ($PACKETS packets, $FLOWS flows, Zipf $ZIPF, $RATE pps, IMIX, 10% IPv6, 10% VLAN)" >&2
+	"$gen" -q -n "$PACKETS" -f "$FLOWS" -z "$ZIPF" --size imix --ipv6 0.1 \
+		--vlan 0.1 --rate "$RATE" -o "$pcap.part" &&
+		mv "$pcap.part" "$pcap" || exit 1
 fi
 npkts=$("$floor" "$pcap" | awk '{print $2}')
 cat "$pcap" > /dev/null # page cache: every tool reads from memory
@@ -110,7 +122,7 @@ else
 	echo "softflowd skip not installed (apt-get install softflowd)" >> "$results"
 fi
 run_tool pcap-floor "$floor" "$pcap"
-run_tool flowcap "$flowcap" --read "$pcap" --workers 1 --interval 60 \
+run_tool flowcap "$flowcap" --read "$pcap" --workers "$WORKERS" --interval 60 \
 	--out "$out" --no-stats
 if command -v nfpcapd >/dev/null; then
 	run_tool nfpcapd sh -c "nfpcapd -r '$pcap' -w '$out' -t 60 && ls '$out' | grep -q nfcapd"

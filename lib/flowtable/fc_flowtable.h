@@ -109,7 +109,9 @@ struct fc_flowtable *fc_flowtable_create(uint64_t keys);
 void fc_flowtable_free(struct fc_flowtable *t);
 
 /**
- * Empty the table for reuse. O(keys). Control plane (collector side).
+ * Empty the table for reuse: clears the slots of the keys it holds and
+ * no other (no page the interval did not touch is written). O(keys).
+ * Control plane (collector side).
  * Thread safety: the table's one owner; none per table (the worker gets
  * it back only through the free ring, after the reset).
  */

@@ -287,11 +287,72 @@ struct fc_ft_writer {
 	size_t zcap;
 	uint64_t *vals;       /* one column as integers */
 	ZSTD_CCtx *cctx;
+	struct fc_ft_wcache *cache; /* where the buffers go back, or NULL */
 	char *path;
 	char *tmp;
 	struct ft_field_desc fields[N_FIELDS_MAX]; /* what this file stores */
 	unsigned nf;
 };
+
+/* A writer's buffers and zstd context, kept between files (one set). */
+struct fc_ft_wcache {
+	bool full;
+	uint8_t *wbuf, *raw, *zbuf;
+	uint64_t *vals;
+	ZSTD_CCtx *cctx;
+};
+
+struct fc_ft_wcache *fc_ft_wcache_create(void)
+{
+	return calloc(1, sizeof(struct fc_ft_wcache));
+}
+
+void fc_ft_wcache_free(struct fc_ft_wcache *c)
+{
+	if (c == NULL)
+		return;
+	ZSTD_freeCCtx(c->cctx);
+	free(c->wbuf);
+	free(c->raw);
+	free(c->zbuf);
+	free(c->vals);
+	free(c);
+}
+
+/* A new writer takes the cached set, if there is one. */
+static void wcache_take(struct fc_ft_writer *w, struct fc_ft_wcache *c)
+{
+	w->cache = c;
+	if (c == NULL || !c->full)
+		return;
+	w->wbuf = c->wbuf;
+	w->raw = c->raw;
+	w->zbuf = c->zbuf;
+	w->vals = c->vals;
+	w->cctx = c->cctx;
+	memset(c, 0, sizeof(*c));
+}
+
+/* A finished writer leaves its set in its cache, if that is empty (the
+ * writer's pointers are cleared: w_free then frees nothing of it). */
+static void wcache_give(struct fc_ft_writer *w)
+{
+	struct fc_ft_wcache *c = w->cache;
+
+	if (c == NULL || c->full || w->wbuf == NULL || w->cctx == NULL)
+		return;
+	c->full = true;
+	c->wbuf = w->wbuf;
+	c->raw = w->raw;
+	c->zbuf = w->zbuf;
+	c->vals = w->vals;
+	c->cctx = w->cctx;
+	w->wbuf = NULL;
+	w->raw = NULL;
+	w->zbuf = NULL;
+	w->vals = NULL;
+	w->cctx = NULL;
+}
 
 /* The status of a failed system call: the named ones callers act on,
  * and every other errno carried as it is (EDQUOT, EFBIG, ENAMETOOLONG,
@@ -417,6 +478,7 @@ static void w_free(struct fc_ft_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
+	wcache_give(w);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->wbuf);
 	free(w->raw);
@@ -489,6 +551,14 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 				       const struct fc_ft_file_info *info,
 				       int *status)
 {
+	return fc_ft_writer_open_cached(path, info, NULL, status);
+}
+
+struct fc_ft_writer *fc_ft_writer_open_cached(const char *path,
+					      const struct fc_ft_file_info *info,
+					      struct fc_ft_wcache *cache,
+					      int *status)
+{
 	struct fc_ft_writer *w;
 	struct stat st;
 	int rc = FC_FT_E_NOMEM, dummy;
@@ -511,8 +581,11 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 	w->level = FC_FT_LEVEL_DEFAULT;
 	w->path = strdup(path);
 	w->tmp = str_cat(path, ".tmp");
-	w->wbuf = malloc(FT_WBUF);
-	w->cctx = ZSTD_createCCtx();
+	wcache_take(w, cache);
+	if (w->wbuf == NULL)
+		w->wbuf = malloc(FT_WBUF);
+	if (w->cctx == NULL)
+		w->cctx = ZSTD_createCCtx();
 	if (w->path == NULL || w->tmp == NULL || w->wbuf == NULL ||
 	    w->cctx == NULL)
 		goto err_free;
@@ -578,56 +651,85 @@ uint64_t fc_ft_writer_bytes(const struct fc_ft_writer *w)
 
 static int w_buffers(struct fc_ft_writer *w)
 {
-	if (w->raw != NULL)
-		return FC_FT_OK;
+	/* Each is allocated once (a writer from a cache may have them). */
 	w->zcap = FT_REC_PREFIX +
 		  ZSTD_compressBound((size_t)FC_FT_BLOCK_RECORDS * 53);
-	w->raw = malloc((size_t)FC_FT_BLOCK_RECORDS * 53);
-	w->zbuf = malloc(w->zcap);
-	w->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
+	if (w->raw == NULL)
+		w->raw = malloc((size_t)FC_FT_BLOCK_RECORDS * 53);
+	if (w->zbuf == NULL)
+		w->zbuf = malloc(w->zcap);
+	if (w->vals == NULL)
+		w->vals = malloc(sizeof(uint64_t) * FC_FT_BLOCK_RECORDS);
 	if (w->raw == NULL || w->zbuf == NULL || w->vals == NULL)
 		return FC_FT_E_NOMEM;
 	return FC_FT_OK;
 }
 
-/* Store n values of w bytes as w planes (plane j: bits 8j..8j+7 of every
- * value), optionally as differences modulo 2^(8w) from the previous value. */
-static uint8_t *put_planes(uint8_t *out, const uint64_t *v, size_t n,
-			   unsigned width, bool delta)
+/* Store m values of width bytes as planes of a column of n rows (plane j:
+ * bits 8j..8j+7 of every value, at out + j * n), optionally as differences
+ * modulo 2^(8 width) from the previous value (*prev: the value before
+ * v[0], updated). Inlined with a constant width: one tight loop each. */
+static inline __attribute__((always_inline)) void
+put_planes_w(uint8_t *out, const uint64_t *v, size_t m, size_t n,
+	     unsigned width, bool delta, uint64_t *prev)
 {
-	uint64_t prev = 0;
+	uint64_t p = *prev;
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = delta ? v[i] - prev : v[i];
+	for (size_t i = 0; i < m; i++) {
+		uint64_t x = delta ? v[i] - p : v[i];
 
-		prev = v[i];
+		p = v[i];
 		for (unsigned j = 0; j < width; j++)
 			out[j * n + i] = (uint8_t)(x >> (8 * j));
 	}
-	return out + (size_t)width * n;
+	*prev = p;
 }
 
-static uint64_t key_field(const struct fc_ftkey *k, unsigned id)
+static void put_planes(uint8_t *out, const uint64_t *v, size_t m, size_t n,
+		       unsigned width, bool delta, uint64_t *prev)
 {
-	switch (id) {
-	case FT_F_FAMILY: return k->family;
-	case FT_F_CLASS: return k->cls;
-	case FT_F_SRC_IP:
-		return (uint64_t)k->src_ip[0] << 24 | k->src_ip[1] << 16 |
-		       k->src_ip[2] << 8 | k->src_ip[3];
-	case FT_F_DST_IP:
-		return (uint64_t)k->dst_ip[0] << 24 | k->dst_ip[1] << 16 |
-		       k->dst_ip[2] << 8 | k->dst_ip[3];
-	case FT_F_SRC_PORT: return k->src_port;
-	case FT_F_DST_PORT: return k->dst_port;
-	case FT_F_PROTO: return k->proto;
-	case FT_F_TTL: return k->ttl;
-	case FT_F_TCP_FLAGS: return k->tcp_flags;
-	case FT_F_IP_LEN: return k->ip_len;
-	case FT_F_LABEL: return fc_ftkey_label(k);
-	case FT_F_VLAN: return fc_ftkey_vlan(k);
+	switch (width) {
+	case 1: put_planes_w(out, v, m, n, 1, delta, prev); return;
+	case 2: put_planes_w(out, v, m, n, 2, delta, prev); return;
+	case 4: put_planes_w(out, v, m, n, 4, delta, prev); return;
+	case 8: put_planes_w(out, v, m, n, 8, delta, prev); return;
 	}
-	return 0;
+	put_planes_w(out, v, m, n, width, delta, prev);
+}
+
+static inline uint64_t be32_of(const uint8_t *a)
+{
+	return (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+	       (uint64_t)a[2] << 8 | a[3];
+}
+
+/* Field id of n records into v[] (the first 4 bytes of an address, big
+ * endian): one loop per field, no decision per record. */
+static void field_values(uint64_t *v, const struct fc_ft_record *r, size_t n,
+			 unsigned id)
+{
+#define FIELD_LOOP(expr)                                                       \
+	do {                                                                   \
+		for (size_t i = 0; i < n; i++)                                 \
+			v[i] = (expr);                                         \
+	} while (0)
+	switch (id) {
+	case FT_F_FAMILY: FIELD_LOOP(r[i].key.family); break;
+	case FT_F_CLASS: FIELD_LOOP(r[i].key.cls); break;
+	case FT_F_SRC_IP: FIELD_LOOP(be32_of(r[i].key.src_ip)); break;
+	case FT_F_DST_IP: FIELD_LOOP(be32_of(r[i].key.dst_ip)); break;
+	case FT_F_SRC_PORT: FIELD_LOOP(r[i].key.src_port); break;
+	case FT_F_DST_PORT: FIELD_LOOP(r[i].key.dst_port); break;
+	case FT_F_PROTO: FIELD_LOOP(r[i].key.proto); break;
+	case FT_F_TTL: FIELD_LOOP(r[i].key.ttl); break;
+	case FT_F_TCP_FLAGS: FIELD_LOOP(r[i].key.tcp_flags); break;
+	case FT_F_IP_LEN: FIELD_LOOP(r[i].key.ip_len); break;
+	case FT_F_PACKETS: FIELD_LOOP(r[i].packets); break;
+	case FT_F_LABEL: FIELD_LOOP(fc_ftkey_label(&r[i].key)); break;
+	case FT_F_VLAN: FIELD_LOOP(fc_ftkey_vlan(&r[i].key)); break;
+	default: FIELD_LOOP(0); break;
+	}
+#undef FIELD_LOOP
 }
 
 static bool key_valid(const struct fc_ftkey *k)
@@ -642,38 +744,56 @@ static bool key_valid(const struct fc_ftkey *k)
 	return k->family == 6;
 }
 
+/* Records a block transposes at a time: their 56 bytes each stay in the
+ * cache while every field's planes are written. */
+#define W_CHUNK 2048
+
 static int w_records(struct fc_ft_writer *w, const struct fc_ft_record *r,
 		     size_t n)
 {
-	uint8_t *o = w->raw;
+	uint8_t *o = w->raw, *col[N_FIELDS_MAX];
+	uint64_t prev[N_FIELDS_MAX] = {0};
 	size_t n6 = 0, raw_len, zl;
 
 	for (size_t i = 0; i < n; i++)
 		n6 += r[i].key.family == 6;
+	/* Where each field's column starts: its planes, then for an
+	 * address the other 12 bytes of the IPv6 rows' addresses. */
 	for (size_t fi = 0; fi < w->nf; fi++) {
 		const struct ft_field_desc *f = &w->fields[fi];
-		unsigned width = is_addr(f->id) ? 4 : f->width;
 
-		for (size_t i = 0; i < n; i++)
-			w->vals[i] = f->id == FT_F_PACKETS ?
-					     r[i].packets :
-					     key_field(&r[i].key, f->id);
-		o = put_planes(o, w->vals, n, width, f->enc == FT_ENC_DELTA);
-		if (is_addr(f->id) && n6 > 0) {
-			size_t k = 0;
+		col[fi] = o;
+		o += column_size(f, n, n6);
+	}
+	for (size_t i0 = 0; i0 < n; i0 += W_CHUNK) {
+		size_t m = n - i0 < W_CHUNK ? n - i0 : W_CHUNK;
 
-			for (size_t i = 0; i < n; i++) {
-				const uint8_t *a = f->id == FT_F_SRC_IP ?
-							   r[i].key.src_ip :
-							   r[i].key.dst_ip;
+		for (size_t fi = 0; fi < w->nf; fi++) {
+			const struct ft_field_desc *f = &w->fields[fi];
+			unsigned width = is_addr(f->id) ? 4 : f->width;
 
-				if (r[i].key.family != 6)
-					continue;
-				for (unsigned j = 0; j < 12; j++)
-					o[j * n6 + k] = a[4 + j];
-				k++;
-			}
-			o += 12 * n6;
+			field_values(w->vals, r + i0, m, f->id);
+			put_planes(col[fi] + i0, w->vals, m, n, width,
+				   f->enc == FT_ENC_DELTA, &prev[fi]);
+		}
+	}
+	for (size_t fi = 0; fi < w->nf && n6 > 0; fi++) {
+		const struct ft_field_desc *f = &w->fields[fi];
+		uint8_t *t = col[fi] + 4 * n;
+		size_t k = 0;
+
+		if (!is_addr(f->id))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *a = f->id == FT_F_SRC_IP ?
+						   r[i].key.src_ip :
+						   r[i].key.dst_ip;
+
+			if (r[i].key.family != 6)
+				continue;
+			for (unsigned j = 0; j < 12; j++)
+				t[j * n6 + k] = a[4 + j];
+			k++;
 		}
 	}
 	raw_len = (size_t)(o - w->raw);

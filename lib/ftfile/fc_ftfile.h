@@ -164,6 +164,38 @@ struct fc_ft_writer *fc_ft_writer_open(const char *path,
 				       int *status);
 
 /**
+ * A writer's buffers (about 8 MB once it has written records) and its
+ * zstd context, kept from one file to the next: a writer opened with
+ * fc_ft_writer_open_cached takes them from the cache, and gives them back
+ * when it is closed or aborted, so a program that writes one file an
+ * interval allocates (and faults in) that memory once. The cache holds
+ * one set; a second writer open at the same time has its own, freed with
+ * it. Not hot path.
+ * Thread safety: none; a cache and the writers opened with it are used by
+ * one thread at a time. Distinct caches are independent.
+ */
+struct fc_ft_wcache;
+
+/** An empty cache, or NULL (out of memory). */
+struct fc_ft_wcache *fc_ft_wcache_create(void);
+
+/**
+ * Free the cache and the set it holds (NULL is a no-op). Every writer
+ * opened with it must be closed or aborted first.
+ */
+void fc_ft_wcache_free(struct fc_ft_wcache *c);
+
+/**
+ * fc_ft_writer_open with the buffers of cache c (NULL: none, as
+ * fc_ft_writer_open). c must outlive the writer.
+ * Thread safety: c's thread; see fc_ft_wcache.
+ */
+struct fc_ft_writer *fc_ft_writer_open_cached(const char *path,
+					      const struct fc_ft_file_info *info,
+					      struct fc_ft_wcache *c,
+					      int *status);
+
+/**
  * Append one interval: its accounting and n records (already in the order
  * they should be stored; the collector passes them sorted). n may be 0.
  * iv->n_records is set from n. Returns FC_FT_OK or a status.

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <criterion/criterion.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fc_flowtable.h"
 
@@ -305,6 +307,58 @@ Test(flowtable, reset_empties_large_and_small_tables)
 					  (unsigned long long)s);
 		fc_flowtable_free(t);
 	}
+}
+
+/* 4 KB pages of [p, p + len) that are resident. */
+static uint64_t resident_pages(const void *p, size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (len + pg - 1) / pg;
+	unsigned char *v = malloc(n);
+	uint64_t r = 0;
+
+	cr_assert_not_null(v);
+	cr_assert_eq(mincore((void *)p, len, v), 0);
+	for (size_t i = 0; i < n; i++)
+		r += v[i] & 1;
+	free(v);
+	return r;
+}
+
+Test(flowtable, reset_writes_only_the_slots_it_used)
+{
+	/* 3M IPv4 slots (96 MB) on 4 KB pages, so residency is per page.
+	 * Keys whose hashes put them in the first eighth of the part, a
+	 * tenth of the slots (far over any "clear it all" threshold): the
+	 * reset must leave the pages past them untouched. */
+	struct fc_flowtable *t = fc_flowtable_create_parts(2000000, 64);
+	uint64_t n = t->n_slots4 / 10, before, after;
+
+	cr_assert_not_null(t);
+	cr_assert_eq(madvise(t->slots4, t->map_len4, MADV_NOHUGEPAGE), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		struct fc_ftkey k = key_n(i);
+		struct fc_ftkey4 c;
+
+		fc_ftkey4_make(&c, &k);
+		c.hash = (uint32_t)(((uint64_t)i << 32) / n / 8);
+		fc_flowtable_add4(t, &c);
+	}
+	cr_assert_eq(t->n_keys4, n);
+	before = resident_pages(t->slots4, t->map_len4);
+	cr_assert_lt(before, t->map_len4 / 4096 / 4,
+		     "%llu pages resident before the reset",
+		     (unsigned long long)before);
+	fc_flowtable_reset(t);
+	after = resident_pages(t->slots4, t->map_len4);
+	cr_assert_eq(after, before, "reset touched %llu more pages",
+		     (unsigned long long)(after - before));
+	cr_assert_eq(t->n_keys, 0);
+	for (uint64_t s = 0; s < t->n_slots4 / 8 + 64; s++)
+		cr_assert((t->slots4[s].packets | t->slots4[s].w[0] |
+			   t->slots4[s].w[1] | t->slots4[s].w[2]) == 0,
+			  "slot %llu not cleared", (unsigned long long)s);
+	fc_flowtable_free(t);
 }
 
 Test(flowtable, colliding_hashes_stay_distinct)

@@ -129,3 +129,98 @@ Test(merge, large_mixed_input_comes_out_in_canonical_order)
 	fc_flowtable_free(t[0]);
 	fc_flowtable_free(t[1]);
 }
+
+static int oracle_cmp(const void *a, const void *b)
+{
+	return fc_ftkey_cmp(&((const struct fc_ft_record *)a)->key,
+			    &((const struct fc_ft_record *)b)->key);
+}
+
+/* n packets of random keys over w tables (keys drawn from a pool of
+ * about n / 2, so many repeat, also across tables); shape 0: every field
+ * random; 1: a few sources and destinations (long runs of one sort
+ * prefix); 2: one class, family and top address byte (the first radix
+ * digits decide nothing). The merge must equal qsort plus summing. */
+static void check_against_qsort(uint64_t n, unsigned w, int shape)
+{
+	struct fc_flowtable *t[4];
+	struct fc_ft_record *ref = calloc(n + 1, sizeof(*ref));
+	struct fc_merge *m = fc_merge_create();
+	const struct fc_ft_record *r;
+	uint64_t x = 0x2545f4914f6cdd1dULL + n * 7 + (uint64_t)shape, nr = 0;
+	uint64_t got, pkts;
+
+	cr_assert_not_null(ref);
+	for (unsigned i = 0; i < w; i++)
+		t[i] = fc_flowtable_create(n + 16);
+	for (uint64_t i = 0; i < n; i++) {
+		struct fc_ftkey k;
+		uint64_t y;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		/* a pool of n / 2 + 1 keys */
+		y = (x % (n / 2 + 1)) * 0x9e3779b97f4a7c15ULL + 1;
+		y ^= y >> 29; y *= 0xbf58476d1ce4e5b9ULL; y ^= y >> 32;
+		memset(&k, 0, sizeof(k));
+		k.family = (y & 7) == 0 ? 6 : 4;
+		k.cls = shape == 2 ? 2 : (uint8_t)((y >> 3) % 3);
+		memcpy(k.src_ip, &y, 4);
+		memcpy(k.dst_ip, (const uint8_t *)&y + 3, 4);
+		if (shape == 1) {
+			k.src_ip[0] = k.src_ip[1] = k.src_ip[2] = 10;
+			k.src_ip[3] &= 3;
+			k.dst_ip[0] = k.dst_ip[1] = 192;
+			k.dst_ip[2] &= 1;
+		}
+		if (shape == 2) {
+			k.family = 4;
+			k.src_ip[0] = 10;
+		}
+		if (k.family == 6) {
+			memcpy(k.src_ip + 8, &y, 8);
+			memcpy(k.dst_ip + 5, &y, 8);
+		}
+		k.src_port = (uint16_t)(y >> 20);
+		k.dst_port = (uint16_t)(y >> 36);
+		k.proto = (uint8_t)(y >> 52);
+		k.ttl = (uint8_t)(y >> 44);
+		k.tcp_flags = (uint8_t)(y >> 60);
+		k.ip_len = (uint32_t)(y >> 48) & 0x3ff;
+		add(t[(y >> 17) % w], k, 1 + (i & 1));
+		ref[nr].key = k;
+		ref[nr++].packets = 1 + (i & 1);
+	}
+	qsort(ref, nr, sizeof(*ref), oracle_cmp);
+	uint64_t o = 0;
+
+	for (uint64_t i = 0; i < nr; i++) {
+		if (o > 0 && fc_ftkey_eq(&ref[o - 1].key, &ref[i].key))
+			ref[o - 1].packets += ref[i].packets;
+		else
+			ref[o++] = ref[i];
+	}
+	cr_assert_eq(fc_merge_tables(m, t, w, &r, &got, &pkts), 0);
+	cr_assert_eq(got, o, "n %llu shape %d: %llu records, expected %llu",
+		     (unsigned long long)n, shape, (unsigned long long)got,
+		     (unsigned long long)o);
+	for (uint64_t i = 0; i < o; i++) {
+		cr_assert(fc_ftkey_eq(&r[i].key, &ref[i].key),
+			  "n %llu shape %d: record %llu differs",
+			  (unsigned long long)n, shape, (unsigned long long)i);
+		cr_assert_eq(r[i].packets, ref[i].packets);
+	}
+	fc_merge_free(m);
+	for (unsigned i = 0; i < w; i++)
+		fc_flowtable_free(t[i]);
+	free(ref);
+}
+
+Test(merge, equals_qsort_at_every_size_and_shape)
+{
+	static const uint64_t sizes[] = {1, 2, 20, 30, 300, 5000, 70000,
+					 400000};
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (int shape = 0; shape < 3; shape++)
+			check_against_qsort(sizes[i], 1 + i % 4, shape);
+}
