@@ -597,7 +597,7 @@ struct fc_iv_note {
 /** Counters at one moment: what --metrics-file and telemetry show. */
 struct fc_snapshot {
 	/* Summed over the intervals accounted so far (the summary's). */
-	uint64_t rx, rec, lost, rejected, ctr[FC_CTR_MAX];
+	uint64_t rx, rec, lost, rejected, filtered, ctr[FC_CTR_MAX];
 	uint64_t last_end;
 	bool conservation_ok;
 	/* Live, as the stats line shows them. */

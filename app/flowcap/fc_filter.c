@@ -130,12 +130,17 @@ struct fc_filter *fc_filter_create(const char *expr, const uint32_t *dlts,
 			}
 			/* Not a link type the input starts with: its
 			 * packets, if any come, are refused. */
-			if (o < sizeof(note) - 64)
-				o += (size_t)snprintf(
-					note + o, sizeof(note) - o, "%s%s",
-					o ? ", " : "",
-					pcap_datalink_val_to_name((int)dlts[i])
-						?: "?");
+			if (o < sizeof(note) - 64) {
+				const char *nm = pcap_datalink_val_to_name(
+					(int)dlts[i]);
+
+				o += (size_t)(nm != NULL ?
+					snprintf(note + o, sizeof(note) - o,
+						 "%s%s", o ? ", " : "", nm) :
+					snprintf(note + o, sizeof(note) - o,
+						 "%s%u", o ? ", " : "",
+						 dlts[i]));
+			}
 			f->n++;
 			continue;
 		}

@@ -117,7 +117,11 @@ void fc_metrics_snapshot(struct fc_app *app, struct fc_snapshot *s)
 	for (unsigned i = 0; i < FC_CTR_MAX; i++) {
 		s->ctr[i] = atomic_load_explicit(&iv_acct.ctr[i],
 						 memory_order_relaxed);
-		if (i >= 1 && i < FC_CTR_LOSS_FIRST)
+		/* Refused by the capture filter: asked for, neither a loss
+		 * nor a frame without a flowtuple. */
+		if (i == FC_CTR_FILTERED)
+			s->filtered += s->ctr[i];
+		else if (i >= 1 && i < FC_CTR_LOSS_FIRST)
 			s->rejected += s->ctr[i];
 		else if (i >= FC_CTR_LOSS_FIRST && i < FC_CTR_INFO_FIRST)
 			s->lost += s->ctr[i];
@@ -220,6 +224,9 @@ static void write_metrics(FILE *f, struct fc_app *app)
 	family(f, "flowcap_packets_rejected_total", "counter",
 	       "Frames without a flowtuple in the intervals accounted.");
 	fprintf(f, "flowcap_packets_rejected_total %" PRIu64 "\n", s.rejected);
+	family(f, "flowcap_packets_filtered_total", "counter",
+	       "Packets the capture filter refused (--filter), in no record.");
+	fprintf(f, "flowcap_packets_filtered_total %" PRIu64 "\n", s.filtered);
 	family(f, "flowcap_drops_total", "counter",
 	       "Packets in no record, by reason (counter name); kind says "
 	       "whether a loss or a frame without a flowtuple.");
@@ -227,6 +234,7 @@ static void write_metrics(FILE *f, struct fc_app *app)
 		if (fc_ft_counter_name(i) != NULL)
 			fprintf(f, "flowcap_drops_total{reason=\"%s\",kind=\"%s\"}"
 				" %" PRIu64 "\n", fc_ft_counter_name(i),
+				i == FC_CTR_FILTERED ? "filtered" :
 				i >= FC_CTR_LOSS_FIRST ? "lost" : "rejected",
 				s.ctr[i]);
 	family(f, "flowcap_packets_late_total", "counter",

@@ -83,6 +83,22 @@ else
 	bad "--metrics-file in a missing directory: exit $rc: $out"
 fi
 
+# --- 2b. a capture filter: what it refuses is filtered, never lost ---
+mkdir -p "$TMP/flt"
+"$FLOWCAP" --read "$T" --out "$TMP/flt" --filter tcp \
+	--metrics-file "$TMP/prom/flt.prom" >"$TMP/flt.log" 2>&1 ||
+	bad "filtered run failed: $(tail -n 2 "$TMP/flt.log")"
+F=$TMP/prom/flt.prom
+nf=$(sed -n 's/^flowcap:   filtered *\([0-9]*\).*/\1/p' "$TMP/flt.log")
+if promtool check metrics <"$F" >/dev/null 2>&1 && [ "${nf:-0}" -gt 0 ] &&
+	[ "$(metric flowcap_packets_filtered_total "$F")" = "$nf" ] &&
+	[ "$(metric 'flowcap_drops_total{reason="filtered",kind="filtered"}' "$F")" = "$nf" ] &&
+	[ "$(metric flowcap_packets_lost_total "$F")" = "$(summary_field lost "$TMP/flt.log")" ]; then
+	ok "--filter: $nf packets filtered, as the summary says, and not counted lost"
+else
+	bad "--filter metrics: filtered '$nf' vs $(grep -E 'filtered|lost_total' "$F" | tr '\n' ' ')"
+fi
+
 # --- 3. telemetry during a replay, and the metrics file at exit ---
 # 20000 packets at 1000 pps from an aligned second: 4 intervals of 5 s.
 "$FCGEN" -q -o "$TMP/g.pcap" -n 20000 -f 500 --rate 1000 --start 1700000000
