@@ -127,14 +127,66 @@ static void on_sighup(int sig)
 	sighup_count++;
 }
 
-/* One reload per SIGHUP since the last call (fc_reload: the filter file
- * read again; without one, a line saying so). */
+/*
+ * Reloads asked for through telemetry (/flowcap/reload): a ticket taken by
+ * the telemetry thread, done by the control thread as SIGHUP's are, so
+ * that two reloads never run at once. reload_done and reload_rc are
+ * stored (release) by the control thread; partner: the acquire load in
+ * tel_reload.
+ */
+static _Atomic uint64_t reload_asked, reload_done;
+static _Atomic int reload_rc;
+
+/* One reload per SIGHUP and per telemetry request since the last call
+ * (fc_reload: rules and filter files read again; without any, a line
+ * saying so). */
 static void note_sighup(void)
 {
+	uint64_t asked;
+
 	while (sighup_told != sighup_count) {
 		sighup_told++;
 		fc_reload(&fc_app);
 	}
+	asked = atomic_load_explicit(&reload_asked, memory_order_acquire);
+	while (atomic_load_explicit(&reload_done, memory_order_relaxed) <
+	       asked) {
+		atomic_store_explicit(&reload_rc, fc_reload(&fc_app),
+				      memory_order_relaxed);
+		atomic_fetch_add_explicit(&reload_done, 1,
+					  memory_order_release);
+	}
+}
+
+/*
+ * fc_app.reload for /flowcap/reload: ask the control thread, which
+ * polls every 10 ms while capturing, and wait up to 10 s for its answer.
+ * Thread safety: the telemetry thread.
+ */
+static int tel_reload(struct fc_app *app, char *msg, size_t len)
+{
+	uint64_t t = atomic_fetch_add_explicit(&reload_asked, 1,
+					       memory_order_release) + 1;
+	const struct timespec nap = {.tv_sec = 0, .tv_nsec = 10000000};
+
+	(void)app;
+	for (int i = 0; i < 1000; i++) {
+		if (atomic_load_explicit(&reload_done, memory_order_acquire) >=
+		    t) {
+			int rc = atomic_load_explicit(&reload_rc,
+						      memory_order_relaxed);
+
+			snprintf(msg, len, "%s", rc == 0 ?
+				 "new rules and filter in force" :
+				 "reload failed, the rules in force stay "
+				 "(flowcap's log says why)");
+			return rc == 0 ? 0 : -EINVAL;
+		}
+		nanosleep(&nap, NULL);
+	}
+	snprintf(msg, len, "asked; the control thread has not answered in "
+		 "10 s (with --read it reloads when the reading ends)");
+	return -EBUSY;
 }
 
 /* One line of fc_ft_dir_leftovers on stderr. */
@@ -605,6 +657,10 @@ int main(int argc, char **argv)
 	 * (the socket is the EAL's, on unless --no-telemetry). */
 	if (fc_metrics_start(app) != 0)
 		goto err_ports;
+	/* /flowcap/reload exists where there is something to reload. */
+	if (app->cfg.filter != NULL || app->cfg.filter_file != NULL ||
+	    app->cfg.classify != NULL)
+		app->reload = tel_reload;
 	if (fc_telemetry_register(app) != 0)
 		FC_WARN("cannot register the /flowcap/ telemetry commands; "
 			"capture continues without them\n");

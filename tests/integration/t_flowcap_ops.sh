@@ -195,6 +195,51 @@ else
 	bad "telemetry socket left at exit"
 fi
 
+# --- 3b. /flowcap/reload: there only with something to reload; it does
+# what SIGHUP does, in the control thread; a bad filter file changes
+# nothing and says so ---
+printf 'tcp or udp\n' >"$TMP/flt.txt"
+mkdir -p "$TMP/rl"
+"$FLOWCAP" --no-huge --no-shconf -m 512 --no-pci --file-prefix "$PREFIX" \
+	--log-level=lib.eal:error "--lcores=(0-2)@(0-$((NCPU - 1)))" \
+	--vdev "net_pcap0,rx_pcap=$TMP/g.pcap" -- --out "$TMP/rl" \
+	--interval 5 --idle-exit 600 --filter-file "$TMP/flt.txt" \
+	>"$TMP/rl.log" 2>&1 &
+PID=$!
+received() {
+	$TQ "$SOCK" /flowcap/stats >"$TMP/rs.json" 2>/dev/null &&
+		python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["/flowcap/stats"]
+sys.exit(not s["workers_rx"] == 20000)' "$TMP/rs.json"
+}
+poll 60 received || bad "reload run: no answer from $SOCK"
+printf 'udp\n' >"$TMP/flt.txt"
+$TQ "$SOCK" / /flowcap/reload >"$TMP/rl1.json" 2>&1 || bad "reload query failed"
+printf 'udp and (\n' >"$TMP/flt.txt"
+$TQ "$SOCK" /flowcap/reload >"$TMP/rl2.json" 2>&1 || bad "second reload query failed"
+kill -INT "$PID"
+wait "$PID" || bad "reload run: exit status $?: $(tail -n 3 "$TMP/rl.log")"
+PID=""
+if python3 - "$TMP/rl1.json" "$TMP/rl2.json" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))
+b = json.load(open(sys.argv[2]))
+ok = ("/flowcap/reload" in a["/"] and a["/flowcap/reload"]["result"] == "ok"
+      and b["/flowcap/reload"]["result"] == "failed")
+sys.exit(0 if ok else 1)
+EOF
+then
+	if grep -q "reload: generation 2 in force, filter udp" "$TMP/rl.log" &&
+		grep -q "reload failed, the rules in force stay" "$TMP/rl.log"; then
+		ok "/flowcap/reload: listed with a filter; a new filter file taken, a bad one refused, as the log says"
+	else
+		bad "/flowcap/reload answered, but the log says otherwise: $(grep reload "$TMP/rl.log")"
+	fi
+else
+	bad "/flowcap/reload answers: $(cat "$TMP/rl1.json" "$TMP/rl2.json" | head -c 400)"
+fi
+# Without rules or a filter there is nothing to reload and no command:
+# section 3's run lists only the four others.
+
 # --- 4. the alert rules of doc/operations.md ---
 R=$FC_SRC/dpdk-scripts/flowcap-alerts.yml
 if promtool check rules "$R" >"$TMP/rules.out" 2>&1; then
