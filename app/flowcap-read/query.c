@@ -860,8 +860,12 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 		r.per_file = calloc(in->n + 1, sizeof(*r.per_file));
 		if (r.per_file == NULL)
 			fr_oom();
-		if (fr_state_load(q, in, r.per_file) != 0)
+		if (fr_state_load(q, in, r.per_file) != 0) {
+			/* Refused: it freed what it had read. */
+			free(r.per_file);
+			pthread_mutex_destroy(&r.plock);
 			return 2;
+		}
 	}
 	if (r.per_file != NULL) {
 		size_t known = 0;
