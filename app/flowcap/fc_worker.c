@@ -44,6 +44,10 @@ static inline void rules_refresh(struct fc_worker *w)
 
 	if (w->ctx.rules == NULL)
 		return;
+	/* Read of the generation in use before the quiescent state: after
+	 * it, that generation may already be freed (fc_reload). */
+	bool had = w->rs != NULL, had_cls = had && w->rs->cls != NULL;
+
 	/* The feeder's inline worker runs on the control thread, which
 	 * publishes the rules itself: no reader state to announce. */
 	if (FC_LIKELY(w->qsbr))
@@ -51,8 +55,8 @@ static inline void rules_refresh(struct fc_worker *w)
 	rs = rcu_dereference(*w->ctx.rules);
 	if (FC_UNLIKELY(rs != w->rs)) {
 		/* A reload: the interval's labels come from two rule sets. */
-		if (w->rs != NULL && w->cur != NULL && rs != NULL &&
-		    (rs->cls != NULL || w->rs->cls != NULL))
+		if (had && w->cur != NULL && rs != NULL &&
+		    (rs->cls != NULL || had_cls))
 			w->cur->flags |= FC_FT_IV_RULES_CHANGED;
 		w->rs = rs;
 		w->flt_eth = rs != NULL && rs->flt != NULL ?
