@@ -37,12 +37,6 @@ struct load {
 	const char *path; /* the file being read, for progress */
 };
 
-/* Label names of the records, from the interval the reader is in. */
-static const char *reader_label(const void *ctx, unsigned id)
-{
-	return fc_ft_reader_label(ctx, id);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -127,7 +121,7 @@ static int load_file(struct load *l, const char *path)
 
 		fc_ch_batch_begin(&l->b, info->monitor, &iv,
 				  info->interval_len, path);
-		fc_ch_batch_labels(&l->b, reader_label, r);
+		fc_ch_batch_labels(&l->b, fc_ch_reader_label, r);
 		while ((rc = fc_ft_reader_next_record(r, &recs[k])) == 1) {
 			n++;
 			if (++k == REC_BATCH) {

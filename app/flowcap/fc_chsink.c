@@ -80,12 +80,6 @@ static const char *live_label(const void *ctx, unsigned id)
 	return id < FC_ARRAY_SIZE(l->name) ? l->name[id] : NULL;
 }
 
-/* Label names of a file's records, from the interval its reader is in. */
-static const char *file_label(const void *ctx, unsigned id)
-{
-	return fc_ft_reader_label(ctx, id);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -388,7 +382,7 @@ static int catch_up(struct sender *s)
 				continue;
 			fc_ch_batch_begin(&s->b, c->app->cfg.name, &iv,
 					  c->app->cfg.interval, path);
-			fc_ch_batch_labels(&s->b, file_label, r);
+			fc_ch_batch_labels(&s->b, fc_ch_reader_label, r);
 			int k;
 			unsigned m = 0;
 			uint64_t n = 0;

@@ -750,6 +750,11 @@ bool fc_ch_batch_records(struct fc_ch_batch *b,
 	return true;
 }
 
+const char *fc_ch_reader_label(const void *ctx, unsigned id)
+{
+	return fc_ft_reader_label(ctx, id);
+}
+
 void fc_ch_batch_labels(struct fc_ch_batch *b, fc_ch_label_fn label,
 			const void *ctx)
 {

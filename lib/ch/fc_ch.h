@@ -156,6 +156,13 @@ void fc_ch_prefix_init(struct fc_ch_prefix *p, const char *monitor,
 typedef const char *(*fc_ch_label_fn)(const void *ctx, unsigned id);
 
 /**
+ * The fc_ch_label_fn of a file: ctx is its struct fc_ft_reader, the names
+ * those of the interval it is in (fc_ft_reader_label).
+ * Thread safety: the reader's thread.
+ */
+const char *fc_ch_reader_label(const void *ctx, unsigned id);
+
+/**
  * Append n records as RowBinary rows of flowtuple, their label names
  * taken from label(ctx, id) (label may be NULL: no labels). Returns false
  * when memory ran out (b->oom). Thread safety: b's owner. Not hot path
