@@ -88,39 +88,6 @@ static uint32_t l4_hdr_len(uint8_t proto, const uint8_t *l4, uint32_t len)
 }
 
 /*
- * False when the frame surely carries no L4 payload to classify: an
- * Ethernet frame (one tag at most) with IPv4 without options whose TCP or
- * UDP header ends at the IP total length. Most scanner packets (SYN,
- * RST, ACK) are such: they then cost these few loads, not the walk in
- * stage_ext. True in every other case (stage_ext decides). Inline: it is
- * what a packet without payload pays for --classify.
- */
-static inline bool may_have_payload(const uint8_t *p, uint32_t len,
-				    uint32_t dlt)
-{
-	uint32_t off, tot, hl;
-	const uint8_t *ip;
-
-	if (dlt != FC_DLT_EN10MB || len < 14 + 20 + 20)
-		return true;
-	off = 14 + 4 * (p[12] == 0x81 && p[13] == 0x00);
-	ip = p + off;
-	if (p[off - 2] != 0x08 || p[off - 1] != 0x00 || ip[0] != 0x45)
-		return true;
-	tot = fc_be16(ip + 2);
-	if (ip[9] == 6) {
-		if (len < off + 20 + 13)
-			return true;
-		hl = 20 + (uint32_t)(ip[20 + 12] >> 4) * 4;
-	} else if (ip[9] == 17) {
-		hl = 20 + 8;
-	} else {
-		return true;
-	}
-	return tot > hl;
-}
-
-/*
  * The optional key fields of the frame just staged: its payload label
  * (--classify) and outermost VLAN ID (--key-vlan). The frame is walked
  * again (fc_parse_pkt_loc) to find its L4 header; the staged key gets the
@@ -535,16 +502,26 @@ static inline void live_one(struct fc_worker *w, struct rte_mbuf *m,
 		*maxts = ts;
 	(*nrx)++;
 	unsigned n4 = w->stg->n4;
-	enum fc_parse_status st = fc_count_parse(
-		w->stg, rte_pktmbuf_mtod(m, const uint8_t *),
-		rte_pktmbuf_data_len(m), dlt);
+	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), pl;
+	enum fc_parse_status st;
+
+	/* With optional key fields: the parse says whether the frame may
+	 * carry payload (a SYN, RST or ACK then costs a few instructions,
+	 * not the walk in stage_ext). */
+	if (FC_UNLIKELY(w->ctx.xk)) {
+		if (w->ctx.key_vlan) {
+			st = fc_count_parse(w->stg, data, len, dlt);
+			pl = 1;
+		} else {
+			st = fc_count_parse_pl(w->stg, data, len, dlt, &pl);
+		}
+		if (st == FC_PARSE_OK && pl)
+			stage_ext(w, data, len, dlt, n4);
+	} else {
+		st = fc_count_parse(w->stg, data, len, dlt);
+	}
 	if (FC_LIKELY(st == FC_PARSE_OK)) {
-		if (FC_UNLIKELY(w->ctx.xk) &&
-		    (w->ctx.key_vlan ||
-		     may_have_payload(rte_pktmbuf_mtod(m, const uint8_t *),
-				      rte_pktmbuf_data_len(m), dlt)))
-			stage_ext(w, rte_pktmbuf_mtod(m, const uint8_t *),
-				  rte_pktmbuf_data_len(m), dlt, n4);
 		if (FC_LIKELY(w->cur != NULL)) {
 			*last = ts;
 		} else {
@@ -813,13 +790,25 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			count_drop(w, FC_CTR_LATE);
 		}
 		unsigned n4 = stg->n4;
-		enum fc_parse_status st = fc_count_parse(stg, data, len,
-							 w->dlt);
-		if (FC_LIKELY(st == FC_PARSE_OK)) {
-			if (FC_UNLIKELY(w->ctx.xk) &&
-			    (w->ctx.key_vlan ||
-			     may_have_payload(data, len, w->dlt)))
+		enum fc_parse_status st;
+		uint32_t pl;
+
+		/* As in live_one: the parse tells a frame without payload. */
+		if (FC_UNLIKELY(w->ctx.xk)) {
+			if (w->ctx.key_vlan) {
+				/* Every frame has a VLAN field to set. */
+				st = fc_count_parse(stg, data, len, w->dlt);
+				pl = 1;
+			} else {
+				st = fc_count_parse_pl(stg, data, len, w->dlt,
+						       &pl);
+			}
+			if (st == FC_PARSE_OK && pl)
 				stage_ext(w, data, len, w->dlt, n4);
+		} else {
+			st = fc_count_parse(stg, data, len, w->dlt);
+		}
+		if (FC_LIKELY(st == FC_PARSE_OK)) {
 			if (FC_UNLIKELY(w->cur == NULL)) {
 				fc_count_drop(stg);
 				w->pend_ctr[FC_CTR_NO_TABLE]++;

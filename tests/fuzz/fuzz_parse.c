@@ -59,6 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fc_ftkey4_make(&ref, &key);
 			if (memcmp(&c, &ref, sizeof(c)) != 0)
 				abort();
+			/* With the payload test: the same key; pl 0 means
+			 * the total length ends within the L4 header. */
+			uint32_t pl;
+			struct fc_ftkey4 c2;
+
+			if (fc_parse_fast4_pl(copy, (uint32_t)(size - 1), &c2,
+					      &pl) != 0 ||
+			    memcmp(&c, &c2, sizeof(c)) != 0)
+				abort();
+			if (pl == 0 && key.ip_len > 20 + 60)
+				abort();
 		}
 	}
 	{

@@ -1341,6 +1341,28 @@ static void fast4_check_file(const char *path, uint64_t *acc, uint64_t *tot,
 			     (unsigned long long)ref.w[2]);
 		if (k.proto == 1)
 			(*icmp)++;
+		/* fc_parse_fast4_pl: the same key, and pl nonzero exactly
+		 * when the total length leaves room for payload after the
+		 * L4 header; when it is 0, no payload byte was captured
+		 * (--classify skips such a frame without the walk). */
+		struct fc_ftkey4 c2;
+		struct fc_parse_loc loc;
+		struct fc_ftkey k2;
+		uint32_t pl = 7, hl;
+
+		cr_assert_eq(fc_parse_fast4_pl(d, h->caplen, &c2, &pl), 0);
+		cr_assert_eq(memcmp(&c, &c2, sizeof(c)), 0);
+		cr_assert_eq(fc_parse_pkt_loc(d, h->caplen, FC_DLT_EN10MB, &k2,
+					      &loc),
+			     FC_PARSE_OK);
+		cr_assert(loc.l4 != NULL && (k.proto != 6 || loc.l4len >= 13));
+		hl = k.proto == 6 ? (uint32_t)(loc.l4[12] >> 4) * 4 : 8;
+		cr_assert_eq(pl != 0, k.ip_len > 20 + hl,
+			     "%s packet %llu: pl %u, ip_len %u, L4 header %u",
+			     path, (unsigned long long)n, pl, k.ip_len, hl);
+		if (pl == 0)
+			cr_assert_leq(loc.l4len, hl, "%s packet %llu", path,
+				      (unsigned long long)n);
 	}
 	pcap_close(pc);
 }
