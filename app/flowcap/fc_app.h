@@ -220,6 +220,8 @@ struct fc_worker {
 	 * without a filter. Valid until the worker's next quiescent
 	 * state; re-read after each. */
 	const struct fc_rules *rs;
+	uint64_t rs_gen;       /**< rs->gen, 0 = none (see rules_refresh) */
+	bool rs_cls;           /**< rs classifies */
 	const struct fc_filter_prog *flt_eth;
 	bool has_flt;
 	bool qsbr;             /**< registered as a QSBR reader */
@@ -465,6 +467,24 @@ int fc_feeder_open(const struct fc_cfg *cfg);
  * its per-packet loop feeds every worker.
  */
 int fc_feeder_run(struct fc_app *app);
+
+/**
+ * Reloads asked for (SIGHUP, /flowcap/reload): a count that only grows.
+ * The control thread of a trace run (the feeder) compares it with the
+ * value it last saw before every packet, and calls fc_control_reloads
+ * when it moved, so a reload takes effect between two packets of the
+ * trace. Thread safety: any thread and signal handlers add (relaxed);
+ * the control thread reads.
+ */
+extern _Atomic uint64_t fc_reload_req;
+
+/**
+ * Do the reloads asked for since the last call (fc_reload, one per
+ * SIGHUP and per /flowcap/reload request), as the live control loop does
+ * every round. Thread safety: the control thread only (main; in a trace
+ * run the feeder, which runs on it).
+ */
+void fc_control_reloads(void);
 
 /**
  * The link type of the first packet of each --read input opened by

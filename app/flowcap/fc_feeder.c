@@ -473,6 +473,8 @@ int fc_feeder_run(struct fc_app *app)
 	 * force are its own to read (fc_reload runs on this thread). */
 	const struct fc_filter *flt = app->rules ? app->rules->flt : NULL;
 	const struct fc_filter_prog *prog = NULL;
+	uint64_t reload_seen = atomic_load_explicit(&fc_reload_req,
+						    memory_order_relaxed);
 	struct rte_mbuf fm;
 	uint64_t filt_first = UINT64_MAX; /* second of the first filtered */
 	int rc = 0;
@@ -520,6 +522,25 @@ int fc_feeder_run(struct fc_app *app)
 			if (atomic_load_explicit(&app->stop,
 						 memory_order_relaxed) == 2)
 				break;
+			/* A reload asked for (SIGHUP, /flowcap/reload): done
+			 * here, between two packets, as the live control loop
+			 * does between two rounds. The packets before this one
+			 * went through the old filter, this one and the next
+			 * go through the new; the workers take the new rules
+			 * at their next burst (the inline worker 0 too: it
+			 * compares generations, it keeps no pointer into the
+			 * old ones). */
+			if (FC_UNLIKELY(atomic_load_explicit(
+						&fc_reload_req,
+						memory_order_relaxed) !=
+					reload_seen)) {
+				reload_seen = atomic_load_explicit(
+					&fc_reload_req, memory_order_relaxed);
+				fc_control_reloads();
+				flt = app->rules ? app->rules->flt : NULL;
+				prog = NULL;
+				flt_dlt = UINT32_MAX;
+			}
 			/* The capture filter, before anything else looks at
 			 * the packet: one it refuses is counted filtered in
 			 * the interval in force and moves no clock, as if it

@@ -44,21 +44,28 @@ static inline void rules_refresh(struct fc_worker *w)
 
 	if (w->ctx.rules == NULL)
 		return;
-	/* Read of the generation in use before the quiescent state: after
-	 * it, that generation may already be freed (fc_reload). */
-	bool had = w->rs != NULL, had_cls = had && w->rs->cls != NULL;
-
 	/* The feeder's inline worker runs on the control thread, which
-	 * publishes the rules itself: no reader state to announce. */
+	 * publishes the rules itself: no reader state to announce. Nothing
+	 * of the generation in use is read from here on (after the quiescent
+	 * state, or for the inline worker after a reload between two feeds,
+	 * it may be freed): what this worker needs of it is in w->rs_gen and
+	 * w->rs_cls. Generations, not pointers, are compared: a new one may
+	 * sit at a freed one's address. */
 	if (FC_LIKELY(w->qsbr))
 		rcu_quiescent_state();
 	rs = rcu_dereference(*w->ctx.rules);
-	if (FC_UNLIKELY(rs != w->rs)) {
+	uint64_t gen = rs != NULL ? rs->gen : 0;
+
+	if (FC_UNLIKELY(gen != w->rs_gen)) {
+		bool cls = rs != NULL && rs->cls != NULL;
+
 		/* A reload: the interval's labels come from two rule sets. */
-		if (had && w->cur != NULL && rs != NULL &&
-		    (rs->cls != NULL || had_cls))
+		if (w->rs_gen != 0 && w->cur != NULL && rs != NULL &&
+		    (cls || w->rs_cls))
 			w->cur->flags |= FC_FT_IV_RULES_CHANGED;
 		w->rs = rs;
+		w->rs_gen = gen;
+		w->rs_cls = cls;
 		w->flt_eth = rs != NULL && rs->flt != NULL ?
 				     fc_filter_prog_for(rs->flt, FC_DLT_EN10MB) :
 				     NULL;
@@ -240,6 +247,8 @@ static void finish(struct fc_worker *w, uint32_t flags)
 		w->qsbr = false;
 	}
 	w->rs = NULL;
+	w->rs_gen = 0;
+	w->rs_cls = false;
 	if (w->cur == NULL) {
 		struct fc_wtable *t;
 		uint64_t spins = 0;

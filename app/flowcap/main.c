@@ -125,6 +125,7 @@ static void on_sighup(int sig)
 {
 	(void)sig;
 	sighup_count++;
+	atomic_fetch_add_explicit(&fc_reload_req, 1, memory_order_relaxed);
 }
 
 /*
@@ -136,6 +137,10 @@ static void on_sighup(int sig)
  */
 static _Atomic uint64_t reload_asked, reload_done;
 static _Atomic int reload_rc;
+
+/* Reloads asked for, by either way (see fc_app.h). Lock-free, so the
+ * signal handler may add to it. */
+_Atomic uint64_t fc_reload_req;
 
 /* One reload per SIGHUP and per telemetry request since the last call
  * (fc_reload: rules and filter files read again; without any, a line
@@ -158,9 +163,15 @@ static void note_sighup(void)
 	}
 }
 
+void fc_control_reloads(void)
+{
+	note_sighup();
+}
+
 /*
  * fc_app.reload for /flowcap/reload: ask the control thread, which
- * polls every 10 ms while capturing, and wait up to 10 s for its answer.
+ * polls every 10 ms while capturing (a trace run's feeder: before every
+ * packet), and wait up to 10 s for its answer.
  * Thread safety: the telemetry thread.
  */
 static int tel_reload(struct fc_app *app, char *msg, size_t len)
@@ -168,6 +179,8 @@ static int tel_reload(struct fc_app *app, char *msg, size_t len)
 	uint64_t t = atomic_fetch_add_explicit(&reload_asked, 1,
 					       memory_order_release) + 1;
 	const struct timespec nap = {.tv_sec = 0, .tv_nsec = 10000000};
+
+	atomic_fetch_add_explicit(&fc_reload_req, 1, memory_order_relaxed);
 
 	(void)app;
 	for (int i = 0; i < 1000; i++) {
@@ -185,7 +198,8 @@ static int tel_reload(struct fc_app *app, char *msg, size_t len)
 		nanosleep(&nap, NULL);
 	}
 	snprintf(msg, len, "asked; the control thread has not answered in "
-		 "10 s (with --read it reloads when the reading ends)");
+		 "10 s (with --read from a pipe that is quiet, it reloads "
+		 "before the next packet)");
 	return -EBUSY;
 }
 

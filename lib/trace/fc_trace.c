@@ -56,6 +56,7 @@ struct fc_trace {
 /* A stream that returns pre[] first, then the rest of under. */
 struct prefix {
 	FILE *under;
+	int fd; /* under's descriptor when nothing is buffered in it, or -1 */
 	uint8_t pre[FC_TRACEZ_MAGIC];
 	size_t n, pos;
 };
@@ -67,7 +68,20 @@ static ssize_t prefix_read(void *c, char *buf, size_t size)
 
 	while (p->pos < p->n && n < size)
 		buf[n++] = (char)p->pre[p->pos++];
-	if (n < size)
+	if (n == 0 && p->fd >= 0) {
+		/* A pipe: what is there now, as read(2) gives it, not a
+		 * full buffer. A packet written into the pipe is read
+		 * while the writer waits for more (tcpdump -w - | flowcap
+		 * --read -), and a reload asked for meanwhile comes
+		 * between the packets before and after it. */
+		ssize_t r;
+
+		do
+			r = read(p->fd, buf, size);
+		while (r < 0 && errno == EINTR);
+		return r;
+	}
+	if (n < size && p->fd < 0)
 		n += fread(buf + n, 1, size - n, p->under);
 	/* A failed read below (a truncated compressed file) must not look
 	 * like the end of the trace. */
@@ -82,7 +96,7 @@ static int prefix_close(void *c)
 	return 0;
 }
 
-static FILE *prefixed(FILE *under, const uint8_t *pre, size_t n)
+static FILE *prefixed(FILE *under, int fd, const uint8_t *pre, size_t n)
 {
 	cookie_io_functions_t io = {.read = prefix_read, .close = prefix_close};
 	struct prefix *p = calloc(1, sizeof(*p));
@@ -91,6 +105,7 @@ static FILE *prefixed(FILE *under, const uint8_t *pre, size_t n)
 	if (p == NULL)
 		return NULL;
 	p->under = under;
+	p->fd = fd;
 	memcpy(p->pre, pre, n);
 	p->n = n;
 	f = fopencookie(p, "r", io);
@@ -306,7 +321,7 @@ struct fc_trace *fc_trace_open_fd(int fd, const char *path, char *err,
 				     "file header");
 			goto err;
 		}
-		t->f = prefixed(t->under, magic, 4);
+		t->f = prefixed(t->under, -1, magic, 4);
 	} else if (got < 4) {
 		fail(err, errlen, path, "file too short");
 		close(fd);
@@ -324,7 +339,7 @@ struct fc_trace *fc_trace_open_fd(int fd, const char *path, char *err,
 			t->f = raw;
 		} else {
 			t->under = raw;
-			t->f = prefixed(raw, head, (size_t)got);
+			t->f = prefixed(raw, fd, head, (size_t)got);
 		}
 	}
 	if (t->f == NULL) {

@@ -164,4 +164,68 @@ if [ "$rc" -eq 0 ] && [ "$okh" -eq 2 ] && all_conserve "$TMP/hup" &&
 else
 	bad "SIGHUP reload: exit $rc, steps $okh"; tail -5 "$TMP/hup.log"
 fi
+
+# SIGHUP during --read takes effect between two packets, not when the
+# reading ends. The trace comes through a pipe: its first half, then (once
+# flowcap has read all of it and waits on the pipe, and the filter file
+# says 'udp' and SIGHUP is sent) its second half. Oracle: tcpdump keeps
+# 'tcp' of the first half and 'udp' of the second; flowcap --read of
+# their concatenation writes the same records, and filtered is exactly
+# what tcpdump left out of each half.
+"$FCGEN" -q -n 6000 -f 300 --rate 1000 -o "$TMP/rd.pcap"
+python3 - "$TMP/rd.pcap" "$TMP" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+off, n = 24, 0
+while off < len(b) and n < 3000:
+    off += 16 + struct.unpack_from('<I', b, off + 8)[0]
+    n += 1
+open(sys.argv[2] + '/rd1.pcap', 'wb').write(b[:off])
+open(sys.argv[2] + '/rd2.pcap', 'wb').write(b[:24] + b[off:])
+open(sys.argv[2] + '/rd.off', 'w').write(str(off))
+PY
+off=$(cat "$TMP/rd.off")
+tcpdump -r "$TMP/rd1.pcap" -w "$TMP/rdr1.pcap" tcp 2>/dev/null
+tcpdump -r "$TMP/rd2.pcap" -w "$TMP/rdr2.pcap" udp 2>/dev/null
+{ cat "$TMP/rdr1.pcap"; tail -c +25 "$TMP/rdr2.pcap"; } >"$TMP/rdref.pcap"
+drop=$(( $(npkts "$TMP/rd1.pcap") - $(npkts "$TMP/rdr1.pcap") +
+	$(npkts "$TMP/rd2.pcap") - $(npkts "$TMP/rdr2.pcap") ))
+mkdir -p "$TMP/rda" "$TMP/rdb"
+echo 'tcp' >"$TMP/rd.flt"
+{ head -c "$off" "$TMP/rd.pcap"; : >"$TMP/rd.half"
+	poll 20 test -e "$TMP/rd.go"; tail -c +$((off + 1)) "$TMP/rd.pcap"; } |
+	"$FLOWCAP" --read - --out "$TMP/rda" --filter-file "$TMP/rd.flt" \
+		>"$TMP/rd.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; rm -rf "$TMP"' EXIT
+# Everything of the first half read: the writer is done with it and
+# flowcap's reading thread (the feeder, the main thread) waits on the pipe.
+blocked() { grep -q pipe_read "/proc/$pid/wchan" 2>/dev/null; }
+steps=0
+if poll 20 test -e "$TMP/rd.half" && poll 20 blocked; then
+	steps=1
+	echo 'udp' >"$TMP/rd.flt"
+	kill -HUP "$pid"
+	sleep 0.3
+fi
+: >"$TMP/rd.go"
+set +e
+wait "$pid"
+rc=$?
+set -e
+trap 'rm -rf "$TMP"' EXIT
+"$FLOWCAP" --read "$TMP/rdref.pcap" --out "$TMP/rdb" >"$TMP/rdb.log" 2>&1 ||
+	bad "SIGHUP during --read: the reference run failed"
+rows "$TMP/rda" >"$TMP/rda.rows"
+rows "$TMP/rdb" >"$TMP/rdb.rows"
+got=$(ctr_sum "$TMP/rda" filtered)
+if [ "$rc" -eq 0 ] && [ "$steps" -eq 1 ] && [ -s "$TMP/rdb.rows" ] &&
+	cmp -s "$TMP/rda.rows" "$TMP/rdb.rows" && [ "$got" -eq "$drop" ] &&
+	all_conserve "$TMP/rda" &&
+	grep -q "reload: generation 2 in force, filter udp" "$TMP/rd.log"; then
+	ok "SIGHUP during --read: the new filter from the next packet on (tcpdump's halves; filtered $got)"
+else
+	bad "SIGHUP during --read: exit $rc, steps $steps, filtered $got (tcpdump: $drop), rows $(wc -l <"$TMP/rda.rows")/$(wc -l <"$TMP/rdb.rows")"
+	tail -5 "$TMP/rd.log"
+fi
 finish
