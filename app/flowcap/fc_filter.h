@@ -103,14 +103,16 @@ const struct fc_filter_prog *fc_filter_prog_for(const struct fc_filter *f,
 static inline bool fc_filter_pass(const struct fc_filter_prog *p,
 				  struct rte_mbuf *m)
 {
+	/* jit is set only for a program that is ok and runs in DPDK: the
+	 * common case is one load and one compare before the call. */
+	if (FC_LIKELY(p != NULL) && FC_LIKELY(p->jit != NULL))
+		return p->jit(m) != 0;
 	if (FC_UNLIKELY(p == NULL || !p->ok))
 		return false;
 	if (FC_UNLIKELY(p->pcap_only))
 		return bpf_filter(p->cbpf.bf_insns,
 				  rte_pktmbuf_mtod(m, const u_char *),
 				  m->pkt_len, m->data_len) != 0;
-	if (FC_LIKELY(p->jit != NULL))
-		return p->jit(m) != 0;
 	return rte_bpf_exec(p->bpf, m) != 0;
 }
 
