@@ -599,13 +599,6 @@ static int check_cfg(const struct fc_cfg *cfg)
 		fprintf(stderr, "flowcap: --template: %s\n", err);
 		return -1;
 	}
-	if (cfg->classify != NULL && cfg->decap) {
-		fprintf(stderr, "flowcap: --classify scans the payload of the "
-			"packet the key names, and --decap names the innermost "
-			"one, whose payload the classifier does not reach yet: "
-			"drop one of the two\n");
-		return -1;
-	}
 	if (cfg->ch_queue_mb != 0 && cfg->ch_url == NULL) {
 		fprintf(stderr, "flowcap: --clickhouse-queue applies to "
 			"--clickhouse URL: add it or drop the queue size\n");

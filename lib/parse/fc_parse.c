@@ -681,13 +681,17 @@ enum fc_parse_status fc_parse_pkt_full(const uint8_t *p, uint32_t caplen,
 	return parse_frame(p, caplen, dlt, key, NULL);
 }
 
+static enum fc_parse_status decap_walk(const uint8_t *p, uint32_t caplen,
+				       uint32_t dlt, struct fc_ftkey *key,
+				       struct l3_loc *last, uint32_t *last_end);
+
 /*
  * The walk to the IP header (locate mode, which also notes the outermost
  * VLAN tag), then the IP header parsed with the L4 location noted: the
  * same statuses and key as fc_parse_pkt_full. With FC_PARSE_DECAP the key
- * is the innermost one (fc_parse_pkt_decap) and the location the outer
- * frame's: its VLAN tag, and no payload (a tunnel's payload is another
- * packet, not the one the key names).
+ * is the innermost one (fc_parse_pkt_decap), the L4 location that of the
+ * innermost packet (the payload --classify scans is the one of the packet
+ * the key names) and the VLAN the outermost frame's.
  */
 enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,
 				      uint32_t dlt, struct fc_ftkey *key,
@@ -698,9 +702,28 @@ enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,
 
 	memset(loc, 0, sizeof(*loc));
 	if (dlt & FC_PARSE_DECAP) {
-		st = fc_parse_pkt_decap(p, caplen, dlt & ~FC_PARSE_DECAP, key);
+		struct l3_loc in;
 		struct fc_ftkey outer;
+		uint32_t end;
 
+		st = decap_walk(p, caplen, dlt & ~FC_PARSE_DECAP, key, &in,
+				&end);
+		if (st != FC_PARSE_OK)
+			return st;
+		/* The key's IP header parsed again, its L4 header noted:
+		 * the payload is the innermost packet's. The VLAN is the
+		 * outermost frame's. */
+		switch (in.ver) {
+		case 4:
+			st = parse_ipv4(p + in.off, end - in.off, key, loc);
+			break;
+		case 6:
+			st = parse_ipv6(p + in.off, end - in.off, key, loc);
+			break;
+		default:
+			st = parse_ip_any(p + in.off, end - in.off, key, loc);
+			break;
+		}
 		if (parse_frame(p, caplen, dlt & ~FC_PARSE_DECAP, &outer,
 				&l3) == FC_PARSE_OK) {
 			loc->vlan = l3.vlan;
@@ -941,8 +964,12 @@ static inline int tunnel_inner(const uint8_t *p, uint32_t end,
 	}
 }
 
-enum fc_parse_status fc_parse_pkt_decap(const uint8_t *p, uint32_t caplen,
-					uint32_t dlt, struct fc_ftkey *key)
+/* The tunnel walk of fc_parse_pkt_decap; on FC_PARSE_OK also where the
+ * IP header the key comes from starts (*last: its offset and version) and
+ * where its packet ends (*last_end). */
+static enum fc_parse_status decap_walk(const uint8_t *p, uint32_t caplen,
+				       uint32_t dlt, struct fc_ftkey *key,
+				       struct l3_loc *last, uint32_t *last_end)
 {
 	struct l3_loc loc, in;
 	struct fc_ftkey inner;
@@ -961,12 +988,25 @@ enum fc_parse_status fc_parse_pkt_decap(const uint8_t *p, uint32_t caplen,
 	 * last IP header reached. */
 	for (unsigned depth = 1;; depth++) {
 		if (tunnel_inner(p, end, &loc, key, &in, &inend) != 0 ||
-		    at_ip(p, in.off, inend, in.ver, &inner, NULL) != FC_PARSE_OK)
+		    at_ip(p, in.off, inend, in.ver, &inner, NULL) !=
+			    FC_PARSE_OK) {
+			*last = loc;
+			*last_end = end;
 			return FC_PARSE_OK;
+		}
 		if (depth > FC_PARSE_MAX_TUNNELS)
 			return FC_PARSE_TUNNEL_DEEP;
 		*key = inner;
 		loc = in;
 		end = inend;
 	}
+}
+
+enum fc_parse_status fc_parse_pkt_decap(const uint8_t *p, uint32_t caplen,
+					uint32_t dlt, struct fc_ftkey *key)
+{
+	struct l3_loc last;
+	uint32_t end;
+
+	return decap_walk(p, caplen, dlt, key, &last, &end);
 }

@@ -91,8 +91,10 @@ struct fc_parse_loc {
 
 /**
  * fc_parse_pkt_full that also says where the L4 header is and the
- * outermost VLAN ID (fills loc completely). For the optional key fields
- * (payload label, VLAN): not the common path.
+ * outermost VLAN ID (fills loc completely). With FC_PARSE_DECAP in dlt:
+ * fc_parse_pkt_decap's key, and the L4 header of that innermost packet.
+ * For the optional key fields (payload label, VLAN): not the common
+ * path.
  * Thread safety: any thread; pure function, reentrant.
  */
 enum fc_parse_status fc_parse_pkt_loc(const uint8_t *p, uint32_t caplen,

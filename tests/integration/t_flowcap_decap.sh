@@ -7,7 +7,9 @@
 # nested, nested too deep (counted tunnel_deep), through --read and through
 # DPDK's net_pcap; and on the shared edge captures that carry GRE, VXLAN,
 # Geneve, GTP-U and IP in IP. Without --decap the same traces still give
-# the outermost header (the oracle's default).
+# the outermost header (the oracle's default). With --classify, the
+# payload scanned is the innermost packet's (tests/oracle/label-oracle.py
+# --innermost).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -40,6 +42,33 @@ for k in gre gre-ks gre-eth vxlan geneve gtpu ipip; do
 	run "$k" "$TMP/$k.pcap"
 	compare "$k, no --decap: outermost" "$TMP/$k.pcap" "$TMP/out" ""
 done
+
+# --- 1b. --classify with --decap: the innermost packet's payload ---
+# Every kind, nested up to 3 deep, IMIX payloads (zeros); no backscatter
+# (tshark shows no tcp.payload for a RST, its "reset cause"). The label
+# oracle takes the innermost layers (label-oracle.py --innermost). The
+# first rule would match the outer VXLAN payload: scanning the tunnel's
+# payload instead of the inner packet's gives other labels.
+cat >"$TMP/dc.rules" <<'R'
+vx-outer  udp  4789  /^\x08/s
+zero-tcp  tcp  any   /^\x00/s
+zero-udp  udp  any   /^\x00{10}/s
+R
+"$FCGEN" -q -o "$TMP/dc.pcap" -n 3000 -f 200 --ipv6 0.3 --vlan 0.2 \
+	--tunnel 0.8 --tunnel-depth 3 --size imix --backscatter 0
+run dc "$TMP/dc.pcap" --decap --classify "$TMP/dc.rules"
+"$FCREAD" --format csv "$TMP"/out/*.ft.zst | tail -n +2 |
+	awk -F, '$12 != "" && ($7 == 6 || $7 == 17) {
+		k = $3 "," $4 "," $5 "," $6 "," $7 "," $12; s[k] += $11 }
+		END { for (k in s) print k "," s[k] }' | LC_ALL=C sort >"$TMP/dc.got"
+python3 "$FC_SRC/tests/oracle/label-oracle.py" --innermost --labelled \
+	"$TMP/dc.pcap" "$TMP/dc.rules" >"$TMP/dc.want"
+if [ -s "$TMP/dc.want" ] && same_rows "$TMP/dc.got" "$TMP/dc.want" &&
+	! grep -q vx-outer "$TMP/dc.got"; then
+	ok "--decap --classify: $(wc -l <"$TMP/dc.got") labelled rows = the oracle's (innermost payloads)"
+else
+	bad "--decap --classify: labels differ from the oracle's ($(wc -l <"$TMP/dc.got") / $(wc -l <"$TMP/dc.want") rows)"
+fi
 
 # --- 2. nested: every kind mixed, 4 deep (the most flowcap opens), 5 ---
 "$FCGEN" -q -o "$TMP/d4.pcap" -n 5000 -f 300 --ipv6 0.3 --vlan 0.2 \

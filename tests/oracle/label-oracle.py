@@ -16,6 +16,12 @@ m as re.I, re.S, re.M). It shares no code with flowcap: the rules file is
 parsed here again. Packets with more than one IP header (tunnels) or an
 ICMP layer (errors quoting a header) are left out, and so is what flowcap
 would key on them: the caller compares labelled rows only (--labelled).
+
+With --innermost (flowcap --decap --classify): the innermost IP header of
+a tunnel and the TCP or UDP layer after it, with its payload, each taken
+as the occurrence of its field that belongs to that layer (by the order
+of tshark's frame.protocols); ICMP packets are still left out. For
+generated tunnels (flowcap-gen --tunnel), whose kinds flowcap opens.
 """
 
 import argparse
@@ -68,6 +74,37 @@ def label_of(rules, proto, sport, dport, payload):
     return ""
 
 
+def innermost(d):
+    """The fields of the innermost IP layer and the TCP/UDP layer after
+    it, each as a single occurrence; None for a packet to leave out."""
+    toks = d["frame.protocols"].split(":")
+    if "icmp" in toks or "icmpv6" in toks:
+        return None
+    ips = [i for i, t in enumerate(toks) if t in ("ip", "ipv6")]
+    if not ips:
+        return None
+    li = ips[-1]
+    fam = toks[li]
+    l4 = [i for i in range(li + 1, len(toks)) if toks[i] in ("tcp", "udp")]
+    if not l4:
+        return None
+
+    def occ(field, n):
+        vals = d[field].split("|") if d[field] else []
+        return vals[n] if n < len(vals) else ""
+
+    out = dict.fromkeys(d, "")
+    ni = toks[:li].count(fam)
+    for f in ("src", "dst"):
+        key = ("ip." if fam == "ip" else "ipv6.") + f
+        out[key] = occ(key, ni)
+    proto = toks[l4[0]]
+    nl = toks[:l4[0]].count(proto)
+    for f in ("srcport", "dstport", "payload"):
+        out[proto + "." + f] = occ(proto + "." + f, nl)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pcap")
@@ -75,11 +112,13 @@ def main():
     ap.add_argument("--bytes", type=int, default=512)
     ap.add_argument("--labelled", action="store_true",
                     help="print only rows with a label")
+    ap.add_argument("--innermost", action="store_true",
+                    help="the innermost packet of tunnels (--decap)")
     a = ap.parse_args()
     rules = parse_rules(a.rules)
     fields = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport",
               "tcp.dstport", "udp.srcport", "udp.dstport", "tcp.payload",
-              "udp.payload", "icmp.type", "icmpv6.type"]
+              "udp.payload", "icmp.type", "icmpv6.type", "frame.protocols"]
     cmd = ["tshark", "-n", "-r", a.pcap, "-T", "fields", "-E",
            "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|",
            "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
@@ -94,6 +133,10 @@ def main():
         v = line.split("\t")
         v += [""] * (len(fields) - len(v))
         d = dict(zip(fields, v))
+        if a.innermost:
+            d = innermost(d)
+            if d is None:
+                continue
         src = d["ip.src"] or d["ipv6.src"]
         dst = d["ip.dst"] or d["ipv6.dst"]
         if not src or "|" in src or (d["ip.src"] and d["ipv6.src"]):
