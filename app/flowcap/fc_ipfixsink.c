@@ -15,11 +15,14 @@
  * Records: one per flowtuple key and interval, templates 256 (IPv4) and
  * 257 (IPv6); flowStart/End are the interval's first and last second.
  * ICMP type and code travel in the port fields, as in flowcap's files.
- * The label a classification rule gives a flow will be a private
- * enterprise element (FC_IPFIX_PEN, element 1, flowcapLabel, string): it
- * is registered in the information model here; records carry no label
- * yet, so no template uses it (a record with a label will take templates
- * 258/259, the ones below plus flowcapLabel).
+ * With --classify, a record whose flow has a label takes templates 258
+ * (IPv4) and 259 (IPv6): the same elements after flowcapLabel, a private
+ * enterprise element (FC_IPFIX_PEN, element 1, a variable-length string:
+ * the rule's label name). Records without a label keep 256/257, and a run
+ * without --classify never defines 258/259: its export is that of a
+ * flowcap that knows no labels. The sink keeps its own copy of the label
+ * names (append-only, copied by the collector when it queues an
+ * interval), so the exporter never reads the run's table.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,11 +38,14 @@
 #define FC_LOGTYPE fc_logtype_ipfix /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_num.h"
+#include "fc_rules.h"
 
 #define FC_IPFIX_PEN 32473 /**< RFC 5612's documentation PEN, until
 			    *   the project registers its own */
 #define FC_IPFIX_TID4 256
 #define FC_IPFIX_TID6 257
+#define FC_IPFIX_TID4L 258 /**< FC_IPFIX_TID4 with flowcapLabel */
+#define FC_IPFIX_TID6L 259 /**< FC_IPFIX_TID6 with flowcapLabel */
 #define FC_IPFIX_QUEUE_RECS (8u << 20) /**< records waiting, at most */
 #define FC_IPFIX_TMPL_SECS 60  /**< UDP: templates at least this often, */
 #define FC_IPFIX_TMPL_IVS 16   /**< and every this many intervals */
@@ -65,6 +71,18 @@ struct rec6 {
 	uint8_t proto, ttl;
 };
 
+/* A labelled record: the label first, so that the record after it keeps
+ * its layout (fbVarfield_t and the records are 8-byte aligned). */
+struct rec4l {
+	fbVarfield_t label;
+	struct rec4 r;
+};
+
+struct rec6l {
+	fbVarfield_t label;
+	struct rec6 r;
+};
+
 #define COMMON_HEAD \
 	{"flowStartMilliseconds", 8, 0}, {"flowEndMilliseconds", 8, 0}, \
 	{"packetDeltaCount", 8, 0}, {"flowStartSeconds", 4, 0}, \
@@ -88,6 +106,24 @@ static fbInfoElementSpec_t spec6[] = {
 	FB_IESPEC_NULL
 };
 
+/* Length 0: the element's own, variable (a string of 1 to
+ * FC_CLS_LABEL_MAX octets, its length in the one-octet prefix). */
+static fbInfoElementSpec_t spec4l[] = {
+	{"flowcapLabel", 0, 0},
+	COMMON_HEAD,
+	{"sourceIPv4Address", 4, 0}, {"destinationIPv4Address", 4, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
+static fbInfoElementSpec_t spec6l[] = {
+	{"flowcapLabel", 0, 0},
+	COMMON_HEAD,
+	{"sourceIPv6Address", 16, 0}, {"destinationIPv6Address", 16, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
 /* flowcap's own elements (private enterprise FC_IPFIX_PEN). */
 static fbInfoElement_t fc_elements[] = {
 	FB_IE_INIT_FULL("flowcapLabel", FC_IPFIX_PEN, 1, FB_IE_VARLEN,
@@ -102,6 +138,7 @@ struct job {
 	struct fc_ft_interval iv;
 	struct fc_ft_record *recs;
 	uint64_t n, cap;
+	unsigned n_labels; /**< label ids 1..this are in the sink's copy */
 };
 
 struct fc_ipfixsink {
@@ -113,6 +150,13 @@ struct fc_ipfixsink {
 	/* The collector's side: the job being filled. */
 	struct job *cur;
 	bool cur_refused;
+	/* --classify: the run's label names (NULL without), and the sink's
+	 * copy of ids 1..n_labels: written by the collector before it queues
+	 * the job that first needs them (the queue's lock orders them before
+	 * the exporter's reads), never changed after. */
+	const struct fc_labels *run_labels;
+	char (*labels)[FC_CLS_LABEL_MAX + 1];
+	unsigned n_labels;
 	/* The queue (guarded by lock; cond wakes the exporter and the
 	 * flush). */
 	pthread_mutex_t lock;
@@ -250,7 +294,7 @@ static bool connect_collector(struct fc_ipfixsink *k)
 	fbConnSpec_t cs = FB_CONNSPEC_INIT;
 	fbSession_t *s;
 	fbExporter_t *x;
-	fbTemplate_t *t4, *t6;
+	fbTemplate_t *t4, *t6, *t4l = NULL, *t6l = NULL;
 	GError *e = NULL;
 
 	s = fbSessionAlloc(k->model);
@@ -277,6 +321,19 @@ static bool connect_collector(struct fc_ipfixsink *k)
 		disconnect(k);
 		return false;
 	}
+	/* Only a run that labels defines the labelled templates. */
+	if (k->labels != NULL &&
+	    ((t4l = make_template(k, spec4l, &e)) == NULL ||
+	     !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID4L, t4l, &e) ||
+	     !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID4L, t4l, &e) ||
+	     (t6l = make_template(k, spec6l, &e)) == NULL ||
+	     !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID6L, t6l, &e) ||
+	     !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID6L, t6l, &e))) {
+		set_err(k, "templates", e);
+		g_clear_error(&e);
+		disconnect(k);
+		return false;
+	}
 	/* External templates added to a session with a buffer are on
 	 * their way already. */
 	k->tmpl_sent = time(NULL);
@@ -284,13 +341,77 @@ static bool connect_collector(struct fc_ipfixsink *k)
 	return true;
 }
 
-/* Send one interval's records: IPv4 ones, then IPv6 ones. */
+static void fill4(struct rec4 *r, const struct job *j,
+		  const struct fc_ft_record *rec)
+{
+	const struct fc_ftkey *key = &rec->key;
+
+	memset(r, 0, sizeof(*r));
+	r->start_ms = j->iv.start * 1000;
+	r->end_ms = j->iv.end * 1000 + 999;
+	r->start_s = (uint32_t)j->iv.start;
+	r->end_s = (uint32_t)j->iv.end;
+	r->packets = rec->packets;
+	/* Host order, as fixbuf expects integers. */
+	r->src = (uint32_t)key->src_ip[0] << 24 |
+		 (uint32_t)key->src_ip[1] << 16 |
+		 (uint32_t)key->src_ip[2] << 8 | key->src_ip[3];
+	r->dst = (uint32_t)key->dst_ip[0] << 24 |
+		 (uint32_t)key->dst_ip[1] << 16 |
+		 (uint32_t)key->dst_ip[2] << 8 | key->dst_ip[3];
+	r->ip_len = key->ip_len;
+	r->sport = key->src_port;
+	r->dport = key->dst_port;
+	r->tcp_flags = key->tcp_flags;
+	r->proto = key->proto;
+	r->ttl = key->ttl;
+}
+
+static void fill6(struct rec6 *r, const struct job *j,
+		  const struct fc_ft_record *rec)
+{
+	const struct fc_ftkey *key = &rec->key;
+
+	memset(r, 0, sizeof(*r));
+	r->start_ms = j->iv.start * 1000;
+	r->end_ms = j->iv.end * 1000 + 999;
+	r->start_s = (uint32_t)j->iv.start;
+	r->end_s = (uint32_t)j->iv.end;
+	r->packets = rec->packets;
+	memcpy(r->src, key->src_ip, 16);
+	memcpy(r->dst, key->dst_ip, 16);
+	r->ip_len = key->ip_len;
+	r->sport = key->src_port;
+	r->dport = key->dst_port;
+	r->tcp_flags = key->tcp_flags;
+	r->proto = key->proto;
+	r->ttl = key->ttl;
+}
+
+/* The label name a record carries in the export, or NULL: none (no
+ * --classify, no label, or an id the sink's copy does not name, which the
+ * collector's copy before queueing rules out). */
+static const char *rec_label(const struct fc_ipfixsink *k,
+			     const struct job *j,
+			     const struct fc_ft_record *rec)
+{
+	unsigned id;
+
+	if (k->labels == NULL)
+		return NULL;
+	id = fc_ftkey_label(&rec->key);
+	if (id == 0 || id > j->n_labels || k->labels[id][0] == '\0')
+		return NULL;
+	return k->labels[id];
+}
+
+/* Send one interval's records: IPv4 ones, then IPv6 ones; in each family
+ * those without a label, then (--classify) those with one. */
 static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 {
 	GError *e = NULL;
-	struct rec4 r4;
-	struct rec6 r6;
-	uint64_t sms = j->iv.start * 1000, ems = j->iv.end * 1000 + 999;
+	struct rec4l r4;
+	struct rec6l r6;
 
 	if (k->fbuf == NULL && !connect_collector(k))
 		return false;
@@ -303,59 +424,53 @@ static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 		k->tmpl_sent = time(NULL);
 		k->tmpl_ivs = 1;
 	}
-	for (int fam = 4; fam <= 6; fam += 2) {
-		uint16_t tid = fam == 4 ? FC_IPFIX_TID4 : FC_IPFIX_TID6;
+	for (int pass = 0; pass < 4; pass++) {
+		int fam = pass < 2 ? 4 : 6;
+		bool lab = pass & 1;
+		uint16_t tid = fam == 4 ? (lab ? FC_IPFIX_TID4L : FC_IPFIX_TID4)
+					: (lab ? FC_IPFIX_TID6L : FC_IPFIX_TID6);
+		uint64_t i = 0;
 
+		if (lab) {
+			/* A labelled set only where there is a record
+			 * for it. */
+			while (i < j->n && (j->recs[i].key.family != fam ||
+					    rec_label(k, j, &j->recs[i]) == NULL))
+				i++;
+			if (i == j->n)
+				continue;
+		}
 		if (!fBufSetInternalTemplate(k->fbuf, tid, &e) ||
 		    !fBufSetExportTemplate(k->fbuf, tid, &e))
 			goto fail;
-		for (uint64_t i = 0; i < j->n; i++) {
-			const struct fc_ftkey *key = &j->recs[i].key;
+		for (; i < j->n; i++) {
+			const struct fc_ft_record *rec = &j->recs[i];
+			const char *name;
 			gboolean okay;
 
-			if (key->family != fam)
+			if (rec->key.family != fam)
+				continue;
+			name = rec_label(k, j, rec);
+			if ((name != NULL) != lab)
 				continue;
 			if (fam == 4) {
-				memset(&r4, 0, sizeof(r4));
-				r4.start_ms = sms;
-				r4.end_ms = ems;
-				r4.start_s = (uint32_t)j->iv.start;
-				r4.end_s = (uint32_t)j->iv.end;
-				r4.packets = j->recs[i].packets;
-				/* Host order, as fixbuf expects integers. */
-				r4.src = (uint32_t)key->src_ip[0] << 24 |
-					 (uint32_t)key->src_ip[1] << 16 |
-					 (uint32_t)key->src_ip[2] << 8 |
-					 key->src_ip[3];
-				r4.dst = (uint32_t)key->dst_ip[0] << 24 |
-					 (uint32_t)key->dst_ip[1] << 16 |
-					 (uint32_t)key->dst_ip[2] << 8 |
-					 key->dst_ip[3];
-				r4.ip_len = key->ip_len;
-				r4.sport = key->src_port;
-				r4.dport = key->dst_port;
-				r4.tcp_flags = key->tcp_flags;
-				r4.proto = key->proto;
-				r4.ttl = key->ttl;
-				okay = fBufAppend(k->fbuf, (uint8_t *)&r4,
-						  sizeof(r4), &e);
+				fill4(&r4.r, j, rec);
+				r4.label.buf = (uint8_t *)(uintptr_t)name;
+				r4.label.len = lab ? strlen(name) : 0;
+				okay = lab ? fBufAppend(k->fbuf, (uint8_t *)&r4,
+							sizeof(r4), &e)
+					   : fBufAppend(k->fbuf,
+							(uint8_t *)&r4.r,
+							sizeof(r4.r), &e);
 			} else {
-				memset(&r6, 0, sizeof(r6));
-				r6.start_ms = sms;
-				r6.end_ms = ems;
-				r6.start_s = (uint32_t)j->iv.start;
-				r6.end_s = (uint32_t)j->iv.end;
-				r6.packets = j->recs[i].packets;
-				memcpy(r6.src, key->src_ip, 16);
-				memcpy(r6.dst, key->dst_ip, 16);
-				r6.ip_len = key->ip_len;
-				r6.sport = key->src_port;
-				r6.dport = key->dst_port;
-				r6.tcp_flags = key->tcp_flags;
-				r6.proto = key->proto;
-				r6.ttl = key->ttl;
-				okay = fBufAppend(k->fbuf, (uint8_t *)&r6,
-						  sizeof(r6), &e);
+				fill6(&r6.r, j, rec);
+				r6.label.buf = (uint8_t *)(uintptr_t)name;
+				r6.label.len = lab ? strlen(name) : 0;
+				okay = lab ? fBufAppend(k->fbuf, (uint8_t *)&r6,
+							sizeof(r6), &e)
+					   : fBufAppend(k->fbuf,
+							(uint8_t *)&r6.r,
+							sizeof(r6.r), &e);
 			}
 			if (!okay)
 				goto fail;
@@ -469,6 +584,22 @@ static int ix_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
 	k->cur = NULL;
 	if (j == NULL)
 		return -ENOMEM;
+	if (k->labels != NULL) {
+		/* The names the run has now (acquire: partner the release
+		 * store of n in fc_reload.c): every label id in this
+		 * interval's records is among them. */
+		unsigned n = atomic_load_explicit(&k->run_labels->n,
+						  memory_order_acquire);
+
+		if (n >= FC_CLS_LABELS_MAX + 1)
+			n = FC_CLS_LABELS_MAX;
+		for (unsigned i = k->n_labels + 1; i <= n; i++)
+			memcpy(k->labels[i], k->run_labels->name[i],
+			       sizeof(k->labels[i]));
+		if (n > k->n_labels)
+			k->n_labels = n;
+		j->n_labels = k->n_labels;
+	}
 	pthread_mutex_lock(&k->lock);
 	if (failed || k->queued_recs + j->n > FC_IPFIX_QUEUE_RECS) {
 		rc = FC_IPFIX_E_QUEUE;
@@ -594,6 +725,14 @@ int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
 	snprintf(k->spec, sizeof(k->spec), "%s%s", app->cfg.ipfix,
 		 strchr(app->cfg.ipfix, '/') ? "" : "/udp");
 	k->domain = app->cfg.ipfix_domain;
+	if (app->labels != NULL) {
+		k->run_labels = app->labels;
+		k->labels = calloc(FC_CLS_LABELS_MAX + 1, sizeof(*k->labels));
+		if (k->labels == NULL) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
 	k->model = fbInfoModelAlloc();
@@ -603,6 +742,7 @@ int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
 				    exporter_main, k);
 	if (rc != 0) {
 		fbInfoModelFree(k->model);
+		free(k->labels);
 		free(k);
 		return rc < 0 ? rc : -rc;
 	}
@@ -632,6 +772,7 @@ void fc_ipfixsink_free(struct fc_sinks *ss)
 			}
 			if (!k->busy) {
 				fbInfoModelFree(k->model);
+				free(k->labels);
 				free(k);
 			}
 			ss->s[i].ctx = NULL;

@@ -7,6 +7,9 @@
 # written in the same run; (2) Debian's nfcapd receives it and nfdump's
 # records, packets, addresses, ports and protocols agree; (3) a collector
 # that is down is counted, and capture is the same as without --ipfix.
+# With --classify (the shipped rules on a trace whose payloads match them),
+# every labelled record carries flowcapLabel equal to the file's label,
+# and nfcapd, which does not know the element, still takes every record.
 # Every collector is started here and stopped by its PID.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +52,8 @@ MIX=$FC_SHARED/pcaps/real/tcpreplay-test-mix.pcap
 	--start 1700000000
 
 # --- 1. UDP and TCP to our listener, decoded by tshark ---
-run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS
+RULES=$FC_SRC/rules/telescope.rules
+run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS [FLOWCAP-ARGS...]
 	name=$1
 	rm -f "$TMP/port"
 	$LISTEN "$4" "$TMP/port" "$TMP/$name.cap" &
@@ -57,11 +61,13 @@ run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS
 	poll 10 test -s "$TMP/port" || { bad "$name: listener did not start"; return; }
 	port=$(cat "$TMP/port")
 	mkdir -p "$TMP/$name"
-	if ! "$FLOWCAP" --read "$2" --out "$TMP/$name" --interval "$3" \
-		--ipfix "127.0.0.1:$port/$4" --ipfix-domain 7 >"$TMP/$name.log" 2>&1; then
+	pcap=$2 iv=$3 proto=$4 mint=$5
+	shift 5
+	if ! "$FLOWCAP" --read "$pcap" --out "$TMP/$name" --interval "$iv" \
+		--ipfix "127.0.0.1:$port/$proto" --ipfix-domain 7 "$@" >"$TMP/$name.log" 2>&1; then
 		bad "$name: flowcap failed: $(tail -n 3 "$TMP/$name.log")"
 	fi
-	if [ "$4" = udp ]; then
+	if [ "$proto" = udp ]; then
 		poll 20 udp_drained "$port" || bad "$name: listener did not drain its socket"
 	else
 		poll 20 test -e "$TMP/$name.cap.eof" || bad "$name: the exporter did not close"
@@ -74,7 +80,7 @@ run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS
 	else
 		bad "$name: $(grep 'ipfix' "$TMP/$name.log")"
 	fi
-	if $COMPARE tshark "$TMP/$name.cap" "$FCREAD" "$TMP/$name" 7 "$5" >"$TMP/$name.cmp"; then
+	if $COMPARE tshark "$TMP/$name.cap" "$FCREAD" "$TMP/$name" 7 "$mint" >"$TMP/$name.cmp"; then
 		ok "$name: $(sed "s/^ok   //" "$TMP/$name.cmp" | tr "\n" ";")"
 	else
 		bad "$name: $(cat "$TMP/$name.cmp")"
@@ -83,25 +89,44 @@ run_tshark() { # NAME PCAP INTERVAL PROTO MIN-TEMPLATE-SETS
 run_tshark mix-udp "$MIX" 60 udp 1
 run_tshark gen-udp "$TMP/g.pcap" 1 udp 2
 run_tshark mix-tcp "$MIX" 60 tcp 1
+# The labelled templates, over UDP and TCP (IPv4 and IPv6 records with a
+# label: the mix has both).
+run_tshark mix-cls-udp "$MIX" 60 udp 1 --classify "$RULES"
+run_tshark mix-cls-tcp "$MIX" 60 tcp 1 --classify "$RULES"
+for name in mix-cls-udp mix-cls-tcp; do
+	want=$("$FCREAD" --format csv "$TMP/$name"/*.ft.zst | awk -F, 'NR > 1 && $12 != ""' | wc -l)
+	if [ "$want" -gt 0 ] && grep -qx "ok   $want records carry flowcapLabel, each the file's label" "$TMP/$name.cmp"; then
+		ok "$name: all $want labelled records carry their label"
+	else
+		bad "$name: want $want labelled records: $(cat "$TMP/$name.cmp")"
+	fi
+done
 
 # --- 2. nfcapd, read with nfdump ---
-port=$(free_udp_port)
-mkdir -p "$TMP/nf" "$TMP/nfo"
-nfcapd -b 127.0.0.1 -p "$port" -w "$TMP/nf" -t 3600 -B 16777216 >"$TMP/nfcapd.log" 2>&1 &
-NPID=$!
-poll 10 grep -q "0100007F:$(printf '%04X' "$port")" /proc/net/udp ||
-	bad "nfcapd did not start: $(cat "$TMP/nfcapd.log")"
-"$FLOWCAP" --read "$TMP/g.pcap" --out "$TMP/nfo" --interval 1 \
-	--ipfix "127.0.0.1:$port" >"$TMP/nfo.log" 2>&1 || bad "flowcap to nfcapd failed"
-poll 20 udp_drained "$port" || bad "nfcapd did not drain its socket"
-kill -TERM "$NPID"
-wait "$NPID" || true
-NPID=""
-if $COMPARE nfdump "$TMP/nf" "$FCREAD" "$TMP/nfo" >"$TMP/nf.cmp"; then
-	ok "$(sed "s/^ok   //" "$TMP/nf.cmp")"
-else
-	bad "$(cat "$TMP/nf.cmp")"
-fi
+run_nfcapd() { # NAME PCAP INTERVAL [FLOWCAP-ARGS...]
+	name=$1 pcap=$2 iv=$3
+	shift 3
+	port=$(free_udp_port)
+	mkdir -p "$TMP/$name.nf" "$TMP/$name"
+	nfcapd -b 127.0.0.1 -p "$port" -w "$TMP/$name.nf" -t 3600 -B 16777216 >"$TMP/$name.nfcapd.log" 2>&1 &
+	NPID=$!
+	poll 10 grep -q "0100007F:$(printf '%04X' "$port")" /proc/net/udp ||
+		bad "$name: nfcapd did not start: $(cat "$TMP/$name.nfcapd.log")"
+	"$FLOWCAP" --read "$pcap" --out "$TMP/$name" --interval "$iv" \
+		--ipfix "127.0.0.1:$port" "$@" >"$TMP/$name.log" 2>&1 || bad "$name: flowcap to nfcapd failed"
+	poll 20 udp_drained "$port" || bad "$name: nfcapd did not drain its socket"
+	kill -TERM "$NPID"
+	wait "$NPID" || true
+	NPID=""
+	if $COMPARE nfdump "$TMP/$name.nf" "$FCREAD" "$TMP/$name" >"$TMP/$name.cmp"; then
+		ok "$name: $(sed "s/^ok   //" "$TMP/$name.cmp")"
+	else
+		bad "$name: $(cat "$TMP/$name.cmp")"
+	fi
+}
+run_nfcapd nfo "$TMP/g.pcap" 1
+# A collector that does not know flowcapLabel skips it, record by record.
+run_nfcapd nfo-cls "$MIX" 60 --classify "$RULES"
 
 # --- 3. a collector that is down ---
 port=$(free_udp_port) # no TCP listener on it either
