@@ -10,7 +10,12 @@
  * finds the queue full is refused (the sink's intervals_failed), one the
  * exporter cannot send is counted as unsent, and both show in the metrics,
  * telemetry and the summary. It does not retry what it could not send:
- * the files are the source of truth.
+ * the files are the source of truth. Over TCP the sink owns the socket
+ * (non-blocking; fixbuf writes to it through a stdio cookie): a collector
+ * that accepts and then takes no byte for FC_IPFIX_STALL_MS loses the
+ * connection and that interval, and the next interval connects anew,
+ * rather than the exporter waiting on it forever; at exit the flush's
+ * deadline ends any wait at once, so every interval is accounted for.
  *
  * Records: one per flowtuple key and interval, templates 256 (IPv4) and
  * 257 (IPv6); flowStart/End are the interval's first and last second.
@@ -26,11 +31,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fixbuf/public.h>
 #include <rte_lcore.h>
@@ -50,6 +59,14 @@
 #define FC_IPFIX_TMPL_SECS 60  /**< UDP: templates at least this often, */
 #define FC_IPFIX_TMPL_IVS 16   /**< and every this many intervals */
 #define FC_IPFIX_FLUSH_SECS 10 /**< at exit: wait this long to send */
+#define FC_IPFIX_STALL_MS 5000 /**< TCP: no byte taken (or no connection
+				*   made) for this long: give up */
+#define FC_IPFIX_SLICE_MS 100  /**< a TCP wait looks at abort this often */
+#define FC_IPFIX_ABORT_SECS 2  /**< at exit, after the flush allowance: how
+				*   long a stopped exporter may take to
+				*   return (a TCP wait: a slice) */
+#define FC_IPFIX_STR_(x) #x
+#define FC_IPFIX_STR(x) FC_IPFIX_STR_(x)
 
 /* Records as fixbuf reads them: the template's elements in order, with
  * no gap (largest first, so the C layout has none either). */
@@ -170,6 +187,18 @@ struct fc_ipfixsink {
 	/* The exporter's own. */
 	fbInfoModel_t *model;
 	fBuf_t *fbuf;
+	int tcp_fd;              /**< TCP: our socket, -1 when closed */
+	FILE *tcp_fp;            /**< TCP: the stream fixbuf writes to */
+	const char *io_why;      /**< TCP: why the last write failed */
+	/* Set by the flush when its allowance is over: the exporter gives
+	 * up the wait it is in (within FC_IPFIX_SLICE_MS) and fails the job.
+	 * Release by ix_flush; partner: the acquire load in tcp_wait. */
+	_Atomic bool abort;
+	uint64_t busy_n;         /**< records of the job the exporter holds */
+	bool failing;            /**< exporter's: the last job failed (said
+				  *   once per episode) */
+	bool abandoned;          /**< the flush counted that job: the
+				  *   exporter must not (guarded by lock) */
 	time_t tmpl_sent;        /**< when the templates last went out */
 	unsigned tmpl_ivs;       /**< intervals sent since */
 	/* Counters (relaxed: figures for the metrics and the summary). */
@@ -274,6 +303,144 @@ static void disconnect(struct fc_ipfixsink *k)
 	if (k->fbuf != NULL)
 		fBufFree(k->fbuf); /* with its session and exporter */
 	k->fbuf = NULL;
+	if (k->tcp_fp != NULL)
+		fclose(k->tcp_fp); /* tcp_close: the socket */
+	else if (k->tcp_fd >= 0)
+		close(k->tcp_fd);
+	k->tcp_fp = NULL;
+	k->tcp_fd = -1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for ev: 0; -ETIMEDOUT after FC_IPFIX_STALL_MS,
+ * -ECANCELED as soon as the flush says stop. */
+static int tcp_wait(struct fc_ipfixsink *k, int fd, short ev)
+{
+	int64_t due = mono_ms() + FC_IPFIX_STALL_MS;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = ev};
+		int n;
+
+		if (atomic_load_explicit(&k->abort, memory_order_acquire))
+			return -ECANCELED;
+		n = poll(&p, 1, FC_IPFIX_SLICE_MS);
+		if (n > 0)
+			return 0; /* or an error: the next call says it */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (mono_ms() >= due)
+			return -ETIMEDOUT;
+	}
+}
+
+static const char *wait_why(int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return "the collector took nothing for " FC_IPFIX_STR(FC_IPFIX_STALL_MS)
+		       " ms (not reading?)";
+	if (rc == -ECANCELED)
+		return "stopped: the exit's flush allowance was over";
+	return strerror(-rc);
+}
+
+/* fixbuf's writes (one IPFIX message each; the stream is unbuffered):
+ * all of it, or 0 with io_why set. */
+static ssize_t tcp_write(void *c, const char *buf, size_t len)
+{
+	struct fc_ipfixsink *k = c;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(k->tcp_fd, buf + off, len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		int rc;
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			k->io_why = strerror(errno);
+			return 0;
+		}
+		if ((rc = tcp_wait(k, k->tcp_fd, POLLOUT)) != 0) {
+			k->io_why = wait_why(rc);
+			errno = -rc;
+			return 0;
+		}
+	}
+	return (ssize_t)len;
+}
+
+static int tcp_close(void *c)
+{
+	struct fc_ipfixsink *k = c;
+
+	close(k->tcp_fd);
+	k->tcp_fd = -1;
+	return 0;
+}
+
+/* A non-blocking TCP connection to the collector, made within
+ * FC_IPFIX_STALL_MS: 0, or -1 with the error set. */
+static int tcp_connect(struct fc_ipfixsink *k)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
+	const char *why = "no address";
+	int rc, fd = -1;
+
+	rc = getaddrinfo(k->host, k->port, &hints, &ai);
+	if (rc != 0) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "connect: %.200s: %s",
+			 k->host, gai_strerror(rc));
+		pthread_mutex_unlock(&k->lock);
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0) {
+			why = strerror(errno);
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			rc = tcp_wait(k, fd, POLLOUT);
+			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+						  &el) == 0 && e == 0)
+				break;
+			why = rc ? wait_why(rc) : strerror(e ? e : errno);
+		} else {
+			why = strerror(errno);
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "connect: %s",
+			 why);
+		pthread_mutex_unlock(&k->lock);
+		return -1;
+	}
+	k->tcp_fd = fd;
+	return 0;
 }
 
 static fbTemplate_t *make_template(struct fc_ipfixsink *k,
@@ -297,16 +464,35 @@ static bool connect_collector(struct fc_ipfixsink *k)
 	fbTemplate_t *t4, *t6, *t4l = NULL, *t6l = NULL;
 	GError *e = NULL;
 
-	s = fbSessionAlloc(k->model);
-	cs.transport = k->tcp ? FB_TCP : FB_UDP;
-	cs.host = k->host;
-	cs.svc = k->port;
-	x = fbExporterAllocNet(&cs);
+	if (k->tcp) {
+		/* Ours, so that no write waits longer than we allow. */
+		static const cookie_io_functions_t io = {
+			.write = tcp_write, .close = tcp_close};
+
+		if (tcp_connect(k) != 0)
+			return false;
+		k->tcp_fp = fopencookie(k, "w", io);
+		if (k->tcp_fp == NULL) {
+			close(k->tcp_fd);
+			k->tcp_fd = -1;
+			set_err(k, "cannot set up the exporter", NULL);
+			return false;
+		}
+		setvbuf(k->tcp_fp, NULL, _IONBF, 0);
+		k->io_why = NULL;
+		x = fbExporterAllocFP(k->tcp_fp);
+	} else {
+		cs.transport = FB_UDP;
+		cs.host = k->host;
+		cs.svc = k->port;
+		x = fbExporterAllocNet(&cs);
+	}
 	if (x == NULL) {
-		fbSessionFree(s);
+		disconnect(k);
 		set_err(k, "cannot set up the exporter", NULL);
 		return false;
 	}
+	s = fbSessionAlloc(k->model);
 	k->fbuf = fBufAllocForExport(s, x);
 	fbSessionSetDomain(s, k->domain);
 	t4 = make_template(k, spec4, &e);
@@ -480,7 +666,14 @@ static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 		goto fail;
 	return true;
 fail:
-	set_err(k, "send", e);
+	if (k->tcp && k->io_why != NULL) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "send: %s",
+			 k->io_why);
+		pthread_mutex_unlock(&k->lock);
+	} else {
+		set_err(k, "send", e);
+	}
 	g_clear_error(&e);
 	/* Start over with a new connection for the next interval; over
 	 * TCP the collector then sees the templates again. */
@@ -504,19 +697,36 @@ static void *exporter_main(void *arg)
 		if (k->head == NULL)
 			k->tail = NULL;
 		k->busy = true;
+		k->busy_n = j->n;
 		pthread_mutex_unlock(&k->lock);
-		if (send_job(k, j)) {
-			atomic_fetch_add_explicit(&k->iv_sent, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&k->rec_sent, j->n,
-						  memory_order_relaxed);
-		} else {
-			atomic_fetch_add_explicit(&k->iv_unsent, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&k->rec_unsent, j->n,
-						  memory_order_relaxed);
+		bool sent = send_job(k, j);
+
+		if (sent != !k->failing) {
+			/* Once per episode, in the log; the counts go on. */
+			char msg[256];
+
+			k->failing = !sent;
+			pthread_mutex_lock(&k->lock);
+			snprintf(msg, sizeof(msg), "%s", k->last_err);
+			pthread_mutex_unlock(&k->lock);
+			if (!sent)
+				FC_WARN("ipfix %s: %s; intervals are counted "
+					"unsent until it works again\n",
+					k->spec, msg);
+			else
+				FC_INFO("ipfix %s: sending again\n", k->spec);
 		}
 		pthread_mutex_lock(&k->lock);
+		/* Counted here unless the flush, tired of waiting, has
+		 * counted it unsent already. */
+		if (!k->abandoned) {
+			atomic_fetch_add_explicit(sent ? &k->iv_sent :
+						  &k->iv_unsent, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(sent ? &k->rec_sent :
+						  &k->rec_unsent, j->n,
+						  memory_order_relaxed);
+		}
 		k->queued_recs -= j->n;
 		k->busy = false;
 		pthread_cond_broadcast(&k->cond);
@@ -628,7 +838,9 @@ static int ix_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
 }
 
 /* The run is over: give the exporter FC_IPFIX_FLUSH_SECS to send what is
- * queued, then say what was sent. */
+ * queued, then stop it (a TCP wait ends within FC_IPFIX_SLICE_MS; the job
+ * it held is counted unsent) and say what was sent. Every interval taken
+ * ends up sent, unsent or refused. */
 static int ix_flush(void *ctx)
 {
 	struct fc_ipfixsink *k = ctx;
@@ -641,6 +853,8 @@ static int ix_flush(void *ctx)
 	while ((k->head != NULL || k->busy) &&
 	       pthread_cond_timedwait(&k->cond, &k->lock, &due) == 0)
 		;
+	if (k->head != NULL || k->busy)
+		atomic_store_explicit(&k->abort, true, memory_order_release);
 	/* What is still queued is not sent: count it, drop it. */
 	for (struct job *j = k->head, *nx; j != NULL; j = nx) {
 		nx = j->next;
@@ -656,11 +870,26 @@ static int ix_flush(void *ctx)
 	k->head = k->tail = NULL;
 	k->stop = true;
 	pthread_cond_broadcast(&k->cond);
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += FC_IPFIX_ABORT_SECS;
+	while (k->busy &&
+	       pthread_cond_timedwait(&k->cond, &k->lock, &due) == 0)
+		;
 	bool stuck = k->busy;
+
+	if (stuck) {
+		/* Still in a call that does not look at abort (a name
+		 * lookup, a UDP send): its job is counted unsent here. */
+		k->abandoned = true;
+		left++;
+		atomic_fetch_add_explicit(&k->iv_unsent, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&k->rec_unsent, k->busy_n,
+					  memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&k->lock);
 	if (stuck) {
-		/* Blocked in a send to a collector that does not read: it
-		 * is left behind, the process is ending. */
+		/* Left behind, the process is ending. */
 		pthread_detach(k->thread);
 		k->running = false;
 	} else if (k->running) {
@@ -725,6 +954,7 @@ int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
 	snprintf(k->spec, sizeof(k->spec), "%s%s", app->cfg.ipfix,
 		 strchr(app->cfg.ipfix, '/') ? "" : "/udp");
 	k->domain = app->cfg.ipfix_domain;
+	k->tcp_fd = -1;
 	if (app->labels != NULL) {
 		k->run_labels = app->labels;
 		k->labels = calloc(FC_CLS_LABELS_MAX + 1, sizeof(*k->labels));

@@ -10,14 +10,20 @@
 # With --classify (the shipped rules on a trace whose payloads match them),
 # every labelled record carries flowcapLabel equal to the file's label,
 # and nfcapd, which does not know the element, still takes every record.
+# (4) A TCP collector that accepts and never reads (its receive buffer as
+# small as the kernel allows) never holds capture up: flowcap ends within
+# its flush allowance, exit 0, capture complete, the stalled connection is
+# given up (and said) and the next interval connects anew, and every
+# interval and record is counted sent, unsent or refused: none vanishes.
 # Every collector is started here and stopped by its PID.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 LPID=""
 NPID=""
+SPID=""
 cleanup() {
-	for p in $LPID $NPID; do
+	for p in $LPID $NPID $SPID; do
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -154,7 +160,76 @@ else
 	bad "collector down: $(grep ipfix_intervals "$TMP/prom/m.prom")"
 fi
 
-# --- 4. a bad --ipfix: exit 2, naming it ---
+# --- 4. a collector that accepts and never reads ---
+# 4 one-second intervals of ~50000 records each (~12 MB of IPFIX): far
+# more than the socket buffers hold.
+"$FCGEN" -q -o "$TMP/many.pcap" -n 200000 -f 1000000 -z 0 --size 64 \
+	--ipv6 0.1 --rate 50000 --start 1700000000
+rm -f "$TMP/port"
+$LISTEN tcp-stall "$TMP/port" "$TMP/stall.cap" &
+SPID=$!
+poll 10 test -s "$TMP/port" || bad "stalled collector: listener did not start"
+port=$(cat "$TMP/port")
+mkdir -p "$TMP/stall" "$TMP/sprom"
+# The bound: capture (~1 s) plus the 10 s flush allowance, with room.
+timeout -s KILL 45 "$FLOWCAP" --read "$TMP/many.pcap" --out "$TMP/stall" \
+	--interval 1 --ipfix "127.0.0.1:$port/tcp" \
+	--metrics-file "$TMP/sprom/m.prom" >"$TMP/stall.log" 2>&1 && rc=0 || rc=$?
+if [ "$rc" = 0 ]; then
+	ok "stalled collector: flowcap ends in bounded time, exit 0"
+else
+	bad "stalled collector: exit $rc$([ "$rc" = 137 ] && echo ' (killed after 45 s: hung)'): $(tail -n 3 "$TMP/stall.log")"
+fi
+kill -TERM "$SPID"
+wait "$SPID" || true
+SPID=""
+# The exporter gives a connection that takes nothing up (after 5 s) and
+# connects anew for the next interval, rather than wait on it forever.
+acc=$(cat "$TMP/stall.cap.accepted" 2>/dev/null || echo 0)
+if [ "$acc" -ge 2 ]; then
+	ok "stalled collector: $acc connections accepted, none read: each stalled one given up, the next interval connected anew"
+elif [ "$acc" -eq 1 ]; then
+	bad "stalled collector: one connection only: the exporter waited on it to the end"
+else
+	bad "stalled collector: no connection accepted (the test proves nothing)"
+fi
+if grep -q "ipfix 127.0.0.1:$port/tcp: send: the collector took nothing for 5000 ms (not reading?); intervals are counted unsent" "$TMP/stall.log"; then
+	ok "stalled collector: said once in the log"
+else
+	bad "stalled collector: no warning naming the stall: $(grep -i 'ipfix' "$TMP/stall.log")"
+fi
+if grep -q "^flowcap: summary: 200000 packets received, 200000 in records, 0 lost, .* 4 intervals written to 4 files, 0 intervals lost" "$TMP/stall.log"; then
+	ok "stalled collector: capture complete (200000 packets in records, 4 intervals written)"
+else
+	bad "stalled collector: capture: $(grep 'summary' "$TMP/stall.log")"
+fi
+# Conservation: what the exporter took is sent, unsent or refused.
+recs=$("$FCREAD" --format csv "$TMP/stall"/*.ft.zst | tail -n +2 | wc -l)
+if python3 - "$TMP/sprom/m.prom" "$recs" >"$TMP/stall.cons" <<'PY'
+import re, sys
+m = dict(re.findall(r'^(flowcap_ipfix_\w+\{result="\w+"\}) (\d+)$',
+                    open(sys.argv[1]).read(), re.M))
+g = lambda k, r: int(m[f'flowcap_ipfix_{k}_total{{result="{r}"}}'])
+iv = [g("intervals", r) for r in ("sent", "unsent", "refused")]
+rc = [g("records", r) for r in ("sent", "unsent", "refused")]
+print(f"intervals sent/unsent/refused {iv}, records {rc} of {sys.argv[2]}")
+sys.exit(not (sum(iv) == 4 and sum(rc) == int(sys.argv[2]) and iv[0] < 4))
+PY
+then
+	ok "stalled collector: metrics: $(cat "$TMP/stall.cons")"
+else
+	bad "stalled collector: metrics do not add up to 4 intervals, $recs records: $(cat "$TMP/stall.cons")"
+fi
+notsent=$(python3 -c 'import re, sys
+m = dict(re.findall(r"^flowcap_ipfix_intervals_total\{result=\"(\w+)\"\} (\d+)$", open(sys.argv[1]).read(), re.M))
+print(int(m["unsent"]) + int(m["refused"]))' "$TMP/sprom/m.prom")
+if grep -q "sink ipfix: 4 interval(s) taken, 0 failed; last failure: $notsent interval(s) ([0-9]* records) not sent to 127.0.0.1:$port/tcp" "$TMP/stall.log"; then
+	ok "stalled collector: the summary says the $notsent interval(s) not sent"
+else
+	bad "stalled collector: summary: $(grep 'ipfix' "$TMP/stall.log")"
+fi
+
+# --- 5. a bad --ipfix: exit 2, naming it ---
 for spec in "127.0.0.1" "127.0.0.1:0" "127.0.0.1:4739/sctp" "::1:4739"; do
 	out=$("$FLOWCAP" --read "$MIX" --out "$TMP/down" --ipfix "$spec" 2>&1) && rc=0 || rc=$?
 	if [ "$rc" = 2 ] && echo "$out" | grep -qF -- "--ipfix '$spec'"; then
