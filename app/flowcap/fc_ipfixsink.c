@@ -479,7 +479,6 @@ static bool connect_collector(struct fc_ipfixsink *k)
 			return false;
 		}
 		setvbuf(k->tcp_fp, NULL, _IONBF, 0);
-		k->io_why = NULL;
 		x = fbExporterAllocFP(k->tcp_fp);
 	} else {
 		cs.transport = FB_UDP;
@@ -599,6 +598,7 @@ static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 	struct rec4l r4;
 	struct rec6l r6;
 
+	k->io_why = NULL;
 	if (k->fbuf == NULL && !connect_collector(k))
 		return false;
 	if (!k->tcp && (time(NULL) - k->tmpl_sent >= FC_IPFIX_TMPL_SECS ||
