@@ -10,24 +10,36 @@
  * finds the queue full is refused (the sink's intervals_failed), one the
  * exporter cannot send is counted as unsent, and both show in the metrics,
  * telemetry and the summary. It does not retry what it could not send:
- * the files are the source of truth.
+ * the files are the source of truth. Over TCP the sink owns the socket
+ * (non-blocking; fixbuf writes to it through a stdio cookie): a collector
+ * that accepts and then takes no byte for FC_IPFIX_STALL_MS loses the
+ * connection and that interval, and the next interval connects anew,
+ * rather than the exporter waiting on it forever; at exit the flush's
+ * deadline ends any wait at once, so every interval is accounted for.
  *
  * Records: one per flowtuple key and interval, templates 256 (IPv4) and
  * 257 (IPv6); flowStart/End are the interval's first and last second.
  * ICMP type and code travel in the port fields, as in flowcap's files.
- * The label a classification rule gives a flow will be a private
- * enterprise element (FC_IPFIX_PEN, element 1, flowcapLabel, string): it
- * is registered in the information model here; records carry no label
- * yet, so no template uses it (a record with a label will take templates
- * 258/259, the ones below plus flowcapLabel).
+ * With --classify, a record whose flow has a label takes templates 258
+ * (IPv4) and 259 (IPv6): the same elements after flowcapLabel, a private
+ * enterprise element (FC_IPFIX_PEN, element 1, a variable-length string:
+ * the rule's label name). Records without a label keep 256/257, and a run
+ * without --classify never defines 258/259: its export is that of a
+ * flowcap that knows no labels. The sink keeps its own copy of the label
+ * names (append-only, copied by the collector when it queues an
+ * interval), so the exporter never reads the run's table.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fixbuf/public.h>
 #include <rte_lcore.h>
@@ -35,15 +47,26 @@
 #define FC_LOGTYPE fc_logtype_ipfix /* FC_INFO, FC_WARN */
 #include "fc_app.h"
 #include "fc_num.h"
+#include "fc_rules.h"
 
 #define FC_IPFIX_PEN 32473 /**< RFC 5612's documentation PEN, until
 			    *   the project registers its own */
 #define FC_IPFIX_TID4 256
 #define FC_IPFIX_TID6 257
+#define FC_IPFIX_TID4L 258 /**< FC_IPFIX_TID4 with flowcapLabel */
+#define FC_IPFIX_TID6L 259 /**< FC_IPFIX_TID6 with flowcapLabel */
 #define FC_IPFIX_QUEUE_RECS (8u << 20) /**< records waiting, at most */
 #define FC_IPFIX_TMPL_SECS 60  /**< UDP: templates at least this often, */
 #define FC_IPFIX_TMPL_IVS 16   /**< and every this many intervals */
 #define FC_IPFIX_FLUSH_SECS 10 /**< at exit: wait this long to send */
+#define FC_IPFIX_STALL_MS 5000 /**< TCP: no byte taken (or no connection
+				*   made) for this long: give up */
+#define FC_IPFIX_SLICE_MS 100  /**< a TCP wait looks at abort this often */
+#define FC_IPFIX_ABORT_SECS 2  /**< at exit, after the flush allowance: how
+				*   long a stopped exporter may take to
+				*   return (a TCP wait: a slice) */
+#define FC_IPFIX_STR_(x) #x
+#define FC_IPFIX_STR(x) FC_IPFIX_STR_(x)
 
 /* Records as fixbuf reads them: the template's elements in order, with
  * no gap (largest first, so the C layout has none either). */
@@ -63,6 +86,18 @@ struct rec6 {
 	uint32_t ip_len;
 	uint16_t sport, dport, tcp_flags;
 	uint8_t proto, ttl;
+};
+
+/* A labelled record: the label first, so that the record after it keeps
+ * its layout (fbVarfield_t and the records are 8-byte aligned). */
+struct rec4l {
+	fbVarfield_t label;
+	struct rec4 r;
+};
+
+struct rec6l {
+	fbVarfield_t label;
+	struct rec6 r;
 };
 
 #define COMMON_HEAD \
@@ -88,6 +123,24 @@ static fbInfoElementSpec_t spec6[] = {
 	FB_IESPEC_NULL
 };
 
+/* Length 0: the element's own, variable (a string of 1 to
+ * FC_CLS_LABEL_MAX octets, its length in the one-octet prefix). */
+static fbInfoElementSpec_t spec4l[] = {
+	{"flowcapLabel", 0, 0},
+	COMMON_HEAD,
+	{"sourceIPv4Address", 4, 0}, {"destinationIPv4Address", 4, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
+static fbInfoElementSpec_t spec6l[] = {
+	{"flowcapLabel", 0, 0},
+	COMMON_HEAD,
+	{"sourceIPv6Address", 16, 0}, {"destinationIPv6Address", 16, 0},
+	COMMON_TAIL,
+	FB_IESPEC_NULL
+};
+
 /* flowcap's own elements (private enterprise FC_IPFIX_PEN). */
 static fbInfoElement_t fc_elements[] = {
 	FB_IE_INIT_FULL("flowcapLabel", FC_IPFIX_PEN, 1, FB_IE_VARLEN,
@@ -102,6 +155,7 @@ struct job {
 	struct fc_ft_interval iv;
 	struct fc_ft_record *recs;
 	uint64_t n, cap;
+	unsigned n_labels; /**< label ids 1..this are in the sink's copy */
 };
 
 struct fc_ipfixsink {
@@ -113,6 +167,13 @@ struct fc_ipfixsink {
 	/* The collector's side: the job being filled. */
 	struct job *cur;
 	bool cur_refused;
+	/* --classify: the run's label names (NULL without), and the sink's
+	 * copy of ids 1..n_labels: written by the collector before it queues
+	 * the job that first needs them (the queue's lock orders them before
+	 * the exporter's reads), never changed after. */
+	const struct fc_labels *run_labels;
+	char (*labels)[FC_CLS_LABEL_MAX + 1];
+	unsigned n_labels;
 	/* The queue (guarded by lock; cond wakes the exporter and the
 	 * flush). */
 	pthread_mutex_t lock;
@@ -126,6 +187,18 @@ struct fc_ipfixsink {
 	/* The exporter's own. */
 	fbInfoModel_t *model;
 	fBuf_t *fbuf;
+	int tcp_fd;              /**< TCP: our socket, -1 when closed */
+	FILE *tcp_fp;            /**< TCP: the stream fixbuf writes to */
+	const char *io_why;      /**< TCP: why the last write failed */
+	/* Set by the flush when its allowance is over: the exporter gives
+	 * up the wait it is in (within FC_IPFIX_SLICE_MS) and fails the job.
+	 * Release by ix_flush; partner: the acquire load in tcp_wait. */
+	_Atomic bool abort;
+	uint64_t busy_n;         /**< records of the job the exporter holds */
+	bool failing;            /**< exporter's: the last job failed (said
+				  *   once per episode) */
+	bool abandoned;          /**< the flush counted that job: the
+				  *   exporter must not (guarded by lock) */
 	time_t tmpl_sent;        /**< when the templates last went out */
 	unsigned tmpl_ivs;       /**< intervals sent since */
 	/* Counters (relaxed: figures for the metrics and the summary). */
@@ -230,6 +303,144 @@ static void disconnect(struct fc_ipfixsink *k)
 	if (k->fbuf != NULL)
 		fBufFree(k->fbuf); /* with its session and exporter */
 	k->fbuf = NULL;
+	if (k->tcp_fp != NULL)
+		fclose(k->tcp_fp); /* tcp_close: the socket */
+	else if (k->tcp_fd >= 0)
+		close(k->tcp_fd);
+	k->tcp_fp = NULL;
+	k->tcp_fd = -1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for ev: 0; -ETIMEDOUT after FC_IPFIX_STALL_MS,
+ * -ECANCELED as soon as the flush says stop. */
+static int tcp_wait(struct fc_ipfixsink *k, int fd, short ev)
+{
+	int64_t due = mono_ms() + FC_IPFIX_STALL_MS;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = ev};
+		int n;
+
+		if (atomic_load_explicit(&k->abort, memory_order_acquire))
+			return -ECANCELED;
+		n = poll(&p, 1, FC_IPFIX_SLICE_MS);
+		if (n > 0)
+			return 0; /* or an error: the next call says it */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (mono_ms() >= due)
+			return -ETIMEDOUT;
+	}
+}
+
+static const char *wait_why(int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return "the collector took nothing for " FC_IPFIX_STR(FC_IPFIX_STALL_MS)
+		       " ms (not reading?)";
+	if (rc == -ECANCELED)
+		return "stopped: the exit's flush allowance was over";
+	return strerror(-rc);
+}
+
+/* fixbuf's writes (one IPFIX message each; the stream is unbuffered):
+ * all of it, or 0 with io_why set. */
+static ssize_t tcp_write(void *c, const char *buf, size_t len)
+{
+	struct fc_ipfixsink *k = c;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(k->tcp_fd, buf + off, len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		int rc;
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			k->io_why = strerror(errno);
+			return 0;
+		}
+		if ((rc = tcp_wait(k, k->tcp_fd, POLLOUT)) != 0) {
+			k->io_why = wait_why(rc);
+			errno = -rc;
+			return 0;
+		}
+	}
+	return (ssize_t)len;
+}
+
+static int tcp_close(void *c)
+{
+	struct fc_ipfixsink *k = c;
+
+	close(k->tcp_fd);
+	k->tcp_fd = -1;
+	return 0;
+}
+
+/* A non-blocking TCP connection to the collector, made within
+ * FC_IPFIX_STALL_MS: 0, or -1 with the error set. */
+static int tcp_connect(struct fc_ipfixsink *k)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
+	const char *why = "no address";
+	int rc, fd = -1;
+
+	rc = getaddrinfo(k->host, k->port, &hints, &ai);
+	if (rc != 0) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "connect: %.200s: %s",
+			 k->host, gai_strerror(rc));
+		pthread_mutex_unlock(&k->lock);
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0) {
+			why = strerror(errno);
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			rc = tcp_wait(k, fd, POLLOUT);
+			if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+						  &el) == 0 && e == 0)
+				break;
+			why = rc ? wait_why(rc) : strerror(e ? e : errno);
+		} else {
+			why = strerror(errno);
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "connect: %s",
+			 why);
+		pthread_mutex_unlock(&k->lock);
+		return -1;
+	}
+	k->tcp_fd = fd;
+	return 0;
 }
 
 static fbTemplate_t *make_template(struct fc_ipfixsink *k,
@@ -250,19 +461,37 @@ static bool connect_collector(struct fc_ipfixsink *k)
 	fbConnSpec_t cs = FB_CONNSPEC_INIT;
 	fbSession_t *s;
 	fbExporter_t *x;
-	fbTemplate_t *t4, *t6;
+	fbTemplate_t *t4, *t6, *t4l = NULL, *t6l = NULL;
 	GError *e = NULL;
 
-	s = fbSessionAlloc(k->model);
-	cs.transport = k->tcp ? FB_TCP : FB_UDP;
-	cs.host = k->host;
-	cs.svc = k->port;
-	x = fbExporterAllocNet(&cs);
+	if (k->tcp) {
+		/* Ours, so that no write waits longer than we allow. */
+		static const cookie_io_functions_t io = {
+			.write = tcp_write, .close = tcp_close};
+
+		if (tcp_connect(k) != 0)
+			return false;
+		k->tcp_fp = fopencookie(k, "w", io);
+		if (k->tcp_fp == NULL) {
+			close(k->tcp_fd);
+			k->tcp_fd = -1;
+			set_err(k, "cannot set up the exporter", NULL);
+			return false;
+		}
+		setvbuf(k->tcp_fp, NULL, _IONBF, 0);
+		x = fbExporterAllocFP(k->tcp_fp);
+	} else {
+		cs.transport = FB_UDP;
+		cs.host = k->host;
+		cs.svc = k->port;
+		x = fbExporterAllocNet(&cs);
+	}
 	if (x == NULL) {
-		fbSessionFree(s);
+		disconnect(k);
 		set_err(k, "cannot set up the exporter", NULL);
 		return false;
 	}
+	s = fbSessionAlloc(k->model);
 	k->fbuf = fBufAllocForExport(s, x);
 	fbSessionSetDomain(s, k->domain);
 	t4 = make_template(k, spec4, &e);
@@ -277,6 +506,19 @@ static bool connect_collector(struct fc_ipfixsink *k)
 		disconnect(k);
 		return false;
 	}
+	/* Only a run that labels defines the labelled templates. */
+	if (k->labels != NULL &&
+	    ((t4l = make_template(k, spec4l, &e)) == NULL ||
+	     !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID4L, t4l, &e) ||
+	     !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID4L, t4l, &e) ||
+	     (t6l = make_template(k, spec6l, &e)) == NULL ||
+	     !fbSessionAddTemplate(s, TRUE, FC_IPFIX_TID6L, t6l, &e) ||
+	     !fbSessionAddTemplate(s, FALSE, FC_IPFIX_TID6L, t6l, &e))) {
+		set_err(k, "templates", e);
+		g_clear_error(&e);
+		disconnect(k);
+		return false;
+	}
 	/* External templates added to a session with a buffer are on
 	 * their way already. */
 	k->tmpl_sent = time(NULL);
@@ -284,14 +526,79 @@ static bool connect_collector(struct fc_ipfixsink *k)
 	return true;
 }
 
-/* Send one interval's records: IPv4 ones, then IPv6 ones. */
+static void fill4(struct rec4 *r, const struct job *j,
+		  const struct fc_ft_record *rec)
+{
+	const struct fc_ftkey *key = &rec->key;
+
+	memset(r, 0, sizeof(*r));
+	r->start_ms = j->iv.start * 1000;
+	r->end_ms = j->iv.end * 1000 + 999;
+	r->start_s = (uint32_t)j->iv.start;
+	r->end_s = (uint32_t)j->iv.end;
+	r->packets = rec->packets;
+	/* Host order, as fixbuf expects integers. */
+	r->src = (uint32_t)key->src_ip[0] << 24 |
+		 (uint32_t)key->src_ip[1] << 16 |
+		 (uint32_t)key->src_ip[2] << 8 | key->src_ip[3];
+	r->dst = (uint32_t)key->dst_ip[0] << 24 |
+		 (uint32_t)key->dst_ip[1] << 16 |
+		 (uint32_t)key->dst_ip[2] << 8 | key->dst_ip[3];
+	r->ip_len = key->ip_len;
+	r->sport = key->src_port;
+	r->dport = key->dst_port;
+	r->tcp_flags = key->tcp_flags;
+	r->proto = key->proto;
+	r->ttl = key->ttl;
+}
+
+static void fill6(struct rec6 *r, const struct job *j,
+		  const struct fc_ft_record *rec)
+{
+	const struct fc_ftkey *key = &rec->key;
+
+	memset(r, 0, sizeof(*r));
+	r->start_ms = j->iv.start * 1000;
+	r->end_ms = j->iv.end * 1000 + 999;
+	r->start_s = (uint32_t)j->iv.start;
+	r->end_s = (uint32_t)j->iv.end;
+	r->packets = rec->packets;
+	memcpy(r->src, key->src_ip, 16);
+	memcpy(r->dst, key->dst_ip, 16);
+	r->ip_len = key->ip_len;
+	r->sport = key->src_port;
+	r->dport = key->dst_port;
+	r->tcp_flags = key->tcp_flags;
+	r->proto = key->proto;
+	r->ttl = key->ttl;
+}
+
+/* The label name a record carries in the export, or NULL: none (no
+ * --classify, no label, or an id the sink's copy does not name, which the
+ * collector's copy before queueing rules out). */
+static const char *rec_label(const struct fc_ipfixsink *k,
+			     const struct job *j,
+			     const struct fc_ft_record *rec)
+{
+	unsigned id;
+
+	if (k->labels == NULL)
+		return NULL;
+	id = fc_ftkey_label(&rec->key);
+	if (id == 0 || id > j->n_labels || k->labels[id][0] == '\0')
+		return NULL;
+	return k->labels[id];
+}
+
+/* Send one interval's records: IPv4 ones, then IPv6 ones; in each family
+ * those without a label, then (--classify) those with one. */
 static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 {
 	GError *e = NULL;
-	struct rec4 r4;
-	struct rec6 r6;
-	uint64_t sms = j->iv.start * 1000, ems = j->iv.end * 1000 + 999;
+	struct rec4l r4;
+	struct rec6l r6;
 
+	k->io_why = NULL;
 	if (k->fbuf == NULL && !connect_collector(k))
 		return false;
 	if (!k->tcp && (time(NULL) - k->tmpl_sent >= FC_IPFIX_TMPL_SECS ||
@@ -303,59 +610,53 @@ static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 		k->tmpl_sent = time(NULL);
 		k->tmpl_ivs = 1;
 	}
-	for (int fam = 4; fam <= 6; fam += 2) {
-		uint16_t tid = fam == 4 ? FC_IPFIX_TID4 : FC_IPFIX_TID6;
+	for (int pass = 0; pass < 4; pass++) {
+		int fam = pass < 2 ? 4 : 6;
+		bool lab = pass & 1;
+		uint16_t tid = fam == 4 ? (lab ? FC_IPFIX_TID4L : FC_IPFIX_TID4)
+					: (lab ? FC_IPFIX_TID6L : FC_IPFIX_TID6);
+		uint64_t i = 0;
 
+		if (lab) {
+			/* A labelled set only where there is a record
+			 * for it. */
+			while (i < j->n && (j->recs[i].key.family != fam ||
+					    rec_label(k, j, &j->recs[i]) == NULL))
+				i++;
+			if (i == j->n)
+				continue;
+		}
 		if (!fBufSetInternalTemplate(k->fbuf, tid, &e) ||
 		    !fBufSetExportTemplate(k->fbuf, tid, &e))
 			goto fail;
-		for (uint64_t i = 0; i < j->n; i++) {
-			const struct fc_ftkey *key = &j->recs[i].key;
+		for (; i < j->n; i++) {
+			const struct fc_ft_record *rec = &j->recs[i];
+			const char *name;
 			gboolean okay;
 
-			if (key->family != fam)
+			if (rec->key.family != fam)
+				continue;
+			name = rec_label(k, j, rec);
+			if ((name != NULL) != lab)
 				continue;
 			if (fam == 4) {
-				memset(&r4, 0, sizeof(r4));
-				r4.start_ms = sms;
-				r4.end_ms = ems;
-				r4.start_s = (uint32_t)j->iv.start;
-				r4.end_s = (uint32_t)j->iv.end;
-				r4.packets = j->recs[i].packets;
-				/* Host order, as fixbuf expects integers. */
-				r4.src = (uint32_t)key->src_ip[0] << 24 |
-					 (uint32_t)key->src_ip[1] << 16 |
-					 (uint32_t)key->src_ip[2] << 8 |
-					 key->src_ip[3];
-				r4.dst = (uint32_t)key->dst_ip[0] << 24 |
-					 (uint32_t)key->dst_ip[1] << 16 |
-					 (uint32_t)key->dst_ip[2] << 8 |
-					 key->dst_ip[3];
-				r4.ip_len = key->ip_len;
-				r4.sport = key->src_port;
-				r4.dport = key->dst_port;
-				r4.tcp_flags = key->tcp_flags;
-				r4.proto = key->proto;
-				r4.ttl = key->ttl;
-				okay = fBufAppend(k->fbuf, (uint8_t *)&r4,
-						  sizeof(r4), &e);
+				fill4(&r4.r, j, rec);
+				r4.label.buf = (uint8_t *)(uintptr_t)name;
+				r4.label.len = lab ? strlen(name) : 0;
+				okay = lab ? fBufAppend(k->fbuf, (uint8_t *)&r4,
+							sizeof(r4), &e)
+					   : fBufAppend(k->fbuf,
+							(uint8_t *)&r4.r,
+							sizeof(r4.r), &e);
 			} else {
-				memset(&r6, 0, sizeof(r6));
-				r6.start_ms = sms;
-				r6.end_ms = ems;
-				r6.start_s = (uint32_t)j->iv.start;
-				r6.end_s = (uint32_t)j->iv.end;
-				r6.packets = j->recs[i].packets;
-				memcpy(r6.src, key->src_ip, 16);
-				memcpy(r6.dst, key->dst_ip, 16);
-				r6.ip_len = key->ip_len;
-				r6.sport = key->src_port;
-				r6.dport = key->dst_port;
-				r6.tcp_flags = key->tcp_flags;
-				r6.proto = key->proto;
-				r6.ttl = key->ttl;
-				okay = fBufAppend(k->fbuf, (uint8_t *)&r6,
-						  sizeof(r6), &e);
+				fill6(&r6.r, j, rec);
+				r6.label.buf = (uint8_t *)(uintptr_t)name;
+				r6.label.len = lab ? strlen(name) : 0;
+				okay = lab ? fBufAppend(k->fbuf, (uint8_t *)&r6,
+							sizeof(r6), &e)
+					   : fBufAppend(k->fbuf,
+							(uint8_t *)&r6.r,
+							sizeof(r6.r), &e);
 			}
 			if (!okay)
 				goto fail;
@@ -365,7 +666,14 @@ static bool send_job(struct fc_ipfixsink *k, const struct job *j)
 		goto fail;
 	return true;
 fail:
-	set_err(k, "send", e);
+	if (k->tcp && k->io_why != NULL) {
+		pthread_mutex_lock(&k->lock);
+		snprintf(k->last_err, sizeof(k->last_err), "send: %s",
+			 k->io_why);
+		pthread_mutex_unlock(&k->lock);
+	} else {
+		set_err(k, "send", e);
+	}
 	g_clear_error(&e);
 	/* Start over with a new connection for the next interval; over
 	 * TCP the collector then sees the templates again. */
@@ -389,19 +697,36 @@ static void *exporter_main(void *arg)
 		if (k->head == NULL)
 			k->tail = NULL;
 		k->busy = true;
+		k->busy_n = j->n;
 		pthread_mutex_unlock(&k->lock);
-		if (send_job(k, j)) {
-			atomic_fetch_add_explicit(&k->iv_sent, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&k->rec_sent, j->n,
-						  memory_order_relaxed);
-		} else {
-			atomic_fetch_add_explicit(&k->iv_unsent, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&k->rec_unsent, j->n,
-						  memory_order_relaxed);
+		bool sent = send_job(k, j);
+
+		if (sent != !k->failing) {
+			/* Once per episode, in the log; the counts go on. */
+			char msg[256];
+
+			k->failing = !sent;
+			pthread_mutex_lock(&k->lock);
+			snprintf(msg, sizeof(msg), "%s", k->last_err);
+			pthread_mutex_unlock(&k->lock);
+			if (!sent)
+				FC_WARN("ipfix %s: %s; intervals are counted "
+					"unsent until it works again\n",
+					k->spec, msg);
+			else
+				FC_INFO("ipfix %s: sending again\n", k->spec);
 		}
 		pthread_mutex_lock(&k->lock);
+		/* Counted here unless the flush, tired of waiting, has
+		 * counted it unsent already. */
+		if (!k->abandoned) {
+			atomic_fetch_add_explicit(sent ? &k->iv_sent :
+						  &k->iv_unsent, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(sent ? &k->rec_sent :
+						  &k->rec_unsent, j->n,
+						  memory_order_relaxed);
+		}
 		k->queued_recs -= j->n;
 		k->busy = false;
 		pthread_cond_broadcast(&k->cond);
@@ -469,6 +794,22 @@ static int ix_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
 	k->cur = NULL;
 	if (j == NULL)
 		return -ENOMEM;
+	if (k->labels != NULL) {
+		/* The names the run has now (acquire: partner the release
+		 * store of n in fc_reload.c): every label id in this
+		 * interval's records is among them. */
+		unsigned n = atomic_load_explicit(&k->run_labels->n,
+						  memory_order_acquire);
+
+		if (n >= FC_CLS_LABELS_MAX + 1)
+			n = FC_CLS_LABELS_MAX;
+		for (unsigned i = k->n_labels + 1; i <= n; i++)
+			memcpy(k->labels[i], k->run_labels->name[i],
+			       sizeof(k->labels[i]));
+		if (n > k->n_labels)
+			k->n_labels = n;
+		j->n_labels = k->n_labels;
+	}
 	pthread_mutex_lock(&k->lock);
 	if (failed || k->queued_recs + j->n > FC_IPFIX_QUEUE_RECS) {
 		rc = FC_IPFIX_E_QUEUE;
@@ -497,7 +838,9 @@ static int ix_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
 }
 
 /* The run is over: give the exporter FC_IPFIX_FLUSH_SECS to send what is
- * queued, then say what was sent. */
+ * queued, then stop it (a TCP wait ends within FC_IPFIX_SLICE_MS; the job
+ * it held is counted unsent) and say what was sent. Every interval taken
+ * ends up sent, unsent or refused. */
 static int ix_flush(void *ctx)
 {
 	struct fc_ipfixsink *k = ctx;
@@ -510,6 +853,8 @@ static int ix_flush(void *ctx)
 	while ((k->head != NULL || k->busy) &&
 	       pthread_cond_timedwait(&k->cond, &k->lock, &due) == 0)
 		;
+	if (k->head != NULL || k->busy)
+		atomic_store_explicit(&k->abort, true, memory_order_release);
 	/* What is still queued is not sent: count it, drop it. */
 	for (struct job *j = k->head, *nx; j != NULL; j = nx) {
 		nx = j->next;
@@ -525,11 +870,26 @@ static int ix_flush(void *ctx)
 	k->head = k->tail = NULL;
 	k->stop = true;
 	pthread_cond_broadcast(&k->cond);
+	clock_gettime(CLOCK_REALTIME, &due);
+	due.tv_sec += FC_IPFIX_ABORT_SECS;
+	while (k->busy &&
+	       pthread_cond_timedwait(&k->cond, &k->lock, &due) == 0)
+		;
 	bool stuck = k->busy;
+
+	if (stuck) {
+		/* Still in a call that does not look at abort (a name
+		 * lookup, a UDP send): its job is counted unsent here. */
+		k->abandoned = true;
+		left++;
+		atomic_fetch_add_explicit(&k->iv_unsent, 1,
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&k->rec_unsent, k->busy_n,
+					  memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&k->lock);
 	if (stuck) {
-		/* Blocked in a send to a collector that does not read: it
-		 * is left behind, the process is ending. */
+		/* Left behind, the process is ending. */
 		pthread_detach(k->thread);
 		k->running = false;
 	} else if (k->running) {
@@ -594,6 +954,15 @@ int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
 	snprintf(k->spec, sizeof(k->spec), "%s%s", app->cfg.ipfix,
 		 strchr(app->cfg.ipfix, '/') ? "" : "/udp");
 	k->domain = app->cfg.ipfix_domain;
+	k->tcp_fd = -1;
+	if (app->labels != NULL) {
+		k->run_labels = app->labels;
+		k->labels = calloc(FC_CLS_LABELS_MAX + 1, sizeof(*k->labels));
+		if (k->labels == NULL) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
 	k->model = fbInfoModelAlloc();
@@ -603,6 +972,7 @@ int fc_ipfixsink_add(struct fc_sinks *ss, struct fc_app *app)
 				    exporter_main, k);
 	if (rc != 0) {
 		fbInfoModelFree(k->model);
+		free(k->labels);
 		free(k);
 		return rc < 0 ? rc : -rc;
 	}
@@ -632,6 +1002,7 @@ void fc_ipfixsink_free(struct fc_sinks *ss)
 			}
 			if (!k->busy) {
 				fbInfoModelFree(k->model);
+				free(k->labels);
 				free(k);
 			}
 			ss->s[i].ctx = NULL;

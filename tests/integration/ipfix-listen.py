@@ -7,7 +7,11 @@ own IPFIX dissector decodes it (over TCP, the stream is cut into messages
 by the length in each message header). Runs until SIGTERM or SIGINT;
 over TCP, OUT.pcap.eof appears each time the exporter closes.
 
-Usage: ipfix-listen.py udp|tcp PORTFILE OUT.pcap"""
+tcp-stall: a collector that accepts and never reads, with the smallest
+receive buffer the kernel allows; OUT.pcap.accepted appears (holding the
+count) at each connection accepted, and it stores nothing.
+
+Usage: ipfix-listen.py udp|tcp|tcp-stall PORTFILE OUT.pcap"""
 import signal
 import socket
 import struct
@@ -42,6 +46,10 @@ def main():
     signal.signal(signal.SIGINT, stop)
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     s = socket.socket(socket.AF_INET, kind)
+    if proto == "tcp-stall":
+        # Before listen(): the accepted sockets inherit it (and the
+        # window it advertises).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
     if proto == "udp":
         # Room for a whole burst of intervals: the exporter does not wait.
         try:
@@ -49,7 +57,7 @@ def main():
         except OSError:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
     s.bind(("127.0.0.1", 0))
-    if proto == "tcp":
+    if proto != "udp":
         s.listen(4)
     with open(portfile + ".tmp", "w") as p:
         p.write(f"{s.getsockname()[1]}\n")
@@ -58,6 +66,14 @@ def main():
     if proto == "udp":
         while True:
             store(s.recv(65535))
+    if proto == "tcp-stall":
+        held = []
+        while True:
+            c, _ = s.accept()
+            held.append(c)  # open, never read
+            with open(out + ".accepted.tmp", "w") as a:
+                a.write(f"{len(held)}\n")
+            os.rename(out + ".accepted.tmp", out + ".accepted")
     while True:
         c, _ = s.accept()
         buf = b""

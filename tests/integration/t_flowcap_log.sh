@@ -6,6 +6,10 @@
 # (JOURNAL_STREAM naming the output) every line carries its syslog
 # priority for journald. And the systemd unit passes systemd-analyze
 # verify, in a root holding what it runs (a unit with a mistake does not).
+# The shipped defaults drop root (--user flowcap): systemd-sysusers and
+# systemd-tmpfiles, applied to an empty root, make that user, its group
+# (the files' --file-group) and the --out directory, owned by it; the unit
+# has no StateDirectory= (systemd would chown it back to root).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -121,5 +125,66 @@ else
 fi
 if [ "${n:-0}" -eq 7 ]; then
 	ok "systemd-analyze security: the 7 settings checked are in force ($(grep 'Overall exposure' "$TMP/sec.out" | sed 's/^ *//'))"
+fi
+
+# --- 4. the shipped defaults drop root ---
+S=$FC_SRC/dpdk-scripts
+ARGS=$(sed -n 's/^FLOWCAP_ARGS="\(.*\)"$/\1/p' "$S/flowcap.default")
+# optval NAME: the value of option NAME in the defaults' FLOWCAP_ARGS.
+optval() {
+	echo "$ARGS" | awk -v o="$1" '{ for (i = 1; i < NF; i++) if ($i == o) { print $(i + 1); exit } }'
+}
+USER_=$(optval --user)
+OUT=$(optval --out)
+FGROUP=$(optval --file-group)
+if [ "$USER_" = flowcap ] && [ "$OUT" = /var/lib/flowcap ]; then
+	ok "defaults: FLOWCAP_ARGS drops root (--user $USER_, --out $OUT)"
+else
+	bad "defaults: FLOWCAP_ARGS lacks --user flowcap or --out /var/lib/flowcap: $ARGS"
+fi
+if grep -q '^StateDirectory' "$S/flowcap.service"; then
+	bad "unit: StateDirectory= would give $OUT back to root at each start"
+else
+	ok "unit: no StateDirectory= (the directory is tmpfiles.d's)"
+fi
+# Parsed by systemd's own tools (which say a missing group but exit 0):
+# nothing but what it would create and write.
+sysusers_clean() { # FILE: rc 0 and only "Creating ..." / "Would write ..."
+	systemd-sysusers --dry-run --root="$TMP/dry" "$1" >"$TMP/su.out" 2>&1 &&
+		! grep -v -e '^Creating ' -e '^Would write ' "$TMP/su.out" | grep -q .
+}
+if sysusers_clean "$S/flowcap.sysusers" &&
+	grep -q "^Creating user '$USER_' " "$TMP/su.out"; then
+	ok "systemd-sysusers --dry-run: flowcap.sysusers creates user $USER_, nothing else said"
+else
+	bad "systemd-sysusers --dry-run flowcap.sysusers: $(tr '\n' ';' <"$TMP/su.out")"
+fi
+sed 's/^u flowcap -:flowcap /u flowcap -:nosuchgroup /' "$S/flowcap.sysusers" >"$TMP/bad.sysusers"
+if sysusers_clean "$TMP/bad.sysusers"; then
+	bad "systemd-sysusers took a user of a group that does not exist"
+else
+	ok "systemd-sysusers check: a user of a missing group is caught ($(grep -v -e '^Creating ' -e '^Would write ' "$TMP/su.out" | head -n 1))"
+fi
+# Applied to an empty root, as on a fresh server at install.
+SR=$TMP/sysroot
+mkdir -p "$SR/etc"
+if [ "$(id -u)" -ne 0 ]; then
+	skip "sysusers and tmpfiles applied to a root: needs root for the chown"
+elif systemd-sysusers --root="$SR" "$S/flowcap.sysusers" >"$TMP/su3.out" 2>&1 &&
+	systemd-tmpfiles --root="$SR" --create "$S/flowcap.tmpfiles" >"$TMP/tf.out" 2>&1; then
+	pw=$(grep "^$USER_:" "$SR/etc/passwd")
+	uid=$(echo "$pw" | cut -d: -f3)
+	gid=$(echo "$pw" | cut -d: -f4)
+	fgid=$(grep "^$FGROUP:" "$SR/etc/group" | cut -d: -f3)
+	st=$(stat -c '%u %g %a' "$SR$OUT" 2>/dev/null)
+	if [ -n "$uid" ] && [ "$uid" -ne 0 ] &&
+		[ "$(echo "$pw" | cut -d: -f6-7)" = "$OUT:/usr/sbin/nologin" ] &&
+		[ "$gid" = "$fgid" ] && [ "$st" = "$uid $gid 750" ]; then
+		ok "sysusers + tmpfiles: user $USER_ (uid $uid, no login), its group the --file-group $FGROUP, $OUT $st"
+	else
+		bad "sysusers + tmpfiles: passwd '$pw', group $FGROUP=$fgid, $OUT: '$st'"
+	fi
+else
+	bad "sysusers + tmpfiles in a root: $(cat "$TMP/su3.out" "$TMP/tf.out")"
 fi
 finish

@@ -71,6 +71,16 @@ else
 	bad "no systemd unit flowcap.service"
 	UNIT=/dev/null
 fi
+# The unit's companions: the user it drops to and its output directory,
+# where systemd-sysusers and systemd-tmpfiles look.
+for kind in sysusers tmpfiles; do
+	f=$(find "$D" -path "*/$kind.d/flowcap.conf")
+	if [ -n "$f" ] && cmp -s "$f" "$FC_SRC/dpdk-scripts/flowcap.$kind"; then
+		ok "$kind.d file ${f#"$D"}"
+	else
+		bad "no $kind.d/flowcap.conf installed"
+	fi
+done
 # Nothing but what is listed above (and the .so's full version).
 find "$D" -type f | sed "s|^$D||" | LC_ALL=C sort >"$TMP/files"
 n=$(wc -l <"$TMP/files")
