@@ -88,6 +88,7 @@ struct fc_cfg {
 	const char *filter_file;  /**< --filter-file FILE, or NULL */
 	const char *classify;     /**< --classify RULES, or NULL */
 	uint32_t classify_bytes;  /**< --classify-bytes (default 512) */
+	const char *classify_cache; /**< --classify-cache DIR, or NULL */
 	bool key_vlan;            /**< --key-vlan */
 	bool anon;                /**< --anonymize KEYFILE given */
 	uint8_t anon_key[32];     /**< its key (lib/anon), read at start */

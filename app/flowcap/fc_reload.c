@@ -9,9 +9,11 @@
  * none still reads the old generation) and the old one freed. Workers
  * never lock and never wait for it. It does not run packets.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <urcu-qsbr.h>
 
@@ -58,19 +60,52 @@ static void filter_origin(const struct fc_cfg *cfg, char *buf, size_t len)
 		snprintf(buf, len, "--filter");
 }
 
-/* The rules file: parsed and compiled, or NULL with the reason (file
- * and line) in err. */
-static struct fc_cls_rules *load_rules(const char *path, struct fc_cls_db **db,
-				       char *err, size_t errlen)
+/* The rules and database the start-up check compiled, kept for the first
+ * generation: a large rule set is compiled once, not twice. */
+static struct fc_cls_rules *checked_rs;
+static struct fc_cls_db *checked_db;
+
+/* The rules file: parsed and compiled (or loaded from --classify-cache),
+ * or NULL with the reason (file and line) in err. What the cache did is
+ * said on stdout, a cache that cannot be used on stderr: never an error.
+ */
+static struct fc_cls_rules *load_rules(const struct fc_cfg *cfg,
+				       struct fc_cls_db **db, char *err,
+				       size_t errlen)
 {
-	struct fc_cls_rules *rs = fc_cls_rules_load(path, err, errlen);
+	struct fc_cls_rules *rs = fc_cls_rules_load(cfg->classify, err, errlen);
+	char note[PATH_MAX + 256];
+	struct timespec t0, t1;
+	int hit;
 
 	if (rs == NULL)
 		return NULL;
-	if ((*db = fc_cls_db_create(rs, err, errlen)) == NULL) {
+	if (checked_rs != NULL && checked_rs->hash == rs->hash) {
+		/* The file the check compiled, unchanged since. */
+		fc_cls_rules_free(rs);
+		rs = checked_rs;
+		*db = checked_db;
+		checked_rs = NULL;
+		checked_db = NULL;
+		return rs;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*db = fc_cls_db_create_cached(rs, cfg->classify_cache, &hit, note,
+				      sizeof(note), err, errlen);
+	if (*db == NULL) {
 		fc_cls_rules_free(rs);
 		return NULL;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (note[0])
+		fprintf(stderr, "flowcap: --classify-cache: %s\n", note);
+	if (cfg->classify_cache != NULL)
+		printf("flowcap: --classify '%s': %u rules %s in %.2f s\n",
+		       cfg->classify, rs->n,
+		       hit ? "loaded from --classify-cache" :
+		       note[0] ? "compiled" : "compiled and cached",
+		       (double)(t1.tv_sec - t0.tv_sec) +
+			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return rs;
 }
 
@@ -84,15 +119,15 @@ int fc_rules_check(struct fc_app *app)
 
 	if (cfg->classify != NULL) {
 		struct fc_cls_db *db = NULL;
-		struct fc_cls_rules *rs = load_rules(cfg->classify, &db, err,
+		struct fc_cls_rules *rs = load_rules(cfg, &db, err,
 						     sizeof(err));
 
 		if (rs == NULL) {
 			fprintf(stderr, "flowcap: --classify: %s\n", err);
 			return -1;
 		}
-		fc_cls_db_free(db);
-		fc_cls_rules_free(rs);
+		checked_rs = rs;
+		checked_db = db;
 	}
 	if (cfg->filter == NULL && cfg->filter_file == NULL)
 		return 0;
@@ -138,8 +173,7 @@ static int build_cls(struct fc_app *app, struct fc_rules *rs, char *err,
 	struct fc_labels *lb = app->labels;
 	unsigned n = atomic_load_explicit(&lb->n, memory_order_relaxed);
 
-	if ((rs->cls = load_rules(app->cfg.classify, &rs->db, err, errlen)) ==
-	    NULL)
+	if ((rs->cls = load_rules(&app->cfg, &rs->db, err, errlen)) == NULL)
 		return -1;
 	rs->scratch = calloc(FC_MAX_WORKERS, sizeof(*rs->scratch));
 	if (rs->scratch == NULL) {
@@ -302,6 +336,10 @@ int fc_reload(struct fc_app *app)
 
 void fc_rules_fini(struct fc_app *app)
 {
+	fc_cls_db_free(checked_db);
+	fc_cls_rules_free(checked_rs);
+	checked_db = NULL;
+	checked_rs = NULL;
 	rules_free(app->rules);
 	app->rules = NULL;
 	free(app->labels);

@@ -7,12 +7,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "fc_classify.h"
 
@@ -459,6 +463,185 @@ err:
 	free(ids);
 	free(db);
 	return NULL;
+}
+
+/* ---- the cache of serialised databases ---------------------------------- */
+
+/* The file name of rs's database in dir: the SHA-256 of what the compile
+ * depends on. 0, or -1 when the name does not fit. */
+static int cache_path(const struct fc_cls_rules *rs, const char *dir,
+		      char *path, size_t len)
+{
+	static const char tag[] = "flowcap hsdb 1 block singlematch";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	const char *ver = hs_version();
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok;
+
+	if (c == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(c, tag, sizeof(tag)) == 1 &&
+	     EVP_DigestUpdate(c, ver, strlen(ver) + 1) == 1;
+	for (unsigned i = 0; ok && i < rs->n; i++) {
+		uint32_t fl = rs->r[i].hs_flags;
+		unsigned char b[4] = {(unsigned char)fl, (unsigned char)(fl >> 8),
+				      (unsigned char)(fl >> 16),
+				      (unsigned char)(fl >> 24)};
+
+		ok = EVP_DigestUpdate(c, b, 4) == 1 &&
+		     EVP_DigestUpdate(c, rs->r[i].pattern,
+				      strlen(rs->r[i].pattern) + 1) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(c, md, NULL) == 1;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return -1;
+	for (unsigned i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return (size_t)snprintf(path, len, "%s/%s.hsdb", dir, hex) < len ? 0 :
+									   -1;
+}
+
+/* The database in file path: 1 loaded, 0 no such file, -1 unusable
+ * (why in note). */
+static int cache_load(const char *path, hs_database_t **hs, char *note,
+		      size_t notelen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	hs_error_t e;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(note, notelen, "cannot read the cached database "
+			 "'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > (off_t)1 << 31 ||
+	    (buf = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(note, notelen, "cached database '%s' is not a "
+			 "plausible file", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		snprintf(note, notelen, "cannot read the cached database "
+			 "'%s'", path);
+		free(buf);
+		return -1;
+	}
+	e = hs_deserialize_database(buf, got, hs);
+	free(buf);
+	if (e != HS_SUCCESS) {
+		*hs = NULL;
+		snprintf(note, notelen, "cached database '%s' refused by "
+			 "Hyperscan (%s)", path,
+			 e == HS_DB_VERSION_ERROR ? "another Hyperscan version" :
+			 e == HS_DB_PLATFORM_ERROR ? "made for another CPU" :
+			 "damaged");
+		return -1;
+	}
+	return 1;
+}
+
+/* Write hs to path atomically. 0, or -1 with why in note. */
+static int cache_store(const char *path, const hs_database_t *hs,
+		       char *note, size_t notelen)
+{
+	char *bytes = NULL, tmp[PATH_MAX + 16];
+	size_t len = 0, put = 0;
+	int fd;
+
+	if (hs_serialize_database(hs, &bytes, &len) != HS_SUCCESS) {
+		snprintf(note, notelen, "Hyperscan cannot serialise the "
+			 "database: it is not cached");
+		return -1;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+		    sizeof(tmp) ||
+	    (fd = mkstemp(tmp)) < 0) {
+		snprintf(note, notelen, "cannot write the database cache "
+			 "'%s': %s; the next start compiles again", path,
+			 strerror(errno));
+		free(bytes);
+		return -1;
+	}
+	/* Not secret, and read again after --user drops root. */
+	(void)fchmod(fd, 0644);
+	while (put < len) {
+		ssize_t w = write(fd, bytes + put, len - put);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		put += (size_t)w;
+	}
+	free(bytes);
+	if (put != len || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		snprintf(note, notelen, "cannot write the database cache "
+			 "'%s': %s; the next start compiles again", path,
+			 strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct fc_cls_db *fc_cls_db_create_cached(const struct fc_cls_rules *rs,
+					  const char *dir, int *hit,
+					  char *note, size_t notelen,
+					  char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct fc_cls_db *db;
+
+	note[0] = '\0';
+	*hit = 0;
+	if (dir == NULL)
+		return fc_cls_db_create(rs, err, errlen);
+	if (cache_path(rs, dir, path, sizeof(path)) != 0) {
+		snprintf(note, notelen, "database cache '%s': path too long "
+			 "or no SHA-256; not used", dir);
+		return fc_cls_db_create(rs, err, errlen);
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", rs->name);
+		return NULL;
+	}
+	if (cache_load(path, &db->hs, note, notelen) == 1) {
+		db->rs = rs;
+		*hit = 1;
+		return db;
+	}
+	free(db);
+	if ((db = fc_cls_db_create(rs, err, errlen)) == NULL)
+		return NULL;
+	/* An unusable file is replaced; its note says so, or why the write
+	 * failed too. */
+	size_t nl = strlen(note);
+
+	if (cache_store(path, db->hs, note, notelen) == 0 && nl > 0)
+		snprintf(note + nl, notelen - nl, "; compiled again and "
+			 "replaced");
+	return db;
 }
 
 void fc_cls_db_free(struct fc_cls_db *db)

@@ -111,6 +111,26 @@ struct fc_cls_db *fc_cls_db_create(const struct fc_cls_rules *rs, char *err,
 				   size_t errlen);
 
 /**
+ * fc_cls_db_create through a cache of serialised databases in directory
+ * dir (NULL: no cache, fc_cls_db_create). The file is
+ * dir/<SHA-256>.hsdb, the digest of what the compile depends on (every
+ * pattern and its flags, in order, and Hyperscan's version); Hyperscan
+ * itself refuses a file made for another version or CPU. Found and
+ * accepted: loaded, no compile. Otherwise compiled, then written
+ * atomically (a temporary file, renamed). A cache file that cannot be
+ * read or used, or written, never fails the call: what happened is said
+ * in note (empty when the database came from the cache or went into it
+ * as expected; then *hit says which). Errors of the rules themselves: as
+ * fc_cls_db_create.
+ * Thread safety: any thread; two processes may share a directory (each
+ * writes its own temporary file; the rename is atomic). Not hot path.
+ */
+struct fc_cls_db *fc_cls_db_create_cached(const struct fc_cls_rules *rs,
+					  const char *dir, int *hit,
+					  char *note, size_t notelen,
+					  char *err, size_t errlen);
+
+/**
  * Free a database (NULL: nothing).
  * Thread safety: once no scan runs on it.
  */

@@ -221,4 +221,34 @@ else
 	bad "reload x100: exit $rc, $k sent, $(reloads) done, bad labels $(cat "$TMP/hup.check"), mixed $mixed, flagged $flagged"
 	tail -5 "$TMP/hup.log"
 fi
+# --classify-cache: the first run compiles and writes the database, the
+# next loads it (no compile) and writes the same records; a cache that is
+# not a directory, or without --classify, is a bad command line.
+T="$REAL/pcapplusplus-example-tcp-mix.pcap"
+mkdir -p "$TMP/cache" "$TMP/c1" "$TMP/c2"
+"$FLOWCAP" --read "$T" --out "$TMP/c1" --classify "$RULES" \
+	--classify-cache "$TMP/cache" >"$TMP/c1.log" 2>&1
+"$FLOWCAP" --read "$T" --out "$TMP/c2" --classify "$RULES" \
+	--classify-cache "$TMP/cache" >"$TMP/c2.log" 2>&1
+rows "$TMP/c1" >"$TMP/c1.rows"
+rows "$TMP/c2" >"$TMP/c2.rows"
+set +e
+"$FLOWCAP" --read "$T" --out "$TMP/c2" --classify "$RULES" \
+	--classify-cache "$TMP/c1.log" >"$TMP/c3.log" 2>&1
+rc3=$?
+"$FLOWCAP" --read "$T" --out "$TMP/c2" \
+	--classify-cache "$TMP/cache" >"$TMP/c4.log" 2>&1
+rc4=$?
+set -e
+if grep -q "rules compiled and cached in" "$TMP/c1.log" &&
+	grep -q "rules loaded from --classify-cache in" "$TMP/c2.log" &&
+	[ "$(find "$TMP/cache" -name '*.hsdb' | wc -l)" -eq 1 ] &&
+	[ -s "$TMP/c1.rows" ] && cmp -s "$TMP/c1.rows" "$TMP/c2.rows" &&
+	grep -q "label" "$TMP/c2.log" &&
+	[ "$rc3" -eq 2 ] && grep -q "is not a directory" "$TMP/c3.log" &&
+	[ "$rc4" -eq 2 ] && grep -q "applies to --classify RULES" "$TMP/c4.log"; then
+	ok "--classify-cache: compiled once, loaded the next time, same records; bad uses exit 2"
+else
+	bad "--classify-cache: $(grep -h "classify" "$TMP/c1.log" "$TMP/c2.log" | head -3), exits $rc3 $rc4"
+fi
 finish

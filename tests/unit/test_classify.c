@@ -229,3 +229,119 @@ Test(classify, identity_hash_follows_the_bytes)
 	fc_cls_rules_free(b);
 	fc_cls_rules_free(c);
 }
+
+/* The database cache: a miss compiles and writes DIR/<sha256>.hsdb, a hit
+ * loads it and scans as the compiled one does; another rule set has
+ * another file; a damaged file is said, compiled again and replaced; a
+ * directory that cannot be written is said and the database still made. */
+static unsigned scan_all(struct fc_cls_db *db)
+{
+	hs_scratch_t *s = fc_cls_scratch_alloc(db);
+	unsigned v;
+
+	cr_assert_not_null(s);
+	v = label_of(db, s, 6, 80, 1, "GET /") |
+	    label_of(db, s, 6, 1234, 8080, "GET /") << 4 |
+	    label_of(db, s, 17, 53, 1, "zz") << 8 |
+	    label_of(db, s, 6, 1, 2, "nothing") << 12;
+	hs_free_scratch(s);
+	return v;
+}
+
+static unsigned files_in(const char *dir)
+{
+	char cmd[512];
+	FILE *p;
+	unsigned n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_eq(fscanf(p, "%u", &n), 1);
+	pclose(p);
+	return n;
+}
+
+Test(classify, database_cache)
+{
+	char dir[] = "/tmp/fc-hscache-XXXXXX", note[1024], path[600];
+	struct fc_cls_rules *rs = parse("late  tcp 80   /GET/\n"
+					"early tcp 8080 /^GET/\n"
+					"anyp  any 53   /zz/\n");
+	struct fc_cls_rules *rs2 = parse("late  tcp 80   /GET/\n"
+					 "early tcp 8080 /^GET/\n"
+					 "anyp  any 53   /zzz/\n");
+	struct fc_cls_db *ref, *db;
+	int hit = -1;
+
+	cr_assert_not_null(rs, "%s", err);
+	cr_assert_not_null(rs2, "%s", err);
+	cr_assert_not_null(mkdtemp(dir));
+	ref = fc_cls_db_create(rs, err, sizeof(err));
+	cr_assert_not_null(ref, "%s", err);
+	unsigned want = scan_all(ref);
+
+	cr_assert_eq(want, 1 | 2 << 4 | 3 << 8);
+	/* miss: compiled, written */
+	db = fc_cls_db_create_cached(rs, dir, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(hit, 0);
+	cr_assert_str_empty(note);
+	cr_assert_eq(files_in(dir), 1);
+	fc_cls_db_free(db);
+	/* hit: loaded, the same answers */
+	db = fc_cls_db_create_cached(rs, dir, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(hit, 1);
+	cr_assert_str_empty(note);
+	cr_assert_eq(scan_all(db), want);
+	fc_cls_db_free(db);
+	/* another pattern: another file, its own answers */
+	db = fc_cls_db_create_cached(rs2, dir, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(hit, 0);
+	cr_assert_eq(files_in(dir), 2);
+	cr_assert_eq(scan_all(db), 1 | 2 << 4);
+	fc_cls_db_free(db);
+	/* damage every file: said, compiled again, replaced */
+	snprintf(path, sizeof(path), "for f in %s/*.hsdb; do "
+		 "printf 'garbage' >\"$f\"; done", dir);
+	cr_assert_eq(system(path), 0);
+	db = fc_cls_db_create_cached(rs, dir, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(hit, 0);
+	cr_assert(strstr(note, "damaged") && strstr(note, "replaced"), "%s",
+		  note);
+	cr_assert_eq(scan_all(db), want);
+	fc_cls_db_free(db);
+	db = fc_cls_db_create_cached(rs, dir, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(hit, 1);
+	fc_cls_db_free(db);
+	/* a directory that is not there: said, the database still made */
+	snprintf(path, sizeof(path), "%s/none", dir);
+	db = fc_cls_db_create_cached(rs, path, &hit, note, sizeof(note), err,
+				     sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	cr_assert(strstr(note, "cannot write the database cache") != NULL,
+		  "%s", note);
+	cr_assert_eq(scan_all(db), want);
+	fc_cls_db_free(db);
+	/* a rule Hyperscan refuses is still an error, cache or not */
+	struct fc_cls_rules *bad = parse("a tcp any /(a)\\1/\n");
+
+	cr_assert_null(fc_cls_db_create_cached(bad, dir, &hit, note,
+					       sizeof(note), err, sizeof(err)));
+	cr_assert(strstr(err, "r.rules:1: pattern") != NULL, "%s", err);
+	fc_cls_rules_free(bad);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	cr_assert_eq(system(path), 0);
+	fc_cls_db_free(ref);
+	fc_cls_rules_free(rs);
+	fc_cls_rules_free(rs2);
+}
