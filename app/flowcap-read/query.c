@@ -204,6 +204,84 @@ int fr_query_parse_order(struct fr_query *q, const char *s, char *err,
 	return -1;
 }
 
+void fr_query_group_all(struct fr_query *q, bool label, bool vlan)
+{
+	static const enum fr_field all[] = {
+		F_CLASS, F_SRC_IP, F_DST_IP, F_SRC_PORT, F_DST_PORT,
+		F_PROTO, F_TTL, F_FLAGS, F_IPLEN};
+
+	q->ng = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		q->g[q->ng++] = (struct fr_gfield){all[i], 32, 128, false};
+	if (label)
+		q->g[q->ng++] = (struct fr_gfield){F_LABEL, 32, 128, false};
+	if (vlan)
+		q->g[q->ng++] = (struct fr_gfield){F_VLAN, 32, 128, false};
+}
+
+/* ---------------------------------------------------------------------- */
+/* Label names                                                            */
+
+/* Names by id, and an open-addressing index of ids by name (load at most
+ * one half). Written under the lock; a name is complete before its id is
+ * published (the lock's release), and never changes after. */
+static char label_names[FC_FTKEY_LABEL_MAX + 1][32];
+static uint16_t label_slot[2 * (FC_FTKEY_LABEL_MAX + 1)];
+static unsigned label_n;
+static pthread_mutex_t label_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+unsigned fr_label_id(const char *name)
+{
+	const uint32_t mask = 2 * (FC_FTKEY_LABEL_MAX + 1) - 1;
+	uint32_t i;
+	unsigned id;
+
+	if (name[0] == '\0')
+		return 0;
+	pthread_mutex_lock(&label_lock);
+	for (i = name_hash(name) & mask; label_slot[i] != 0; i = (i + 1) & mask)
+		if (strcmp(label_names[label_slot[i]], name) == 0) {
+			id = label_slot[i];
+			pthread_mutex_unlock(&label_lock);
+			return id;
+		}
+	if (label_n == FC_FTKEY_LABEL_MAX) {
+		fprintf(stderr, PROG ": more than %d different label names in "
+			"the inputs: a query groups at most that many; query "
+			"fewer files at a time\n", FC_FTKEY_LABEL_MAX);
+		exit(1);
+	}
+	id = ++label_n;
+	snprintf(label_names[id], sizeof(label_names[id]), "%s", name);
+	label_slot[i] = (uint16_t)id;
+	pthread_mutex_unlock(&label_lock);
+	return id;
+}
+
+const char *fr_label_name(unsigned id)
+{
+	return id <= FC_FTKEY_LABEL_MAX ? label_names[id] : "";
+}
+
+unsigned fr_label_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&label_lock);
+	n = label_n;
+	pthread_mutex_unlock(&label_lock);
+	return n;
+}
+
 /* ---------------------------------------------------------------------- */
 /* The tables                                                             */
 
@@ -403,6 +481,7 @@ struct run {
 	const struct fr_query *q;
 	struct fr_inputs *in;
 	uint64_t mask[2][6];        /* group key masks: IPv4, IPv6 */
+	bool label_ids;             /* label grouped or counted: by name */
 	atomic_size_t next;         /* next input to take */
 	atomic_uint_fast64_t files_done, records_done, bytes_done;
 	uint64_t bytes_total;
@@ -434,8 +513,14 @@ static void make_masks(const struct fr_query *q, uint64_t mask[2][6])
 			const struct fr_gfield *g = &q->g[i];
 			bool ip = g->f == F_SRC_IP || g->f == F_DST_IP;
 
-			if (g->f == F_LABEL || g->f == F_VLAN)
-				continue; /* refused before reading */
+			/* label | vlan << 12 in the 24 bits of ext */
+			if (g->f == F_LABEL || g->f == F_VLAN) {
+				unsigned e = offsetof(struct fc_ftkey, ext);
+
+				m[e + (g->f == F_LABEL ? 0 : 2)] = 0xff;
+				m[e + 1] |= g->f == F_LABEL ? 0x0f : 0xf0;
+				continue;
+			}
 			set_bytes(m, g->f, ip ? (v6 ? g->pfx6 : g->pfx4) :
 						8 * field_bytes[g->f].len);
 			if (ip)
@@ -503,6 +588,14 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 		d->fam = k->family;
 		memcpy(d->v, k->dst_ip, 16);
 		break;
+	case F_LABEL: /* the query's id of the name (agg_file made it so) */
+	case F_VLAN: {
+		uint16_t v = (uint16_t)(f == F_LABEL ? fc_ftkey_label(k) :
+					 fc_ftkey_vlan(k));
+
+		memcpy(d->v, &v, 2);
+		break;
+	}
 	default:
 		memcpy(d->v, (const uint8_t *)k + field_bytes[f].off,
 		       field_bytes[f].len);
@@ -514,8 +607,31 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 
 /* Aggregate one file into a; 0, or 1 when it could not be read to its
  * end (reported; what was read before the problem counts). */
+/* What a job keeps for the labels of the interval it reads. */
+struct jlabels {
+	struct fr_flabels *filter;  /* `label NAME` terms; NULL: none */
+	uint16_t id[FC_FTKEY_LABEL_MAX + 1]; /* file's id -> query's; 0: not
+					       * looked up yet */
+};
+
+/* The query's id of the name the interval gives file id fid (cold: once
+ * per id and interval). */
+static __attribute__((noinline)) uint16_t label_lookup(
+	struct jlabels *jl, const struct fc_ft_reader *rd, unsigned fid)
+{
+	const char *name = fc_ft_reader_label(rd, fid);
+	char b[16];
+
+	if (name == NULL) {
+		snprintf(b, sizeof(b), "#%u", fid);
+		name = b;
+	}
+	jl->id[fid] = (uint16_t)fr_label_id(name);
+	return jl->id[fid];
+}
+
 static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
-		    const char *path)
+		    struct jlabels *jl, const char *path)
 {
 	const struct fr_query *q = r->q;
 	struct fc_ft_reader *rd;
@@ -537,6 +653,10 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		g.t = q->interval == FR_IV_OWN ? iv.start :
 		      q->interval == FR_IV_ALL ? 0 :
 						 iv.start - iv.start % q->interval;
+		if (jl->filter != NULL)
+			fr_filter_bind_labels(q->filter, jl->filter, rd);
+		if (r->label_ids)
+			memset(jl->id, 0, sizeof(jl->id));
 		for (;;) {
 			/* A batch: decode, filter and mask up to BATCH records,
 			 * hash them and ask for their slots' cache lines, then
@@ -554,8 +674,17 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 
 				n_rec++;
 				if (q->filter != NULL &&
-				    !fr_filter_match(q->filter, x))
+				    !fr_filter_match(q->filter, x, jl->filter))
 					continue;
+				if (r->label_ids) {
+					unsigned fid = fc_ftkey_label(&x->key);
+
+					if (fid != 0)
+						fc_ftkey_set_ext(&x->key,
+							jl->id[fid] ? jl->id[fid] :
+							label_lookup(jl, rd, fid),
+							fc_ftkey_vlan(&x->key));
+				}
 				if (anon != NULL) {
 					fc_anon_addr(anon, x->key.family,
 						     x->key.src_ip);
@@ -608,6 +737,7 @@ struct job {
 	struct run *r;
 	struct fr_agg *a;
 	struct fc_anon *anon;
+	struct jlabels *jl;
 	pthread_t tid;
 };
 
@@ -626,12 +756,13 @@ static void *job_main(void *arg)
 			if (r->per_file[i] != NULL)
 				continue; /* known from the state */
 			r->per_file[i] = fr_agg_create(r->q);
-			if (agg_file(r, r->per_file[i], j->anon, x->path) != 0) {
+			if (agg_file(r, r->per_file[i], j->anon, j->jl,
+				     x->path) != 0) {
 				atomic_store(&r->ret, 1);
 				/* not remembered: read again next time */
 				x->skip = true;
 			}
-		} else if (agg_file(r, j->a, j->anon, x->path) != 0) {
+		} else if (agg_file(r, j->a, j->anon, j->jl, x->path) != 0) {
 			atomic_store(&r->ret, 1);
 		}
 		atomic_fetch_add(&r->files_done, 1);
@@ -652,6 +783,11 @@ static int cmp_field(const struct fr_gfield *g, const struct fr_row *a,
 	unsigned off = field_bytes[g->f].off, len = field_bytes[g->f].len;
 	int c;
 
+	if (g->f == F_LABEL)
+		return strcmp(fr_label_name(fc_ftkey_label(&a->k)),
+			      fr_label_name(fc_ftkey_label(&b->k)));
+	if (g->f == F_VLAN)
+		return (int)fc_ftkey_vlan(&a->k) - (int)fc_ftkey_vlan(&b->k);
 	if (g->f == F_SRC_IP || g->f == F_DST_IP) {
 		if (a->k.family != b->k.family)
 			return a->k.family < b->k.family ? -1 : 1;
@@ -847,6 +983,10 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	int ret;
 
 	make_masks(q, r.mask);
+	for (unsigned i = 0; i < q->ng; i++)
+		r.label_ids |= q->g[i].f == F_LABEL;
+	for (unsigned i = 0; i < q->nd; i++)
+		r.label_ids |= q->d[i] == F_LABEL;
 	for (size_t i = 0; i < in->n; i++)
 		if (!in->v[i].skip) {
 			r.files_total++;
@@ -882,6 +1022,14 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 0; i < nj; i++) {
 		jobs[i].r = &r;
 		jobs[i].a = fr_agg_create(q);
+		jobs[i].jl = calloc(1, sizeof(*jobs[i].jl));
+		if (jobs[i].jl == NULL)
+			fr_oom();
+		if (fr_filter_needs(q->filter) & FR_NEED_LABEL) {
+			jobs[i].jl->filter = malloc(sizeof(struct fr_flabels));
+			if (jobs[i].jl->filter == NULL)
+				fr_oom();
+		}
 		if (q->anon_key != NULL) {
 			jobs[i].anon = fc_anon_create(q->anon_key);
 			if (jobs[i].anon == NULL) {
@@ -924,6 +1072,8 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 0; i < nj; i++) {
 		fr_agg_free(jobs[i].a);
 		fc_anon_free(jobs[i].anon);
+		free(jobs[i].jl->filter);
+		free(jobs[i].jl);
 	}
 	free(jobs);
 	pthread_mutex_destroy(&r.plock);
