@@ -5,7 +5,10 @@
  * other fields zeroed and addresses masked to their prefix, one AND per
  * word), and counted in an open-addressing hash table keyed by output
  * interval and that key; exact distinct counts keep a second table of
- * (group, field, value). With --jobs N, N threads take files one at a
+ * (group, field, value). A label is counted by its name: each file's
+ * label ids become the query's ids of their names (one table of names for
+ * every job and the state), so files written with other rules files
+ * agree. With --jobs N, N threads take files one at a
  * time, each into its own tables, merged at the end; sums and set unions
  * do not depend on the order, and the rows are sorted before output, so
  * the result is the same for any N. It does not print (output.c) or keep
