@@ -1404,52 +1404,115 @@ void fc_ft_reader_close(struct fc_ft_reader *r)
 	free(r);
 }
 
+/* One plane per byte of a width-byte value: v[i] = sum of in[j * n + i]
+ * << 8j; then, for a delta column, a running sum modulo 2^(8 width). The
+ * usual widths have their own loops (no inner loop over the bytes: the
+ * compiler vectorises them); the decode of a block is this and
+ * scatter_field, once per column. */
 static void get_planes(const uint8_t *in, uint64_t *v, size_t n,
 		       unsigned width, bool delta)
 {
-	uint64_t prev = 0;
+	switch (width) {
+	case 1:
+		for (size_t i = 0; i < n; i++)
+			v[i] = in[i];
+		break;
+	case 2:
+		for (size_t i = 0; i < n; i++)
+			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8;
+		break;
+	case 4:
+		for (size_t i = 0; i < n; i++)
+			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8 |
+			       (uint64_t)in[2 * n + i] << 16 |
+			       (uint64_t)in[3 * n + i] << 24;
+		break;
+	default:
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = 0;
-
-		for (unsigned j = 0; j < width; j++)
-			x |= (uint64_t)in[j * n + i] << (8 * j);
-		if (delta) {
-			x += prev;
-			if (width < 8)
-				x &= (UINT64_C(1) << (8 * width)) - 1;
+			for (unsigned j = 0; j < width; j++)
+				x |= (uint64_t)in[j * n + i] << (8 * j);
+			v[i] = x;
 		}
-		v[i] = prev = x;
+		break;
+	}
+	if (delta) {
+		uint64_t prev = 0, mask = width < 8 ?
+			(UINT64_C(1) << (8 * width)) - 1 : UINT64_MAX;
+
+		for (size_t i = 0; i < n; i++)
+			v[i] = prev = (v[i] + prev) & mask;
 	}
 }
 
-static void set_field(struct fc_ft_record *rec, unsigned id, uint64_t v)
+/* Column id's values into the records: one loop per field, no choice
+ * per record. */
+static void scatter_field(struct fc_ft_record *recs, unsigned id,
+			  const uint64_t *v, size_t n)
 {
-	struct fc_ftkey *k = &rec->key;
-	uint8_t *a;
-
 	switch (id) {
-	case FT_F_CLASS: k->cls = (uint8_t)v; break;
-	case FT_F_SRC_IP:
-	case FT_F_DST_IP:
-		a = id == FT_F_SRC_IP ? k->src_ip : k->dst_ip;
-		a[0] = (uint8_t)(v >> 24);
-		a[1] = (uint8_t)(v >> 16);
-		a[2] = (uint8_t)(v >> 8);
-		a[3] = (uint8_t)v;
+	case FT_F_CLASS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.cls = (uint8_t)v[i];
 		break;
-	case FT_F_SRC_PORT: k->src_port = (uint16_t)v; break;
-	case FT_F_DST_PORT: k->dst_port = (uint16_t)v; break;
-	case FT_F_PROTO: k->proto = (uint8_t)v; break;
-	case FT_F_TTL: k->ttl = (uint8_t)v; break;
-	case FT_F_TCP_FLAGS: k->tcp_flags = (uint8_t)v; break;
-	case FT_F_IP_LEN: k->ip_len = (uint32_t)v; break;
-	case FT_F_PACKETS: rec->packets = v; break;
+	case FT_F_SRC_IP:
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a = __builtin_bswap32((uint32_t)v[i]);
+
+			memcpy(recs[i].key.src_ip, &a, 4);
+		}
+		break;
+	case FT_F_DST_IP:
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a = __builtin_bswap32((uint32_t)v[i]);
+
+			memcpy(recs[i].key.dst_ip, &a, 4);
+		}
+		break;
+	case FT_F_SRC_PORT:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.src_port = (uint16_t)v[i];
+		break;
+	case FT_F_DST_PORT:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.dst_port = (uint16_t)v[i];
+		break;
+	case FT_F_PROTO:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.proto = (uint8_t)v[i];
+		break;
+	case FT_F_TTL:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.ttl = (uint8_t)v[i];
+		break;
+	case FT_F_TCP_FLAGS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.tcp_flags = (uint8_t)v[i];
+		break;
+	case FT_F_IP_LEN:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.ip_len = (uint32_t)v[i];
+		break;
+	case FT_F_PACKETS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].packets = v[i];
+		break;
 	case FT_F_LABEL:
-		fc_ftkey_set_ext(k, (unsigned)v & 0xfff, fc_ftkey_vlan(k));
+		for (size_t i = 0; i < n; i++) {
+			struct fc_ftkey *k = &recs[i].key;
+
+			fc_ftkey_set_ext(k, (unsigned)v[i] & 0xfff,
+					 fc_ftkey_vlan(k));
+		}
 		break;
 	case FT_F_VLAN:
-		fc_ftkey_set_ext(k, fc_ftkey_label(k), (unsigned)v & 0xfff);
+		for (size_t i = 0; i < n; i++) {
+			struct fc_ftkey *k = &recs[i].key;
+
+			fc_ftkey_set_ext(k, fc_ftkey_label(k),
+					 (unsigned)v[i] & 0xfff);
+		}
 		break;
 	}
 }
@@ -1552,8 +1615,7 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 			continue;
 		}
 		get_planes(c, r->vals, n, width, f->enc == FT_ENC_DELTA);
-		for (size_t i = 0; i < n; i++)
-			set_field(&r->recs[i], f->id, r->vals[i]);
+		scatter_field(r->recs, f->id, r->vals, n);
 		c += (size_t)width * n;
 		if (is_addr(f->id) && n6 > 0) {
 			size_t k = 0;
@@ -1755,18 +1817,14 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	}
 }
 
-int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
+/* Decode the next records block of the interval into r->recs: 1, 0 at
+ * the interval's end, or a negative status. */
+static int r_next_block(struct fc_ft_reader *r)
 {
 	struct ft_blk b;
 	uint32_t crc0;
 	int rc;
 
-	if (r == NULL || rec == NULL)
-		return FC_FT_E_INVAL;
-	if (r->pos < r->nrec) {
-		*rec = r->recs[r->pos++];
-		return 1;
-	}
 	if (r->err != FC_FT_OK)
 		return r->err;
 	if (r->done || !r->in_iv || r->iv_left == 0)
@@ -1789,6 +1847,40 @@ int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
 		r->nrec = r->pos = 0;
 		return r_fail(r, rc, b.off);
 	}
+	return 1;
+}
+
+int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
+{
+	int rc;
+
+	if (r == NULL || rec == NULL)
+		return FC_FT_E_INVAL;
+	if (r->pos < r->nrec) {
+		*rec = r->recs[r->pos++];
+		return 1;
+	}
+	rc = r_next_block(r);
+	if (rc != 1)
+		return rc;
 	*rec = r->recs[r->pos++];
 	return 1;
+}
+
+int fc_ft_reader_next_block(struct fc_ft_reader *r,
+			    const struct fc_ft_record **recs)
+{
+	int rc;
+
+	if (r == NULL || recs == NULL)
+		return FC_FT_E_INVAL;
+	if (r->pos >= r->nrec) {
+		rc = r_next_block(r);
+		if (rc != 1)
+			return rc;
+	}
+	*recs = r->recs + r->pos;
+	rc = (int)(r->nrec - r->pos);
+	r->pos = r->nrec;
+	return rc;
 }
