@@ -661,65 +661,84 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		if (r->label_ids)
 			memset(jl->id, 0, sizeof(jl->id));
 		for (;;) {
-			/* A batch: decode, filter and mask up to BATCH records,
-			 * hash them and ask for their slots' cache lines, then
-			 * count them, when the lines have (mostly) arrived. */
-			struct fc_ft_record br[BATCH];
-			struct fr_gkey bg[BATCH];
-			uint32_t bh[BATCH];
-			unsigned nb = 0;
+			/* A block of decoded records, as the reader holds them:
+			 * the filter looks at each in place; the ones it keeps
+			 * are copied (to anonymise and mask) in batches. */
+			const struct fc_ft_record *blk;
+			int nblk = fc_ft_reader_next_block(rd, &blk), at = 0;
 
-			while (nb < BATCH &&
-			       (rc = fc_ft_reader_next_record(rd, &br[nb])) == 1) {
-				struct fc_ft_record *x = &br[nb];
-				const uint64_t *m;
-				uint64_t w[6];
-
-				n_rec++;
-				if (q->filter != NULL &&
-				    !fr_filter_match(q->filter, x, jl->filter))
-					continue;
-				if (r->label_ids) {
-					unsigned fid = fc_ftkey_label(&x->key);
-
-					if (fid != 0)
-						fc_ftkey_set_ext(&x->key,
-							jl->id[fid] ? jl->id[fid] :
-							label_lookup(jl, rd, fid),
-							fc_ftkey_vlan(&x->key));
-				}
-				if (anon != NULL) {
-					fc_anon_addr(anon, x->key.family,
-						     x->key.src_ip);
-					fc_anon_addr(anon, x->key.family,
-						     x->key.dst_ip);
-				}
-				m = r->mask[x->key.family == 6];
-				memcpy(w, &x->key, 48);
-				for (int i = 0; i < 6; i++)
-					w[i] &= m[i];
-				bg[nb].t = g.t;
-				memcpy(&bg[nb].k, w, 48);
-				bh[nb] = gkey_hash(&bg[nb]);
-				__builtin_prefetch(&a->slot[bh[nb] & a->smask]);
-				nb++;
-			}
-			for (unsigned j = 0; j < nb; j++) {
-				uint32_t gi = agg_group_h(a, &bg[j], bh[j]);
-
-				a->cnt[gi].records++;
-				a->cnt[gi].packets += br[j].packets;
-				for (unsigned i = 0; i < q->nd; i++) {
-					struct fr_dkey d;
-
-					dval(&d, q->d[i], &br[j]);
-					d.g = gi;
-					d.field = (uint8_t)i;
-					fr_agg_distinct(a, &d);
-				}
-			}
-			if (rc != 1)
+			if (nblk <= 0) {
+				rc = nblk;
 				break;
+			}
+			n_rec += (uint64_t)nblk;
+			while (at < nblk) {
+				/* A batch: filter and mask up to BATCH records,
+				 * hash them and ask for their slots' cache
+				 * lines, then count them, when the lines have
+				 * (mostly) arrived. */
+				struct fc_ft_record br[BATCH];
+				struct fr_gkey bg[BATCH];
+				uint32_t bh[BATCH];
+				unsigned nb = 0;
+
+				while (nb < BATCH && at < nblk) {
+					const struct fc_ft_record *x0 = &blk[at++];
+					struct fc_ft_record *x = &br[nb];
+					const uint64_t *m;
+					uint64_t w[6];
+
+					if (q->filter != NULL &&
+					    !fr_filter_match(q->filter, x0,
+							     jl->filter))
+						continue;
+					*x = *x0;
+					if (r->label_ids) {
+						unsigned fid =
+							fc_ftkey_label(&x->key);
+
+						if (fid != 0)
+							fc_ftkey_set_ext(&x->key,
+								jl->id[fid] ?
+								jl->id[fid] :
+								label_lookup(jl,
+									rd, fid),
+								fc_ftkey_vlan(
+									&x->key));
+					}
+					if (anon != NULL) {
+						fc_anon_addr(anon, x->key.family,
+							     x->key.src_ip);
+						fc_anon_addr(anon, x->key.family,
+							     x->key.dst_ip);
+					}
+					m = r->mask[x->key.family == 6];
+					memcpy(w, &x->key, 48);
+					for (int i = 0; i < 6; i++)
+						w[i] &= m[i];
+					bg[nb].t = g.t;
+					memcpy(&bg[nb].k, w, 48);
+					bh[nb] = gkey_hash(&bg[nb]);
+					__builtin_prefetch(
+						&a->slot[bh[nb] & a->smask]);
+					nb++;
+				}
+				for (unsigned j = 0; j < nb; j++) {
+					uint32_t gi = agg_group_h(a, &bg[j],
+								  bh[j]);
+
+					a->cnt[gi].records++;
+					a->cnt[gi].packets += br[j].packets;
+					for (unsigned i = 0; i < q->nd; i++) {
+						struct fr_dkey d;
+
+						dval(&d, q->d[i], &br[j]);
+						d.g = gi;
+						d.field = (uint8_t)i;
+						fr_agg_distinct(a, &d);
+					}
+				}
+			}
 		}
 		atomic_fetch_add(&r->records_done, n_rec);
 		n_rec = 0;
@@ -851,13 +870,42 @@ struct ti {
 	uint64_t i;
 };
 
-static int ti_cmp(const void *pa, const void *pb)
+/* Stable LSD radix sort of v by t (v is in index order, so the result is
+ * by (t, i)), a byte at a time, skipping the bytes every t shares (most:
+ * interval starts differ in their low bytes). O(n) per byte that
+ * differs, where a comparison sort of the groups cost more than counting
+ * them. */
+static void sort_by_t(struct ti *v, size_t n)
 {
-	const struct ti *a = pa, *b = pb;
+	struct ti *tmp, *src = v, *dst;
 
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return a->i < b->i ? -1 : a->i > b->i;
+	if (n < 2)
+		return;
+	tmp = malloc(n * sizeof(*tmp));
+	if (tmp == NULL)
+		fr_oom();
+	dst = tmp;
+	for (unsigned sh = 0; sh < 64; sh += 8) {
+		size_t pos[256] = {0}, sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			pos[src[i].t >> sh & 0xff]++;
+		if (pos[src[0].t >> sh & 0xff] == n)
+			continue;
+		for (unsigned b = 0; b < 256; b++) {
+			size_t c = pos[b];
+
+			pos[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[pos[src[i].t >> sh & 0xff]++] = src[i];
+		dst = src;
+		src = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
 }
 
 static const struct fr_row *heap_rows;
@@ -911,8 +959,7 @@ static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
 		v[i].t = rows[i].t;
 		v[i].i = i;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), ti_cmp);
+	sort_by_t(v, n);
 	for (size_t b = 0, e; b < n; b = e) {
 		size_t k = 0;
 
