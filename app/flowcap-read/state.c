@@ -44,6 +44,8 @@ struct buf {
 
 static void put(struct buf *b, const void *v, size_t n)
 {
+	if (n == 0)
+		return; /* v may be NULL: a table without values */
 	if (b->n + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 
