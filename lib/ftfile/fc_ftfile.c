@@ -1404,31 +1404,32 @@ void fc_ft_reader_close(struct fc_ft_reader *r)
 	free(r);
 }
 
-/* One plane per byte of a width-byte value: v[i] = sum of in[j * n + i]
- * << 8j; then, for a delta column, a running sum modulo 2^(8 width). The
- * usual widths have their own loops (no inner loop over the bytes: the
- * compiler vectorises them); the decode of a block is this and
- * scatter_field, once per column. */
-static void get_planes(const uint8_t *in, uint64_t *v, size_t n,
-		       unsigned width, bool delta)
+/* One plane per byte of a width-byte value, planes n bytes apart: the m
+ * values v[i] = sum of in[j * n + i] << 8j; then, for a delta column, a
+ * running sum modulo 2^(8 width) continued from *prev. The usual widths
+ * have their own loops (no inner loop over the bytes: the compiler
+ * vectorises them); the decode of a block is this and scatter_field, per
+ * column and chunk of records. */
+static void get_planes(const uint8_t *in, size_t n, uint64_t *v, size_t m,
+		       unsigned width, bool delta, uint64_t *prev)
 {
 	switch (width) {
 	case 1:
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			v[i] = in[i];
 		break;
 	case 2:
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8;
 		break;
 	case 4:
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8 |
 			       (uint64_t)in[2 * n + i] << 16 |
 			       (uint64_t)in[3 * n + i] << 24;
 		break;
 	default:
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < m; i++) {
 			uint64_t x = 0;
 
 			for (unsigned j = 0; j < width; j++)
@@ -1438,11 +1439,12 @@ static void get_planes(const uint8_t *in, uint64_t *v, size_t n,
 		break;
 	}
 	if (delta) {
-		uint64_t prev = 0, mask = width < 8 ?
+		uint64_t p = *prev, mask = width < 8 ?
 			(UINT64_C(1) << (8 * width)) - 1 : UINT64_MAX;
 
-		for (size_t i = 0; i < n; i++)
-			v[i] = prev = (v[i] + prev) & mask;
+		for (size_t i = 0; i < m; i++)
+			v[i] = p = (v[i] + p) & mask;
+		*prev = p;
 	}
 }
 
@@ -1556,8 +1558,24 @@ static int r_grow(struct fc_ft_reader *r, size_t raw, size_t n)
 }
 
 /* Decode the RECORDS block in r->pl (checksum already verified). */
+/* Records decoded together: every column of a chunk while its records
+ * (56 bytes each: 28 KiB) stay in the first-level cache. */
+#define DECODE_CHUNK 512
+
+/* A known column of a block being decoded. */
+struct dcol {
+	const uint8_t *c;    /* its planes, n bytes each */
+	const uint8_t *c6;   /* addresses: the IPv6 bytes 4..15, 12 planes */
+	unsigned id, width;
+	bool delta;
+	uint64_t prev;       /* delta: the value before the chunk */
+	size_t k6;           /* addresses: IPv6 records done */
+};
+
 static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 {
+	struct dcol cols[FT_MAX_FIELDS];
+	unsigned ncol = 0;
 	uint32_t n, raw_len;
 	unsigned long long fcs;
 	size_t zl, got, n6 = 0;
@@ -1602,36 +1620,53 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 	}
 	if (raw_len != (size_t)n * r->row_min + n6 * r->row_v6)
 		return FC_FT_E_CORRUPT;
-	memset(r->recs, 0, sizeof(*r->recs) * n);
-	for (size_t i = 0; i < n; i++)
-		r->recs[i].key.family = r->raw[i];
+	/* Where each known column starts; then the records a chunk at a
+	 * time, every column for one chunk before the next (the chunk's
+	 * records stay in cache; a column at a time over the whole block
+	 * went through memory once per column). */
 	c = r->raw;
 	for (unsigned fi = 0; fi < r->nf; fi++) {
 		const struct ft_field_desc *f = &r->fields[fi];
-		unsigned width = is_addr(f->id) ? 4 : f->width;
 
-		if (f->id == FT_F_FAMILY || f->id == 0 || f->id >= FT_F_KNOWN) {
-			c += column_size(f, n, n6);
-			continue;
+		if (f->id != FT_F_FAMILY && f->id != 0 && f->id < FT_F_KNOWN) {
+			struct dcol *d = &cols[ncol++];
+
+			d->c = c;
+			d->c6 = c + 4 * (size_t)n;
+			d->id = f->id;
+			d->width = is_addr(f->id) ? 4 : f->width;
+			d->delta = f->enc == FT_ENC_DELTA;
+			d->prev = 0;
+			d->k6 = 0;
 		}
-		get_planes(c, r->vals, n, width, f->enc == FT_ENC_DELTA);
-		scatter_field(r->recs, f->id, r->vals, n);
-		c += (size_t)width * n;
-		if (is_addr(f->id) && n6 > 0) {
-			size_t k = 0;
+		c += column_size(f, n, n6);
+	}
+	for (size_t i0 = 0; i0 < n; i0 += DECODE_CHUNK) {
+		size_t m = n - i0 < DECODE_CHUNK ? n - i0 : DECODE_CHUNK;
+		struct fc_ft_record *rec = r->recs + i0;
 
-			for (size_t i = 0; i < n; i++) {
-				uint8_t *a = f->id == FT_F_SRC_IP ?
-						     r->recs[i].key.src_ip :
-						     r->recs[i].key.dst_ip;
+		memset(rec, 0, sizeof(*rec) * m);
+		for (size_t i = 0; i < m; i++)
+			rec[i].key.family = r->raw[i0 + i];
+		for (unsigned ci = 0; ci < ncol; ci++) {
+			struct dcol *d = &cols[ci];
 
-				if (r->recs[i].key.family != 6)
+			get_planes(d->c + i0, n, r->vals, m, d->width, d->delta,
+				   &d->prev);
+			scatter_field(rec, d->id, r->vals, m);
+			if (!is_addr(d->id) || n6 == 0)
+				continue;
+			for (size_t i = 0; i < m; i++) {
+				uint8_t *a = d->id == FT_F_SRC_IP ?
+						     rec[i].key.src_ip :
+						     rec[i].key.dst_ip;
+
+				if (rec[i].key.family != 6)
 					continue;
 				for (unsigned j = 0; j < 12; j++)
-					a[4 + j] = c[j * n6 + k];
-				k++;
+					a[4 + j] = d->c6[j * n6 + d->k6];
+				d->k6++;
 			}
-			c += 12 * n6;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
