@@ -798,21 +798,21 @@ static void *job_main(void *arg)
  * group fields in the order given (ascending). */
 static const struct fr_query *sort_q;
 
-static int cmp_field(const struct fr_gfield *g, const struct fr_row *a,
-		     const struct fr_row *b)
+static int cmp_field(const struct fr_gfield *g, const struct fc_ftkey *ka,
+		     const struct fc_ftkey *kb)
 {
-	const uint8_t *pa = (const uint8_t *)&a->k, *pb = (const uint8_t *)&b->k;
+	const uint8_t *pa = (const uint8_t *)ka, *pb = (const uint8_t *)kb;
 	unsigned off = field_bytes[g->f].off, len = field_bytes[g->f].len;
 	int c;
 
 	if (g->f == F_LABEL)
-		return strcmp(fr_label_name(fc_ftkey_label(&a->k)),
-			      fr_label_name(fc_ftkey_label(&b->k)));
+		return strcmp(fr_label_name(fc_ftkey_label(ka)),
+			      fr_label_name(fc_ftkey_label(kb)));
 	if (g->f == F_VLAN)
-		return (int)fc_ftkey_vlan(&a->k) - (int)fc_ftkey_vlan(&b->k);
+		return (int)fc_ftkey_vlan(ka) - (int)fc_ftkey_vlan(kb);
 	if (g->f == F_SRC_IP || g->f == F_DST_IP) {
-		if (a->k.family != b->k.family)
-			return a->k.family < b->k.family ? -1 : 1;
+		if (ka->family != kb->family)
+			return ka->family < kb->family ? -1 : 1;
 		return memcmp(pa + off, pb + off, 16);
 	}
 	if (len == 1)
@@ -858,7 +858,7 @@ static int row_cmp(const void *pa, const void *pb)
 			return x > y ? -1 : 1;
 	}
 	for (unsigned i = 0; i < q->ng; i++)
-		if ((c = cmp_field(&q->g[i], a, b)) != 0)
+		if ((c = cmp_field(&q->g[i], &a->k, &b->k)) != 0)
 			return c;
 	return 0;
 }
@@ -908,13 +908,52 @@ static void sort_by_t(struct ti *v, size_t n)
 	free(tmp);
 }
 
-static const struct fr_row *heap_rows;
+static const struct fr_agg *heap_agg;
 
-/* Heap of the indices of the best k rows of one interval seen so far,
- * the worst at the top (h[0]): a better row replaces it. */
-static int hcmp(uint64_t a, uint64_t b)
+static uint64_t agg_order_val(const struct fr_query *q,
+			      const struct fr_agg *a, uint64_t i)
 {
-	return row_cmp(&heap_rows[a], &heap_rows[b]);
+	switch (q->order) {
+	case ORD_RECORDS: return a->cnt[i].records;
+	case ORD_PACKETS: return a->cnt[i].packets;
+	case ORD_DISTINCT: return a->dcnt[i * a->nd + q->order_d];
+	default: return 0;
+	}
+}
+
+/* row_cmp of the groups x and y of heap_agg, without making rows of
+ * them: --top makes rows only of the groups it keeps. */
+static int hcmp(uint64_t x, uint64_t y)
+{
+	const struct fr_query *q = sort_q;
+	const struct fr_agg *a = heap_agg;
+	int c;
+
+	if (a->keys[x].t != a->keys[y].t)
+		return a->keys[x].t < a->keys[y].t ? -1 : 1;
+	if (q->order != ORD_NONE) {
+		uint64_t vx = agg_order_val(q, a, x), vy = agg_order_val(q, a, y);
+
+		if (vx != vy)
+			return vx > vy ? -1 : 1;
+	}
+	for (unsigned i = 0; i < q->ng; i++)
+		if ((c = cmp_field(&q->g[i], &a->keys[x].k,
+				   &a->keys[y].k)) != 0)
+			return c;
+	return 0;
+}
+
+/* Group i of a as an output row. */
+static void make_row(const struct fr_query *q, const struct fr_agg *a,
+		     uint32_t i, struct fr_row *w)
+{
+	w->t = a->keys[i].t;
+	w->k = a->keys[i].k;
+	w->records = a->cnt[i].records;
+	w->packets = a->cnt[i].packets;
+	for (unsigned d = 0; d < q->nd; d++)
+		w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
 }
 
 static void sift_down(uint64_t *h, size_t k, size_t i)
@@ -941,25 +980,34 @@ static int idx_cmp(const void *pa, const void *pb)
 	return hcmp(*(const uint64_t *)pa, *(const uint64_t *)pb);
 }
 
-/* --top: per interval, the best N rows, in order, into out; returns
- * their number. O(n log n) on 16-byte items plus O(n log N) row
- * comparisons: the rows are never sorted as a whole. */
-static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
-			 size_t n, struct fr_row *out)
+/* --top: per interval, the best N groups of a, in order, as rows into
+ * *out (allocated); returns their number. O(n) radix passes on 16-byte
+ * items plus O(n log N) group comparisons: only the kept groups become
+ * rows (a row is 136 bytes; making one of every group cost more than the
+ * selection). */
+static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
+			 struct fr_row **out)
 {
+	size_t n = a->n, m = 0, nint = 0, cap;
 	struct ti *v = malloc((n + 1) * sizeof(*v));
 	uint64_t *h = malloc(((size_t)(q->top < n ? q->top : n) + 1) *
 			     sizeof(*h));
-	size_t m = 0;
+	struct fr_row *rows;
 
 	if (v == NULL || h == NULL)
 		fr_oom();
-	heap_rows = rows;
+	heap_agg = a;
 	for (size_t i = 0; i < n; i++) {
-		v[i].t = rows[i].t;
+		v[i].t = a->keys[i].t;
 		v[i].i = i;
 	}
 	sort_by_t(v, n);
+	for (size_t i = 0; i < n; i++)
+		nint += i == 0 || v[i].t != v[i - 1].t;
+	cap = q->top < n / (nint ? nint : 1) ? q->top * nint : n;
+	rows = malloc((cap + 1) * sizeof(*rows));
+	if (rows == NULL)
+		fr_oom();
 	for (size_t b = 0, e; b < n; b = e) {
 		size_t k = 0;
 
@@ -984,41 +1032,30 @@ static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
 		}
 		qsort(h, k, sizeof(*h), idx_cmp);
 		for (size_t i = 0; i < k; i++)
-			out[m++] = rows[h[i]];
+			make_row(q, a, (uint32_t)h[i], &rows[m++]);
 	}
 	free(v);
 	free(h);
+	*out = rows;
 	return m;
 }
 
 static void finish(const struct fr_query *q, const struct fr_agg *a)
 {
-	struct fr_row *rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
+	struct fr_row *rows;
 	size_t n = a->n;
 
-	if (rows == NULL)
-		fr_oom();
-	for (uint32_t i = 0; i < a->n; i++) {
-		struct fr_row *w = &rows[i];
-
-		w->t = a->keys[i].t;
-		w->k = a->keys[i].k;
-		w->records = a->cnt[i].records;
-		w->packets = a->cnt[i].packets;
-		for (unsigned d = 0; d < q->nd; d++)
-			w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
-	}
 	sort_q = q;
 	if (q->top > 0) {
-		struct fr_row *top = malloc((n + 1) * sizeof(*top));
-
-		if (top == NULL)
+		n = select_top(q, a, &rows);
+	} else {
+		rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
+		if (rows == NULL)
 			fr_oom();
-		n = select_top(q, rows, n, top);
-		free(rows);
-		rows = top;
-	} else if (n > 1) {
-		qsort(rows, n, sizeof(*rows), row_cmp);
+		for (uint32_t i = 0; i < a->n; i++)
+			make_row(q, a, i, &rows[i]);
+		if (n > 1)
+			qsort(rows, n, sizeof(*rows), row_cmp);
 	}
 	fr_output_rows(q, rows, n);
 	free(rows);
