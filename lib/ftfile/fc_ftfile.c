@@ -1004,6 +1004,21 @@ void fc_ft_writer_abort(struct fc_ft_writer *w)
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                 */
 
+/* Records decoded together: every column of a chunk while its records
+ * (56 bytes each: 28 KiB) stay in the first-level cache, and handed out
+ * before the next chunk is decoded, so the caller finds them there too. */
+#define DECODE_CHUNK 512
+
+/* A known column of a block being decoded. */
+struct dcol {
+	const uint8_t *c;    /* its planes, n bytes each */
+	const uint8_t *c6;   /* addresses: the IPv6 bytes 4..15, 12 planes */
+	unsigned id, width;
+	bool delta;
+	uint64_t prev;       /* delta: the value before the chunk */
+	size_t k6;           /* addresses: IPv6 records done */
+};
+
 struct fc_ft_reader {
 	FILE *f;
 	uint64_t size;        /* file size at open */
@@ -1030,7 +1045,12 @@ struct fc_ft_reader {
 	uint64_t *vals;
 	struct fc_ft_record *recs;
 	size_t rec_cap;       /* records vals and recs hold */
-	size_t nrec, pos;
+	size_t nrec, pos;     /* records of the chunk in recs, handed out */
+	/* The block being decoded a chunk at a time: its columns, records
+	 * and IPv6 records, and how many are decoded. */
+	struct dcol cols[FT_MAX_FIELDS];
+	unsigned ncol;
+	size_t blk_n, blk_n6, blk_done;
 	ZSTD_DCtx *dctx;
 	/* 2.2: the label names of the current interval (LABELS block). */
 	char (*labels)[32];   /* [id]: FC_FT_LABELS_MAX + 1 entries */
@@ -1558,24 +1578,43 @@ static int r_grow(struct fc_ft_reader *r, size_t raw, size_t n)
 }
 
 /* Decode the RECORDS block in r->pl (checksum already verified). */
-/* Records decoded together: every column of a chunk while its records
- * (56 bytes each: 28 KiB) stay in the first-level cache. */
-#define DECODE_CHUNK 512
+/* The next chunk of the block r_decode set up into r->recs (the block
+ * has records left). */
+static void r_chunk(struct fc_ft_reader *r)
+{
+	size_t n = r->blk_n, n6 = r->blk_n6, i0 = r->blk_done;
+	size_t m = n - i0 < DECODE_CHUNK ? n - i0 : DECODE_CHUNK;
+	struct fc_ft_record *rec = r->recs;
 
-/* A known column of a block being decoded. */
-struct dcol {
-	const uint8_t *c;    /* its planes, n bytes each */
-	const uint8_t *c6;   /* addresses: the IPv6 bytes 4..15, 12 planes */
-	unsigned id, width;
-	bool delta;
-	uint64_t prev;       /* delta: the value before the chunk */
-	size_t k6;           /* addresses: IPv6 records done */
-};
+	memset(rec, 0, sizeof(*rec) * m);
+	for (size_t i = 0; i < m; i++)
+		rec[i].key.family = r->raw[i0 + i];
+	for (unsigned ci = 0; ci < r->ncol; ci++) {
+		struct dcol *d = &r->cols[ci];
+
+		get_planes(d->c + i0, n, r->vals, m, d->width, d->delta,
+			   &d->prev);
+		scatter_field(rec, d->id, r->vals, m);
+		if (!is_addr(d->id) || n6 == 0)
+			continue;
+		for (size_t i = 0; i < m; i++) {
+			uint8_t *a = d->id == FT_F_SRC_IP ? rec[i].key.src_ip :
+							    rec[i].key.dst_ip;
+
+			if (rec[i].key.family != 6)
+				continue;
+			for (unsigned j = 0; j < 12; j++)
+				a[4 + j] = d->c6[j * n6 + d->k6];
+			d->k6++;
+		}
+	}
+	r->blk_done += m;
+	r->nrec = m;
+	r->pos = 0;
+}
 
 static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 {
-	struct dcol cols[FT_MAX_FIELDS];
-	unsigned ncol = 0;
 	uint32_t n, raw_len;
 	unsigned long long fcs;
 	size_t zl, got, n6 = 0;
@@ -1620,16 +1659,18 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 	}
 	if (raw_len != (size_t)n * r->row_min + n6 * r->row_v6)
 		return FC_FT_E_CORRUPT;
-	/* Where each known column starts; then the records a chunk at a
-	 * time, every column for one chunk before the next (the chunk's
-	 * records stay in cache; a column at a time over the whole block
-	 * went through memory once per column). */
+	/* Where each known column starts; the records are decoded a chunk
+	 * at a time (r_chunk), every column for one chunk before the next:
+	 * a column at a time over the whole block went through memory once
+	 * per column. The classes are checked here, for the whole block, so
+	 * a damaged block gives no record. */
 	c = r->raw;
+	r->ncol = 0;
 	for (unsigned fi = 0; fi < r->nf; fi++) {
 		const struct ft_field_desc *f = &r->fields[fi];
 
 		if (f->id != FT_F_FAMILY && f->id != 0 && f->id < FT_F_KNOWN) {
-			struct dcol *d = &cols[ncol++];
+			struct dcol *d = &r->cols[r->ncol++];
 
 			d->c = c;
 			d->c6 = c + 4 * (size_t)n;
@@ -1638,42 +1679,27 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 			d->delta = f->enc == FT_ENC_DELTA;
 			d->prev = 0;
 			d->k6 = 0;
+			if (f->id == FT_F_CLASS) {
+				uint64_t prev = 0;
+
+				for (size_t i0 = 0; i0 < n; i0 += DECODE_CHUNK) {
+					size_t m = n - i0 < DECODE_CHUNK ?
+						   n - i0 : DECODE_CHUNK;
+
+					get_planes(c + i0, n, r->vals, m,
+						   d->width, d->delta, &prev);
+					for (size_t i = 0; i < m; i++)
+						if (r->vals[i] >= FC_FT_CLASS_COUNT)
+							return FC_FT_E_CORRUPT;
+				}
+			}
 		}
 		c += column_size(f, n, n6);
 	}
-	for (size_t i0 = 0; i0 < n; i0 += DECODE_CHUNK) {
-		size_t m = n - i0 < DECODE_CHUNK ? n - i0 : DECODE_CHUNK;
-		struct fc_ft_record *rec = r->recs + i0;
-
-		memset(rec, 0, sizeof(*rec) * m);
-		for (size_t i = 0; i < m; i++)
-			rec[i].key.family = r->raw[i0 + i];
-		for (unsigned ci = 0; ci < ncol; ci++) {
-			struct dcol *d = &cols[ci];
-
-			get_planes(d->c + i0, n, r->vals, m, d->width, d->delta,
-				   &d->prev);
-			scatter_field(rec, d->id, r->vals, m);
-			if (!is_addr(d->id) || n6 == 0)
-				continue;
-			for (size_t i = 0; i < m; i++) {
-				uint8_t *a = d->id == FT_F_SRC_IP ?
-						     rec[i].key.src_ip :
-						     rec[i].key.dst_ip;
-
-				if (rec[i].key.family != 6)
-					continue;
-				for (unsigned j = 0; j < 12; j++)
-					a[4 + j] = d->c6[j * n6 + d->k6];
-				d->k6++;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (r->recs[i].key.cls >= FC_FT_CLASS_COUNT)
-			return FC_FT_E_CORRUPT;
-	r->nrec = n;
-	r->pos = 0;
+	r->blk_n = n;
+	r->blk_n6 = n6;
+	r->blk_done = 0;
+	r->nrec = r->pos = 0;
 	r->iv_left -= n;
 	r->n_recs += n;
 	return FC_FT_OK;
@@ -1805,6 +1831,7 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	if (r->done)
 		return 0;
 	r->nrec = r->pos = 0;
+	r->blk_n = r->blk_done = 0;
 	r->n_labels = 0;
 	r->rules_hash = 0;
 	for (;;) {
@@ -1852,14 +1879,19 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	}
 }
 
-/* Decode the next records block of the interval into r->recs: 1, 0 at
- * the interval's end, or a negative status. */
+/* The next chunk of the interval's records into r->recs (decoding the
+ * next records block when the last is done): 1, 0 at the interval's end,
+ * or a negative status. */
 static int r_next_block(struct fc_ft_reader *r)
 {
 	struct ft_blk b;
 	uint32_t crc0;
 	int rc;
 
+	if (r->blk_done < r->blk_n && r->err == FC_FT_OK) {
+		r_chunk(r);
+		return 1;
+	}
 	if (r->err != FC_FT_OK)
 		return r->err;
 	if (r->done || !r->in_iv || r->iv_left == 0)
@@ -1880,8 +1912,10 @@ static int r_next_block(struct fc_ft_reader *r)
 	rc = r_decode(r, &b);
 	if (rc != FC_FT_OK) {
 		r->nrec = r->pos = 0;
+		r->blk_n = r->blk_done = 0;
 		return r_fail(r, rc, b.off);
 	}
+	r_chunk(r);
 	return 1;
 }
 

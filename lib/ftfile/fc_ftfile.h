@@ -311,8 +311,9 @@ int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
 
 /**
  * The next records of the current interval, as many as are decoded at
- * once (one block, at most FC_FT_BLOCK_RECORDS): *recs points into the
- * reader, valid until the next call on r. Returns their number (> 0), 0
+ * once (a chunk of a block: a few hundred, at most FC_FT_BLOCK_RECORDS,
+ * just decoded, so still in cache): *recs points into the reader, valid
+ * until the next call on r. Returns their number (> 0), 0
  * (interval done) or a negative status. Mixes with
  * fc_ft_reader_next_record: every record is returned once. For readers
  * that look at every record: no copy and no call per record.
