@@ -140,6 +140,23 @@ mkl lan-ftp-mixed-ipv4opt-ipv6 --classify "$TMP/r1" --key-vlan
 mkl many-protocols-vlan-ipv6-llc --classify "$TMP/r1" --key-vlan
 mkl smb-file-transfer-all-vlan --key-vlan
 mkl tcpreplay-test-mix
+# Generated VLAN IDs (1..4094, most of them 256 or more), against
+# tshark's outermost VLAN ID per packet.
+"$FCGEN" --packets 20000 --flows 2000 --seed 7 --vlan 0.6 --ipv6 0.2 --rate 500 \
+	--start 1700000010 -o "$TMP/v.pcap" >/dev/null
+mkdir -p "$FL/genvlan"
+"$FLOWCAP" --read "$TMP/v.pcap" --out "$FL/genvlan" --key-vlan >"$TMP/fc.log" 2>&1 ||
+	{ bad "flowcap --read generated --key-vlan"; tail -n 3 "$TMP/fc.log"; }
+tshark -n -r "$TMP/v.pcap" -T fields -E occurrence=f -e vlan.id 2>/dev/null |
+	awk '{ s[$1 == "" ? 0 : $1]++ } END { for (v in s) print v "," s[v] }' |
+	LC_ALL=C sort >"$TMP/v.want"
+rm -f "$TMP/v.pcap"
+"$FCREAD" --format csv --group-by vlan --interval all "$FL/genvlan" |
+	awk -F, 'NR > 1 { print $1 "," $3 }' | LC_ALL=C sort >"$TMP/v.got"
+nvl=$(wc -l <"$TMP/v.want")
+cmp -s "$TMP/v.want" "$TMP/v.got" && [ "$nvl" -gt 500 ] &&
+	ok "--group-by vlan over generated VLAN IDs: packets per VLAN ID as tshark's ($nvl IDs)" ||
+	{ bad "--group-by vlan vs tshark"; diff "$TMP/v.want" "$TMP/v.got" | head -n 4; }
 "$FCREAD" --format csv --jobs 1 "$FL" >"$TMP/lrows.csv" 2>"$TMP/dump.err" ||
 	{ bad "labelled dump"; cat "$TMP/dump.err"; }
 nl=$(awk -F, 'NR > 1 && $12 != ""' "$TMP/lrows.csv" | wc -l)
