@@ -366,6 +366,7 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path)
 	struct fc_ft_interval iv;
 	struct fc_ft_record rec;
 	struct recbuf buf = {0};
+	struct fr_flabels *lb = NULL;
 	uint64_t n_iv = 0, n_rec = 0;
 	bool records = !o->stats && !o->verify;
 	int st, rc, ret = 0;
@@ -380,6 +381,11 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path)
 		fflush(out);
 		fr_file_error(path, st, d.err_off, d.sys_errno, &d);
 		return 1;
+	}
+	if (fr_filter_needs(o->filter) & FR_NEED_LABEL) {
+		lb = malloc(sizeof(*lb));
+		if (lb == NULL)
+			fr_oom();
 	}
 	if (o->stats) {
 		const struct fc_ft_file_info *in = fc_ft_reader_info(r);
@@ -407,12 +413,14 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path)
 		if (o->stats && in_range)
 			print_stats(&iv);
 		buf.n = 0;
+		if (lb != NULL && records && in_range)
+			fr_filter_bind_labels(o->filter, lb, r);
 		while ((rc = fc_ft_reader_next_record(r, &rec)) == 1) {
 			k++;
 			pkts += rec.packets;
 			if (!records || !in_range)
 				continue;
-			if (o->filter != NULL && !fr_filter_match(o->filter, &rec))
+			if (o->filter != NULL && !fr_filter_match(o->filter, &rec, lb))
 				continue;
 			if (o->anon != NULL) {
 				fc_anon_addr(o->anon, rec.key.family,
@@ -463,6 +471,7 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path)
 		       path, n_iv, n_rec);
 	}
 out:
+	free(lb);
 	free(buf.v);
 	fc_ft_reader_close(r);
 	return ret;

@@ -53,11 +53,15 @@ struct fnode {
  * bounded whatever the input (fuzzed). */
 #define MAX_DEPTH 64
 #define MAX_NODES 4096
+/* Distinct names `label` terms may give: one bit each in fr_flabels. */
+#define MAX_LABELS 32
 
 struct fr_filter {
 	struct fnode *n;
 	uint32_t nn, cap, root;
 	unsigned needs;
+	char lname[MAX_LABELS][32]; /* the NAMEs of `label NAME` */
+	unsigned nl;
 };
 
 struct tok {
@@ -483,13 +487,47 @@ static uint32_t parse_prim(struct parser *p)
 		return n;
 	}
 	if (is(p, "label")) {
+		size_t i;
+
 		next(p);
 		n = node(p, N_LABEL);
 		p->f->needs |= FR_NEED_LABEL;
-		if (p->t.len == 0 || strchr("()=!<>", p->t.s[0]) != NULL)
+		if (p->failed)
+			return n;
+		if (p->t.len == 0 || strchr("()=!<>", p->t.s[0]) != NULL) {
 			fail_at(p, p->t.col, "expected a label name");
-		else
-			next(p);
+			return n;
+		}
+		/* The names flowcap writes (rule names), or "#ID" for an id
+		 * its interval does not name, as the dump prints it. */
+		for (i = 0; i < p->t.len; i++) {
+			char c = p->t.s[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			      c == '_' || c == '.' || c == '-' ||
+			      (c == '#' && i == 0 && p->t.len > 1)))
+				break;
+		}
+		if (i < p->t.len || p->t.len > 31) {
+			fail_at(p, p->t.col + (i < p->t.len ? i : 31),
+				"a label name is 1 to 31 characters of a-z 0-9 "
+				"_ . - (or #ID)");
+			return n;
+		}
+		tokstr(p, w, sizeof(w));
+		for (i = 0; i < p->f->nl; i++)
+			if (strcmp(p->f->lname[i], w) == 0)
+				break;
+		if (i == p->f->nl) {
+			if (p->f->nl == MAX_LABELS) {
+				fail_at(p, p->t.col, "at most %d different "
+					"label names", MAX_LABELS);
+				return n;
+			}
+			memcpy(p->f->lname[p->f->nl++], w, 32);
+		}
+		p->f->n[n].num = i;
+		next(p);
 		return n;
 	}
 	if (is(p, "vlan")) {
@@ -641,18 +679,18 @@ static bool net_has(const struct fnode *n, const uint8_t *ip)
 }
 
 static bool match(const struct fnode *nv, uint32_t i,
-		  const struct fc_ft_record *r)
+		  const struct fc_ft_record *r, const struct fr_flabels *lb)
 {
 	const struct fnode *n = &nv[i];
 	const struct fc_ftkey *k = &r->key;
 
 	switch (n->kind) {
 	case N_AND:
-		return match(nv, n->a, r) && match(nv, n->b, r);
+		return match(nv, n->a, r, lb) && match(nv, n->b, r, lb);
 	case N_OR:
-		return match(nv, n->a, r) || match(nv, n->b, r);
+		return match(nv, n->a, r, lb) || match(nv, n->b, r, lb);
 	case N_NOT:
-		return !match(nv, n->a, r);
+		return !match(nv, n->a, r, lb);
 	case N_PROTO:
 		return k->proto == n->num;
 	case N_IP:
@@ -676,14 +714,42 @@ static bool match(const struct fnode *nv, uint32_t i,
 		return k->cls == n->num;
 	case N_FAMILY:
 		return k->family == n->family;
-	default:
-		/* label, vlan: refused before any record is read while no
-		 * file carries them. */
-		return false;
+	case N_LABEL:
+		return lb != NULL &&
+		       (lb->m[fc_ftkey_label(k)] >> n->num & 1) != 0;
+	default: /* N_VLAN */
+		return cmp_u64(n->cmp, fc_ftkey_vlan(k), n->num);
 	}
 }
 
-bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r)
+bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r,
+		     const struct fr_flabels *lb)
 {
-	return match(f->n, f->root, r);
+	return match(f->n, f->root, r, lb);
+}
+
+void fr_filter_bind_labels(const struct fr_filter *f, struct fr_flabels *lb,
+			   const struct fc_ft_reader *rd)
+{
+	memset(lb, 0, sizeof(*lb));
+	for (unsigned id = 1; id <= FC_FTKEY_LABEL_MAX; id++) {
+		const char *name = fc_ft_reader_label(rd, id);
+
+		if (name == NULL)
+			break;
+		for (unsigned i = 0; i < f->nl; i++)
+			if (strcmp(f->lname[i], name) == 0)
+				lb->m[id] |= 1u << i;
+	}
+	for (unsigned i = 0; i < f->nl; i++) {
+		char *end;
+		unsigned long id;
+
+		if (f->lname[i][0] != '#')
+			continue;
+		id = strtoul(f->lname[i] + 1, &end, 10);
+		if (*end == '\0' && id >= 1 && id <= FC_FTKEY_LABEL_MAX &&
+		    fc_ft_reader_label(rd, (unsigned)id) == NULL)
+			lb->m[id] |= 1u << i;
+	}
 }

@@ -86,8 +86,9 @@ int fr_dump_file(const struct fr_dump *o, FILE *f, const char *path);
 
 struct fr_filter;
 
-/* Which optional columns a filter or grouping needs (the classification
- * columns; no file format carries them yet). */
+/* Which optional columns a filter or grouping needs (label: files written
+ * with --classify; vlan: with --key-vlan). A file without one reads as
+ * an empty label and VLAN 0, as the CSV dump prints them. */
 #define FR_NEED_LABEL 0x1
 #define FR_NEED_VLAN 0x2
 
@@ -96,8 +97,35 @@ struct fr_filter;
 struct fr_filter *fr_filter_compile(const char *expr, char *err, size_t errlen);
 void fr_filter_free(struct fr_filter *f);
 unsigned fr_filter_needs(const struct fr_filter *f);
-/* Hot path: no allocation, no string work. */
-bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r);
+
+/* What `label NAME` compares with in the interval being read: for each
+ * label id of the interval, a bit per distinct NAME of the filter (the
+ * ids' names change from file to file, the NAMEs do not). One per
+ * reading thread, bound at each interval. */
+struct fr_flabels {
+	uint32_t m[FC_FTKEY_LABEL_MAX + 1];
+};
+
+/* Bind lb to the interval rd last returned (names of its label ids;
+ * an id it does not name is "#ID", as the dump prints it). Cold: once
+ * per interval, only for filters with a `label` term. */
+void fr_filter_bind_labels(const struct fr_filter *f, struct fr_flabels *lb,
+			   const struct fc_ft_reader *rd);
+/* Hot path: no allocation, no string work. lb: bound for the record's
+ * interval (NULL when the filter has no `label` term: needs() says). */
+bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r,
+		     const struct fr_flabels *lb);
+
+/* The label names of a query: one id per distinct name over every file
+ * and job (1..FC_FTKEY_LABEL_MAX; 0 is no label, the name ""), so groups
+ * and distinct counts are by name whichever file's ids they came from.
+ * Ids depend on the order names are met (not deterministic with --jobs);
+ * nothing printed or sorted depends on them, only on the names.
+ * Thread safety: fr_label_id locks; fr_label_name reads a name that is
+ * never changed once its id was handed out. */
+unsigned fr_label_id(const char *name);
+const char *fr_label_name(unsigned id);
+unsigned fr_label_count(void);
 
 /* Edit distance, for "did you mean". */
 unsigned fr_edit_distance(const char *a, const char *b);
@@ -160,6 +188,10 @@ void fr_agg_free(struct fr_agg *a);
 
 /* Run the query over the inputs and print; returns the exit status. */
 int fr_query_run(const struct fr_query *q, struct fr_inputs *in);
+
+/* The default grouping (no --group-by): every field of the record, and
+ * label and vlan when an input carries them (the dump's columns). */
+void fr_query_group_all(struct fr_query *q, bool label, bool vlan);
 
 /* A finished row for output.c. */
 struct fr_row {

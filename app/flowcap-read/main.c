@@ -105,7 +105,10 @@ static const char usage_text[] =
 "                    dst_port protocol ttl tcp_flags ip_len label vlan, and\n"
 "                    src_ip/N, dst_ip/N (IPv4 prefix up to 32, IPv6 up to\n"
 "                    128), src_ip/N4/N6 (src_ip/24/64: both). Without it, a\n"
-"                    query groups on every field of the record\n"
+"                    query groups on every field of the record (label and\n"
+"                    vlan too when an input has them). A label is its\n"
+"                    name, whatever id a file gave it; a file without\n"
+"                    labels (VLAN IDs) reads as '' (0), as the dump prints\n"
 "      --count-distinct FIELD  add column distinct_FIELD: the exact number\n"
 "                    of distinct values of FIELD per group (repeatable)\n"
 "      --top N       the N groups with the largest --order column per output\n"
@@ -354,13 +357,13 @@ static int dump_all(const struct fr_dump *o, struct fr_inputs *in,
 
 /* ---------------------------------------------------------------------- */
 
-/* The classification columns (label, vlan): files written without
- * --classify (--key-vlan) have none, and queries over them are not
- * implemented yet (the plain dump prints them). A query that needs one is
- * refused, naming the file and saying which of the two it is. */
+/* The classification columns (label, vlan): a file written without
+ * --classify (--key-vlan) reads as an empty label (VLAN 0), as the dump
+ * prints it. When no input has the column a query asks for, say so: the
+ * answer is right, but likely not what was meant. */
 static void check_columns(const struct fr_query *q, const struct fr_inputs *in)
 {
-	unsigned need = fr_filter_needs(q->filter);
+	unsigned need = fr_filter_needs(q->filter), have = 0;
 
 	for (unsigned i = 0; i < q->ng; i++)
 		need |= q->g[i].f == F_LABEL ? FR_NEED_LABEL :
@@ -368,29 +371,18 @@ static void check_columns(const struct fr_query *q, const struct fr_inputs *in)
 	for (unsigned i = 0; i < q->nd; i++)
 		need |= q->d[i] == F_LABEL ? FR_NEED_LABEL :
 			q->d[i] == F_VLAN ? FR_NEED_VLAN : 0;
-	if (need == 0)
-		return;
-	for (size_t i = 0; i < in->n; i++) {
-		const struct fr_input *x = &in->v[i];
-		const char *col = need & FR_NEED_LABEL ? "label" : "vlan";
-		bool has = need & FR_NEED_LABEL ? x->has_label : x->has_vlan;
-
-		if (x->skip)
-			continue;
-		if (has)
-			fprintf(stderr, PROG ": %s: has a %s column, but queries "
-				"on %s are not implemented yet; print it with "
-				"--format csv (its last columns) and leave '%s' "
-				"out of --filter, --group-by and "
-				"--count-distinct\n", x->path, col, col, col);
-		else
-			fprintf(stderr, PROG ": %s: this file has no %s column "
-				"(flowcap writes it only with --classify or "
-				"--key-vlan); leave '%s' out of --filter, "
-				"--group-by and --count-distinct\n",
-				x->path, col, col);
-		exit(2);
-	}
+	for (size_t i = 0; i < in->n; i++)
+		if (!in->v[i].skip)
+			have |= (in->v[i].has_label ? FR_NEED_LABEL : 0) |
+				(in->v[i].has_vlan ? FR_NEED_VLAN : 0);
+	if (need & ~have & FR_NEED_LABEL)
+		fprintf(stderr, PROG ": note: no input has labels (flowcap "
+			"writes them with --classify): every record's label "
+			"is empty\n");
+	if (need & ~have & FR_NEED_VLAN)
+		fprintf(stderr, PROG ": note: no input has VLAN IDs (flowcap "
+			"writes them with --key-vlan): every record's vlan is "
+			"0\n");
 }
 
 static void check_interval(const struct fr_query *q, const struct fr_inputs *in)
@@ -604,14 +596,6 @@ int main(int argc, char **argv)
 		}
 		q.anon_key = o.key;
 	}
-	if (o.query && !q.grouped) {
-		static const enum fr_field all[] = {
-			F_CLASS, F_SRC_IP, F_DST_IP, F_SRC_PORT, F_DST_PORT,
-			F_PROTO, F_TTL, F_FLAGS, F_IPLEN};
-
-		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-			q.g[q.ng++] = (struct fr_gfield){all[i], 32, 128, false};
-	}
 	q.fmt = o.fmt;
 	q.progress = isatty(STDERR_FILENO);
 
@@ -643,6 +627,15 @@ int main(int argc, char **argv)
 		fr_filter_free(q.filter);
 		fr_inputs_free(&in);
 		return r == 2 ? 2 : ret | r; /* 2: a bad URL or database */
+	}
+	if (o.query && !q.grouped) {
+		bool label = false, vlan = false;
+
+		for (size_t i = 0; i < in.n; i++) {
+			label |= !in.v[i].skip && in.v[i].has_label;
+			vlan |= !in.v[i].skip && in.v[i].has_vlan;
+		}
+		fr_query_group_all(&q, label, vlan);
 	}
 	check_columns(&q, &in);
 	check_interval(&q, &in);

@@ -95,8 +95,12 @@ static void cells(const struct fr_query *q, const struct fr_row *r,
 		case F_IPLEN:
 			snprintf(b, CELL, "%u", k->ip_len);
 			break;
-		default:
-			snprintf(b, CELL, "-"); /* refused before reading */
+		case F_LABEL: /* "" for none */
+			snprintf(b, CELL, "%s",
+				 fr_label_name(fc_ftkey_label(k)));
+			break;
+		default: /* F_VLAN: 0 for none */
+			snprintf(b, CELL, "%u", fc_ftkey_vlan(k));
 			break;
 		}
 	}

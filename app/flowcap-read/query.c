@@ -5,7 +5,10 @@
  * other fields zeroed and addresses masked to their prefix, one AND per
  * word), and counted in an open-addressing hash table keyed by output
  * interval and that key; exact distinct counts keep a second table of
- * (group, field, value). With --jobs N, N threads take files one at a
+ * (group, field, value). A label is counted by its name: each file's
+ * label ids become the query's ids of their names (one table of names for
+ * every job and the state), so files written with other rules files
+ * agree. With --jobs N, N threads take files one at a
  * time, each into its own tables, merged at the end; sums and set unions
  * do not depend on the order, and the rows are sorted before output, so
  * the result is the same for any N. It does not print (output.c) or keep
@@ -202,6 +205,84 @@ int fr_query_parse_order(struct fr_query *q, const char *s, char *err,
 		 "records or distinct_FIELD of a --count-distinct FIELD given "
 		 "before it)", s);
 	return -1;
+}
+
+void fr_query_group_all(struct fr_query *q, bool label, bool vlan)
+{
+	static const enum fr_field all[] = {
+		F_CLASS, F_SRC_IP, F_DST_IP, F_SRC_PORT, F_DST_PORT,
+		F_PROTO, F_TTL, F_FLAGS, F_IPLEN};
+
+	q->ng = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		q->g[q->ng++] = (struct fr_gfield){all[i], 32, 128, false};
+	if (label)
+		q->g[q->ng++] = (struct fr_gfield){F_LABEL, 32, 128, false};
+	if (vlan)
+		q->g[q->ng++] = (struct fr_gfield){F_VLAN, 32, 128, false};
+}
+
+/* ---------------------------------------------------------------------- */
+/* Label names                                                            */
+
+/* Names by id, and an open-addressing index of ids by name (load at most
+ * one half). Written under the lock; a name is complete before its id is
+ * published (the lock's release), and never changes after. */
+static char label_names[FC_FTKEY_LABEL_MAX + 1][32];
+static uint16_t label_slot[2 * (FC_FTKEY_LABEL_MAX + 1)];
+static unsigned label_n;
+static pthread_mutex_t label_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+unsigned fr_label_id(const char *name)
+{
+	const uint32_t mask = 2 * (FC_FTKEY_LABEL_MAX + 1) - 1;
+	uint32_t i;
+	unsigned id;
+
+	if (name[0] == '\0')
+		return 0;
+	pthread_mutex_lock(&label_lock);
+	for (i = name_hash(name) & mask; label_slot[i] != 0; i = (i + 1) & mask)
+		if (strcmp(label_names[label_slot[i]], name) == 0) {
+			id = label_slot[i];
+			pthread_mutex_unlock(&label_lock);
+			return id;
+		}
+	if (label_n == FC_FTKEY_LABEL_MAX) {
+		fprintf(stderr, PROG ": more than %d different label names in "
+			"the inputs: a query groups at most that many; query "
+			"fewer files at a time\n", FC_FTKEY_LABEL_MAX);
+		exit(1);
+	}
+	id = ++label_n;
+	snprintf(label_names[id], sizeof(label_names[id]), "%s", name);
+	label_slot[i] = (uint16_t)id;
+	pthread_mutex_unlock(&label_lock);
+	return id;
+}
+
+const char *fr_label_name(unsigned id)
+{
+	return id <= FC_FTKEY_LABEL_MAX ? label_names[id] : "";
+}
+
+unsigned fr_label_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&label_lock);
+	n = label_n;
+	pthread_mutex_unlock(&label_lock);
+	return n;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -403,6 +484,7 @@ struct run {
 	const struct fr_query *q;
 	struct fr_inputs *in;
 	uint64_t mask[2][6];        /* group key masks: IPv4, IPv6 */
+	bool label_ids;             /* label grouped or counted: by name */
 	atomic_size_t next;         /* next input to take */
 	atomic_uint_fast64_t files_done, records_done, bytes_done;
 	uint64_t bytes_total;
@@ -434,8 +516,14 @@ static void make_masks(const struct fr_query *q, uint64_t mask[2][6])
 			const struct fr_gfield *g = &q->g[i];
 			bool ip = g->f == F_SRC_IP || g->f == F_DST_IP;
 
-			if (g->f == F_LABEL || g->f == F_VLAN)
-				continue; /* refused before reading */
+			/* label | vlan << 12 in the 24 bits of ext */
+			if (g->f == F_LABEL || g->f == F_VLAN) {
+				unsigned e = offsetof(struct fc_ftkey, ext);
+
+				m[e + (g->f == F_LABEL ? 0 : 2)] = 0xff;
+				m[e + 1] |= g->f == F_LABEL ? 0x0f : 0xf0;
+				continue;
+			}
 			set_bytes(m, g->f, ip ? (v6 ? g->pfx6 : g->pfx4) :
 						8 * field_bytes[g->f].len);
 			if (ip)
@@ -503,6 +591,14 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 		d->fam = k->family;
 		memcpy(d->v, k->dst_ip, 16);
 		break;
+	case F_LABEL: /* the query's id of the name (agg_file made it so) */
+	case F_VLAN: {
+		uint16_t v = (uint16_t)(f == F_LABEL ? fc_ftkey_label(k) :
+					 fc_ftkey_vlan(k));
+
+		memcpy(d->v, &v, 2);
+		break;
+	}
 	default:
 		memcpy(d->v, (const uint8_t *)k + field_bytes[f].off,
 		       field_bytes[f].len);
@@ -514,8 +610,31 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 
 /* Aggregate one file into a; 0, or 1 when it could not be read to its
  * end (reported; what was read before the problem counts). */
+/* What a job keeps for the labels of the interval it reads. */
+struct jlabels {
+	struct fr_flabels *filter;  /* `label NAME` terms; NULL: none */
+	uint16_t id[FC_FTKEY_LABEL_MAX + 1]; /* file's id -> query's; 0: not
+					       * looked up yet */
+};
+
+/* The query's id of the name the interval gives file id fid (cold: once
+ * per id and interval). */
+static __attribute__((noinline)) uint16_t label_lookup(
+	struct jlabels *jl, const struct fc_ft_reader *rd, unsigned fid)
+{
+	const char *name = fc_ft_reader_label(rd, fid);
+	char b[16];
+
+	if (name == NULL) {
+		snprintf(b, sizeof(b), "#%u", fid);
+		name = b;
+	}
+	jl->id[fid] = (uint16_t)fr_label_id(name);
+	return jl->id[fid];
+}
+
 static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
-		    const char *path)
+		    struct jlabels *jl, const char *path)
 {
 	const struct fr_query *q = r->q;
 	struct fc_ft_reader *rd;
@@ -537,57 +656,89 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		g.t = q->interval == FR_IV_OWN ? iv.start :
 		      q->interval == FR_IV_ALL ? 0 :
 						 iv.start - iv.start % q->interval;
+		if (jl->filter != NULL)
+			fr_filter_bind_labels(q->filter, jl->filter, rd);
+		if (r->label_ids)
+			memset(jl->id, 0, sizeof(jl->id));
 		for (;;) {
-			/* A batch: decode, filter and mask up to BATCH records,
-			 * hash them and ask for their slots' cache lines, then
-			 * count them, when the lines have (mostly) arrived. */
-			struct fc_ft_record br[BATCH];
-			struct fr_gkey bg[BATCH];
-			uint32_t bh[BATCH];
-			unsigned nb = 0;
+			/* A block of decoded records, as the reader holds them:
+			 * the filter looks at each in place; the ones it keeps
+			 * are copied (to anonymise and mask) in batches. */
+			const struct fc_ft_record *blk;
+			int nblk = fc_ft_reader_next_block(rd, &blk), at = 0;
 
-			while (nb < BATCH &&
-			       (rc = fc_ft_reader_next_record(rd, &br[nb])) == 1) {
-				struct fc_ft_record *x = &br[nb];
-				const uint64_t *m;
-				uint64_t w[6];
-
-				n_rec++;
-				if (q->filter != NULL &&
-				    !fr_filter_match(q->filter, x))
-					continue;
-				if (anon != NULL) {
-					fc_anon_addr(anon, x->key.family,
-						     x->key.src_ip);
-					fc_anon_addr(anon, x->key.family,
-						     x->key.dst_ip);
-				}
-				m = r->mask[x->key.family == 6];
-				memcpy(w, &x->key, 48);
-				for (int i = 0; i < 6; i++)
-					w[i] &= m[i];
-				bg[nb].t = g.t;
-				memcpy(&bg[nb].k, w, 48);
-				bh[nb] = gkey_hash(&bg[nb]);
-				__builtin_prefetch(&a->slot[bh[nb] & a->smask]);
-				nb++;
-			}
-			for (unsigned j = 0; j < nb; j++) {
-				uint32_t gi = agg_group_h(a, &bg[j], bh[j]);
-
-				a->cnt[gi].records++;
-				a->cnt[gi].packets += br[j].packets;
-				for (unsigned i = 0; i < q->nd; i++) {
-					struct fr_dkey d;
-
-					dval(&d, q->d[i], &br[j]);
-					d.g = gi;
-					d.field = (uint8_t)i;
-					fr_agg_distinct(a, &d);
-				}
-			}
-			if (rc != 1)
+			if (nblk <= 0) {
+				rc = nblk;
 				break;
+			}
+			n_rec += (uint64_t)nblk;
+			while (at < nblk) {
+				/* A batch: filter and mask up to BATCH records,
+				 * hash them and ask for their slots' cache
+				 * lines, then count them, when the lines have
+				 * (mostly) arrived. */
+				struct fc_ft_record br[BATCH];
+				struct fr_gkey bg[BATCH];
+				uint32_t bh[BATCH];
+				unsigned nb = 0;
+
+				while (nb < BATCH && at < nblk) {
+					const struct fc_ft_record *x0 = &blk[at++];
+					struct fc_ft_record *x = &br[nb];
+					const uint64_t *m;
+					uint64_t w[6];
+
+					if (q->filter != NULL &&
+					    !fr_filter_match(q->filter, x0,
+							     jl->filter))
+						continue;
+					*x = *x0;
+					if (r->label_ids) {
+						unsigned fid =
+							fc_ftkey_label(&x->key);
+
+						if (fid != 0)
+							fc_ftkey_set_ext(&x->key,
+								jl->id[fid] ?
+								jl->id[fid] :
+								label_lookup(jl,
+									rd, fid),
+								fc_ftkey_vlan(
+									&x->key));
+					}
+					if (anon != NULL) {
+						fc_anon_addr(anon, x->key.family,
+							     x->key.src_ip);
+						fc_anon_addr(anon, x->key.family,
+							     x->key.dst_ip);
+					}
+					m = r->mask[x->key.family == 6];
+					memcpy(w, &x->key, 48);
+					for (int i = 0; i < 6; i++)
+						w[i] &= m[i];
+					bg[nb].t = g.t;
+					memcpy(&bg[nb].k, w, 48);
+					bh[nb] = gkey_hash(&bg[nb]);
+					__builtin_prefetch(
+						&a->slot[bh[nb] & a->smask]);
+					nb++;
+				}
+				for (unsigned j = 0; j < nb; j++) {
+					uint32_t gi = agg_group_h(a, &bg[j],
+								  bh[j]);
+
+					a->cnt[gi].records++;
+					a->cnt[gi].packets += br[j].packets;
+					for (unsigned i = 0; i < q->nd; i++) {
+						struct fr_dkey d;
+
+						dval(&d, q->d[i], &br[j]);
+						d.g = gi;
+						d.field = (uint8_t)i;
+						fr_agg_distinct(a, &d);
+					}
+				}
+			}
 		}
 		atomic_fetch_add(&r->records_done, n_rec);
 		n_rec = 0;
@@ -608,6 +759,7 @@ struct job {
 	struct run *r;
 	struct fr_agg *a;
 	struct fc_anon *anon;
+	struct jlabels *jl;
 	pthread_t tid;
 };
 
@@ -626,12 +778,13 @@ static void *job_main(void *arg)
 			if (r->per_file[i] != NULL)
 				continue; /* known from the state */
 			r->per_file[i] = fr_agg_create(r->q);
-			if (agg_file(r, r->per_file[i], j->anon, x->path) != 0) {
+			if (agg_file(r, r->per_file[i], j->anon, j->jl,
+				     x->path) != 0) {
 				atomic_store(&r->ret, 1);
 				/* not remembered: read again next time */
 				x->skip = true;
 			}
-		} else if (agg_file(r, j->a, j->anon, x->path) != 0) {
+		} else if (agg_file(r, j->a, j->anon, j->jl, x->path) != 0) {
 			atomic_store(&r->ret, 1);
 		}
 		atomic_fetch_add(&r->files_done, 1);
@@ -645,16 +798,21 @@ static void *job_main(void *arg)
  * group fields in the order given (ascending). */
 static const struct fr_query *sort_q;
 
-static int cmp_field(const struct fr_gfield *g, const struct fr_row *a,
-		     const struct fr_row *b)
+static int cmp_field(const struct fr_gfield *g, const struct fc_ftkey *ka,
+		     const struct fc_ftkey *kb)
 {
-	const uint8_t *pa = (const uint8_t *)&a->k, *pb = (const uint8_t *)&b->k;
+	const uint8_t *pa = (const uint8_t *)ka, *pb = (const uint8_t *)kb;
 	unsigned off = field_bytes[g->f].off, len = field_bytes[g->f].len;
 	int c;
 
+	if (g->f == F_LABEL)
+		return strcmp(fr_label_name(fc_ftkey_label(ka)),
+			      fr_label_name(fc_ftkey_label(kb)));
+	if (g->f == F_VLAN)
+		return (int)fc_ftkey_vlan(ka) - (int)fc_ftkey_vlan(kb);
 	if (g->f == F_SRC_IP || g->f == F_DST_IP) {
-		if (a->k.family != b->k.family)
-			return a->k.family < b->k.family ? -1 : 1;
+		if (ka->family != kb->family)
+			return ka->family < kb->family ? -1 : 1;
 		return memcmp(pa + off, pb + off, 16);
 	}
 	if (len == 1)
@@ -700,7 +858,7 @@ static int row_cmp(const void *pa, const void *pb)
 			return x > y ? -1 : 1;
 	}
 	for (unsigned i = 0; i < q->ng; i++)
-		if ((c = cmp_field(&q->g[i], a, b)) != 0)
+		if ((c = cmp_field(&q->g[i], &a->k, &b->k)) != 0)
 			return c;
 	return 0;
 }
@@ -712,22 +870,90 @@ struct ti {
 	uint64_t i;
 };
 
-static int ti_cmp(const void *pa, const void *pb)
+/* Stable LSD radix sort of v by t (v is in index order, so the result is
+ * by (t, i)), a byte at a time, skipping the bytes every t shares (most:
+ * interval starts differ in their low bytes). O(n) per byte that
+ * differs, where a comparison sort of the groups cost more than counting
+ * them. */
+static void sort_by_t(struct ti *v, size_t n)
 {
-	const struct ti *a = pa, *b = pb;
+	struct ti *tmp, *src = v, *dst;
 
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return a->i < b->i ? -1 : a->i > b->i;
+	if (n < 2)
+		return;
+	tmp = malloc(n * sizeof(*tmp));
+	if (tmp == NULL)
+		fr_oom();
+	dst = tmp;
+	for (unsigned sh = 0; sh < 64; sh += 8) {
+		size_t pos[256] = {0}, sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			pos[src[i].t >> sh & 0xff]++;
+		if (pos[src[0].t >> sh & 0xff] == n)
+			continue;
+		for (unsigned b = 0; b < 256; b++) {
+			size_t c = pos[b];
+
+			pos[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[pos[src[i].t >> sh & 0xff]++] = src[i];
+		dst = src;
+		src = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
 }
 
-static const struct fr_row *heap_rows;
+static const struct fr_agg *heap_agg;
 
-/* Heap of the indices of the best k rows of one interval seen so far,
- * the worst at the top (h[0]): a better row replaces it. */
-static int hcmp(uint64_t a, uint64_t b)
+static uint64_t agg_order_val(const struct fr_query *q,
+			      const struct fr_agg *a, uint64_t i)
 {
-	return row_cmp(&heap_rows[a], &heap_rows[b]);
+	switch (q->order) {
+	case ORD_RECORDS: return a->cnt[i].records;
+	case ORD_PACKETS: return a->cnt[i].packets;
+	case ORD_DISTINCT: return a->dcnt[i * a->nd + q->order_d];
+	default: return 0;
+	}
+}
+
+/* row_cmp of the groups x and y of heap_agg, without making rows of
+ * them: --top makes rows only of the groups it keeps. */
+static int hcmp(uint64_t x, uint64_t y)
+{
+	const struct fr_query *q = sort_q;
+	const struct fr_agg *a = heap_agg;
+	int c;
+
+	if (a->keys[x].t != a->keys[y].t)
+		return a->keys[x].t < a->keys[y].t ? -1 : 1;
+	if (q->order != ORD_NONE) {
+		uint64_t vx = agg_order_val(q, a, x), vy = agg_order_val(q, a, y);
+
+		if (vx != vy)
+			return vx > vy ? -1 : 1;
+	}
+	for (unsigned i = 0; i < q->ng; i++)
+		if ((c = cmp_field(&q->g[i], &a->keys[x].k,
+				   &a->keys[y].k)) != 0)
+			return c;
+	return 0;
+}
+
+/* Group i of a as an output row. */
+static void make_row(const struct fr_query *q, const struct fr_agg *a,
+		     uint32_t i, struct fr_row *w)
+{
+	w->t = a->keys[i].t;
+	w->k = a->keys[i].k;
+	w->records = a->cnt[i].records;
+	w->packets = a->cnt[i].packets;
+	for (unsigned d = 0; d < q->nd; d++)
+		w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
 }
 
 static void sift_down(uint64_t *h, size_t k, size_t i)
@@ -754,26 +980,34 @@ static int idx_cmp(const void *pa, const void *pb)
 	return hcmp(*(const uint64_t *)pa, *(const uint64_t *)pb);
 }
 
-/* --top: per interval, the best N rows, in order, into out; returns
- * their number. O(n log n) on 16-byte items plus O(n log N) row
- * comparisons: the rows are never sorted as a whole. */
-static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
-			 size_t n, struct fr_row *out)
+/* --top: per interval, the best N groups of a, in order, as rows into
+ * *out (allocated); returns their number. O(n) radix passes on 16-byte
+ * items plus O(n log N) group comparisons: only the kept groups become
+ * rows (a row is 136 bytes; making one of every group cost more than the
+ * selection). */
+static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
+			 struct fr_row **out)
 {
+	size_t n = a->n, m = 0, nint = 0, cap;
 	struct ti *v = malloc((n + 1) * sizeof(*v));
 	uint64_t *h = malloc(((size_t)(q->top < n ? q->top : n) + 1) *
 			     sizeof(*h));
-	size_t m = 0;
+	struct fr_row *rows;
 
 	if (v == NULL || h == NULL)
 		fr_oom();
-	heap_rows = rows;
+	heap_agg = a;
 	for (size_t i = 0; i < n; i++) {
-		v[i].t = rows[i].t;
+		v[i].t = a->keys[i].t;
 		v[i].i = i;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), ti_cmp);
+	sort_by_t(v, n);
+	for (size_t i = 0; i < n; i++)
+		nint += i == 0 || v[i].t != v[i - 1].t;
+	cap = q->top < n / (nint ? nint : 1) ? q->top * nint : n;
+	rows = malloc((cap + 1) * sizeof(*rows));
+	if (rows == NULL)
+		fr_oom();
 	for (size_t b = 0, e; b < n; b = e) {
 		size_t k = 0;
 
@@ -798,41 +1032,30 @@ static size_t select_top(const struct fr_query *q, const struct fr_row *rows,
 		}
 		qsort(h, k, sizeof(*h), idx_cmp);
 		for (size_t i = 0; i < k; i++)
-			out[m++] = rows[h[i]];
+			make_row(q, a, (uint32_t)h[i], &rows[m++]);
 	}
 	free(v);
 	free(h);
+	*out = rows;
 	return m;
 }
 
 static void finish(const struct fr_query *q, const struct fr_agg *a)
 {
-	struct fr_row *rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
+	struct fr_row *rows;
 	size_t n = a->n;
 
-	if (rows == NULL)
-		fr_oom();
-	for (uint32_t i = 0; i < a->n; i++) {
-		struct fr_row *w = &rows[i];
-
-		w->t = a->keys[i].t;
-		w->k = a->keys[i].k;
-		w->records = a->cnt[i].records;
-		w->packets = a->cnt[i].packets;
-		for (unsigned d = 0; d < q->nd; d++)
-			w->distinct[d] = a->dcnt[(size_t)i * a->nd + d];
-	}
 	sort_q = q;
 	if (q->top > 0) {
-		struct fr_row *top = malloc((n + 1) * sizeof(*top));
-
-		if (top == NULL)
+		n = select_top(q, a, &rows);
+	} else {
+		rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
+		if (rows == NULL)
 			fr_oom();
-		n = select_top(q, rows, n, top);
-		free(rows);
-		rows = top;
-	} else if (n > 1) {
-		qsort(rows, n, sizeof(*rows), row_cmp);
+		for (uint32_t i = 0; i < a->n; i++)
+			make_row(q, a, i, &rows[i]);
+		if (n > 1)
+			qsort(rows, n, sizeof(*rows), row_cmp);
 	}
 	fr_output_rows(q, rows, n);
 	free(rows);
@@ -847,6 +1070,10 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	int ret;
 
 	make_masks(q, r.mask);
+	for (unsigned i = 0; i < q->ng; i++)
+		r.label_ids |= q->g[i].f == F_LABEL;
+	for (unsigned i = 0; i < q->nd; i++)
+		r.label_ids |= q->d[i] == F_LABEL;
 	for (size_t i = 0; i < in->n; i++)
 		if (!in->v[i].skip) {
 			r.files_total++;
@@ -882,6 +1109,14 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 0; i < nj; i++) {
 		jobs[i].r = &r;
 		jobs[i].a = fr_agg_create(q);
+		jobs[i].jl = calloc(1, sizeof(*jobs[i].jl));
+		if (jobs[i].jl == NULL)
+			fr_oom();
+		if (fr_filter_needs(q->filter) & FR_NEED_LABEL) {
+			jobs[i].jl->filter = malloc(sizeof(struct fr_flabels));
+			if (jobs[i].jl->filter == NULL)
+				fr_oom();
+		}
 		if (q->anon_key != NULL) {
 			jobs[i].anon = fc_anon_create(q->anon_key);
 			if (jobs[i].anon == NULL) {
@@ -924,6 +1159,8 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 0; i < nj; i++) {
 		fr_agg_free(jobs[i].a);
 		fc_anon_free(jobs[i].anon);
+		free(jobs[i].jl->filter);
+		free(jobs[i].jl);
 	}
 	free(jobs);
 	pthread_mutex_destroy(&r.plock);

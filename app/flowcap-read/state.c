@@ -10,8 +10,10 @@
  * partials of the files it still has unchanged, reads the others, and
  * prints the merge: the same as a full run.
  *
- * Layout (little-endian): "FRSTATE1", u32 length + query text, u32 files;
- * per file: u32 length + name, u64 size, u32 end_crc, u32 groups, u32
+ * Layout (little-endian): "FRSTATE2", u32 length + query text, u32 label
+ * names, each u32 length + name (the label ids of the groups and values
+ * below are 1.. into this list: ids are the run's, names are stable;
+ * "FRSTATE1", of earlier versions, has no list), u32 files; per file: u32 length + name, u64 size, u32 end_crc, u32 groups, u32
  * distinct values, then the groups (struct fr_gkey, u64 records, u64
  * packets) and the values (struct fr_dkey); last a CRC32C of everything
  * before it. A state that is damaged, truncated, of another query or
@@ -32,7 +34,8 @@
 #include "fc_anon.h"
 #include "fr_agg.h"
 
-#define MAGIC "FRSTATE1"
+#define MAGIC "FRSTATE2"
+#define MAGIC1 "FRSTATE1"
 
 struct buf {
 	uint8_t *p;
@@ -41,6 +44,8 @@ struct buf {
 
 static void put(struct buf *b, const void *v, size_t n)
 {
+	if (n == 0)
+		return; /* v may be NULL: a table without values */
 	if (b->n + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 
@@ -168,8 +173,10 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 	struct rd r = {0};
 	uint8_t *data = NULL;
 	size_t len = 0, cap = 0;
-	uint32_t nfiles, qlen, crc;
+	uint32_t nfiles, qlen, crc, nlabels;
 	const char *qtext;
+	uint16_t lmap[FC_FTKEY_LABEL_MAX + 1] = {0};
+	int dlabel = -1; /* which distinct field is label */
 	FILE *f = fopen(q->state, "rb");
 	int ret = -1;
 
@@ -204,7 +211,8 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 	fclose(f);
 	r.p = data;
 	r.n = len;
-	if (len < 8 + 4 || memcmp(data, MAGIC, 8) != 0) {
+	if (len < 8 + 4 || (memcmp(data, MAGIC, 8) != 0 &&
+			     memcmp(data, MAGIC1, 8) != 0)) {
 		refuse(q->state, "not a flowcap-read state file");
 		goto out;
 	}
@@ -215,6 +223,9 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 	}
 	r.n = len - 4;
 	r.at = 8;
+	for (unsigned i = 0; i < q->nd; i++)
+		if (q->d[i] == F_LABEL)
+			dlabel = (int)i;
 	describe(q, &want);
 	qlen = get32(&r);
 	qtext = take(&r, qlen);
@@ -228,6 +239,24 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 			"for this query (or remove this one)\n", q->state,
 			(int)qlen, qtext, (int)want.n, (const char *)want.p);
 		goto out;
+	}
+	/* The state's label ids as this run's (by name). */
+	nlabels = memcmp(data, MAGIC1, 8) == 0 ? 0 : get32(&r);
+	if (nlabels > FC_FTKEY_LABEL_MAX)
+		r.bad = true;
+	for (uint32_t i = 1; i <= nlabels && !r.bad; i++) {
+		uint32_t l = get32(&r);
+		const char *name = take(&r, l);
+		char b[32];
+
+		if (name == NULL || l == 0 || l >= sizeof(b) ||
+		    memchr(name, '\0', l) != NULL) {
+			r.bad = true;
+			break;
+		}
+		memcpy(b, name, l);
+		b[l] = '\0';
+		lmap[i] = (uint16_t)fr_label_id(b);
 	}
 	nfiles = get32(&r);
 	for (uint32_t i = 0; i < nfiles && !r.bad; i++) {
@@ -268,10 +297,17 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 			struct fr_gkey k;
 			uint64_t c[2];
 			uint32_t gi;
+			unsigned l;
 
 			memcpy(&k, groups, sizeof(k));
 			memcpy(c, groups + sizeof(k), 16);
 			groups += sizeof(k) + 16;
+			l = fc_ftkey_label(&k.k);
+			if (l > nlabels) {
+				r.bad = true;
+				break;
+			}
+			fc_ftkey_set_ext(&k.k, lmap[l], fc_ftkey_vlan(&k.k));
 			gi = fr_agg_group(per_file[at], &k);
 			if (gi != g) /* a group twice */
 				r.bad = true;
@@ -285,6 +321,16 @@ int fr_state_load(const struct fr_query *q, struct fr_inputs *in,
 			if (k.g >= ng || k.field >= q->nd) {
 				r.bad = true;
 				break;
+			}
+			if ((int)k.field == dlabel) {
+				uint16_t l;
+
+				memcpy(&l, k.v, 2);
+				if (l > nlabels) {
+					r.bad = true;
+					break;
+				}
+				memcpy(k.v, &lmap[l], 2);
 			}
 			fr_agg_distinct(per_file[at], &k);
 		}
@@ -340,6 +386,14 @@ int fr_state_save(const struct fr_query *q, const struct fr_inputs *in,
 	put32(&b, (uint32_t)d.n);
 	put(&b, d.p, d.n);
 	free(d.p);
+	/* Every id any table may hold: the run's, 1..count. */
+	put32(&b, fr_label_count());
+	for (unsigned i = 1; i <= fr_label_count(); i++) {
+		const char *name = fr_label_name(i);
+
+		put32(&b, (uint32_t)strlen(name));
+		put(&b, name, strlen(name));
+	}
 	for (size_t i = 0; i < in->n; i++)
 		n += per_file[i] != NULL && !in->v[i].skip;
 	put32(&b, n);

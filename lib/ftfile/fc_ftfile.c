@@ -1004,6 +1004,21 @@ void fc_ft_writer_abort(struct fc_ft_writer *w)
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                 */
 
+/* Records decoded together: every column of a chunk while its records
+ * (56 bytes each: 28 KiB) stay in the first-level cache, and handed out
+ * before the next chunk is decoded, so the caller finds them there too. */
+#define DECODE_CHUNK 512
+
+/* A known column of a block being decoded. */
+struct dcol {
+	const uint8_t *c;    /* its planes, n bytes each */
+	const uint8_t *c6;   /* addresses: the IPv6 bytes 4..15, 12 planes */
+	unsigned id, width;
+	bool delta;
+	uint64_t prev;       /* delta: the value before the chunk */
+	size_t k6;           /* addresses: IPv6 records done */
+};
+
 struct fc_ft_reader {
 	FILE *f;
 	uint64_t size;        /* file size at open */
@@ -1030,7 +1045,12 @@ struct fc_ft_reader {
 	uint64_t *vals;
 	struct fc_ft_record *recs;
 	size_t rec_cap;       /* records vals and recs hold */
-	size_t nrec, pos;
+	size_t nrec, pos;     /* records of the chunk in recs, handed out */
+	/* The block being decoded a chunk at a time: its columns, records
+	 * and IPv6 records, and how many are decoded. */
+	struct dcol cols[FT_MAX_FIELDS];
+	unsigned ncol;
+	size_t blk_n, blk_n6, blk_done;
 	ZSTD_DCtx *dctx;
 	/* 2.2: the label names of the current interval (LABELS block). */
 	char (*labels)[32];   /* [id]: FC_FT_LABELS_MAX + 1 entries */
@@ -1404,52 +1424,117 @@ void fc_ft_reader_close(struct fc_ft_reader *r)
 	free(r);
 }
 
-static void get_planes(const uint8_t *in, uint64_t *v, size_t n,
-		       unsigned width, bool delta)
+/* One plane per byte of a width-byte value, planes n bytes apart: the m
+ * values v[i] = sum of in[j * n + i] << 8j; then, for a delta column, a
+ * running sum modulo 2^(8 width) continued from *prev. The usual widths
+ * have their own loops (no inner loop over the bytes: the compiler
+ * vectorises them); the decode of a block is this and scatter_field, per
+ * column and chunk of records. */
+static void get_planes(const uint8_t *in, size_t n, uint64_t *v, size_t m,
+		       unsigned width, bool delta, uint64_t *prev)
 {
-	uint64_t prev = 0;
+	switch (width) {
+	case 1:
+		for (size_t i = 0; i < m; i++)
+			v[i] = in[i];
+		break;
+	case 2:
+		for (size_t i = 0; i < m; i++)
+			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8;
+		break;
+	case 4:
+		for (size_t i = 0; i < m; i++)
+			v[i] = (uint64_t)in[i] | (uint64_t)in[n + i] << 8 |
+			       (uint64_t)in[2 * n + i] << 16 |
+			       (uint64_t)in[3 * n + i] << 24;
+		break;
+	default:
+		for (size_t i = 0; i < m; i++) {
+			uint64_t x = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = 0;
-
-		for (unsigned j = 0; j < width; j++)
-			x |= (uint64_t)in[j * n + i] << (8 * j);
-		if (delta) {
-			x += prev;
-			if (width < 8)
-				x &= (UINT64_C(1) << (8 * width)) - 1;
+			for (unsigned j = 0; j < width; j++)
+				x |= (uint64_t)in[j * n + i] << (8 * j);
+			v[i] = x;
 		}
-		v[i] = prev = x;
+		break;
+	}
+	if (delta) {
+		uint64_t p = *prev, mask = width < 8 ?
+			(UINT64_C(1) << (8 * width)) - 1 : UINT64_MAX;
+
+		for (size_t i = 0; i < m; i++)
+			v[i] = p = (v[i] + p) & mask;
+		*prev = p;
 	}
 }
 
-static void set_field(struct fc_ft_record *rec, unsigned id, uint64_t v)
+/* Column id's values into the records: one loop per field, no choice
+ * per record. */
+static void scatter_field(struct fc_ft_record *recs, unsigned id,
+			  const uint64_t *v, size_t n)
 {
-	struct fc_ftkey *k = &rec->key;
-	uint8_t *a;
-
 	switch (id) {
-	case FT_F_CLASS: k->cls = (uint8_t)v; break;
-	case FT_F_SRC_IP:
-	case FT_F_DST_IP:
-		a = id == FT_F_SRC_IP ? k->src_ip : k->dst_ip;
-		a[0] = (uint8_t)(v >> 24);
-		a[1] = (uint8_t)(v >> 16);
-		a[2] = (uint8_t)(v >> 8);
-		a[3] = (uint8_t)v;
+	case FT_F_CLASS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.cls = (uint8_t)v[i];
 		break;
-	case FT_F_SRC_PORT: k->src_port = (uint16_t)v; break;
-	case FT_F_DST_PORT: k->dst_port = (uint16_t)v; break;
-	case FT_F_PROTO: k->proto = (uint8_t)v; break;
-	case FT_F_TTL: k->ttl = (uint8_t)v; break;
-	case FT_F_TCP_FLAGS: k->tcp_flags = (uint8_t)v; break;
-	case FT_F_IP_LEN: k->ip_len = (uint32_t)v; break;
-	case FT_F_PACKETS: rec->packets = v; break;
+	case FT_F_SRC_IP:
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a = __builtin_bswap32((uint32_t)v[i]);
+
+			memcpy(recs[i].key.src_ip, &a, 4);
+		}
+		break;
+	case FT_F_DST_IP:
+		for (size_t i = 0; i < n; i++) {
+			uint32_t a = __builtin_bswap32((uint32_t)v[i]);
+
+			memcpy(recs[i].key.dst_ip, &a, 4);
+		}
+		break;
+	case FT_F_SRC_PORT:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.src_port = (uint16_t)v[i];
+		break;
+	case FT_F_DST_PORT:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.dst_port = (uint16_t)v[i];
+		break;
+	case FT_F_PROTO:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.proto = (uint8_t)v[i];
+		break;
+	case FT_F_TTL:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.ttl = (uint8_t)v[i];
+		break;
+	case FT_F_TCP_FLAGS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.tcp_flags = (uint8_t)v[i];
+		break;
+	case FT_F_IP_LEN:
+		for (size_t i = 0; i < n; i++)
+			recs[i].key.ip_len = (uint32_t)v[i];
+		break;
+	case FT_F_PACKETS:
+		for (size_t i = 0; i < n; i++)
+			recs[i].packets = v[i];
+		break;
 	case FT_F_LABEL:
-		fc_ftkey_set_ext(k, (unsigned)v & 0xfff, fc_ftkey_vlan(k));
+		for (size_t i = 0; i < n; i++) {
+			struct fc_ftkey *k = &recs[i].key;
+
+			fc_ftkey_set_ext(k, (unsigned)v[i] & 0xfff,
+					 fc_ftkey_vlan(k));
+		}
 		break;
 	case FT_F_VLAN:
-		fc_ftkey_set_ext(k, fc_ftkey_label(k), (unsigned)v & 0xfff);
+		for (size_t i = 0; i < n; i++) {
+			struct fc_ftkey *k = &recs[i].key;
+
+			fc_ftkey_set_ext(k, fc_ftkey_label(k),
+					 (unsigned)v[i] & 0xfff);
+		}
 		break;
 	}
 }
@@ -1493,6 +1578,41 @@ static int r_grow(struct fc_ft_reader *r, size_t raw, size_t n)
 }
 
 /* Decode the RECORDS block in r->pl (checksum already verified). */
+/* The next chunk of the block r_decode set up into r->recs (the block
+ * has records left). */
+static void r_chunk(struct fc_ft_reader *r)
+{
+	size_t n = r->blk_n, n6 = r->blk_n6, i0 = r->blk_done;
+	size_t m = n - i0 < DECODE_CHUNK ? n - i0 : DECODE_CHUNK;
+	struct fc_ft_record *rec = r->recs;
+
+	memset(rec, 0, sizeof(*rec) * m);
+	for (size_t i = 0; i < m; i++)
+		rec[i].key.family = r->raw[i0 + i];
+	for (unsigned ci = 0; ci < r->ncol; ci++) {
+		struct dcol *d = &r->cols[ci];
+
+		get_planes(d->c + i0, n, r->vals, m, d->width, d->delta,
+			   &d->prev);
+		scatter_field(rec, d->id, r->vals, m);
+		if (!is_addr(d->id) || n6 == 0)
+			continue;
+		for (size_t i = 0; i < m; i++) {
+			uint8_t *a = d->id == FT_F_SRC_IP ? rec[i].key.src_ip :
+							    rec[i].key.dst_ip;
+
+			if (rec[i].key.family != 6)
+				continue;
+			for (unsigned j = 0; j < 12; j++)
+				a[4 + j] = d->c6[j * n6 + d->k6];
+			d->k6++;
+		}
+	}
+	r->blk_done += m;
+	r->nrec = m;
+	r->pos = 0;
+}
+
 static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 {
 	uint32_t n, raw_len;
@@ -1539,44 +1659,47 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 	}
 	if (raw_len != (size_t)n * r->row_min + n6 * r->row_v6)
 		return FC_FT_E_CORRUPT;
-	memset(r->recs, 0, sizeof(*r->recs) * n);
-	for (size_t i = 0; i < n; i++)
-		r->recs[i].key.family = r->raw[i];
+	/* Where each known column starts; the records are decoded a chunk
+	 * at a time (r_chunk), every column for one chunk before the next:
+	 * a column at a time over the whole block went through memory once
+	 * per column. The classes are checked here, for the whole block, so
+	 * a damaged block gives no record. */
 	c = r->raw;
+	r->ncol = 0;
 	for (unsigned fi = 0; fi < r->nf; fi++) {
 		const struct ft_field_desc *f = &r->fields[fi];
-		unsigned width = is_addr(f->id) ? 4 : f->width;
 
-		if (f->id == FT_F_FAMILY || f->id == 0 || f->id >= FT_F_KNOWN) {
-			c += column_size(f, n, n6);
-			continue;
-		}
-		get_planes(c, r->vals, n, width, f->enc == FT_ENC_DELTA);
-		for (size_t i = 0; i < n; i++)
-			set_field(&r->recs[i], f->id, r->vals[i]);
-		c += (size_t)width * n;
-		if (is_addr(f->id) && n6 > 0) {
-			size_t k = 0;
+		if (f->id != FT_F_FAMILY && f->id != 0 && f->id < FT_F_KNOWN) {
+			struct dcol *d = &r->cols[r->ncol++];
 
-			for (size_t i = 0; i < n; i++) {
-				uint8_t *a = f->id == FT_F_SRC_IP ?
-						     r->recs[i].key.src_ip :
-						     r->recs[i].key.dst_ip;
+			d->c = c;
+			d->c6 = c + 4 * (size_t)n;
+			d->id = f->id;
+			d->width = is_addr(f->id) ? 4 : f->width;
+			d->delta = f->enc == FT_ENC_DELTA;
+			d->prev = 0;
+			d->k6 = 0;
+			if (f->id == FT_F_CLASS) {
+				uint64_t prev = 0;
 
-				if (r->recs[i].key.family != 6)
-					continue;
-				for (unsigned j = 0; j < 12; j++)
-					a[4 + j] = c[j * n6 + k];
-				k++;
+				for (size_t i0 = 0; i0 < n; i0 += DECODE_CHUNK) {
+					size_t m = n - i0 < DECODE_CHUNK ?
+						   n - i0 : DECODE_CHUNK;
+
+					get_planes(c + i0, n, r->vals, m,
+						   d->width, d->delta, &prev);
+					for (size_t i = 0; i < m; i++)
+						if (r->vals[i] >= FC_FT_CLASS_COUNT)
+							return FC_FT_E_CORRUPT;
+				}
 			}
-			c += 12 * n6;
 		}
+		c += column_size(f, n, n6);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (r->recs[i].key.cls >= FC_FT_CLASS_COUNT)
-			return FC_FT_E_CORRUPT;
-	r->nrec = n;
-	r->pos = 0;
+	r->blk_n = n;
+	r->blk_n6 = n6;
+	r->blk_done = 0;
+	r->nrec = r->pos = 0;
 	r->iv_left -= n;
 	r->n_recs += n;
 	return FC_FT_OK;
@@ -1708,6 +1831,7 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	if (r->done)
 		return 0;
 	r->nrec = r->pos = 0;
+	r->blk_n = r->blk_done = 0;
 	r->n_labels = 0;
 	r->rules_hash = 0;
 	for (;;) {
@@ -1755,16 +1879,17 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 	}
 }
 
-int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
+/* The next chunk of the interval's records into r->recs (decoding the
+ * next records block when the last is done): 1, 0 at the interval's end,
+ * or a negative status. */
+static int r_next_block(struct fc_ft_reader *r)
 {
 	struct ft_blk b;
 	uint32_t crc0;
 	int rc;
 
-	if (r == NULL || rec == NULL)
-		return FC_FT_E_INVAL;
-	if (r->pos < r->nrec) {
-		*rec = r->recs[r->pos++];
+	if (r->blk_done < r->blk_n && r->err == FC_FT_OK) {
+		r_chunk(r);
 		return 1;
 	}
 	if (r->err != FC_FT_OK)
@@ -1787,8 +1912,44 @@ int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
 	rc = r_decode(r, &b);
 	if (rc != FC_FT_OK) {
 		r->nrec = r->pos = 0;
+		r->blk_n = r->blk_done = 0;
 		return r_fail(r, rc, b.off);
 	}
+	r_chunk(r);
+	return 1;
+}
+
+int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
+{
+	int rc;
+
+	if (r == NULL || rec == NULL)
+		return FC_FT_E_INVAL;
+	if (r->pos < r->nrec) {
+		*rec = r->recs[r->pos++];
+		return 1;
+	}
+	rc = r_next_block(r);
+	if (rc != 1)
+		return rc;
 	*rec = r->recs[r->pos++];
 	return 1;
+}
+
+int fc_ft_reader_next_block(struct fc_ft_reader *r,
+			    const struct fc_ft_record **recs)
+{
+	int rc;
+
+	if (r == NULL || recs == NULL)
+		return FC_FT_E_INVAL;
+	if (r->pos >= r->nrec) {
+		rc = r_next_block(r);
+		if (rc != 1)
+			return rc;
+	}
+	*recs = r->recs + r->pos;
+	rc = (int)(r->nrec - r->pos);
+	r->pos = r->nrec;
+	return rc;
 }

@@ -310,6 +310,19 @@ int fc_ft_reader_next_interval(struct fc_ft_reader *r,
 int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
 
 /**
+ * The next records of the current interval, as many as are decoded at
+ * once (a chunk of a block: a few hundred, at most FC_FT_BLOCK_RECORDS,
+ * just decoded, so still in cache): *recs points into the reader, valid
+ * until the next call on r. Returns their number (> 0), 0
+ * (interval done) or a negative status. Mixes with
+ * fc_ft_reader_next_record: every record is returned once. For readers
+ * that look at every record: no copy and no call per record.
+ * Thread safety: none; one thread per reader. Hot path.
+ */
+int fc_ft_reader_next_block(struct fc_ft_reader *r,
+			    const struct fc_ft_record **recs);
+
+/**
  * Name the labels of the next interval written (format 2.2): names[i-1]
  * is label id i's name (1..31 characters of a-z 0-9 _ . -), n at most
  * FC_FT_LABELS_MAX; hash is the rule set's identity. Written ahead of the

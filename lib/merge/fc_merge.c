@@ -36,7 +36,8 @@ struct sortent {
 	uint64_t packets;
 };
 
-/* b of an entry whose record is in tmp6 (compact word 2 is below 2^40). */
+/* b of an entry whose record is in tmp6 (compact word 2 is below 2^60:
+ * gather puts a record whose VLAN ID reaches bit 60 into tmp6). */
 #define FULL (1ULL << 60)
 
 struct fc_merge {
@@ -290,6 +291,22 @@ static uint64_t gather(struct fc_merge *m, const struct fc_flowtable *t,
 			__builtin_prefetch(&t->slots4[t->used4[j + AHEAD]], 0,
 					   0);
 		s = &t->slots4[t->used4[j]];
+		if (__builtin_expect(s->w[2] >> 60 != 0, 0)) {
+			/* A VLAN ID of 256 or more (--key-vlan) reaches the
+			 * bits b keeps for FULL and the destination's: the
+			 * record goes whole into tmp6, as an IPv6 one (its
+			 * prefix is the one the compact entry would have). */
+			struct fc_ft_record *x = &m->tmp6[*k6];
+
+			fc_ftkey4_expand(&x->key, s->w);
+			x->packets = s->packets;
+			e->pref = prefix_of(&x->key);
+			e->a = (*k6)++;
+			e->b = FULL;
+			e->packets = s->packets;
+			m->count[e->pref >> TOP_SHIFT]++;
+			continue;
+		}
 		/* Source then destination, most significant byte first. */
 		v = (uint64_t)__builtin_bswap32((uint32_t)s->w[0]) << 32 |
 		    __builtin_bswap32((uint32_t)(s->w[0] >> 32));
@@ -326,10 +343,12 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 	uint64_t total = 0, total6 = 0, k = 0, k6 = 0, w = 0, sum = 0;
 	struct sortent *e;
 
-	for (unsigned i = 0; i < n; i++) {
+	/* tmp6 holds IPv6 records and IPv4 ones with a large VLAN ID
+	 * (gather): room for every key, of which only the pages used are
+	 * ever touched. */
+	for (unsigned i = 0; i < n; i++)
 		total += tabs[i]->n_keys;
-		total6 += tabs[i]->n_keys - tabs[i]->n_keys4;
-	}
+	total6 = total;
 	if (total > m->cap) {
 		if (grow((void **)&m->recs, total, sizeof(*m->recs)) ||
 		    grow((void **)&m->ents, total, sizeof(*m->ents)) ||

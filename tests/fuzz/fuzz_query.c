@@ -5,8 +5,9 @@
  * bytes (cut at the first NUL). Whatever the bytes: no crash, no endless
  * recursion (nesting is bounded), a refused expression comes with a
  * message of three lines whose last is a caret inside the expression, and
- * a compiled one matches a few records (IPv4, IPv6, every class) without
- * reading outside them, the same way twice.
+ * a compiled one matches a few records (IPv4, IPv6, every class, labels
+ * and VLAN IDs) without reading outside them, the same way twice, with
+ * and without label names bound.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ void fr_oom(void)
 }
 
 static struct fc_ft_record recs[4];
+static struct fr_flabels lb;
 
 static void init_recs(void)
 {
@@ -43,6 +45,7 @@ static void init_recs(void)
 		k->tcp_flags = (uint8_t)(0x12 << (i & 1));
 		k->ip_len = 40u + 1000u * (unsigned)i;
 		k->cls = (uint8_t)(i % FC_FT_CLASS_COUNT);
+		fc_ftkey_set_ext(k, (unsigned)i * 1365, (unsigned)i * 1000);
 		recs[i].packets = (uint64_t)i * 1000;
 	}
 }
@@ -74,9 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      err[strlen(err) - 1] != '^')))
 			abort();
 	} else {
+		/* Every filter name on some ids, as a bound interval has them. */
+		for (unsigned id = 0; id <= FC_FTKEY_LABEL_MAX; id++)
+			lb.m[id] = id % 3 == 0 ? 0 : (uint32_t)id * 2654435761u;
 		for (int i = 0; i < 4; i++)
-			if (fr_filter_match(f, &recs[i]) !=
-			    fr_filter_match(f, &recs[i]))
+			if (fr_filter_match(f, &recs[i], NULL) !=
+			    fr_filter_match(f, &recs[i], NULL) ||
+			    fr_filter_match(f, &recs[i], &lb) !=
+			    fr_filter_match(f, &recs[i], &lb))
 				abort();
 		fr_filter_free(f);
 	}

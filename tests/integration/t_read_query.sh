@@ -7,7 +7,9 @@
 # tests/oracle/query-oracle.py computes from the plain CSV dump (with the
 # filter written as a Python predicate, not parsed by the same code);
 # --jobs 1 and --jobs 2 print the same bytes; Crypto-PAn anonymisation
-# against the oracle's own Crypto-PAn.
+# against the oracle's own Crypto-PAn. Labels and VLAN IDs: files written
+# with --classify (two rule sets that number the same names differently)
+# and --key-vlan, mixed with plain ones, queried by label name and vlan.
 . "$(dirname "$0")/lib.sh"
 
 ORACLE="$FC_SRC/tests/oracle/query-oracle.py"
@@ -34,17 +36,18 @@ n=$(($(wc -l <"$TMP/rows.csv") - 1))
 	bad "plain dump: only $n records"
 
 nq=0
+QD=$FT QROWS=$TMP/rows.csv
 # query FLOWCAP_FILTER PYTHON_FILTER [options common to both]...
 query() {
 	ff=$1 pf=$2
 	shift 2
 	nq=$((nq + 1))
 	if [ -n "$ff" ]; then
-		"$FCREAD" --format csv --jobs 1 --filter "$ff" "$@" "$FT" >"$TMP/got" 2>"$TMP/err"
+		"$FCREAD" --format csv --jobs 1 --filter "$ff" "$@" "$QD" >"$TMP/got" 2>"$TMP/err"
 	else
-		"$FCREAD" --format csv --jobs 1 "$@" "$FT" >"$TMP/got" 2>"$TMP/err"
+		"$FCREAD" --format csv --jobs 1 "$@" "$QD" >"$TMP/got" 2>"$TMP/err"
 	fi || { bad "query $nq: '$ff' $*: exit $?"; head -n 3 "$TMP/err"; return; }
-	python3 "$ORACLE" --filter "$pf" "$@" "$TMP/rows.csv" >"$TMP/want" ||
+	python3 "$ORACLE" --filter "$pf" "$@" "$QROWS" >"$TMP/want" ||
 		{ bad "oracle $nq: '$pf' $*"; return; }
 	if ! cmp -s "$TMP/want" "$TMP/got"; then
 		bad "query $nq: '$ff' $* ($(wc -l <"$TMP/got") rows, oracle $(wc -l <"$TMP/want"))"
@@ -53,9 +56,9 @@ query() {
 	fi
 	rows=$(($(wc -l <"$TMP/got") - 1))
 	if [ -n "$ff" ]; then
-		"$FCREAD" --format csv --jobs 2 --filter "$ff" "$@" "$FT" >"$TMP/got2" 2>/dev/null || true
+		"$FCREAD" --format csv --jobs 2 --filter "$ff" "$@" "$QD" >"$TMP/got2" 2>/dev/null || true
 	else
-		"$FCREAD" --format csv --jobs 2 "$@" "$FT" >"$TMP/got2" 2>/dev/null || true
+		"$FCREAD" --format csv --jobs 2 "$@" "$QD" >"$TMP/got2" 2>/dev/null || true
 	fi
 	if cmp -s "$TMP/got" "$TMP/got2"; then
 		ok "query $nq: '$ff' $*: $rows rows as the oracle; --jobs 2 the same bytes"
@@ -111,6 +114,101 @@ query "src net 192.168.0.0/16" "r['fam'] == 4 and r['src'] in ipaddress.ip_netwo
 query "proto tcp" "r['protocol'] == 6" --anonymize "$TMP/key.hex" \
 	--group-by src_ip/24/64 --interval all --top 20
 
+# Labels and VLAN IDs. Two rule sets with the same rules in opposite
+# orders give the same name different ids in different files; a query
+# goes by the name. Files with labels, with VLAN IDs, with both, and
+# plain ones, in one directory.
+FL="$TMP/fl"
+cat "$FC_SRC/rules/telescope.rules" >"$TMP/r1"
+cat >>"$TMP/r1" <<'R'
+ftp-user     tcp  21        /^USER /
+dns-reply    udp  53        /^..[\x80-\xff]/s
+http-resp    tcp  any       /^HTTP\/1\.[01] [0-9]{3}/
+R
+grep -v '^#' "$TMP/r1" | grep -v '^$' | tac >"$TMP/r2"
+mkl() { # trace, flowcap options...
+	t=$1
+	shift
+	mkdir -p "$FL/$t"
+	"$FLOWCAP" --read "$FC_SHARED/pcaps/real/$t.pcap" --out "$FL/$t" "$@" \
+		>"$TMP/fc.log" 2>&1 || { bad "flowcap --read $t $*"; cat "$TMP/fc.log"; }
+}
+mkl 1kxun-app-mix --classify "$TMP/r1"
+mkl pcapplusplus-example-tcp-mix --classify "$TMP/r2"
+mkl dns-amplification-ipv4-fragments --classify "$TMP/r2"
+mkl lan-ftp-mixed-ipv4opt-ipv6 --classify "$TMP/r1" --key-vlan
+mkl many-protocols-vlan-ipv6-llc --classify "$TMP/r1" --key-vlan
+mkl smb-file-transfer-all-vlan --key-vlan
+mkl tcpreplay-test-mix
+# Generated VLAN IDs (1..4094, most of them 256 or more), against
+# tshark's outermost VLAN ID per packet.
+"$FCGEN" --packets 20000 --flows 2000 --seed 7 --vlan 0.6 --ipv6 0.2 --rate 500 \
+	--start 1700000010 -o "$TMP/v.pcap" >/dev/null
+mkdir -p "$FL/genvlan"
+"$FLOWCAP" --read "$TMP/v.pcap" --out "$FL/genvlan" --key-vlan >"$TMP/fc.log" 2>&1 ||
+	{ bad "flowcap --read generated --key-vlan"; tail -n 3 "$TMP/fc.log"; }
+tshark -n -r "$TMP/v.pcap" -T fields -E occurrence=f -e vlan.id 2>/dev/null |
+	awk '{ s[$1 == "" ? 0 : $1]++ } END { for (v in s) print v "," s[v] }' |
+	LC_ALL=C sort >"$TMP/v.want"
+rm -f "$TMP/v.pcap"
+"$FCREAD" --format csv --group-by vlan --interval all "$FL/genvlan" |
+	awk -F, 'NR > 1 { print $1 "," $3 }' | LC_ALL=C sort >"$TMP/v.got"
+nvl=$(wc -l <"$TMP/v.want")
+cmp -s "$TMP/v.want" "$TMP/v.got" && [ "$nvl" -gt 500 ] &&
+	ok "--group-by vlan over generated VLAN IDs: packets per VLAN ID as tshark's ($nvl IDs)" ||
+	{ bad "--group-by vlan vs tshark"; diff "$TMP/v.want" "$TMP/v.got" | head -n 4; }
+"$FCREAD" --format csv --jobs 1 "$FL" >"$TMP/lrows.csv" 2>"$TMP/dump.err" ||
+	{ bad "labelled dump"; cat "$TMP/dump.err"; }
+nl=$(awk -F, 'NR > 1 && $12 != ""' "$TMP/lrows.csv" | wc -l)
+nv=$(awk -F, 'NR > 1 && $13 != 0' "$TMP/lrows.csv" | wc -l)
+nn=$(awk -F, 'NR > 1 { print $12 }' "$TMP/lrows.csv" | sort -u | wc -l)
+[ "$nl" -gt 200 ] && [ "$nv" -gt 100 ] && [ "$nn" -ge 6 ] &&
+	ok "labelled files: $nl labelled rows ($nn names with the empty one), $nv with a VLAN ID" ||
+	bad "labelled files: only $nl labelled rows, $nn names, $nv with a VLAN ID"
+QD=$FL QROWS=$TMP/lrows.csv
+query "" "True" --group-by label,vlan --interval all
+query "" "True" --interval all
+query "" "True" --group-by label --count-distinct vlan --count-distinct src_ip --interval 120
+query "label http-probe or label http-resp" "r['label'] in ('http-probe', 'http-resp')" \
+	--group-by label,src_ip/24 --interval all --top 3
+query "not label dns-query and vlan 0" "r['label'] != 'dns-query' and r['vlan'] == 0" \
+	--group-by protocol,label --count-distinct dst_port
+query "vlan > 0" "r['vlan'] > 0" --group-by vlan,label,protocol --top 4 --order records
+query "vlan != 120 and (label tls-hello or proto udp)" \
+	"r['vlan'] != 120 and (r['label'] == 'tls-hello' or r['protocol'] == 17)" \
+	--group-by dst_port --count-distinct label --top 5 --order distinct_label
+query "label dns-reply or label ftp-user" "r['label'] in ('dns-reply', 'ftp-user')" \
+	--group-by src_ip,label --anonymize "$TMP/key.hex" --interval all
+query "proto tcp" "r['protocol'] == 6" --group-by label --interval all --top 2 --order records
+# The dump's --filter by label: the rows the dump itself prints with that
+# label, in the same order.
+"$FCREAD" --format csv --filter 'label dns-query or vlan 120' "$FL" >"$TMP/lf.csv"
+awk -F, 'NR == 1 || $12 == "dns-query" || $13 == 120' "$TMP/lrows.csv" >"$TMP/lfw.csv"
+cmp -s "$TMP/lf.csv" "$TMP/lfw.csv" && [ "$(wc -l <"$TMP/lf.csv")" -gt 100 ] &&
+	ok "dump --filter 'label dns-query or vlan 120': $(wc -l <"$TMP/lf.csv") lines as awk selects" ||
+	bad "dump --filter label: $(wc -l <"$TMP/lf.csv") lines, awk $(wc -l <"$TMP/lfw.csv")"
+# JSON and table: the label a string, the vlan a number, as in CSV.
+"$FCREAD" --format csv --group-by label,vlan --interval all "$FL" >"$TMP/c"
+"$FCREAD" --format json --group-by label,vlan --interval all "$FL" >"$TMP/j"
+"$FCREAD" --format table --group-by label,vlan --interval all "$FL" >"$TMP/t"
+python3 - "$TMP/c" "$TMP/j" "$TMP/t" <<'PY' && ok "label,vlan in json (string, number) and table as in csv" || bad "label/vlan json/table differ from csv"
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1])))
+head, body = rows[0], rows[1:]
+assert head == ["label", "vlan", "records", "packets"], head
+js = [json.loads(l) for l in open(sys.argv[2])]
+assert [[j["label"], str(j["vlan"]), str(j["records"]), str(j["packets"])] for j in js] == body
+assert all(isinstance(j["label"], str) and isinstance(j["vlan"], int) for j in js)
+tb = [l.rstrip("\n") for l in open(sys.argv[3])]
+w = len(tb[0]) - len(tb[0].lstrip(" ")) # label is left-aligned: no leading blanks
+assert tb[0].split() == head and w == 0
+assert [l.split() if l[0] != " " else [""] + l.split() for l in tb[1:]] == body
+PY
+rc=0
+"$FCREAD" --filter 'label HTTP' "$FL" >/dev/null 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "label name is 1 to 31 characters of a-z 0-9 _ . -" "$TMP/e" &&
+	ok "--filter 'label HTTP': not a label name, exit 2" || { bad "label HTTP: exit $rc"; cat "$TMP/e"; }
+
 # Plain dumps: --jobs 2 gives the same bytes; a filter and a time range on
 # the dump keep exactly the oracle's rows.
 "$FCREAD" --format csv --jobs 2 "$FT" >"$TMP/rows2.csv"
@@ -162,14 +260,19 @@ rc=0
 "$FCREAD" --interval 90 --group-by class "$FT" >/dev/null 2>"$TMP/e" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "interval 90 is not a multiple of the interval length of .* (60 s)" "$TMP/e" &&
 	ok "--interval 90 over 60 s files: refused, exit 2" || { bad "--interval 90"; cat "$TMP/e"; }
-rc=0
-"$FCREAD" --filter 'label scanner' "$FT" >/dev/null 2>"$TMP/e" || rc=$?
-[ "$rc" -eq 2 ] && grep -q "this file has no label column" "$TMP/e" &&
-	ok "--filter 'label X': this file has no label column, exit 2" || { bad "label"; cat "$TMP/e"; }
-rc=0
-"$FCREAD" --group-by vlan "$FT" >/dev/null 2>"$TMP/e" || rc=$?
-[ "$rc" -eq 2 ] && grep -q "this file has no vlan column" "$TMP/e" &&
-	ok "--group-by vlan: this file has no vlan column, exit 2" || { bad "vlan"; cat "$TMP/e"; }
+noted() { # what, expected row count, options...
+	what=$1 want=$2
+	shift 2
+	rc=0
+	"$FCREAD" --format csv "$@" --interval all "$FT" >"$TMP/o" 2>"$TMP/e" || rc=$?
+	[ "$rc" -eq 0 ] && grep -q "note: no input has \(labels\|VLAN IDs\)" "$TMP/e" &&
+		[ "$(wc -l <"$TMP/o")" -eq "$want" ] &&
+		ok "$what on files without the column: $((want - 1)) rows (empty label, vlan 0), a note" ||
+		{ bad "$what on plain files: exit $rc, $(wc -l <"$TMP/o") lines"; cat "$TMP/e"; }
+}
+noted "--filter 'label scanner'" 1 --filter 'label scanner'
+noted "--group-by vlan" 2 --group-by vlan
+noted "--count-distinct label" 2 --group-by protocol --count-distinct label --filter 'proto tcp'
 rc=0
 "$FCREAD" --order bytes --top 3 "$FT" >/dev/null 2>"$TMP/e" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "unknown column 'bytes'" "$TMP/e" &&

@@ -5,6 +5,8 @@
 # the new ones; a state of another query is refused; a file that changed is
 # read again and the change reported; a damaged, truncated or foreign state
 # is refused (exit 2), never trusted; the state is written atomically.
+# Labels: the state keeps names, so files whose rule sets number the names
+# differently, read in different runs, group by name as one run does.
 . "$(dirname "$0")/lib.sh"
 
 g="$TMP/g.pcap"
@@ -62,6 +64,37 @@ grep -q "$(basename "$1") changed since --state" "$TMP/err5" &&
 	ok "a changed file: reported, read again, the answer of a full run" ||
 	{ bad "changed file"; cat "$TMP/err5"; diff "$TMP/full5" "$TMP/out5" | head -n 5; }
 
+# Labels across runs: the first run sees files of one rule set, the second
+# adds files of the same rules in the opposite order (other ids for the
+# same names) and one without labels.
+L="$TMP/lab"
+mkdir -p "$L/a" "$L/b" "$L/c" "$L/dir"
+cat "$FC_SRC/rules/telescope.rules" >"$TMP/r1"
+printf '%s\n' 'dns-reply    udp  53        /^..[\x80-\xff]/s' >>"$TMP/r1"
+grep -v '^#' "$TMP/r1" | grep -v '^$' | tac >"$TMP/r2"
+R="$FC_SHARED/pcaps/real"
+"$FLOWCAP" --read "$R/1kxun-app-mix.pcap" --out "$L/a" --classify "$TMP/r1" >/dev/null 2>&1
+"$FLOWCAP" --read "$R/dns-amplification-ipv4-fragments.pcap" --out "$L/b" --classify "$TMP/r2" >/dev/null 2>&1
+"$FLOWCAP" --read "$R/pcapplusplus-example-tcp-mix.pcap" --out "$L/c" --classify "$TMP/r2" --key-vlan >/dev/null 2>&1
+LS="$TMP/l.state"
+LQ="--group-by label,protocol --count-distinct label --count-distinct vlan --interval all"
+cp "$L"/a/*.ft.zst "$L/dir/"
+# shellcheck disable=SC2086
+"$FCREAD" --format csv $LQ --filter 'not label http-probe' --state "$LS" "$L/dir" >/dev/null 2>&1 ||
+	bad "labels: first run"
+cp "$L"/b/*.ft.zst "$L"/c/*.ft.zst "$TMP"/all/*.ft.zst "$L/dir/"
+# shellcheck disable=SC2086
+"$FCREAD" --format csv $LQ --filter 'not label http-probe' --state "$LS" --jobs 2 "$L/dir" \
+	>"$TMP/l2" 2>"$TMP/le2" || bad "labels: second run"
+# shellcheck disable=SC2086
+"$FCREAD" --format csv $LQ --filter 'not label http-probe' --jobs 1 "$L/dir" >"$TMP/lfull" 2>/dev/null
+nlab=$(cut -d, -f1 "$TMP/lfull" | sort -u | wc -l)
+grep -q "known, [1-9][0-9]* to read" "$TMP/le2" && ! grep -q " 0 of " "$TMP/le2" &&
+	cmp -s "$TMP/l2" "$TMP/lfull" && [ "$nlab" -ge 4 ] &&
+	ok "labels: a second run over files of another rule order prints the full run's $nlab label groups" ||
+	{ bad "labels across runs"; cat "$TMP/le2"; diff "$TMP/lfull" "$TMP/l2" | head; }
+grep -q "dns-reply" "$LS" && ok "the state holds label names" || bad "no label name in the state"
+
 # Damaged states: refused, exit 2, nothing printed.
 damaged() { # name [what the message says]
 	rc=0
@@ -93,6 +126,9 @@ import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read()[:-4])
 at = 8
 qlen, = struct.unpack_from("<I", b, at); at += 4 + qlen
+nl, = struct.unpack_from("<I", b, at); at += 4
+for _ in range(nl):
+    l, = struct.unpack_from("<I", b, at); at += 4 + l
 n, = struct.unpack_from("<I", b, at); at += 4
 plen, = struct.unpack_from("<I", b, at); at += 4 + plen + 8 + 4
 ng, nd = struct.unpack_from("<II", b, at); at += 8

@@ -9,6 +9,9 @@ flowcap-read expression it stands for, so the two are not the same
 parser), a grouping with prefixes, exact distinct counts, re-intervaling,
 a time range, top N by a column with ties broken by the group fields, and
 Crypto-PAn anonymisation (AES-128 from the Python `cryptography` package).
+The label and vlan columns (files written with --classify, --key-vlan) are
+fields like the others: a label by its name (the dump's text), a dump
+without the column reads as an empty label and VLAN 0.
 Prints CSV with the columns flowcap-read prints.
 """
 
@@ -86,8 +89,11 @@ def main():
     a = ap.parse_args()
 
     pan = Pan(load_key(a.anonymize)) if a.anonymize else None
+    with open(a.csv) as f:
+        header = next(csv.reader(f))
     group = parse_group(a.group_by) if a.group_by else \
-        [(f, None, None) for f in ALL]
+        [(f, None, None) for f in ALL + [c for c in ("label", "vlan")
+                                         if c in header]]
     pred = eval("lambda r: " + a.filter)
     order = a.order or ("packets" if a.top else None)
 
@@ -101,6 +107,8 @@ def main():
             for k in ["src_port", "dst_port", "protocol", "ttl", "tcp_flags",
                       "ip_len", "packets"]:
                 r[k] = int(r[k])
+            r["label"] = row.get("label") or ""
+            r["vlan"] = int(row.get("vlan") or 0)
             r["src"] = ipaddress.ip_address(row["src_ip"])
             r["dst"] = ipaddress.ip_address(row["dst_ip"])
             r["fam"] = r["src"].version

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -412,6 +413,54 @@ Test(ftfile, round_trip_ipv4_ipv6_empty_and_multi_block_intervals)
 	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
 	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
 	cr_assert_eq(fc_ft_reader_next_record(r, &rec), 0);
+	fc_ft_reader_close(r);
+}
+
+/* The block reader returns the records next_record returns, every one
+ * once, also when the two are mixed in one interval; 0 at each interval's
+ * end and after the last. */
+Test(ftfile, next_block_returns_every_record_once_mixed_or_not)
+{
+	const char *p = pathf("b.ft.zst");
+	struct fc_ft_reader *r;
+	struct fc_ft_interval iv;
+	struct fc_ft_record rec, wrec;
+	const struct fc_ft_record *v;
+	uint64_t nr = 0;
+	int st, n;
+
+	write_file(p, iv_sizes, N_IVS);
+	r = fc_ft_reader_open(p, &st);
+	cr_assert_not_null(r, "%s", fc_ft_strerror(st));
+	for (unsigned k = 0; k < N_IVS; k++) {
+		uint64_t got = 0;
+
+		cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+		/* In odd intervals, one record first through next_record. */
+		if ((k & 1) && iv_sizes[k] > 0) {
+			cr_assert_eq(fc_ft_reader_next_record(r, &rec), 1);
+			make_rec(&wrec, nr++);
+			cr_assert(memcmp(&rec, &wrec, sizeof(rec)) == 0);
+			got++;
+		}
+		while ((n = fc_ft_reader_next_block(r, &v)) > 0) {
+			cr_assert_leq(n, FC_FT_BLOCK_RECORDS);
+			for (int i = 0; i < n; i++) {
+				make_rec(&wrec, nr++);
+				cr_assert(memcmp(&v[i], &wrec, sizeof(wrec)) == 0,
+					  "interval %u, record %" PRIu64, k,
+					  got);
+				got++;
+			}
+		}
+		cr_assert_eq(n, 0);
+		cr_assert_eq(got, iv_sizes[k], "interval %u: %" PRIu64 " of %"
+			     PRIu64, k, got, (uint64_t)iv_sizes[k]);
+	}
+	cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 0);
+	cr_assert_eq(fc_ft_reader_next_block(r, &v), 0);
+	cr_assert_eq(fc_ft_reader_next_block(NULL, &v), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_reader_next_block(r, NULL), FC_FT_E_INVAL);
 	fc_ft_reader_close(r);
 }
 
