@@ -249,14 +249,6 @@ struct fc_worker {
 	 * feeder's acquire load before it unmaps the inputs, and
 	 * fc_ports_nic_update's before the NIC counters' last reading. */
 	_Atomic bool done;
-	/* Trace mode: 1 while the worker sleeps on this word (a futex)
-	 * because its ring stayed empty; set by the worker, cleared by it
-	 * or by the feeder that wakes it (an exchange: one wake-up). The
-	 * worker's store and its second look at the ring, and the feeder's
-	 * enqueue and its load of this word, are each split by a seq_cst
-	 * fence (ring_wait in fc_worker.c, fc_worker_ring_wake): one of the two
-	 * sees the other, so a burst never waits for the sleep's timeout. */
-	_Atomic uint32_t idle;
 } FC_CACHE_ALIGNED;
 
 /** Everything the lcores share. */
@@ -416,28 +408,6 @@ void fc_worker_init(struct fc_worker *w);
  * worker no lcore runs.
  */
 void fc_worker_feed(struct fc_worker *w, void **objs, unsigned n);
-
-/** The system call of fc_worker_ring_wake (cold). */
-void fc_worker_ring_wake_slow(struct fc_worker *w);
-
-/**
- * Wake worker w if it sleeps on its empty ring, after the feeder's
- * enqueue into that ring: a fence (about as much as one packet's
- * counting, once a burst) and a load of a line the worker writes only
- * when it falls asleep or wakes; a system call only when it slept. Hot
- * path (the feeder's).
- *
- * Thread safety: the feeder's thread (the ring's one producer), after
- * its enqueue; partner: the worker's ring_wait (fc_worker.c).
- */
-static inline void fc_worker_ring_wake(struct fc_worker *w)
-{
-	/* Partner: the fence between the worker's store of idle and its
-	 * second look at the ring. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&w->idle, memory_order_relaxed))
-		fc_worker_ring_wake_slow(w);
-}
 
 /**
  * The collector lcore's loop (arg: the struct fc_app): takes sealed

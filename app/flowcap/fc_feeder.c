@@ -229,7 +229,6 @@ static void flush_one(struct fc_app *app, unsigned w, struct stage *s)
 		done += rte_ring_sp_enqueue_burst(app->workers[w].in,
 						  s->obj + done, s->n - done,
 						  NULL);
-		fc_worker_ring_wake(&app->workers[w]);
 		if (done < s->n)
 			sched_yield(); /* let the workers drain */
 	}

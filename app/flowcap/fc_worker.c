@@ -18,11 +18,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
@@ -838,48 +834,17 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 	return np;
 }
 
-/* How long a worker polls its empty ring before it sleeps (trace input),
- * and the longest sleep: a wake-up comes from the feeder (below), the
- * timeout only bounds how long a rules reload waits for this reader's
- * next quiescent state. */
-#define RING_SPIN_US 5
-#define RING_SLEEP_NS 1000000
-
-void fc_worker_ring_wake_slow(struct fc_worker *w)
-{
-	/* One wake-up a sleep: the next bursts see 0 and make no call. */
-	if (atomic_exchange_explicit(&w->idle, 0, memory_order_relaxed))
-		syscall(SYS_futex, (void *)&w->idle, FUTEX_WAKE_PRIVATE, 1,
-			NULL, NULL, 0);
-}
-
-/*
- * Sleep until the feeder enqueues (fc_worker_ring_wake) or the timeout.
- * The worker announces the sleep, then looks at the ring once more: a
- * burst enqueued in between is seen here, or the feeder sees idle and
- * wakes it (a seq_cst fence on each side; the futex itself returns at
- * once if idle is no longer 1).
- */
-static void ring_wait(struct fc_worker *w)
-{
-	struct timespec ts = {0, RING_SLEEP_NS};
-
-	atomic_store_explicit(&w->idle, 1, memory_order_relaxed);
-	/* Partner: the fence in fc_worker_ring_wake, after the enqueue. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (rte_ring_count(w->in) == 0)
-		syscall(SYS_futex, (void *)&w->idle, FUTEX_WAIT_PRIVATE, 1,
-			&ts, NULL, 0);
-	atomic_store_explicit(&w->idle, 0, memory_order_relaxed);
-}
+/* An idle trace worker's naps: the first after 64 empty polls, each next
+ * one in a row twice as long, up to RING_NAP_MAX_US. */
+#define RING_NAP_US 50
+#define RING_NAP_MAX_US 1000
 
 static int run_ring(struct fc_worker *w)
 {
 	void *objs[FC_BURST];
 	bool end = false;
-	uint64_t polls = 0, rx = 0, spin = rte_get_tsc_hz() / 1000000 *
-					   RING_SPIN_US, idle0 = 0;
-	uint32_t empty = 0;
+	uint64_t polls = 0, rx = 0;
+	uint32_t empty = 0, nap = RING_NAP_US;
 
 	while (!end) {
 		rules_refresh(w);
@@ -888,25 +853,31 @@ static int run_ring(struct fc_worker *w)
 		if (n == 0) {
 			if (fc_count_pending(w->stg))
 				count_staged(w);
-			/* Trace input: the feeder is the bottleneck when the
-			 * ring runs dry, and a spinning worker only burns
-			 * CPU time the feeder could use. Poll for a short
-			 * while (a burst due soon costs no system call on
-			 * either side), then sleep until the feeder wakes
-			 * it: no CPU at all while the feeder cannot keep it
-			 * busy (record-heavy traffic, a slow input). */
-			if (empty++ == 0)
-				idle0 = rte_get_tsc_cycles();
-			if ((empty & 63) == 0 &&
-			    rte_get_tsc_cycles() - idle0 > spin) {
-				ring_wait(w);
+			/* Trace input: the feeder is the bottleneck, and a
+			 * spinning worker would only burn CPU time the feeder
+			 * could use. Nap once the ring stays empty (the ring
+			 * holds milliseconds of packets). A nap that brought
+			 * nothing doubles the next, up to 1 ms: a worker the
+			 * feeder leaves without packets (a stalled pipe, a
+			 * slow input) then wakes 1000 times a second, not
+			 * 20000. Input at 32 packets a nap or more keeps the
+			 * naps at 50 us, and a nap never delays the feeder:
+			 * bursts for a worker whose ring is full go to
+			 * worker 0 (fc_feeder.c). */
+			if (++empty >= 64) {
 				empty = 0;
+				rte_delay_us_sleep(nap);
+				if (rte_ring_count(w->in) == 0)
+					nap = nap * 2 > RING_NAP_MAX_US ?
+						      RING_NAP_MAX_US :
+						      nap * 2;
 			} else {
 				rte_pause();
 			}
 			continue;
 		}
 		empty = 0;
+		nap = RING_NAP_US;
 		rx += process_ring(w, objs, n, &end);
 		/* Every burst, as on live ports: a second signal reports
 		 * what it abandons from it. A store to this worker's own
