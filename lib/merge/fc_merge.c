@@ -408,10 +408,12 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 			uint64_t end = m->count[v];
 
 			if (end > start) {
-				sort_into(m->ents2 + start, e + start,
-					  end - start, TOP_SHIFT);
-				insertion_sort(e + start, end - start);
-				w = emit(m, e + start, end - start, w, &sum);
+				/* Every bucket into the start of ents, which
+				 * therefore stays in the caches. */
+				sort_into(m->ents2 + start, e, end - start,
+					  TOP_SHIFT);
+				insertion_sort(e, end - start);
+				w = emit(m, e, end - start, w, &sum);
 			}
 			start = end;
 		}
