@@ -8,9 +8,9 @@
  * entry of each (sort prefix, the rest of an IPv4 key and its count), a
  * radix sort of the entries from the most significant digit down (one
  * pass over all of them in memory, whose histogram the first pass made;
- * the buckets it leaves are sorted in the caches), and one pass that
- * turns the entries, in order, into records, puts keys with the same
- * prefix in full order and adds up the counts of equal keys.
+ * each bucket it leaves is then sorted in the caches and, while it is
+ * there, turned into records: keys with the same prefix are put in full
+ * order and the counts of equal keys added up).
  */
 #include "fc_merge.h"
 
@@ -18,10 +18,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define N_BUCKETS 2048u /* 11-bit digits */
+#define N_TOP N_BUCKETS  /* the first digit: 11 bits as well */
 #define TOP_SHIFT 53     /* the first digit: bits 53..63 */
 #define AHEAD 16 /* keys between asking for a slot and reading it */
+
 
 /* A record as it is sorted: its prefix and, for a key of a table's IPv4
  * part, the rest of the key and its count (32 bytes, two to a line, where
@@ -30,21 +33,23 @@
  * each. Ties on the prefix are then ordered by the full key. */
 struct sortent {
 	uint64_t pref;
-	uint64_t a; /**< IPv4: compact word 1; else: index in tmp6 */
-	uint64_t b; /**< IPv4: compact word 2 | the destination's low 3
-		     *   bits << 61; else: FULL */
+	uint64_t a; /**< IPv4: compact word 1 | the destination's low 3
+		     *   bits << 61; else: index in tmp6 | FULL */
+	uint64_t b; /**< IPv4: compact word 2 (all 64 bits: the label and
+		     *   VLAN fields fill its top 24) */
 	uint64_t packets;
 };
 
-/* b of an entry whose record is in tmp6 (compact word 2 is below 2^60:
- * gather puts a record whose VLAN ID reaches bit 60 into tmp6). */
+/* In a: the entry's record is in tmp6. Compact word 1 holds the ports
+ * and an IP length of at most 16 bits (fc_ftkey_is_compact): below
+ * 2^48, so bits 48..63 are free for this flag and the 3 bits. */
 #define FULL (1ULL << 60)
 
 struct fc_merge {
 	struct fc_ft_record *recs, *tmp6;
 	struct sortent *ents, *ents2;
 	uint64_t cap, cap6;
-	uint64_t count[N_BUCKETS]; /* histogram of the top 11 bits */
+	uint64_t count[N_TOP]; /* histogram of the first digit */
 };
 
 struct fc_merge *fc_merge_create(void)
@@ -90,8 +95,12 @@ static inline uint64_t prefix_of(const struct fc_ftkey *k)
 
 /* Sorting by the most significant digit first: one pass over all entries
  * in memory, after which each bucket is small enough to be sorted in the
- * caches; a digit is 11 bits for large buckets, 8 for smaller ones, and a
- * bucket of at most SMALL entries is sorted by insertion. */
+ * caches; a digit is 11 bits for large buckets, 8 for smaller ones. A
+ * bucket of at most SMALL entries is left as it is: one insertion sort
+ * over all entries at the end puts them in order, at a cost bounded by
+ * SMALL moves an entry (an entry never leaves its bucket, and every
+ * bucket is in place), where sorting each small bucket on its own cost
+ * a call and a loop per bucket (most hold one or two entries). */
 #define SMALL 24
 
 static void insertion_sort(struct sortent *a, uint64_t n)
@@ -100,6 +109,8 @@ static void insertion_sort(struct sortent *a, uint64_t n)
 		struct sortent x = a[i];
 		uint64_t j = i;
 
+		if (a[j - 1].pref <= x.pref)
+			continue;
 		while (j > 0 && a[j - 1].pref > x.pref) {
 			a[j] = a[j - 1];
 			j--;
@@ -136,8 +147,9 @@ static void scatter(const struct sortent *src, struct sortent *dst,
 		dst[count[(src[i].pref >> shift) & (nb - 1)]++] = src[i];
 }
 
-/* Sort a[0..n) on bits [0, lo) of the prefix (the higher ones are equal),
- * the result in a; tmp is scratch of n entries. count: the histogram of
+/* Bring a[0..n) into buckets on bits [0, lo) of the prefix (the higher
+ * ones are equal), the result in a, every bucket of more than SMALL
+ * entries sorted; tmp is scratch of n entries. count: the histogram of
  * the next digit, or NULL to make it. */
 static void sort_inplace(struct sortent *a, struct sortent *tmp, uint64_t n,
 			 unsigned lo, uint64_t *count)
@@ -145,11 +157,8 @@ static void sort_inplace(struct sortent *a, struct sortent *tmp, uint64_t n,
 	uint64_t own[N_BUCKETS], start = 0;
 	unsigned width = digit_width(n, lo), nb = 1u << width, shift;
 
-	if (n <= SMALL || lo == 0) {
-		if (lo > 0)
-			insertion_sort(a, n);
+	if (n <= SMALL || lo == 0)
 		return;
-	}
 	shift = lo - width;
 	if (count == NULL) {
 		count = own;
@@ -173,7 +182,7 @@ static void sort_inplace(struct sortent *a, struct sortent *tmp, uint64_t n,
 	}
 }
 
-/* Sort src[0..n) on bits [0, lo), the result in dst; src is scratch. */
+/* sort_inplace of src[0..n), the result in dst; src is scratch. */
 static void sort_into(struct sortent *src, struct sortent *dst, uint64_t n,
 		      unsigned lo)
 {
@@ -182,8 +191,6 @@ static void sort_into(struct sortent *src, struct sortent *dst, uint64_t n,
 
 	if (n <= SMALL || lo == 0) {
 		memcpy(dst, src, n * sizeof(*src));
-		if (lo > 0)
-			insertion_sort(dst, n);
 		return;
 	}
 	shift = lo - width;
@@ -198,7 +205,7 @@ static void sort_into(struct sortent *src, struct sortent *dst, uint64_t n,
 	for (unsigned v = 0; v < nb; v++) {
 		uint64_t end = count[v];
 
-		if (end > start)
+		if (end - start > SMALL)
 			sort_inplace(dst + start, src + start, end - start,
 				     shift, NULL);
 		start = end;
@@ -246,12 +253,22 @@ static uint64_t combine_run(struct fc_ft_record *r, uint64_t n)
 	return o;
 }
 
+/* A buffer of n elements of size bytes, in place of *p (whose contents
+ * are not kept: buffers grow before an interval's merge, never during).
+ * Aligned to 2 MB and offered to transparent huge pages: the first sort
+ * pass writes 2048 places at once, and with 4 KB pages each is a TLB
+ * miss. */
+#define HUGE_ALIGN (2u << 20)
+
 static int grow(void **p, uint64_t n, size_t size)
 {
-	void *q = realloc(*p, n * size);
+	size_t len = (n * size + HUGE_ALIGN - 1) / HUGE_ALIGN * HUGE_ALIGN;
+	void *q = NULL;
 
-	if (q == NULL)
+	if (posix_memalign(&q, HUGE_ALIGN, len) != 0)
 		return -1;
+	(void)madvise(q, len, MADV_HUGEPAGE);
+	free(*p);
 	*p = q;
 	return 0;
 }
@@ -260,62 +277,73 @@ static int grow(void **p, uint64_t n, size_t size)
 static inline void record_of(const struct fc_merge *m, const struct sortent *e,
 			     struct fc_ft_record *r)
 {
-	if (e->b & FULL) {
-		*r = m->tmp6[e->a];
+	if (e->a & FULL) {
+		*r = m->tmp6[e->a & (FULL - 1)];
 	} else {
-		uint64_t v = e->pref << 3 | e->b >> 61, w[3];
+		uint64_t v = e->pref << 3 | e->a >> 61, w[3];
 
 		w[0] = __builtin_bswap32((uint32_t)(v >> 32)) |
 		       (uint64_t)__builtin_bswap32((uint32_t)v) << 32;
-		w[1] = e->a;
-		w[2] = e->b & (FULL - 1);
+		w[1] = e->a & ((1ULL << 48) - 1);
+		w[2] = e->b;
 		fc_ftkey4_expand(&r->key, w);
 		r->packets = e->packets;
 	}
 }
 
+/* Records of the sorted entries e[0..n) at m->recs[w..]; returns the new
+ * w, adds their counts to *sum. Equal keys have equal prefixes: a run of
+ * one prefix is put in full order and its equal keys added up as it
+ * ends (runs never cross the end of e: the caller cuts between
+ * prefixes). */
+static uint64_t emit(struct fc_merge *m, const struct sortent *e, uint64_t n,
+		     uint64_t w, uint64_t *sum)
+{
+	uint64_t rs = w, s = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (i > 0 && e[i].pref != e[i - 1].pref) {
+			if (w - rs > 1)
+				w = rs + combine_run(m->recs + rs, w - rs);
+			rs = w;
+		}
+		s += e[i].packets;
+		record_of(m, &e[i], &m->recs[w++]);
+	}
+	if (w - rs > 1)
+		w = rs + combine_run(m->recs + rs, w - rs);
+	*sum += s;
+	return w;
+}
+
 /* Every key of t into entries m->ents[k..] (IPv6 keys' records into
  * m->tmp6[*k6..]), the slot of each asked for AHEAD keys before it is
  * read; the top digit of each prefix is counted. Returns the new k. */
+static inline void ent4(struct fc_merge *m, struct sortent *e,
+			const struct fc_flowtable_slot4 *s)
+{
+	/* Source then destination, most significant byte first. */
+	uint64_t v = (uint64_t)__builtin_bswap32((uint32_t)s->w[0]) << 32 |
+		     __builtin_bswap32((uint32_t)(s->w[0] >> 32));
+
+	/* Class (w[2] bits 32..39), IPv4: group cls * 2. */
+	e->pref = (s->w[2] >> 32) * 2 << 61 | v >> 3;
+	e->a = s->w[1] | v << 61;
+	e->b = s->w[2];
+	e->packets = s->packets;
+	m->count[e->pref >> TOP_SHIFT]++;
+}
+
 static uint64_t gather(struct fc_merge *m, const struct fc_flowtable *t,
 		       uint64_t k, uint64_t *k6)
 {
 	const uint64_t n4 = t->n_keys4, n6 = t->n_keys - t->n_keys4;
 
 	for (uint64_t j = 0; j < n4; j++) {
-		const struct fc_flowtable_slot4 *s;
-		struct sortent *e = &m->ents[k++];
-		uint64_t v;
-
 		if (j + AHEAD < n4)
 			__builtin_prefetch(&t->slots4[t->used4[j + AHEAD]], 0,
 					   0);
-		s = &t->slots4[t->used4[j]];
-		if (__builtin_expect(s->w[2] >> 60 != 0, 0)) {
-			/* A VLAN ID of 256 or more (--key-vlan) reaches the
-			 * bits b keeps for FULL and the destination's: the
-			 * record goes whole into tmp6, as an IPv6 one (its
-			 * prefix is the one the compact entry would have). */
-			struct fc_ft_record *x = &m->tmp6[*k6];
-
-			fc_ftkey4_expand(&x->key, s->w);
-			x->packets = s->packets;
-			e->pref = prefix_of(&x->key);
-			e->a = (*k6)++;
-			e->b = FULL;
-			e->packets = s->packets;
-			m->count[e->pref >> TOP_SHIFT]++;
-			continue;
-		}
-		/* Source then destination, most significant byte first. */
-		v = (uint64_t)__builtin_bswap32((uint32_t)s->w[0]) << 32 |
-		    __builtin_bswap32((uint32_t)(s->w[0] >> 32));
-		/* Class (w[2] bits 32..39), IPv4: group cls * 2. */
-		e->pref = (s->w[2] >> 32) * 2 << 61 | v >> 3;
-		e->a = s->w[1];
-		e->b = s->w[2] | v << 61;
-		e->packets = s->packets;
-		m->count[e->pref >> TOP_SHIFT]++;
+		ent4(m, &m->ents[k++], &t->slots4[t->used4[j]]);
 	}
 	for (uint64_t j = 0; j < n6; j++) {
 		const struct fc_flowtable_slot *s;
@@ -328,8 +356,8 @@ static uint64_t gather(struct fc_merge *m, const struct fc_flowtable *t,
 		m->tmp6[*k6].key = s->key;
 		m->tmp6[*k6].packets = s->packets;
 		e->pref = prefix_of(&s->key);
-		e->a = (*k6)++;
-		e->b = FULL;
+		e->a = (*k6)++ | FULL;
+		e->b = 0;
 		e->packets = s->packets;
 		m->count[e->pref >> TOP_SHIFT]++;
 	}
@@ -343,12 +371,10 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 	uint64_t total = 0, total6 = 0, k = 0, k6 = 0, w = 0, sum = 0;
 	struct sortent *e;
 
-	/* tmp6 holds IPv6 records and IPv4 ones with a large VLAN ID
-	 * (gather): room for every key, of which only the pages used are
-	 * ever touched. */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		total += tabs[i]->n_keys;
-	total6 = total;
+		total6 += tabs[i]->n_keys - tabs[i]->n_keys4;
+	}
 	if (total > m->cap) {
 		if (grow((void **)&m->recs, total, sizeof(*m->recs)) ||
 		    grow((void **)&m->ents, total, sizeof(*m->ents)) ||
@@ -365,25 +391,32 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 	for (unsigned i = 0; i < n; i++)
 		k = gather(m, tabs[i], k, &k6);
 	/* The first digit's histogram was made by gather (an 11-bit digit:
-	 * the one sort_inplace takes for more than 4096 entries). */
+	 * the one sort_inplace takes for more than 4096 entries). Each of
+	 * its buckets is then sorted and turned into records while it is
+	 * in the caches (no pass over all entries in memory after the
+	 * first); keys of one prefix share a bucket. */
 	e = m->ents;
-	if (k > SMALL)
-		sort_inplace(e, m->ents2, k, 64, k > 4096 ? m->count : NULL);
-	else
+	if (k <= 4096) {
+		sort_inplace(e, m->ents2, k, 64, NULL);
 		insertion_sort(e, k);
-	/* Records in prefix order. Equal keys have equal prefixes: a run of
-	 * one prefix is put in full order and its equal keys added up as it
-	 * ends. */
-	for (uint64_t i = 0, rs = 0; i < k; i++) {
-		if (i > 0 && e[i].pref != e[i - 1].pref) {
-			if (w - rs > 1)
-				w = rs + combine_run(m->recs + rs, w - rs);
-			rs = w;
+		w = emit(m, e, k, 0, &sum);
+	} else {
+		uint64_t start = 0;
+
+		scatter(e, m->ents2, k, m->count, N_TOP, TOP_SHIFT);
+		for (unsigned v = 0; v < N_TOP; v++) {
+			uint64_t end = m->count[v];
+
+			if (end > start) {
+				/* Every bucket into the start of ents, which
+				 * therefore stays in the caches. */
+				sort_into(m->ents2 + start, e, end - start,
+					  TOP_SHIFT);
+				insertion_sort(e, end - start);
+				w = emit(m, e, end - start, w, &sum);
+			}
+			start = end;
 		}
-		sum += e[i].packets;
-		record_of(m, &e[i], &m->recs[w++]);
-		if (i + 1 == k && w - rs > 1)
-			w = rs + combine_run(m->recs + rs, w - rs);
 	}
 	*out = m->recs;
 	*n_out = w;

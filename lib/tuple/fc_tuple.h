@@ -264,6 +264,12 @@ static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
 {
 	uint32_t src = (uint32_t)w[0], dst = (uint32_t)(w[0] >> 32);
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The inverse of fc_ftkey4_make's words: six stores. */
+	uint64_t z[6] = {src, 0, dst, 0, w[1], w[2]};
+
+	memcpy(k, z, sizeof(z));
+#else
 	memset(k, 0, sizeof(*k));
 	memcpy(k->src_ip, &src, 4);
 	memcpy(k->dst_ip, &dst, 4);
@@ -278,6 +284,7 @@ static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
 	k->ext[0] = (uint8_t)(w[2] >> 40);
 	k->ext[1] = (uint8_t)(w[2] >> 48);
 	k->ext[2] = (uint8_t)(w[2] >> 56);
+#endif
 }
 
 /**

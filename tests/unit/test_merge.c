@@ -140,9 +140,9 @@ static int oracle_cmp(const void *a, const void *b)
  * about n / 2, so many repeat, also across tables); shape 0: every field
  * random; 1: a few sources and destinations (long runs of one sort
  * prefix); 2: one class, family and top address byte (the first radix
- * digits decide nothing); 3: every field random, label and VLAN ID too
- * (--classify, --key-vlan: a VLAN ID of 256 or more fills the top bits of
- * the compact key). The merge must equal qsort plus summing. */
+ * digits decide nothing); 3: every field random and the optional label
+ * and VLAN fields set (the top bits of a compact key's last word). The
+ * merge must equal qsort plus summing. */
 static void check_against_qsort(uint64_t n, unsigned w, int shape)
 {
 	struct fc_flowtable *t[4];
@@ -190,7 +190,7 @@ static void check_against_qsort(uint64_t n, unsigned w, int shape)
 		k.ip_len = (uint32_t)(y >> 48) & 0x3ff;
 		if (shape == 3)
 			fc_ftkey_set_ext(&k, (unsigned)(y >> 8) & 0xfff,
-					 (unsigned)(y >> 26) & 0xfff);
+					 (unsigned)(y >> 40) & 0xfff);
 		add(t[(y >> 17) % w], k, 1 + (i & 1));
 		ref[nr].key = k;
 		ref[nr++].packets = 1 + (i & 1);
