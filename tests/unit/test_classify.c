@@ -85,6 +85,7 @@ Test(classify, binary_and_huge_inputs_are_refused)
 	size_t n = 70000;
 	char *line = malloc(n + 20);
 
+	cr_assert_not_null(line);
 	memcpy(line, "a tcp any /", 11);
 	memset(line + 11, 'x', n);
 	memcpy(line + 11 + n, "/\n", 3);
