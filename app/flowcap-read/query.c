@@ -366,10 +366,15 @@ static __attribute__((noinline)) void grow_groups(struct fr_agg *a)
 static __attribute__((noinline)) void rehash(uint64_t **slot, uint32_t *mask)
 {
 	uint32_t nm = *mask * 2 + 1;
-	uint64_t *ns = calloc((size_t)nm + 1, sizeof(*ns));
+	/* Written before it is read (not calloc): a fresh mapping read first
+	 * maps the shared zero page, and the first write to each page then
+	 * copies it with a TLB flush that interrupts every other CPU running
+	 * a job of this process (a third of --jobs 2's time). */
+	uint64_t *ns = malloc(((size_t)nm + 1) * sizeof(*ns));
 
 	if (ns == NULL)
 		fr_oom();
+	memset(ns, 0, ((size_t)nm + 1) * sizeof(*ns));
 	for (uint32_t i = 0; i <= *mask; i++) {
 		uint64_t v = (*slot)[i];
 		uint32_t j;
@@ -449,6 +454,25 @@ void fr_agg_distinct(struct fr_agg *a, const struct fr_dkey *d)
 	a->dcnt[(size_t)d->g * a->nd + d->field]++;
 	if (a->dn * 2 > a->dmask)
 		rehash(&a->dslot, &a->dmask);
+}
+
+/*
+ * Append src's groups to dst's arrays: for tables whose groups are known
+ * to differ (made from disjoint output intervals). dst's hash slots no
+ * longer cover every group: only finish() may read it afterwards.
+ */
+static void agg_append(struct fr_agg *dst, const struct fr_agg *src)
+{
+	uint32_t n = dst->n + src->n;
+
+	while (dst->cap < n)
+		grow_groups(dst);
+	memcpy(&dst->keys[dst->n], src->keys, src->n * sizeof(*src->keys));
+	memcpy(&dst->cnt[dst->n], src->cnt, src->n * sizeof(*src->cnt));
+	if (dst->nd)
+		memcpy(&dst->dcnt[(size_t)dst->n * dst->nd], src->dcnt,
+		       (size_t)src->n * src->nd * sizeof(*src->dcnt));
+	dst->n = n;
 }
 
 void fr_agg_merge(struct fr_agg *dst, const struct fr_agg *src)
@@ -615,7 +639,23 @@ struct jlabels {
 	struct fr_flabels *filter;  /* `label NAME` terms; NULL: none */
 	uint16_t id[FC_FTKEY_LABEL_MAX + 1]; /* file's id -> query's; 0: not
 					       * looked up yet */
+	/* Output intervals this job made groups in (each once in a row):
+	 * jobs whose intervals are disjoint have disjoint groups. */
+	uint64_t *ts;
+	size_t nts, cts;
 };
+
+/* Note output interval t in the job's list. */
+static void note_t(struct jlabels *jl, uint64_t t)
+{
+	if (jl->nts > 0 && jl->ts[jl->nts - 1] == t)
+		return;
+	if (jl->nts == jl->cts) {
+		jl->cts = jl->cts ? jl->cts * 2 : 64;
+		jl->ts = xrealloc(jl->ts, jl->cts * sizeof(*jl->ts));
+	}
+	jl->ts[jl->nts++] = t;
+}
 
 /* The query's id of the name the interval gives file id fid (cold: once
  * per id and interval). */
@@ -656,6 +696,7 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		g.t = q->interval == FR_IV_OWN ? iv.start :
 		      q->interval == FR_IV_ALL ? 0 :
 						 iv.start - iv.start % q->interval;
+		note_t(jl, g.t);
 		if (jl->filter != NULL)
 			fr_filter_bind_labels(q->filter, jl->filter, rd);
 		if (r->label_ids)
@@ -753,6 +794,38 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 	}
 	fc_ft_reader_close(rd);
 	return rc < 0 ? 1 : 0;
+}
+
+static int cmp_tj(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+
+	return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 :
+	       a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/* True when no output interval has groups in two jobs' tables. */
+static bool jobs_disjoint(const struct jlabels *const *jl, unsigned nj)
+{
+	size_t n = 0, k = 0;
+	uint64_t *v;
+	bool ok = true;
+
+	for (unsigned j = 0; j < nj; j++)
+		n += jl[j]->nts;
+	v = malloc((n + 1) * 2 * sizeof(*v));
+	if (v == NULL)
+		fr_oom();
+	for (unsigned j = 0; j < nj; j++)
+		for (size_t i = 0; i < jl[j]->nts; i++) {
+			v[k++] = jl[j]->ts[i];
+			v[k++] = j;
+		}
+	qsort(v, n, 2 * sizeof(*v), cmp_tj);
+	for (size_t i = 1; i < n && ok; i++)
+		ok = v[2 * i] != v[2 * i - 2] || v[2 * i + 1] == v[2 * i - 1];
+	free(v);
+	return ok;
 }
 
 struct job {
@@ -1136,14 +1209,34 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 1; i < nj; i++)
 		pthread_join(jobs[i].tid, NULL);
 	progress(&r, true);
-	/* The largest table takes the others: fewest inserts. */
+	/* The largest table takes the others: fewest inserts. Jobs that
+	 * made groups in different output intervals (files split in time,
+	 * the files' own intervals or intervals no two files share) made
+	 * different groups: their tables are appended, not merged. With
+	 * --state the per-file tables still merge in below: merged then. */
 	total = jobs[0].a;
 	for (unsigned i = 1; i < nj; i++)
 		if (jobs[i].a->n > total->n)
 			total = jobs[i].a;
+	bool append = r.per_file == NULL && nj > 1;
+
+	if (append) {
+		const struct jlabels **jls = malloc(nj * sizeof(*jls));
+
+		if (jls == NULL)
+			fr_oom();
+		for (unsigned i = 0; i < nj; i++)
+			jls[i] = jobs[i].jl;
+		append = jobs_disjoint(jls, nj);
+		free(jls);
+	}
 	for (unsigned i = 0; i < nj; i++)
-		if (jobs[i].a != total)
-			fr_agg_merge(total, jobs[i].a);
+		if (jobs[i].a != total) {
+			if (append)
+				agg_append(total, jobs[i].a);
+			else
+				fr_agg_merge(total, jobs[i].a);
+		}
 	ret = atomic_load(&r.ret);
 	if (r.per_file != NULL) {
 		for (size_t i = 0; i < in->n; i++)
@@ -1160,6 +1253,7 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 		fr_agg_free(jobs[i].a);
 		fc_anon_free(jobs[i].anon);
 		free(jobs[i].jl->filter);
+		free(jobs[i].jl->ts);
 		free(jobs[i].jl);
 	}
 	free(jobs);
