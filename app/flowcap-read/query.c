@@ -465,6 +465,8 @@ static void agg_append(struct fr_agg *dst, const struct fr_agg *src)
 {
 	uint32_t n = dst->n + src->n;
 
+	if (src->n == 0)
+		return; /* its arrays may not exist */
 	while (dst->cap < n)
 		grow_groups(dst);
 	memcpy(&dst->keys[dst->n], src->keys, src->n * sizeof(*src->keys));
