@@ -520,6 +520,7 @@ struct run {
 	atomic_int ret;
 	/* --state: one table per file, kept for the state file */
 	struct fr_agg **per_file;
+	struct stream *st;          /* NULL: one table per job to the end */
 };
 
 static void set_bytes(uint8_t *m, enum fr_field f, unsigned bits)
@@ -632,6 +633,227 @@ static void dval(struct fr_dkey *d, enum fr_field f,
 	}
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* Streaming: each output interval's groups in their own small table      */
+
+/*
+ * Inputs are read in the order of their first interval, and a file's
+ * intervals follow each other in time, so once every input before index
+ * lo is read, no output interval before the one holding first(lo) can
+ * gain a record. A job keeps a table per output interval (one open at a
+ * time), hands it in when it moves to another interval, and the tables
+ * of every interval below that bound are finished (merged when several
+ * jobs made groups of one interval, then selected or sorted into rows)
+ * as the reading goes on, by the job that moved the bound. The tables go
+ * back to a pool, their memory kept: a query over a million groups in
+ * many intervals works in the caches with the groups of a few intervals,
+ * and touches no new page after the first ones.
+ */
+struct seg {
+	uint64_t t;
+	struct fr_agg *a;
+};
+
+struct rowblk {
+	uint64_t t;
+	struct fr_row *rows;
+	size_t n;
+};
+
+struct stream {
+	pthread_mutex_t lock;
+	bool *done;                 /* per input */
+	size_t lo;                  /* lowest input not read (or skipped) */
+	uint64_t *open;             /* per job: t of its open table, or MAX */
+	struct seg *segs;           /* handed in, not finished */
+	size_t nsegs, csegs;
+	struct fr_agg **pool;       /* emptied tables */
+	size_t npool, cpool;
+	struct rowblk *blk;         /* finished intervals' rows */
+	size_t nblk, cblk;
+	uint64_t bound;             /* every interval before it is finished */
+	atomic_bool restart;        /* an interval before the bound came */
+};
+
+/* A job's open table. */
+struct jstream {
+	unsigned job;
+	bool open;
+	uint64_t t;
+	struct fr_agg *a;
+};
+
+static void finish_rows(const struct fr_query *q, const struct fr_agg *a,
+			struct fr_row **rows, size_t *n);
+
+/* The output interval a record starting at x falls in, for the bound: a
+ * file whose first interval starts at x makes no group before it. */
+static uint64_t out_floor(const struct fr_query *q, uint64_t x)
+{
+	if (x == UINT64_MAX)
+		return x;
+	if (q->interval == FR_IV_ALL)
+		return 0;
+	if (q->interval == FR_IV_OWN)
+		return x;
+	return x - x % q->interval;
+}
+
+static void agg_reset(struct fr_agg *a)
+{
+	memset(a->slot, 0, ((size_t)a->smask + 1) * sizeof(*a->slot));
+	a->n = 0;
+	if (a->dslot != NULL)
+		memset(a->dslot, 0, ((size_t)a->dmask + 1) * sizeof(*a->dslot));
+	a->dn = 0;
+}
+
+/* Under the lock. */
+static void hand_in(struct stream *st, struct jstream *js)
+{
+	if (!js->open)
+		return;
+	if (st->nsegs == st->csegs) {
+		st->csegs = st->csegs ? st->csegs * 2 : 16;
+		st->segs = xrealloc(st->segs, st->csegs * sizeof(*st->segs));
+	}
+	st->segs[st->nsegs++] = (struct seg){js->t, js->a};
+	js->open = false;
+	js->a = NULL;
+	st->open[js->job] = UINT64_MAX;
+}
+
+static int seg_cmp(const void *x, const void *y)
+{
+	const struct seg *a = x, *b = y;
+
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/*
+ * Move the bound (under the lock, which it releases and takes again) and
+ * finish every handed-in table below it. end: every input is read and
+ * every table handed in.
+ */
+static void finish_ready(struct run *r, bool end)
+{
+	struct stream *st = r->st;
+	const struct fr_query *q = r->q;
+	struct seg *ready;
+	size_t nr = 0, k = 0;
+	uint64_t bound = UINT64_MAX;
+
+	while (st->lo < r->in->n && st->done[st->lo])
+		st->lo++;
+	if (!end) {
+		if (st->lo < r->in->n)
+			bound = out_floor(q, r->in->v[st->lo].first);
+		for (unsigned j = 0; j < (q->jobs ? q->jobs : 1); j++)
+			if (st->open[j] < bound)
+				bound = st->open[j];
+	}
+	if (bound <= st->bound && !end)
+		return;
+	st->bound = bound;
+	for (size_t i = 0; i < st->nsegs; i++)
+		nr += st->segs[i].t < bound;
+	if (nr == 0)
+		return;
+	ready = malloc(nr * sizeof(*ready));
+	if (ready == NULL)
+		fr_oom();
+	for (size_t i = 0, w = 0; i < st->nsegs; i++)
+		if (st->segs[i].t < bound)
+			ready[k++] = st->segs[i];
+		else
+			st->segs[w++] = st->segs[i];
+	st->nsegs -= nr;
+	pthread_mutex_unlock(&st->lock);
+
+	qsort(ready, nr, sizeof(*ready), seg_cmp);
+	for (size_t b = 0, e; b < nr; b = e) {
+		struct fr_agg *base = ready[b].a;
+		struct rowblk rb = {.t = ready[b].t};
+
+		for (e = b; e < nr && ready[e].t == ready[b].t; e++)
+			if (ready[e].a->n > base->n)
+				base = ready[e].a;
+		for (size_t i = b; i < e; i++)
+			if (ready[i].a != base)
+				fr_agg_merge(base, ready[i].a);
+		finish_rows(q, base, &rb.rows, &rb.n);
+		for (size_t i = b; i < e; i++)
+			agg_reset(ready[i].a);
+		pthread_mutex_lock(&st->lock);
+		if (st->nblk == st->cblk) {
+			st->cblk = st->cblk ? st->cblk * 2 : 64;
+			st->blk = xrealloc(st->blk, st->cblk * sizeof(*st->blk));
+		}
+		st->blk[st->nblk++] = rb;
+		if (st->npool + (e - b) > st->cpool) {
+			st->cpool = st->npool + (e - b) + 16;
+			st->pool = xrealloc(st->pool,
+					    st->cpool * sizeof(*st->pool));
+		}
+		for (size_t i = b; i < e; i++)
+			st->pool[st->npool++] = ready[i].a;
+		pthread_mutex_unlock(&st->lock);
+	}
+	free(ready);
+	pthread_mutex_lock(&st->lock);
+}
+
+/* The job's table for output interval t (its open one, or a new one from
+ * the pool, the open one handed in); NULL when t is already finished. */
+static struct fr_agg *stream_table(struct run *r, struct jstream *js,
+				   uint64_t t)
+{
+	struct stream *st = r->st;
+
+	if (js->open && js->t == t)
+		return js->a;
+	pthread_mutex_lock(&st->lock);
+	if (t < st->bound) {
+		pthread_mutex_unlock(&st->lock);
+		return NULL;
+	}
+	hand_in(st, js);
+	js->a = st->npool > 0 ? st->pool[--st->npool] : NULL;
+	js->open = true;
+	js->t = t;
+	st->open[js->job] = t;
+	pthread_mutex_unlock(&st->lock);
+	if (js->a == NULL)
+		js->a = fr_agg_create(r->q);
+	return js->a;
+}
+
+/* Input i is read: hand the open table in unless a later input may add
+ * to its interval, and finish what is ready. */
+static void stream_file_done(struct run *r, struct jstream *js, size_t i)
+{
+	struct stream *st = r->st;
+	size_t nx = i + 1;
+
+	while (nx < r->in->n && r->in->v[nx].skip)
+		nx++;
+	pthread_mutex_lock(&st->lock);
+	st->done[i] = true;
+	if (js->open &&
+	    (nx == r->in->n || js->t < out_floor(r->q, r->in->v[nx].first)))
+		hand_in(st, js);
+	finish_ready(r, false);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static int blk_cmp(const void *x, const void *y)
+{
+	const struct rowblk *a = x, *b = y;
+
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
 #define BATCH 32
 
 /* Aggregate one file into a; 0, or 1 when it could not be read to its
@@ -676,7 +898,7 @@ static __attribute__((noinline)) uint16_t label_lookup(
 }
 
 static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
-		    struct jlabels *jl, const char *path)
+		    struct jlabels *jl, struct jstream *js, const char *path)
 {
 	const struct fr_query *q = r->q;
 	struct fc_ft_reader *rd;
@@ -698,6 +920,13 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		g.t = q->interval == FR_IV_OWN ? iv.start :
 		      q->interval == FR_IV_ALL ? 0 :
 						 iv.start - iv.start % q->interval;
+		if (js != NULL && (a = stream_table(r, js, g.t)) == NULL) {
+			/* Its interval was finished: the file's intervals
+			 * go back in time. Read again without streaming. */
+			atomic_store(&r->st->restart, true);
+			rc = 0;
+			break;
+		}
 		note_t(jl, g.t);
 		if (jl->filter != NULL)
 			fr_filter_bind_labels(q->filter, jl->filter, rd);
@@ -835,6 +1064,7 @@ struct job {
 	struct fr_agg *a;
 	struct fc_anon *anon;
 	struct jlabels *jl;
+	struct jstream js;
 	pthread_t tid;
 };
 
@@ -853,14 +1083,21 @@ static void *job_main(void *arg)
 			if (r->per_file[i] != NULL)
 				continue; /* known from the state */
 			r->per_file[i] = fr_agg_create(r->q);
-			if (agg_file(r, r->per_file[i], j->anon, j->jl,
+			if (agg_file(r, r->per_file[i], j->anon, j->jl, NULL,
 				     x->path) != 0) {
 				atomic_store(&r->ret, 1);
 				/* not remembered: read again next time */
 				x->skip = true;
 			}
-		} else if (agg_file(r, j->a, j->anon, j->jl, x->path) != 0) {
+		} else if (agg_file(r, j->a, j->anon, j->jl,
+				    r->st != NULL ? &j->js : NULL,
+				    x->path) != 0) {
 			atomic_store(&r->ret, 1);
+		}
+		if (r->st != NULL) {
+			if (atomic_load(&r->st->restart))
+				break;
+			stream_file_done(r, &j->js, i);
 		}
 		atomic_fetch_add(&r->files_done, 1);
 		atomic_fetch_add(&r->bytes_done, (uint64_t)x->size);
@@ -953,8 +1190,15 @@ struct ti {
 static void sort_by_t(struct ti *v, size_t n)
 {
 	struct ti *tmp, *src = v, *dst;
+	uint64_t diff = 0;
 
 	if (n < 2)
+		return;
+	/* The bits in which some t differs from the first: none when the
+	 * groups are of one interval (a streamed query's tables). */
+	for (size_t i = 1; i < n; i++)
+		diff |= v[i].t ^ v[0].t;
+	if (diff == 0)
 		return;
 	tmp = malloc(n * sizeof(*tmp));
 	if (tmp == NULL)
@@ -963,10 +1207,10 @@ static void sort_by_t(struct ti *v, size_t n)
 	for (unsigned sh = 0; sh < 64; sh += 8) {
 		size_t pos[256] = {0}, sum = 0;
 
+		if ((diff >> sh & 0xff) == 0)
+			continue;
 		for (size_t i = 0; i < n; i++)
 			pos[src[i].t >> sh & 0xff]++;
-		if (pos[src[0].t >> sh & 0xff] == n)
-			continue;
 		for (unsigned b = 0; b < 256; b++) {
 			size_t c = pos[b];
 
@@ -983,7 +1227,8 @@ static void sort_by_t(struct ti *v, size_t n)
 	free(tmp);
 }
 
-static const struct fr_agg *heap_agg;
+/* Per thread: jobs finish intervals at once (qsort has no context). */
+static _Thread_local const struct fr_agg *heap_agg;
 
 static uint64_t agg_order_val(const struct fr_query *q,
 			      const struct fr_agg *a, uint64_t i)
@@ -1115,30 +1360,40 @@ static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
 	return m;
 }
 
+/* The rows of table a, in output order, into *rows (allocated). */
+static void finish_rows(const struct fr_query *q, const struct fr_agg *a,
+			struct fr_row **rows, size_t *n)
+{
+	*n = a->n;
+	if (q->top > 0) {
+		*n = select_top(q, a, rows);
+	} else {
+		*rows = malloc(((size_t)a->n + 1) * sizeof(**rows));
+		if (*rows == NULL)
+			fr_oom();
+		for (uint32_t i = 0; i < a->n; i++)
+			make_row(q, a, i, &(*rows)[i]);
+		if (*n > 1)
+			qsort(*rows, *n, sizeof(**rows), row_cmp);
+	}
+}
+
 static void finish(const struct fr_query *q, const struct fr_agg *a)
 {
 	struct fr_row *rows;
-	size_t n = a->n;
+	size_t n;
 
-	sort_q = q;
-	if (q->top > 0) {
-		n = select_top(q, a, &rows);
-	} else {
-		rows = malloc(((size_t)a->n + 1) * sizeof(*rows));
-		if (rows == NULL)
-			fr_oom();
-		for (uint32_t i = 0; i < a->n; i++)
-			make_row(q, a, i, &rows[i]);
-		if (n > 1)
-			qsort(rows, n, sizeof(*rows), row_cmp);
-	}
+	finish_rows(q, a, &rows, &n);
 	fr_output_rows(q, rows, n);
 	free(rows);
 }
 
-int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
+/* The query, streaming (st given) or with one table per job to the end;
+ * -1: st saw a file's intervals go back in time, nothing printed. */
+static int run_query(const struct fr_query *q, struct fr_inputs *in,
+		     struct stream *st)
 {
-	struct run r = {.q = q, .in = in};
+	struct run r = {.q = q, .in = in, .st = st};
 	struct job *jobs;
 	unsigned nj = q->jobs ? q->jobs : 1;
 	struct fr_agg *total;
@@ -1183,6 +1438,7 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 		fr_oom();
 	for (unsigned i = 0; i < nj; i++) {
 		jobs[i].r = &r;
+		jobs[i].js.job = i;
 		jobs[i].a = fr_agg_create(q);
 		jobs[i].jl = calloc(1, sizeof(*jobs[i].jl));
 		if (jobs[i].jl == NULL)
@@ -1211,6 +1467,34 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	for (unsigned i = 1; i < nj; i++)
 		pthread_join(jobs[i].tid, NULL);
 	progress(&r, true);
+	if (st != NULL) {
+		ret = atomic_load(&st->restart) ? -1 : atomic_load(&r.ret);
+		pthread_mutex_lock(&st->lock);
+		for (unsigned i = 0; i < nj; i++)
+			hand_in(st, &jobs[i].js);
+		finish_ready(&r, true);
+		pthread_mutex_unlock(&st->lock);
+		if (ret >= 0) {
+			size_t n = 0;
+			struct fr_row *rows;
+
+			qsort(st->blk, st->nblk, sizeof(*st->blk), blk_cmp);
+			for (size_t i = 0; i < st->nblk; i++)
+				n += st->blk[i].n;
+			rows = malloc((n + 1) * sizeof(*rows));
+			if (rows == NULL)
+				fr_oom();
+			n = 0;
+			for (size_t i = 0; i < st->nblk; i++) {
+				memcpy(&rows[n], st->blk[i].rows,
+				       st->blk[i].n * sizeof(*rows));
+				n += st->blk[i].n;
+			}
+			fr_output_rows(q, rows, n);
+			free(rows);
+		}
+		goto out;
+	}
 	/* The largest table takes the others: fewest inserts. Jobs that
 	 * made groups in different output intervals (files split in time,
 	 * the files' own intervals or intervals no two files share) made
@@ -1251,6 +1535,7 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 		free(r.per_file);
 	}
 	finish(q, total);
+out:
 	for (unsigned i = 0; i < nj; i++) {
 		fr_agg_free(jobs[i].a);
 		fc_anon_free(jobs[i].anon);
@@ -1260,5 +1545,44 @@ int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
 	}
 	free(jobs);
 	pthread_mutex_destroy(&r.plock);
+	return ret;
+}
+
+int fr_query_run(const struct fr_query *q, struct fr_inputs *in)
+{
+	struct stream st = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	unsigned nj = q->jobs ? q->jobs : 1;
+	int ret;
+
+	sort_q = q;
+	if (q->state != NULL)
+		return run_query(q, in, NULL);
+	st.done = calloc(in->n + 1, sizeof(*st.done));
+	st.open = malloc(nj * sizeof(*st.open));
+	if (st.done == NULL || st.open == NULL)
+		fr_oom();
+	for (size_t i = 0; i < in->n; i++)
+		st.done[i] = in->v[i].skip;
+	for (unsigned j = 0; j < nj; j++)
+		st.open[j] = UINT64_MAX;
+	ret = run_query(q, in, &st);
+	for (size_t i = 0; i < st.nsegs; i++)
+		fr_agg_free(st.segs[i].a);
+	for (size_t i = 0; i < st.npool; i++)
+		fr_agg_free(st.pool[i]);
+	for (size_t i = 0; i < st.nblk; i++)
+		free(st.blk[i].rows);
+	free(st.segs);
+	free(st.pool);
+	free(st.blk);
+	free(st.done);
+	free(st.open);
+	pthread_mutex_destroy(&st.lock);
+	if (ret == -1) {
+		fprintf(stderr, PROG ": note: an input's intervals go back in "
+			"time; reading every input again with one table to "
+			"the end\n");
+		ret = run_query(q, in, NULL);
+	}
 	return ret;
 }
