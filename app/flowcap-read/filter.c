@@ -656,6 +656,38 @@ unsigned fr_filter_needs(const struct fr_filter *f)
 	return f != NULL ? f->needs : 0;
 }
 
+uint64_t fr_filter_fields(const struct fr_filter *f)
+{
+	uint64_t w = 0;
+
+	if (f == NULL)
+		return 0;
+	for (uint32_t i = 0; i < f->nn; i++) {
+		const struct fnode *n = &f->n[i];
+
+		switch (n->kind) {
+		case N_PROTO: w |= FR_FID(PROTO); break;
+		case N_IP:
+		case N_NET:
+			w |= (n->side != S_DST ? FR_FID(SRC_IP) : 0) |
+			     (n->side != S_SRC ? FR_FID(DST_IP) : 0);
+			break;
+		case N_PORT:
+			w |= (n->side != S_DST ? FR_FID(SRC_PORT) : 0) |
+			     (n->side != S_SRC ? FR_FID(DST_PORT) : 0);
+			break;
+		case N_TTL: w |= FR_FID(TTL); break;
+		case N_LEN: w |= FR_FID(IP_LEN); break;
+		case N_FLAGS: w |= FR_FID(TCP_FLAGS); break;
+		case N_CLASS: w |= FR_FID(CLASS); break;
+		case N_LABEL: w |= FR_FID(LABEL); break;
+		case N_VLAN: w |= FR_FID(VLAN); break;
+		default: break; /* and, or, not; packets, family: always */
+		}
+	}
+	return w;
+}
+
 static bool cmp_u64(enum cmp c, uint64_t v, uint64_t x)
 {
 	switch (c) {

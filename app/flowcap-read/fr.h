@@ -97,6 +97,9 @@ struct fr_filter;
 struct fr_filter *fr_filter_compile(const char *expr, char *err, size_t errlen);
 void fr_filter_free(struct fr_filter *f);
 unsigned fr_filter_needs(const struct fr_filter *f);
+/* The file fields (bit 1 << FC_FT_FID_*) the filter looks at (0: NULL). */
+#define FR_FID(x) (UINT64_C(1) << FC_FT_FID_##x)
+uint64_t fr_filter_fields(const struct fr_filter *f);
 
 /* What `label NAME` compares with in the interval being read: for each
  * label id of the interval, a bit per distinct NAME of the filter (the

@@ -521,7 +521,24 @@ struct run {
 	/* --state: one table per file, kept for the state file */
 	struct fr_agg **per_file;
 	struct stream *st;          /* NULL: one table per job to the end */
+	uint64_t want;              /* the file fields the query looks at */
 };
+
+/* The file field of a query field. */
+static uint64_t field_fid(enum fr_field f)
+{
+	static const uint8_t id[F_COUNT] = {
+		[F_CLASS] = FC_FT_FID_CLASS, [F_SRC_IP] = FC_FT_FID_SRC_IP,
+		[F_DST_IP] = FC_FT_FID_DST_IP,
+		[F_SRC_PORT] = FC_FT_FID_SRC_PORT,
+		[F_DST_PORT] = FC_FT_FID_DST_PORT, [F_PROTO] = FC_FT_FID_PROTO,
+		[F_TTL] = FC_FT_FID_TTL, [F_FLAGS] = FC_FT_FID_TCP_FLAGS,
+		[F_IPLEN] = FC_FT_FID_IP_LEN, [F_LABEL] = FC_FT_FID_LABEL,
+		[F_VLAN] = FC_FT_FID_VLAN,
+	};
+
+	return UINT64_C(1) << id[f];
+}
 
 static void set_bytes(uint8_t *m, enum fr_field f, unsigned bits)
 {
@@ -912,6 +929,8 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 		fr_file_error(path, st, od.err_off, od.sys_errno, &od);
 		return 1;
 	}
+	/* Only the columns the query looks at are decoded. */
+	(void)fc_ft_reader_fields(rd, r->want);
 	while ((rc = fc_ft_reader_next_interval(rd, &iv)) == 1) {
 		struct fr_gkey g;
 
@@ -1400,6 +1419,11 @@ static int run_query(const struct fr_query *q, struct fr_inputs *in,
 	int ret;
 
 	make_masks(q, r.mask);
+	r.want = fr_filter_fields(q->filter);
+	for (unsigned i = 0; i < q->ng; i++)
+		r.want |= field_fid(q->g[i].f);
+	for (unsigned i = 0; i < q->nd; i++)
+		r.want |= field_fid(q->d[i]);
 	for (unsigned i = 0; i < q->ng; i++)
 		r.label_ids |= q->g[i].f == F_LABEL;
 	for (unsigned i = 0; i < q->nd; i++)

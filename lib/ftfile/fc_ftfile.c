@@ -70,19 +70,19 @@ enum ft_block {
 #define FT_BLK_SKIPPABLE 0x8000 /* unknown types with this bit are skipped */
 
 enum ft_field {
-	FT_F_FAMILY = 1,
-	FT_F_CLASS = 2,
-	FT_F_SRC_IP = 3,
-	FT_F_DST_IP = 4,
-	FT_F_SRC_PORT = 5,
-	FT_F_DST_PORT = 6,
-	FT_F_PROTO = 7,
-	FT_F_TTL = 8,
-	FT_F_TCP_FLAGS = 9,
-	FT_F_IP_LEN = 10,
-	FT_F_PACKETS = 11,
-	FT_F_LABEL = 12,   /* 2.2, optional */
-	FT_F_VLAN = 13,    /* 2.2, optional */
+	FT_F_FAMILY = FC_FT_FID_FAMILY,
+	FT_F_CLASS = FC_FT_FID_CLASS,
+	FT_F_SRC_IP = FC_FT_FID_SRC_IP,
+	FT_F_DST_IP = FC_FT_FID_DST_IP,
+	FT_F_SRC_PORT = FC_FT_FID_SRC_PORT,
+	FT_F_DST_PORT = FC_FT_FID_DST_PORT,
+	FT_F_PROTO = FC_FT_FID_PROTO,
+	FT_F_TTL = FC_FT_FID_TTL,
+	FT_F_TCP_FLAGS = FC_FT_FID_TCP_FLAGS,
+	FT_F_IP_LEN = FC_FT_FID_IP_LEN,
+	FT_F_PACKETS = FC_FT_FID_PACKETS,
+	FT_F_LABEL = FC_FT_FID_LABEL,   /* 2.2, optional */
+	FT_F_VLAN = FC_FT_FID_VLAN,     /* 2.2, optional */
 	FT_F_KNOWN = 14,
 };
 #define FT_ENC_PLANES 0
@@ -1080,6 +1080,7 @@ struct fc_ft_reader {
 	unsigned ncol;
 	size_t blk_n, blk_n6, blk_done;
 	ZSTD_DCtx *dctx;
+	uint64_t want;        /* fields decoded: bit 1 << id */
 	/* 2.2: the label names of the current interval (LABELS block). */
 	char (*labels)[32];   /* [id]: FC_FT_LABELS_MAX + 1 entries */
 	unsigned n_labels;    /* 0: none */
@@ -1407,6 +1408,7 @@ struct fc_ft_reader *fc_ft_reader_open_diag(const char *path, int *status,
 	}
 	r->size = (uint64_t)st.st_size;
 	r->dctx = ZSTD_createDCtx();
+	r->want = UINT64_MAX;
 	if (r->dctx == NULL)
 		return r_open_fail(r, status, FC_FT_E_NOMEM, d);
 	rc = r_header(r);
@@ -1620,6 +1622,8 @@ static void r_chunk(struct fc_ft_reader *r)
 	for (unsigned ci = 0; ci < r->ncol; ci++) {
 		struct dcol *d = &r->cols[ci];
 
+		if (d->id < 64 && !(r->want >> d->id & 1))
+			continue;
 		get_planes(d->c + i0, n, r->vals, m, d->width, d->delta,
 			   &d->prev);
 		scatter_field(rec, d->id, r->vals, m);
@@ -1962,6 +1966,14 @@ int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec)
 		return rc;
 	*rec = r->recs[r->pos++];
 	return 1;
+}
+
+int fc_ft_reader_fields(struct fc_ft_reader *r, uint64_t want)
+{
+	if (r == NULL || r->n_recs != 0 || r->blk_n != 0)
+		return FC_FT_E_INVAL;
+	r->want = want | UINT64_C(1) << FT_F_FAMILY | UINT64_C(1) << FT_F_PACKETS;
+	return FC_FT_OK;
 }
 
 int fc_ft_reader_next_block(struct fc_ft_reader *r,

@@ -322,6 +322,37 @@ int fc_ft_reader_next_record(struct fc_ft_reader *r, struct fc_ft_record *rec);
 int fc_ft_reader_next_block(struct fc_ft_reader *r,
 			    const struct fc_ft_record **recs);
 
+/** Field ids of the format's field descriptors (doc/file-format.md),
+ *  for fc_ft_reader_fields: bit (1 << id) of its mask. */
+enum fc_ft_field_id {
+	FC_FT_FID_FAMILY = 1,
+	FC_FT_FID_CLASS = 2,
+	FC_FT_FID_SRC_IP = 3,
+	FC_FT_FID_DST_IP = 4,
+	FC_FT_FID_SRC_PORT = 5,
+	FC_FT_FID_DST_PORT = 6,
+	FC_FT_FID_PROTO = 7,
+	FC_FT_FID_TTL = 8,
+	FC_FT_FID_TCP_FLAGS = 9,
+	FC_FT_FID_IP_LEN = 10,
+	FC_FT_FID_PACKETS = 11,
+	FC_FT_FID_LABEL = 12,
+	FC_FT_FID_VLAN = 13,
+};
+
+/**
+ * Decode only the fields whose bit (1 << FC_FT_FID_*) is set in want; the
+ * others read as 0 in the records (a column store's projection: a query
+ * that looks at three fields does not pay for eleven). The family and
+ * the packet count are always decoded. Checksums and the block structure
+ * are checked as before; the values of a column not decoded are not.
+ * Default: every field. Only before the first records are read (a
+ * delta-coded column cannot start in the middle): FC_FT_OK, or
+ * FC_FT_E_INVAL after that.
+ * Thread safety: the reader's thread.
+ */
+int fc_ft_reader_fields(struct fc_ft_reader *r, uint64_t want);
+
 /**
  * Name the labels of the next interval written (format 2.2): names[i-1]
  * is label id i's name (1..31 characters of a-z 0-9 _ . -), n at most

@@ -464,6 +464,70 @@ Test(ftfile, next_block_returns_every_record_once_mixed_or_not)
 	fc_ft_reader_close(r);
 }
 
+/* Record e as a reader decoding only the fields in m gives it. */
+static void project(struct fc_ft_record *e, uint64_t m)
+{
+#define ZERO_UNLESS(fid, x) \
+	if (!(m >> (fid) & 1)) \
+		memset(&e->key.x, 0, sizeof(e->key.x))
+	ZERO_UNLESS(FC_FT_FID_CLASS, cls);
+	ZERO_UNLESS(FC_FT_FID_SRC_IP, src_ip);
+	ZERO_UNLESS(FC_FT_FID_DST_IP, dst_ip);
+	ZERO_UNLESS(FC_FT_FID_SRC_PORT, src_port);
+	ZERO_UNLESS(FC_FT_FID_DST_PORT, dst_port);
+	ZERO_UNLESS(FC_FT_FID_PROTO, proto);
+	ZERO_UNLESS(FC_FT_FID_TTL, ttl);
+	ZERO_UNLESS(FC_FT_FID_TCP_FLAGS, tcp_flags);
+	ZERO_UNLESS(FC_FT_FID_IP_LEN, ip_len);
+#undef ZERO_UNLESS
+}
+
+/* Only the fields asked for are decoded, the others read as 0; family
+ * and packets always; asking after the first records is refused. */
+Test(ftfile, reader_decodes_only_the_fields_asked_for)
+{
+	const char *p = pathf("f.ft.zst");
+	const uint64_t want[] = {
+		UINT64_C(1) << FC_FT_FID_PROTO,
+		UINT64_C(1) << FC_FT_FID_SRC_IP | UINT64_C(1) << FC_FT_FID_DST_PORT,
+		UINT64_C(1) << FC_FT_FID_TTL | UINT64_C(1) << FC_FT_FID_CLASS |
+			UINT64_C(1) << FC_FT_FID_IP_LEN |
+			UINT64_C(1) << FC_FT_FID_DST_IP,
+		0,
+		UINT64_MAX,
+	};
+
+	write_file(p, iv_sizes, N_IVS);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		struct fc_ft_reader *r;
+		struct fc_ft_interval iv;
+		const struct fc_ft_record *v;
+		uint64_t nr = 0;
+		int st, n;
+
+		r = fc_ft_reader_open(p, &st);
+		cr_assert_not_null(r, "%s", fc_ft_strerror(st));
+		cr_assert_eq(fc_ft_reader_fields(r, want[w]), FC_FT_OK);
+		for (unsigned k = 0; k < N_IVS; k++) {
+			cr_assert_eq(fc_ft_reader_next_interval(r, &iv), 1);
+			while ((n = fc_ft_reader_next_block(r, &v)) > 0)
+				for (int i = 0; i < n; i++) {
+					struct fc_ft_record e;
+
+					make_rec(&e, nr++);
+					project(&e, want[w]);
+					cr_assert(memcmp(&v[i], &e, sizeof(e)) == 0,
+						  "mask %u, interval %u, record "
+						  "%" PRIu64, w, k, nr - 1);
+				}
+			cr_assert_eq(n, 0);
+		}
+		cr_assert_eq(fc_ft_reader_fields(r, want[w]), FC_FT_E_INVAL,
+			     "asked after the records");
+		fc_ft_reader_close(r);
+	}
+}
+
 /* One file of the N_IVS intervals from recs (records numbered from 0 in
  * every interval), through cache c (NULL: none). */
 static void write_recs(const char *path, const struct fc_ft_record *recs,
