@@ -10,8 +10,10 @@
 #include "fc_ch.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,70 @@ struct fc_ch {
 };
 
 static bool curl_ready;
+
+/*
+ * libcurl, loaded when the first client is made: linked, its dependency
+ * tree (TLS, Kerberos, LDAP, SSH and more, some 30 libraries) is mapped
+ * and initialised at every start of the program, about 4 ms, which most
+ * runs of flowcap-read (a query, a dump) spend for nothing.
+ */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption o, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO i, ...);
+	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
+	const char *(*easy_strerror)(CURLcode rc);
+	char *(*easy_escape)(CURL *c, const char *s, int n);
+	void (*free)(void *p);
+	struct curl_slist *(*slist_append)(struct curl_slist *l,
+					   const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} cu;
+
+#define CURL_SO "libcurl.so.4"
+
+/* Load libcurl (once); false with err filled when it cannot be. */
+static bool curl_load(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} sym[] = {
+#define S(f) {"curl_" #f, offsetof(__typeof__(cu), f)}
+		S(global_init), S(easy_init), S(easy_setopt), S(easy_perform),
+		S(easy_getinfo), S(easy_cleanup), S(easy_reset),
+		S(easy_strerror), S(easy_escape), S(free), S(slist_append),
+		S(slist_free_all),
+#undef S
+	};
+	void *h;
+
+	if (cu.global_init != NULL)
+		return true;
+	h = dlopen(CURL_SO, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(err, errlen, "ClickHouse's HTTP client needs %s, "
+			 "which cannot be loaded (%s): apt-get install libcurl4",
+			 CURL_SO, dlerror());
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(sym) / sizeof(sym[0]); i++) {
+		void *f = dlsym(h, sym[i].name);
+
+		if (f == NULL) {
+			snprintf(err, errlen, "%s has no %s: not the libcurl "
+				 "this program was built for", CURL_SO,
+				 sym[i].name);
+			dlclose(h);
+			return false;
+		}
+		memcpy((char *)&cu + sym[i].off, &f, sizeof(f));
+	}
+	return true; /* kept loaded: the handles live to the end */
+}
 
 void fc_chbuf_free(struct fc_chbuf *b)
 {
@@ -125,7 +191,9 @@ struct fc_ch *fc_ch_create(const char *url, const char *database, char *err,
 	if (!curl_ready) {
 		/* Once, before any thread of ours makes a handle (not
 		 * thread-safe in libcurl before 7.84). */
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (!curl_load(err, errlen))
+			return NULL;
+		cu.global_init(CURL_GLOBAL_DEFAULT);
 		curl_ready = true;
 	}
 	ch = calloc(1, sizeof(*ch));
@@ -138,10 +206,10 @@ struct fc_ch *fc_ch_create(const char *url, const char *database, char *err,
 		     database ? "database=" : "", database ? database : "",
 		     database ? "&" : "") < 0)
 		ch->base = NULL;
-	ch->curl = curl_easy_init();
+	ch->curl = cu.easy_init();
 	/* curl asks a large POST for "100 Continue" first and waits for it
 	 * up to a second; the body goes at once instead. */
-	ch->hdrs = curl_slist_append(NULL, "Expect:");
+	ch->hdrs = cu.slist_append(NULL, "Expect:");
 	if (ch->url == NULL || ch->base == NULL || ch->curl == NULL ||
 	    ch->hdrs == NULL)
 		goto err_nomem;
@@ -158,8 +226,8 @@ void fc_ch_free(struct fc_ch *ch)
 	if (ch == NULL)
 		return;
 	if (ch->curl)
-		curl_easy_cleanup(ch->curl);
-	curl_slist_free_all(ch->hdrs);
+		cu.easy_cleanup(ch->curl);
+	cu.slist_free_all(ch->hdrs);
 	free(ch->url);
 	free(ch->base);
 	free(ch);
@@ -277,7 +345,7 @@ static int attempt(struct fc_ch *ch, const char *sql, const void *body,
 
 	fc_chbuf_reset(ans);
 	if (body != NULL) {
-		esc = curl_easy_escape(c, sql, 0);
+		esc = cu.easy_escape(c, sql, 0);
 		if (esc == NULL)
 			return FC_CH_E_NOMEM;
 	}
@@ -289,36 +357,36 @@ static int attempt(struct fc_ch *ch, const char *sql, const void *body,
 		     ch->base, CH_BLOCK_ROWS, query_id ? "&query_id=" : "",
 		     query_id ? query_id : "", esc ? "&query=" : "",
 		     esc ? esc : "") < 0) {
-		curl_free(esc);
+		cu.free(esc);
 		return FC_CH_E_NOMEM;
 	}
-	curl_free(esc);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : (const void *)sql);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+	cu.free(esc);
+	cu.easy_reset(c);
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_POST, 1L);
+	cu.easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : (const void *)sql);
+	cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)(body ? len : strlen(sql)));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, ans);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	/* A server that takes no byte for 60 s is gone. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ch->hdrs);
-	rc = curl_easy_perform(c);
+	cu.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, ch->hdrs);
+	rc = cu.easy_perform(c);
 	free(url);
 	if (rc != CURLE_OK) {
 		ch->code = 0;
 		snprintf(ch->err, sizeof(ch->err), "%s: %s", ch->url,
 			 rc == CURLE_WRITE_ERROR && ans->oom ?
 				 "out of memory for the answer" :
-				 curl_easy_strerror(rc));
+				 cu.easy_strerror(rc));
 		st = ans->oom ? FC_CH_E_NOMEM : FC_CH_E_CONNECT;
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	if (http != 200) {
 		server_message(ch, ans, http);
 		st = FC_CH_E_SERVER;
