@@ -1407,10 +1407,7 @@ struct fc_ft_reader *fc_ft_reader_open_diag(const char *path, int *status,
 		return r_open_fail(r, status, FC_FT_E_IO, d);
 	}
 	r->size = (uint64_t)st.st_size;
-	r->dctx = ZSTD_createDCtx();
 	r->want = UINT64_MAX;
-	if (r->dctx == NULL)
-		return r_open_fail(r, status, FC_FT_E_NOMEM, d);
 	rc = r_header(r);
 	if (rc != FC_FT_OK)
 		return r_open_fail(r, status, rc, d);
@@ -1677,6 +1674,11 @@ static int r_decode(struct fc_ft_reader *r, const struct ft_blk *b)
 		if (rc != FC_FT_OK)
 			return rc;
 	}
+	/* Made at the first records (not at open: a reader that looks at
+	 * the header and the first interval only, as flowcap-read's scan of
+	 * its inputs does, needs none). */
+	if (r->dctx == NULL && (r->dctx = ZSTD_createDCtx()) == NULL)
+		return FC_FT_E_NOMEM;
 	got = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len,
 				  r->pl + FT_REC_PREFIX, zl);
 	if (ZSTD_isError(got))
