@@ -173,8 +173,8 @@ static int port_of_ring(struct rte_ring *r, struct rte_mempool *mp,
 int main(int argc, char **argv)
 {
 	static const struct cfg cfgs[] = {
-		{100000, 0, 0}, {100000, 0, 1}, {1000000, 1.1, 0},
-		{1000000, 1.1, 1},
+		{100000, 0, 0}, {100000, 0, 1}, {100000, 1.1, 0},
+		{100000, 1.1, 1}, {1000000, 1.1, 0}, {1000000, 1.1, 1},
 	};
 	uint64_t n = 2000000, runs = 5, seed = 1;
 	uint16_t port;
