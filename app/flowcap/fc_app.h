@@ -122,12 +122,19 @@ struct fc_desc {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t mark; /**< FC_MARK_* */
+	uint32_t span; /**< FC_MARK_RUN: bytes from the first record's
+			    header to the end of the run */
 } __attribute__((aligned(16)));
 
 /** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
 #define FC_MARK_FILTERED 3 /**< refused by the capture filter */
+/** Not one packet but a run of a mapped pcap (fc_trace_run): data is its
+ * first frame, len its packets, all of the current interval, none late;
+ * FC_MARK_RUN_SWAP: the file's byte order is not the host's. */
+#define FC_MARK_RUN 4
+#define FC_MARK_RUN_SWAP 5
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
