@@ -240,39 +240,48 @@ static int map_next(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
 	return 1;
 }
 
-unsigned fc_trace_run(struct fc_trace *t, uint64_t lo, uint64_t hi,
-		      unsigned max, struct fc_trace_run *run)
+static inline uint32_t rd32c(const uint8_t *p, const int swap)
 {
-	size_t pos = t->pos, len = t->map_len;
-	uint64_t ns = 0, newest = 0;
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+/* fc_trace_run's walk, with the byte order a constant. What map_next
+ * checks, in the same order: a record it would refuse ends the run
+ * untaken, and map_next reports it. */
+static inline __attribute__((always_inline)) unsigned
+run_walk(struct fc_trace *t, uint64_t lo, uint64_t hi, unsigned max,
+	 struct fc_trace_run *run, const int swap)
+{
+	const uint8_t *map = t->map;
+	size_t pos = t->pos, len = t->map_len, ahead = pos;
+	uint64_t mul = t->nsec ? 1 : 1000, ns = 0, newest = 0;
 	unsigned n = 0;
 
-	if (t->map == NULL)
-		return 0;
-	run->data = t->map + pos + 16;
-	run->swap = t->swap;
-	/* What map_next checks, in the same order: a record it would
-	 * refuse ends the run untaken, and map_next reports it. */
 	while (n < max && len - pos >= 16) {
-		const uint8_t *h = t->map + pos;
+		const uint8_t *h = map + pos;
 		uint32_t caplen, sec;
 		uint64_t frac;
 
-		map_ahead(t, pos);
-		caplen = rd32(t, h + 8);
+		/* Once per 4 KB of file, not per packet: map_ahead keeps
+		 * 4 to 8 KB in flight. */
+		if (pos >= ahead) {
+			map_ahead(t, pos);
+			ahead = pos + 4096;
+		}
+		caplen = rd32c(h + 8, swap);
 		if (caplen > PCAP_MAX_CAPLEN || caplen > len - pos - 16)
 			break;
-		sec = rd32(t, h);
-		frac = rd32(t, h + 4);
-		if (!t->nsec)
-			frac *= 1000;
+		sec = rd32c(h, swap);
+		frac = (uint64_t)rd32c(h + 4, swap) * mul;
 		/* A fraction of a second or more moves ts_ns / 10^9 past
 		 * the seconds field: such a packet takes fc_trace_next. */
 		if (sec < lo || sec > hi || frac >= 1000000000ULL)
 			break;
 		ns = (uint64_t)sec * 1000000000ULL + frac;
-		if (ns > newest)
-			newest = ns;
+		newest = ns > newest ? ns : newest;
 		pos += 16 + (size_t)caplen;
 		n++;
 	}
@@ -282,6 +291,17 @@ unsigned fc_trace_run(struct fc_trace *t, uint64_t lo, uint64_t hi,
 	run->last_ns = ns;
 	run->max_ns = newest;
 	return n;
+}
+
+unsigned fc_trace_run(struct fc_trace *t, uint64_t lo, uint64_t hi,
+		      unsigned max, struct fc_trace_run *run)
+{
+	if (t->map == NULL)
+		return 0;
+	run->data = t->map + t->pos + 16;
+	run->swap = t->swap;
+	return t->swap ? run_walk(t, lo, hi, max, run, 1) :
+			 run_walk(t, lo, hi, max, run, 0);
 }
 
 static void fail(char *err, size_t errlen, const char *path, const char *why)
