@@ -495,6 +495,14 @@ extern _Atomic uint64_t fc_reload_req;
 void fc_control_reloads(void);
 
 /**
+ * Every --read input was a pcap read in place when fc_feeder_open looked
+ * at it: its packets reach the workers without a copy, so the trace mbuf
+ * pool is needed only should a mapping fail when the input is read.
+ * Thread safety: main thread, after fc_feeder_open. Not hot path.
+ */
+bool fc_feeder_all_mapped(void);
+
+/**
  * The link type of the first packet of each --read input opened by
  * fc_feeder_open (a pipe read later is not known yet), at most max,
  * without repeats. Returns how many.

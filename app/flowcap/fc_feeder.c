@@ -45,6 +45,7 @@ struct input {
 	uint64_t first_ns;    /* first packet's time; UINT64_MAX: none */
 	uint64_t newest_ns;   /* newest packet's time, once read */
 	bool has_pkts;
+	bool mapped;          /* read in place (fc_trace_stable) when opened */
 	uint32_t dlt;         /* link type of the first packet, or UINT32_MAX */
 	unsigned argi;        /* command-line position: stable tie-break */
 };
@@ -158,6 +159,7 @@ int fc_feeder_open(const struct fc_cfg *cfg)
 		in->has_pkts = r == 1;
 		in->dlt = r == 1 ? p.dlt : fc_trace_dlt(t);
 		in->first_ns = r == 1 ? p.ts_ns : UINT64_MAX;
+		in->mapped = fc_trace_stable(t) != 0;
 		if (in->fd >= 0) {
 			fc_trace_close(t);
 			if (lseek(in->fd, 0, SEEK_SET) != 0) {
@@ -249,6 +251,14 @@ static void broadcast(struct fc_app *app, struct stage *st, uintptr_t v)
 		push(app, st, w, (void *)v);
 		flush_one(app, w, &st[w]);
 	}
+}
+
+bool fc_feeder_all_mapped(void)
+{
+	for (unsigned i = 0; i < n_inputs; i++)
+		if (!inputs[i].mapped)
+			return false;
+	return true;
 }
 
 unsigned fc_feeder_dlts(uint32_t *dlts, unsigned max)
