@@ -472,7 +472,8 @@ int fc_feeder_open(const struct fc_cfg *cfg);
  *
  * Thread safety: main lcore only, once per run (static state); the only
  * producer of every worker's ring (single-producer enqueues). Hot path:
- * its per-packet loop feeds every worker.
+ * its loop walks every packet of the trace (a run of a mapped pcap
+ * without a call per packet) and feeds every worker.
  */
 int fc_feeder_run(struct fc_app *app);
 

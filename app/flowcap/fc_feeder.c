@@ -3,8 +3,9 @@
  * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
  * the workers (worker 0 in its own thread, the others through their rings):
- * packets a burst at a time, and in-band markers for interval changes, link-type changes and the
- * end of input. Every worker therefore seals at exactly the same point of
+ * runs of packets of a mapped pcap, walked but not parsed (fc_trace_run),
+ * other packets a burst at a time, and in-band markers for interval
+ * changes, link-type changes and the end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
  *
