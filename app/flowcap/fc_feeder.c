@@ -389,15 +389,19 @@ static void mark_msg(void *obj, uint32_t mark)
  * runs of up to RUN_PKTS consecutive packets, one message each; the
  * worker that gets a run parses and counts its packets. A run goes to a
  * worker whose ring holds fewer than RUN_AHEAD messages, else to worker
- * 0, in the feeder's thread: the feeder never waits, the rings stay
- * short, and each thread counts what it has time for. Which table counts
+ * 0, in the feeder's thread: the feeder never waits, and each thread
+ * counts what it has time for. RUN_AHEAD runs (65536 packets, 1-3 ms of
+ * a worker's work) keep a ring worker busy while the feeder's thread is
+ * off its CPU for a time slice (on a machine with more threads than
+ * CPUs). The ring (FC_TRACE_RING) and the descriptors (FC_DESC_N) hold
+ * many more. Which table counts
  * a packet does not change the output (the collector adds up a key's
  * counts from every table of an interval), and a run never spans an
  * interval change: the markers that close an interval reach every worker
  * after the runs before them.
  */
 #define RUN_PKTS 256
-#define RUN_AHEAD 32
+#define RUN_AHEAD 256
 
 static unsigned pick_run(struct fc_app *app, struct rr *rr)
 {
