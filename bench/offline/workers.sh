@@ -12,6 +12,14 @@
 # --stats without file names): a setting that changes the output is
 # reported. Traces are generated once into WORK (never in the repo).
 #
+# Each round starts and ends with a measure of the CPUs the machine gives
+# right now: two busy loops (awk) side by side against one alone; "par"
+# is how many times one loop's work two got done in the same time (2.00
+# on two idle CPUs). A round is "quiet" when par >= QUIET (1.80) before
+# and after it; medians are printed over all rounds and over the quiet
+# ones, since neighbours that take a CPU weigh on a 2-thread run more
+# than on a 1-thread run.
+#
 # usage: bench/offline/workers.sh
 # env:   B (build dir, default build-bench next to this repo), A (a second
 #        build, e.g. a release build of an earlier commit: its settings
@@ -43,6 +51,16 @@ if [ -z "${TRACES:-}" ]; then
 		"$gen" -q -n 10M -o "$WORK/default-10M.pcap"
 fi
 
+QUIET=${QUIET:-1.80}
+now() { date +%s.%N; }
+loop() { awk 'BEGIN { for (i = 0; i < 2e7; i++) s += i; }'; }
+# par: work of two loops side by side over that of one, in equal time.
+par() {
+	local t0 t1 t2
+	t0=$(now); loop; t1=$(now); loop & loop; wait; t2=$(now)
+	echo "2 * ($t1 - $t0) / ($t2 - $t1)" | bc -l | cut -c1-4
+}
+
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 settings=""
@@ -52,9 +70,11 @@ for pcap in $TRACES; do
 	[ -s "$pcap" ] || { echo "workers.sh: $pcap is missing" >&2; exit 1; }
 	cat "$pcap" >/dev/null # page cache
 	echo "== $pcap"
-	declare -A wall=() cpu=() run=()
+	declare -A wall=() cpu=() run=() qwall=() qrun=()
 	ref=""
 	for r in $(seq "$RUNS"); do
+		p0=$(par)
+		declare -A rw=() rr=()
 		for s in $settings; do
 			b=$B; [ "${s%%:*}" = A ] && b=$A
 			w=${s#*:}
@@ -76,7 +96,19 @@ for pcap in $TRACES; do
 				"$s" "$r" "$e" "$c" "$rs" "$load" "$same"
 			wall[$s]="${wall[$s]:-} $e"; cpu[$s]="${cpu[$s]:-} $c"
 			run[$s]="${run[$s]:-} $rs"
+			rw[$s]=$e; rr[$s]=$rs
 		done
+		p1=$(par)
+		q=no
+		if [ "$(echo "$p0 >= $QUIET && $p1 >= $QUIET" | bc)" = 1 ]; then
+			q=yes
+			for s in $settings; do
+				qwall[$s]="${qwall[$s]:-} ${rw[$s]}"
+				qrun[$s]="${qrun[$s]:-} ${rr[$s]}"
+			done
+		fi
+		echo "round $r: par $p0 before, $p1 after: quiet $q"
+		unset rw rr
 	done
 	first=${settings# }; first=${first%% *}
 	w0=$(echo "${wall[$first]}" | median); r0=$(echo "${run[$first]}" | median)
@@ -87,5 +119,19 @@ for pcap in $TRACES; do
 			"$s" "$mw" "$mc" "$mr" "$first" "$(echo "$w0 / $mw" | bc -l)" \
 			"$(echo "$r0 / $mr" | bc -l)"
 	done
-	unset wall cpu run
+	if [ -n "${qwall[$first]:-}" ]; then
+		nq=$(echo "${qwall[$first]}" | wc -w)
+		w0=$(echo "${qwall[$first]}" | median)
+		r0=$(echo "${qrun[$first]}" | median)
+		for s in $settings; do
+			mw=$(echo "${qwall[$s]}" | median)
+			mr=$(echo "${qrun[$s]}" | median)
+			printf '%-4s quiet median (%d rounds): wall %5.2f s  run %5.2f s  rate vs %s: wall %.2f x  run %.2f x\n' \
+				"$s" "$nq" "$mw" "$mr" "$first" \
+				"$(echo "$w0 / $mw" | bc -l)" "$(echo "$r0 / $mr" | bc -l)"
+		done
+	else
+		echo "no quiet round (par >= $QUIET before and after)"
+	fi
+	unset wall cpu run qwall qrun
 done
