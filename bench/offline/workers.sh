@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # flowcap --read with 1 and with 2 workers (or WORKERS), side by side: the
-# settings (and builds, with A) take turns, RUNS rounds, so the machine's
-# load weighs on all of them alike. Per run: wall-clock and CPU seconds of
-# the process (/usr/bin/time), the run time flowcap's summary reports
+# settings (and builds, with A) take turns, RUNS rounds, in an order that
+# turns each round, so the machine's load weighs on all of them alike.
+# Per run: wall-clock and CPU seconds of the process (/usr/bin/time), the
+# run time flowcap's summary reports
 # (from the first packet to the last file, start-up left out), and the
 # load average; then the medians, and each setting's rate against the
 # first one's (wall and run). The records and the accounting of every run
@@ -75,7 +76,14 @@ for pcap in $TRACES; do
 	for r in $(seq "$RUNS"); do
 		p0=$(par)
 		declare -A rw=() rr=()
-		for s in $settings; do
+		# The order turns each round: no setting always runs first.
+		set -- $settings
+		order=""
+		for i in $(seq 0 $(($# - 1))); do
+			k=$(( (i + r - 1) % $# + 1 ))
+			order="$order ${!k}"
+		done
+		for s in $order; do
 			b=$B; [ "${s%%:*}" = A ] && b=$A
 			w=${s#*:}
 			out=$(mktemp -d "$WORK/w.XXXXXX")
