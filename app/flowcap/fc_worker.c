@@ -759,6 +759,9 @@ static inline void ring_parse(struct fc_worker *w, const uint8_t *data,
 	}
 }
 
+/* How far ahead of the frame it parses a run's worker asks for the
+ * file's lines: the feeder brought them into its own core's caches, or
+ * they have left them since (up to RUN_AHEAD runs ago). */
 #define RUN_AHEAD_BYTES 2048
 
 /*
@@ -840,7 +843,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			continue;
 		}
 		const uint8_t *data;
-		uint32_t len, mark;
+		uint32_t len, mark, span = 0;
 
 		if (v & FC_MSG_DESC) {
 			const struct fc_desc *d =
@@ -849,6 +852,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			data = d->data;
 			len = d->len;
 			mark = d->mark;
+			span = d->span;
 		} else {
 			struct rte_mbuf *m = objs[i];
 
@@ -862,8 +866,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 				/* The packets staged so far first: a run
 				 * stages bursts of its own. */
 				count_staged(w);
-				process_run(w, data, len,
-					    ((const struct fc_desc *)(v & ~(uintptr_t)3))->span,
+				process_run(w, data, len, span,
 					    mark == FC_MARK_RUN_SWAP);
 				np += len;
 				continue;
