@@ -122,12 +122,19 @@ struct fc_desc {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t mark; /**< FC_MARK_* */
+	uint32_t span; /**< FC_MARK_RUN: bytes from the first record's
+			    header to the end of the run */
 } __attribute__((aligned(16)));
 
 /** What the feeder says of a packet it hands on. */
 #define FC_MARK_LATE 1    /**< older than the interval: counted late */
 #define FC_MARK_BADTIME 2 /**< lone implausible time: counted bad_time */
 #define FC_MARK_FILTERED 3 /**< refused by the capture filter */
+/** Not one packet but a run of a mapped pcap (fc_trace_run): data is its
+ * first frame, len its packets, all of the current interval, none late;
+ * FC_MARK_RUN_SWAP: the file's byte order is not the host's. */
+#define FC_MARK_RUN 4
+#define FC_MARK_RUN_SWAP 5
 
 #define FC_DESC_N (2 * FC_TRACE_RING)
 
@@ -465,7 +472,8 @@ int fc_feeder_open(const struct fc_cfg *cfg);
  *
  * Thread safety: main lcore only, once per run (static state); the only
  * producer of every worker's ring (single-producer enqueues). Hot path:
- * its per-packet loop feeds every worker.
+ * its loop walks every packet of the trace (a run of a mapped pcap
+ * without a call per packet) and feeds every worker.
  */
 int fc_feeder_run(struct fc_app *app);
 
@@ -486,6 +494,14 @@ extern _Atomic uint64_t fc_reload_req;
  * run the feeder, which runs on it).
  */
 void fc_control_reloads(void);
+
+/**
+ * Every --read input was a pcap read in place when fc_feeder_open looked
+ * at it: its packets reach the workers without a copy, so the trace mbuf
+ * pool is needed only should a mapping fail when the input is read.
+ * Thread safety: main thread, after fc_feeder_open. Not hot path.
+ */
+bool fc_feeder_all_mapped(void);
 
 /**
  * The link type of the first packet of each --read input opened by

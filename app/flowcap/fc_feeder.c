@@ -3,8 +3,9 @@
  * The trace feeder (--read): the main lcore reads pcap/pcapng files in order,
  * runs the one sequential interval clock (Corsaro's semantics), and feeds
  * the workers (worker 0 in its own thread, the others through their rings):
- * packets a burst at a time, and in-band markers for interval changes, link-type changes and the
- * end of input. Every worker therefore seals at exactly the same point of
+ * runs of packets of a mapped pcap, walked but not parsed (fc_trace_run),
+ * other packets a burst at a time, and in-band markers for interval
+ * changes, link-type changes and the end of input. Every worker therefore seals at exactly the same point of
  * the trace and N workers count what one would. The feeder may wait for a
  * full ring (offline input has no deadline); workers never wait.
  *
@@ -45,6 +46,7 @@ struct input {
 	uint64_t first_ns;    /* first packet's time; UINT64_MAX: none */
 	uint64_t newest_ns;   /* newest packet's time, once read */
 	bool has_pkts;
+	bool mapped;          /* read in place (fc_trace_stable) when opened */
 	uint32_t dlt;         /* link type of the first packet, or UINT32_MAX */
 	unsigned argi;        /* command-line position: stable tie-break */
 };
@@ -158,6 +160,7 @@ int fc_feeder_open(const struct fc_cfg *cfg)
 		in->has_pkts = r == 1;
 		in->dlt = r == 1 ? p.dlt : fc_trace_dlt(t);
 		in->first_ns = r == 1 ? p.ts_ns : UINT64_MAX;
+		in->mapped = fc_trace_stable(t) != 0;
 		if (in->fd >= 0) {
 			fc_trace_close(t);
 			if (lseek(in->fd, 0, SEEK_SET) != 0) {
@@ -249,6 +252,14 @@ static void broadcast(struct fc_app *app, struct stage *st, uintptr_t v)
 		push(app, st, w, (void *)v);
 		flush_one(app, w, &st[w]);
 	}
+}
+
+bool fc_feeder_all_mapped(void)
+{
+	for (unsigned i = 0; i < n_inputs; i++)
+		if (!inputs[i].mapped)
+			return false;
+	return true;
 }
 
 unsigned fc_feeder_dlts(uint32_t *dlts, unsigned max)
@@ -370,6 +381,56 @@ static void mark_msg(void *obj, uint32_t mark)
 		((struct fc_desc *)(v & ~(uintptr_t)3))->mark = mark;
 	else
 		((struct rte_mbuf *)obj)->packet_type = mark << FC_PT_MARK_SHIFT;
+}
+
+/*
+ * Runs: while packets stay inside the current interval, the feeder only
+ * walks the record headers of a mapped pcap (fc_trace_run) and hands out
+ * runs of up to RUN_PKTS consecutive packets, one message each; the
+ * worker that gets a run parses and counts its packets. A run goes to a
+ * worker whose ring holds fewer than RUN_AHEAD messages, else to worker
+ * 0, in the feeder's thread: the feeder never waits, and each thread
+ * counts what it has time for. RUN_AHEAD runs (65536 packets, 1-3 ms of
+ * a worker's work) keep a ring worker busy while the feeder's thread is
+ * off its CPU for a time slice (on a machine with more threads than
+ * CPUs). The ring (FC_TRACE_RING) and the descriptors (FC_DESC_N) hold
+ * many more. Which table counts
+ * a packet does not change the output (the collector adds up a key's
+ * counts from every table of an interval), and a run never spans an
+ * interval change: the markers that close an interval reach every worker
+ * after the runs before them.
+ */
+#define RUN_PKTS 256
+#define RUN_AHEAD 256
+
+static unsigned pick_run(struct fc_app *app, struct rr *rr)
+{
+	unsigned n = app->n_workers;
+
+	for (unsigned k = 0; k + 1 < n; k++) {
+		unsigned c = 1 + (rr->next + k) % (n - 1);
+
+		if (rte_ring_count(app->workers[c].in) < RUN_AHEAD) {
+			rr->next = c % (n - 1);
+			return c;
+		}
+	}
+	return 0;
+}
+
+static void send_run(struct fc_app *app, struct stage *st, struct rr *rr,
+		     const struct fc_trace_run *run, unsigned n)
+{
+	unsigned w = app->n_workers > 1 ? pick_run(app, rr) : 0;
+	struct fc_worker *wk = &app->workers[w];
+	struct fc_desc *d = &wk->descs[wk->desc_head++ & (FC_DESC_N - 1)];
+
+	d->data = run->data;
+	d->len = n;
+	d->mark = run->swap ? FC_MARK_RUN_SWAP : FC_MARK_RUN;
+	d->span = run->bytes;
+	push(app, st, w, (void *)((uintptr_t)d | FC_MSG_DESC));
+	flush_one(app, w, &st[w]);
 }
 
 /* The feeder's one sequential clock and the packet it holds in doubt. */
@@ -510,18 +571,55 @@ int fc_feeder_run(struct fc_app *app)
 		}
 		note_overlaps(f);
 		bool stable = fc_trace_stable(tr);
+		uint32_t tr_dlt = fc_trace_dlt(tr);
 
-		while ((r = fc_trace_next(tr, &p, err, sizeof(err))) == 1) {
-			uint64_t ts = p.ts_ns / 1000000000ULL;
+		r = 0;
+		for (;;) {
+			uint64_t ts;
 			unsigned w;
 			void *obj;
-
-			if (p.ts_ns > newest)
-				newest = p.ts_ns;
 
 			if (atomic_load_explicit(&app->stop,
 						 memory_order_relaxed) == 2)
 				break;
+			/* A run of packets of the current interval: no
+			 * filter to run, no time in doubt, the link type
+			 * the workers have. Anything else, and the packet
+			 * that ends a run, goes one at a time below. */
+			if (stable && flt == NULL && rk.clk.started &&
+			    !rk.held && tr_dlt == cur_dlt &&
+			    atomic_load_explicit(&fc_reload_req,
+						 memory_order_relaxed) ==
+				    reload_seen) {
+				struct fc_trace_run run;
+				unsigned n = fc_trace_run(
+					tr,
+					fc_interval_start_of(&rk.clk,
+							     rk.clk.cur),
+					fc_interval_end_of(&rk.clk, rk.clk.cur),
+					RUN_PKTS, &run);
+
+				if (n > 0) {
+					send_run(app, st, &rr, &run, n);
+					rk.clk.last_ts =
+						run.last_ns / 1000000000ULL;
+					if (run.max_ns > newest)
+						newest = run.max_ns;
+					pkts += n;
+					if (app->cfg.stats > 0 &&
+					    rte_rdtsc() > next_print) {
+						print_progress(app, pkts, t0);
+						next_print = rte_rdtsc() + hz;
+					}
+					continue;
+				}
+			}
+			r = fc_trace_next(tr, &p, err, sizeof(err));
+			if (r != 1)
+				break;
+			ts = p.ts_ns / 1000000000ULL;
+			if (p.ts_ns > newest)
+				newest = p.ts_ns;
 			/* A reload asked for (SIGHUP, /flowcap/reload): done
 			 * here, between two packets, as the live control loop
 			 * does between two rounds. The packets before this one

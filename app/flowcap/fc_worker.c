@@ -24,6 +24,7 @@
 
 #include "fc_app.h"
 #include "fc_count.h"
+#include "fc_trace.h"
 
 _Static_assert(FC_BURST_MAX <= FC_COUNT_BURST_MAX &&
 		       FC_BURST <= FC_COUNT_BURST_MAX,
@@ -724,12 +725,88 @@ static FC_NOINLINE int run_live_slow(struct fc_worker *w)
 
 /* --- trace input (rings fed by the feeder) ------------------------------- */
 
+/* Parse one frame of trace input into the stage (marks already taken
+ * care of). */
+static inline void ring_parse(struct fc_worker *w, const uint8_t *data,
+			      uint32_t len)
+{
+	struct fc_count *stg = w->stg;
+	unsigned n4 = stg->n4;
+	enum fc_parse_status st;
+	uint32_t pl;
+
+	/* As in live_one: the parse tells a frame without payload. */
+	if (FC_UNLIKELY(w->ctx.xk)) {
+		if (w->ctx.key_vlan) {
+			/* Every frame has a VLAN field to set. */
+			st = fc_count_parse(stg, data, len, w->dlt);
+			pl = 1;
+		} else {
+			st = fc_count_parse_pl(stg, data, len, w->dlt, &pl);
+		}
+		if (st == FC_PARSE_OK && pl)
+			stage_ext(w, data, len, w->dlt, n4);
+	} else {
+		st = fc_count_parse(stg, data, len, w->dlt);
+	}
+	if (FC_LIKELY(st == FC_PARSE_OK)) {
+		if (FC_UNLIKELY(w->cur == NULL)) {
+			fc_count_drop(stg);
+			w->pend_ctr[FC_CTR_NO_TABLE]++;
+		}
+	} else {
+		count_drop(w, st);
+	}
+}
+
+/* How far ahead of the frame it parses a run's worker asks for the
+ * file's lines: the feeder brought them into its own core's caches, or
+ * they have left them since (up to RUN_AHEAD runs ago). */
+#define RUN_AHEAD_BYTES 2048
+
+/*
+ * Count a run of n packets of a mapped pcap (FC_MARK_RUN): consecutive
+ * records, all of the current interval, none late, so nothing is looked
+ * at but each frame and the length before it. The feeder has checked
+ * every record's length. A burst of FC_BURST frames is staged while the
+ * previous burst's lines arrive, as for packets off a ring.
+ */
+static void process_run(struct fc_worker *w, const uint8_t *data, uint32_t n,
+			uint32_t span, int swap)
+{
+	const uint8_t *pf = data - 16, *end = data - 16 + span;
+
+	while (n > 0) {
+		unsigned b = n < FC_BURST ? n : FC_BURST;
+
+		for (unsigned i = 0; i < b; i++) {
+			uint32_t len = fc_trace_run_len(data, swap);
+			const uint8_t *to = end - data > RUN_AHEAD_BYTES ?
+						    data + RUN_AHEAD_BYTES :
+						    end;
+
+			while (pf < to) {
+				rte_prefetch0(pf);
+				pf += 64;
+			}
+
+			ring_parse(w, data, len);
+			data = fc_trace_run_next(data, len);
+		}
+		if (FC_LIKELY(w->cur != NULL))
+			w->cur->rx_pkts += b;
+		else
+			w->pend_rx += b;
+		pipe_staged(w);
+		n -= b;
+	}
+}
+
 /* Count a burst from the feeder's ring; returns the packets in it (the
  * markers are not packets). */
 static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			     bool *end)
 {
-	struct fc_count *stg = w->stg;
 	struct rte_mbuf *done[FC_BURST];
 	unsigned nm = 0, np = 0;
 
@@ -766,7 +843,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			continue;
 		}
 		const uint8_t *data;
-		uint32_t len, mark;
+		uint32_t len, mark, span = 0;
 
 		if (v & FC_MSG_DESC) {
 			const struct fc_desc *d =
@@ -775,6 +852,7 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			data = d->data;
 			len = d->len;
 			mark = d->mark;
+			span = d->span;
 		} else {
 			struct rte_mbuf *m = objs[i];
 
@@ -783,9 +861,18 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 			mark = m->packet_type >> FC_PT_MARK_SHIFT;
 			done[nm++] = m;
 		}
-		count_rx(w);
-		np++;
 		if (FC_UNLIKELY(mark)) {
+			if (mark >= FC_MARK_RUN) {
+				/* The packets staged so far first: a run
+				 * stages bursts of its own. */
+				count_staged(w);
+				process_run(w, data, len, span,
+					    mark == FC_MARK_RUN_SWAP);
+				np += len;
+				continue;
+			}
+			count_rx(w);
+			np++;
 			if (mark == FC_MARK_BADTIME) {
 				/* In no record: its time is not believed. */
 				count_drop(w, FC_CTR_BAD_TIME);
@@ -797,34 +884,11 @@ static unsigned process_ring(struct fc_worker *w, void **objs, unsigned n,
 				continue;
 			}
 			count_drop(w, FC_CTR_LATE);
-		}
-		unsigned n4 = stg->n4;
-		enum fc_parse_status st;
-		uint32_t pl;
-
-		/* As in live_one: the parse tells a frame without payload. */
-		if (FC_UNLIKELY(w->ctx.xk)) {
-			if (w->ctx.key_vlan) {
-				/* Every frame has a VLAN field to set. */
-				st = fc_count_parse(stg, data, len, w->dlt);
-				pl = 1;
-			} else {
-				st = fc_count_parse_pl(stg, data, len, w->dlt,
-						       &pl);
-			}
-			if (st == FC_PARSE_OK && pl)
-				stage_ext(w, data, len, w->dlt, n4);
 		} else {
-			st = fc_count_parse(stg, data, len, w->dlt);
+			count_rx(w);
+			np++;
 		}
-		if (FC_LIKELY(st == FC_PARSE_OK)) {
-			if (FC_UNLIKELY(w->cur == NULL)) {
-				fc_count_drop(stg);
-				w->pend_ctr[FC_CTR_NO_TABLE]++;
-			}
-		} else {
-			count_drop(w, st);
-		}
+		ring_parse(w, data, len);
 	}
 	pipe_staged(w);
 	if (nm)

@@ -634,7 +634,13 @@ int main(int argc, char **argv)
 	if (fc_rules_start(app) != 0)
 		goto err_eal;
 	if (app->trace_mode) {
-		unsigned n = app->n_workers * (FC_TRACE_RING + 256) + 4096;
+		/* Copies of streamed packets fill the rings. Mapped inputs
+		 * need none: a small pool (its memory is zeroed at start-up,
+		 * 2.3 KB an mbuf) serves a mapping that fails later, at the
+		 * pace the workers free it. */
+		unsigned n = fc_feeder_all_mapped() ?
+				     4096 :
+				     app->n_workers * (FC_TRACE_RING + 256) + 4096;
 
 		app->pool = rte_pktmbuf_pool_create("fc_trace_pool", n, 256, 0,
 						    RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -89,6 +89,50 @@ int fc_trace_peek(struct fc_trace *t, struct fc_trace_pkt *pkt, char *err,
  */
 int fc_trace_stable(const struct fc_trace *t);
 
+/** A run of packets read in place (fc_trace_run). */
+struct fc_trace_run {
+	const uint8_t *data; /**< the first packet's frame */
+	uint64_t last_ns;    /**< time of the last packet of the run */
+	uint64_t max_ns;     /**< newest time in the run */
+	uint32_t bytes;      /**< from the first record's header to the end
+				  of the last record */
+	int swap;            /**< the file's byte order is not the host's */
+};
+
+/**
+ * Up to max packets of a mapped pcap (fc_trace_stable) from the next one
+ * on, taken without a call per packet: the run stops before the first
+ * packet whose second (ts_ns / 10^9) is outside [lo, hi], before a record
+ * fc_trace_next would report as damaged (it reports it next), and at the
+ * end of the file. Returns the packets taken, 0 when the next one must go
+ * through fc_trace_next (a stream, which has no runs, always gives 0). The
+ * run's frames stay valid until fc_trace_close; they follow each other:
+ * fc_trace_run_len and fc_trace_run_next walk them. Every packet of a
+ * pcap has the file's link type (fc_trace_dlt).
+ * Thread safety: none; one thread per trace. Hot path.
+ */
+unsigned fc_trace_run(struct fc_trace *t, uint64_t lo, uint64_t hi,
+		      unsigned max, struct fc_trace_run *run);
+
+/** Captured length of a frame of a run (swap: fc_trace_run.swap). Any
+ * thread, while the trace is open. Hot path. */
+static inline uint32_t fc_trace_run_len(const uint8_t *data, int swap)
+{
+	uint32_t v;
+
+	/* The record header's incl_len, just before the frame. */
+	__builtin_memcpy(&v, data - 8, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+/** The frame after data (of caplen bytes) in a run: the next record's
+ * frame, after its 16-byte header. Any thread. Hot path. */
+static inline const uint8_t *fc_trace_run_next(const uint8_t *data,
+					       uint32_t caplen)
+{
+	return data + caplen + 16;
+}
+
 /**
  * Packets returned so far.
  * Thread safety: the trace's thread; reads only.
