@@ -23,7 +23,8 @@
 #define N_BUCKETS 2048u /* 11-bit digits */
 #define N_TOP N_BUCKETS  /* the first digit: 11 bits as well */
 #define TOP_SHIFT 53     /* the first digit: bits 53..63 */
-#define AHEAD 16 /* keys between asking for a slot and reading it */
+#define AHEAD 32 /* keys between asking for a slot and reading it: 16 left
+		  * the gather 9 cycles a key slower (bench/README.md) */
 
 
 /* A record as it is sorted: its prefix and, for a key of a table's IPv4
