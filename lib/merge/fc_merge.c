@@ -247,6 +247,11 @@ static uint64_t combine_run(struct fc_ft_record *r, uint64_t n)
 {
 	uint64_t o = 1;
 
+	/* The common run: one key seen by two workers. */
+	if (n == 2 && fc_ftkey_eq(&r[0].key, &r[1].key)) {
+		r[0].packets += r[1].packets;
+		return 1;
+	}
 	sort_run(r, n);
 	for (uint64_t i = 1; i < n; i++) {
 		if (fc_ftkey_eq(&r[o - 1].key, &r[i].key))
