@@ -105,7 +105,7 @@ static inline uint64_t prefix_of(const struct fc_ftkey *k)
  * SMALL moves an entry (an entry never leaves its bucket, and every
  * bucket is in place), where sorting each small bucket on its own cost
  * a call and a loop per bucket (most hold one or two entries). */
-#define SMALL 24
+#define SMALL 48
 
 static void insertion_sort(struct sortent *a, uint64_t n)
 {
