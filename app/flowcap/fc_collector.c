@@ -3,7 +3,8 @@
  * Collector lcore: takes sealed tables from the wait-free queue, waits
  * until every worker has handed in (or moved past) an interval, merges that
  * interval's tables into sorted records and offers them to the record
- * sinks (the file writer first, fc_filesink.c), then resets the tables and
+ * sinks (the file writer first, fc_filesink.c; when every sink streams,
+ * burst by burst as the merge makes them), then resets the tables and
  * returns them to their workers. Intervals are written strictly in order.
  * It is the only thread that calls the sinks.
  */
@@ -157,6 +158,29 @@ static bool all_last(const struct collector *c)
 	return true;
 }
 
+/* Packets per label, for the stats line and the summary. */
+static void count_labels(struct fc_app *app, const struct fc_ft_record *recs,
+			 uint64_t n)
+{
+	if (app->label_pkts != NULL)
+		for (uint64_t i = 0; i < n; i++)
+			atomic_fetch_add_explicit(
+				&app->label_pkts[fc_ftkey_label(&recs[i].key)],
+				recs[i].packets, memory_order_relaxed);
+}
+
+/* fc_merge_fn of a streamed interval: each burst to every sink while it
+ * is in the caches. */
+static int stream_burst(void *ctx, const struct fc_ft_record *recs,
+			uint64_t n)
+{
+	struct fc_app *app = ctx;
+
+	count_labels(app, recs, n);
+	fc_sinks_records(&app->sinks, recs, n);
+	return 0;
+}
+
 /* Account and write interval k from the tables at the heads of the FIFOs
  * (those whose interval is k); gap_end > k writes one collapsed run of
  * empty intervals k..gap_end. */
@@ -170,6 +194,12 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	const struct fc_ft_record *recs = NULL;
 	uint64_t n = 0, pkts = 0, drops = 0, s0;
 	unsigned nt = 0;
+	/* Sinks that all stream take the records as the merge makes them,
+	 * still in the caches (no array of the interval's records in
+	 * memory); with --anonymize the records are mapped and sorted
+	 * again first. */
+	const bool stream = c->anon == NULL && fc_sinks_stream(&app->sinks);
+	int rc;
 
 	memset(&iv, 0, sizeof(iv));
 	s0 = atomic_load_explicit(&app->start0, memory_order_acquire);
@@ -222,7 +252,14 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 			      (nic[2] - c->nic_prev[2]);
 		memcpy(c->nic_prev, nic, sizeof(nic));
 	}
-	if (fc_merge_tables(c->merge, tabs, nt, &recs, &n, &pkts) != 0) {
+	if (stream) {
+		fc_sinks_begin(&app->sinks, &iv);
+		rc = fc_merge_tables_each(c->merge, tabs, nt, stream_burst, app,
+					  &n, &pkts);
+	} else {
+		rc = fc_merge_tables(c->merge, tabs, nt, &recs, &n, &pkts);
+	}
+	if (rc != 0) {
 		FC_WARN("out of memory merging interval %" PRIu64
 			"\n", k);
 		n = 0;
@@ -249,12 +286,8 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 			" != %" PRIu64 " in records + %" PRIu64 " dropped\n",
 			k, iv.rx_pkts, iv.rec_pkts, drops);
 	}
-	/* Packets per label, for the stats line and the summary. */
-	if (app->label_pkts != NULL)
-		for (uint64_t i = 0; i < n; i++)
-			atomic_fetch_add_explicit(
-				&app->label_pkts[fc_ftkey_label(&recs[i].key)],
-				recs[i].packets, memory_order_relaxed);
+	if (!stream)
+		count_labels(app, recs, n);
 	app->tot_rx += iv.rx_pkts;
 	app->tot_rec += iv.rec_pkts;
 	for (unsigned i = 0; i < FC_CTR_MAX; i++)
@@ -268,7 +301,10 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 		 "table(s), %" PRIu64 " records, %" PRIu64 " of %" PRIu64
 		 " packets in records\n", k, iv.start, nt, n, iv.rec_pkts,
 		 iv.rx_pkts);
-	fc_sinks_interval(&app->sinks, &iv, recs, n);
+	if (stream)
+		fc_sinks_end(&app->sinks, &iv);
+	else
+		fc_sinks_interval(&app->sinks, &iv, recs, n);
 	fc_metrics_interval(app, &iv); /* --metrics-file, telemetry */
 	/* Tables go back clean; the worker takes them without work. */
 	for (unsigned i = 0; i < nt; i++)

@@ -31,11 +31,9 @@ struct fc_filesink {
 	unsigned in_file;       /**< intervals in the open file */
 	uint64_t file_rx;       /**< worker packets of the open file's intervals */
 	bool dir_gone;          /**< the output directory was found missing */
-	/* The interval being offered: its records arrive in bursts that
-	 * are consecutive slices of one array. */
-	const struct fc_ft_record *recs;
-	uint64_t n;
-	bool broken;            /**< a burst was not the next slice */
+	/* The interval being offered: the status that stopped it, if any
+	 * (its records go to the writer burst by burst as they come). */
+	int err;
 };
 
 /*
@@ -188,18 +186,18 @@ static int open_file(struct fc_filesink *c, uint64_t start)
 	return st;
 }
 
-/* Write interval iv (wrx: the packets its workers received) to the open
- * file, opening one if needed; on failure count it LOST and go on. */
-static int write_interval(struct fc_filesink *c, const struct fc_ft_interval *iv,
-			   const struct fc_ft_record *recs, uint64_t n,
-			   uint64_t wrx)
+/* An interval begins: the file it goes to is open (one is opened if
+ * needed) and has the label names. */
+static int fs_begin(void *ctx, const struct fc_ft_interval *iv)
 {
+	struct fc_filesink *c = ctx;
 	int rc;
 
+	c->err = FC_FT_OK;
 	if (c->wr == NULL) {
 		rc = open_file(c, iv->start);
 		if (rc != FC_FT_OK)
-			goto fail;
+			return c->err = rc;
 		dir_back(c);
 	}
 	/* The names of every label the run has had: a file read years
@@ -215,24 +213,55 @@ static int write_interval(struct fc_filesink *c, const struct fc_ft_interval *iv
 					     memory_order_relaxed),
 			(const char (*)[32])&c->app->labels->name[1], nl);
 		if (rc != FC_FT_OK)
-			goto fail;
+			return c->err = rc;
 	}
-	rc = fc_ft_writer_add_interval(c->wr, iv, recs, n);
+	return 0;
+}
+
+/* A burst of the interval's records: into the block being built (the
+ * writer holds the interval until its end). */
+static int fs_records(void *ctx, const struct fc_ft_record *recs, uint64_t n)
+{
+	struct fc_filesink *c = ctx;
+	int rc = fc_ft_writer_add_records(c->wr, recs, n);
+
+	if (rc != FC_FT_OK)
+		c->err = rc;
+	return rc;
+}
+
+/* The interval ends: its accounting and records are written to the open
+ * file, and on failure it is counted LOST, with the intervals already in
+ * that file (which cannot be completed without the space that just ran
+ * out), and the sink carries on with the next. */
+static int fs_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
+{
+	struct fc_filesink *c = ctx;
+	/* What the workers received, NIC drops aside: the packets that a
+	 * second signal would abandon if this interval were not settled. */
+	uint64_t wrx = iv->rx_pkts - iv->ctr[FC_CTR_NIC_IMISSED] -
+		       iv->ctr[FC_CTR_NIC_NOMBUF] - iv->ctr[FC_CTR_NIC_IERRORS];
+	int rc;
+
+	if (failed)
+		rc = c->err != FC_FT_OK ? c->err : FC_FT_E_INVAL;
+	else
+		rc = fc_ft_writer_end_interval(c->wr, iv);
 	if (rc != FC_FT_OK) {
-		/* The intervals already in this file go with it: the file
-		 * cannot be completed without the space that just ran out. */
-		if (c->in_file > 0) {
-			FC_WARN("%u earlier interval(s) of %s are LOST with it\n",
-				c->in_file, c->path);
-			atomic_fetch_add_explicit(&c->app->intervals_lost,
-						  c->in_file,
-						  memory_order_relaxed);
+		if (c->wr != NULL) {
+			if (c->in_file > 0) {
+				FC_WARN("%u earlier interval(s) of %s are LOST "
+					"with it\n", c->in_file, c->path);
+				atomic_fetch_add_explicit(
+					&c->app->intervals_lost, c->in_file,
+					memory_order_relaxed);
+			}
+			fc_ft_writer_abort(c->wr);
+			c->wr = NULL;
+			c->in_file = 0;
+			settle(c, c->file_rx);
+			c->file_rx = 0;
 		}
-		fc_ft_writer_abort(c->wr);
-		c->wr = NULL;
-		c->in_file = 0;
-		settle(c, c->file_rx);
-		c->file_rx = 0;
 		goto fail;
 	}
 	atomic_fetch_add_explicit(&c->app->intervals_written, 1,
@@ -249,47 +278,9 @@ fail:
 	FC_WARN("interval %" PRIu64 " (start %" PRIu64 ", %" PRIu64
 		" records, %" PRIu64 " packets) LOST: cannot write %s: %s; "
 		"capture continues\n",
-		(uint64_t)iv->index, iv->start, n, iv->rec_pkts, c->path,
-		fc_ft_strerror(rc));
+		(uint64_t)iv->index, iv->start, iv->n_records, iv->rec_pkts,
+		c->path, fc_ft_strerror(rc));
 	return rc;
-}
-
-
-static int fs_begin(void *ctx, const struct fc_ft_interval *iv)
-{
-	struct fc_filesink *c = ctx;
-
-	(void)iv;
-	c->recs = NULL;
-	c->n = 0;
-	c->broken = false;
-	return 0;
-}
-
-static int fs_records(void *ctx, const struct fc_ft_record *recs, uint64_t n)
-{
-	struct fc_filesink *c = ctx;
-
-	/* The writer takes an interval's records at once: keep the slice. */
-	if (c->recs == NULL)
-		c->recs = recs;
-	else if (recs != c->recs + c->n)
-		c->broken = true;
-	c->n += n;
-	return 0;
-}
-
-static int fs_end(void *ctx, const struct fc_ft_interval *iv, bool failed)
-{
-	struct fc_filesink *c = ctx;
-	/* What the workers received, NIC drops aside: the packets that a
-	 * second signal would abandon if this interval were not settled. */
-	uint64_t wrx = iv->rx_pkts - iv->ctr[FC_CTR_NIC_IMISSED] -
-		       iv->ctr[FC_CTR_NIC_NOMBUF] - iv->ctr[FC_CTR_NIC_IERRORS];
-
-	if (failed || c->broken)
-		return FC_FT_E_INVAL;
-	return write_interval(c, iv, c->recs, c->n, wrx);
 }
 
 static int fs_flush(void *ctx)
@@ -310,6 +301,7 @@ static const struct fc_sink_ops filesink_ops = {
 	.end = fs_end,
 	.flush = fs_flush,
 	.strerror = fs_strerror,
+	.streams = true,
 };
 
 int fc_filesink_add(struct fc_sinks *ss, struct fc_app *app)

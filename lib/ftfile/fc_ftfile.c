@@ -283,9 +283,23 @@ struct fc_ft_writer {
 	uint64_t tot_ivs;
 	size_t wlen;
 	uint8_t *wbuf;        /* FT_WBUF bytes of pending output */
-	uint8_t *raw;         /* one block's columns */
-	uint8_t *zbuf;        /* one block's payload */
-	size_t zcap;
+	/* The interval being added (fc_ft_writer_add_records): the block
+	 * being filled, its planes at a stride of FC_FT_BLOCK_RECORDS in
+	 * stage (the 12 other bytes of IPv6 addresses at stage6), and the
+	 * payloads of the blocks already compressed, which go to the file
+	 * after the INTERVAL block, once the number of records is known. */
+	uint8_t *stage;       /* FT_STAGE bytes */
+	uint8_t *raw;         /* one block's columns, laid out: FT_ROW_MAX
+			       * bytes a record */
+	uint8_t *pend;        /* pending RECORDS payloads, back to back */
+	size_t pend_cap, pend_len;
+	uint32_t *plen;       /* their lengths */
+	size_t plen_cap, n_pend;
+	size_t bn, bn6;       /* records and IPv6 rows in the staged block */
+	uint64_t iv_recs;     /* records added to the interval */
+	int iv_status;        /* an added record was refused: the status */
+	uint64_t prev[N_FIELDS_MAX]; /* delta coding: the staged block's
+				      * last value of each field */
 	ZSTD_CCtx *cctx;
 	struct fc_ft_wcache *cache; /* where the buffers go back, or NULL */
 	char *path;
@@ -297,7 +311,10 @@ struct fc_ft_writer {
 /* A writer's buffers and zstd context, kept between files (one set). */
 struct fc_ft_wcache {
 	bool full;
-	uint8_t *wbuf, *raw, *zbuf;
+	uint8_t *wbuf, *stage, *raw, *pend;
+	size_t pend_cap;
+	uint32_t *plen;
+	size_t plen_cap;
 	ZSTD_CCtx *cctx;
 };
 
@@ -312,8 +329,10 @@ void fc_ft_wcache_free(struct fc_ft_wcache *c)
 		return;
 	ZSTD_freeCCtx(c->cctx);
 	free(c->wbuf);
+	free(c->stage);
 	free(c->raw);
-	free(c->zbuf);
+	free(c->pend);
+	free(c->plen);
 	free(c);
 }
 
@@ -324,8 +343,12 @@ static void wcache_take(struct fc_ft_writer *w, struct fc_ft_wcache *c)
 	if (c == NULL || !c->full)
 		return;
 	w->wbuf = c->wbuf;
+	w->stage = c->stage;
 	w->raw = c->raw;
-	w->zbuf = c->zbuf;
+	w->pend = c->pend;
+	w->pend_cap = c->pend_cap;
+	w->plen = c->plen;
+	w->plen_cap = c->plen_cap;
 	w->cctx = c->cctx;
 	memset(c, 0, sizeof(*c));
 }
@@ -340,12 +363,18 @@ static void wcache_give(struct fc_ft_writer *w)
 		return;
 	c->full = true;
 	c->wbuf = w->wbuf;
+	c->stage = w->stage;
 	c->raw = w->raw;
-	c->zbuf = w->zbuf;
+	c->pend = w->pend;
+	c->pend_cap = w->pend_cap;
+	c->plen = w->plen;
+	c->plen_cap = w->plen_cap;
 	c->cctx = w->cctx;
 	w->wbuf = NULL;
+	w->stage = NULL;
 	w->raw = NULL;
-	w->zbuf = NULL;
+	w->pend = NULL;
+	w->plen = NULL;
 	w->cctx = NULL;
 }
 
@@ -476,8 +505,10 @@ static void w_free(struct fc_ft_writer *w)
 	wcache_give(w);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->wbuf);
+	free(w->stage);
 	free(w->raw);
-	free(w->zbuf);
+	free(w->pend);
+	free(w->plen);
 	free(w->path);
 	free(w->tmp);
 	free(w);
@@ -658,17 +689,54 @@ static void *huge_alloc(size_t len)
 	return p;
 }
 
+/* Planes of the staged block: a field's p planes (4 for an address, its
+ * width otherwise) for every field, FC_FT_BLOCK_RECORDS bytes each, then
+ * the 12 other bytes of the IPv6 rows of each address, 12 planes each. */
+#define FT_STAGE_PLANES (1 + 1 + 4 + 4 + 2 + 2 + 1 + 1 + 1 + 4 + 8 + 2 + 2)
+#define FT_STAGE ((size_t)FC_FT_BLOCK_RECORDS * (FT_STAGE_PLANES + 2 * 12))
+/* Widest row a block holds: every field, addresses of 16 bytes. */
+#define FT_ROW_MAX (1 + 1 + 16 + 16 + 2 + 2 + 1 + 1 + 1 + 4 + 8 + 2 + 2)
+/* Most bytes one RECORDS payload takes: its prefix and a zstd frame of
+ * a whole block. */
+#define FT_PAYLOAD_MAX                                                         \
+	(FT_REC_PREFIX +                                                       \
+	 ZSTD_COMPRESSBOUND((size_t)FC_FT_BLOCK_RECORDS * FT_ROW_MAX))
+
 static int w_buffers(struct fc_ft_writer *w)
 {
 	/* Each is allocated once (a writer from a cache may have them). */
-	w->zcap = FT_REC_PREFIX +
-		  ZSTD_compressBound((size_t)FC_FT_BLOCK_RECORDS * 53);
+	if (w->stage == NULL)
+		w->stage = huge_alloc(FT_STAGE);
 	if (w->raw == NULL)
-		w->raw = huge_alloc((size_t)FC_FT_BLOCK_RECORDS * 53);
-	if (w->zbuf == NULL)
-		w->zbuf = huge_alloc(w->zcap);
-	if (w->raw == NULL || w->zbuf == NULL)
+		w->raw = huge_alloc((size_t)FC_FT_BLOCK_RECORDS * FT_ROW_MAX);
+	if (w->stage == NULL || w->raw == NULL)
 		return FC_FT_E_NOMEM;
+	return FC_FT_OK;
+}
+
+/* Room for one more RECORDS payload at w->pend + w->pend_len. The
+ * buffer holds an interval's compressed blocks (about 12 bytes a record
+ * for uniform random keys, fewer on real traffic) and is kept. */
+static int w_pend_room(struct fc_ft_writer *w)
+{
+	if (w->pend_cap - w->pend_len < FT_PAYLOAD_MAX) {
+		size_t cap = 2 * w->pend_cap + FT_PAYLOAD_MAX;
+		uint8_t *p = realloc(w->pend, cap);
+
+		if (p == NULL)
+			return FC_FT_E_NOMEM;
+		w->pend = p;
+		w->pend_cap = cap;
+	}
+	if (w->n_pend == w->plen_cap) {
+		size_t cap = 2 * w->plen_cap + 64;
+		uint32_t *p = realloc(w->plen, cap * sizeof(*p));
+
+		if (p == NULL)
+			return FC_FT_E_NOMEM;
+		w->plen = p;
+		w->plen_cap = cap;
+	}
 	return FC_FT_OK;
 }
 
@@ -754,8 +822,10 @@ static bool key_valid(const struct fc_ftkey *k)
  * (bench/README.md). Higher levels, asked for ratio, keep zstd's own. */
 #define FT_ZSTD_TLOG 13
 
-/* Compress raw_len bytes of w->raw into w->zbuf after the prefix. */
-static size_t w_compress(struct fc_ft_writer *w, size_t raw_len)
+/* Compress raw_len bytes at raw into the next pending payload, after its
+ * prefix (w_pend_room made room for it). */
+static size_t w_compress(struct fc_ft_writer *w, const uint8_t *raw,
+			 size_t raw_len)
 {
 	ZSTD_CCtx *c = w->cctx;
 
@@ -767,70 +837,121 @@ static size_t w_compress(struct fc_ft_writer *w, size_t raw_len)
 		ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, FT_ZSTD_TLOG);
 		ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog, FT_ZSTD_TLOG);
 	}
-	return ZSTD_compress2(c, w->zbuf + FT_REC_PREFIX,
-			      w->zcap - FT_REC_PREFIX, w->raw, raw_len);
+	return ZSTD_compress2(c, w->pend + w->pend_len + FT_REC_PREFIX,
+			      FT_PAYLOAD_MAX - FT_REC_PREFIX, raw, raw_len);
 }
 
 /* Records a block transposes at a time: their 56 bytes each stay in the
  * cache while every field's planes are written. */
 #define W_CHUNK 2048
 
-/* One RECORDS block of n records; any6: whether the interval has IPv6
- * rows at all (if not, this block has none either). */
-static int w_records(struct fc_ft_writer *w, const struct fc_ft_record *r,
-		     size_t n, bool any6)
+/* Where field fi's planes start in the stage; *ai: its index among the
+ * addresses (for its IPv6 bytes), or -1. */
+static uint8_t *stage_col(const struct fc_ft_writer *w, size_t fi, int *ai)
 {
-	uint8_t *o = w->raw, *col[N_FIELDS_MAX];
-	uint64_t prev[N_FIELDS_MAX] = {0};
-	size_t n6 = 0, raw_len, zl;
+	size_t planes = 0;
+	int a = 0;
 
-	for (size_t i = 0; i < n && any6; i++)
-		n6 += r[i].key.family == 6;
-	/* Where each field's column starts: its planes, then for an
-	 * address the other 12 bytes of the IPv6 rows' addresses. */
-	for (size_t fi = 0; fi < w->nf; fi++) {
-		const struct ft_field_desc *f = &w->fields[fi];
-
-		col[fi] = o;
-		o += column_size(f, n, n6);
+	for (size_t i = 0; i < fi; i++) {
+		planes += is_addr(w->fields[i].id) ? 4 : w->fields[i].width;
+		a += is_addr(w->fields[i].id);
 	}
-	for (size_t i0 = 0; i0 < n; i0 += W_CHUNK) {
-		size_t m = n - i0 < W_CHUNK ? n - i0 : W_CHUNK;
+	*ai = is_addr(w->fields[fi].id) ? a : -1;
+	return w->stage + planes * FC_FT_BLOCK_RECORDS;
+}
+
+/* The IPv6 bytes of address ai (0 or 1), plane j, in the stage. */
+static uint8_t *stage6(const struct fc_ft_writer *w, int ai, unsigned j)
+{
+	return w->stage + ((size_t)FT_STAGE_PLANES + 12 * (size_t)ai + j) *
+				  FC_FT_BLOCK_RECORDS;
+}
+
+/* The staged block (w->bn records, w->bn6 of them IPv6) into a RECORDS
+ * payload of w->pend. Its columns are laid out as the format has them
+ * (each field's planes of bn bytes, then for an address the IPv6 rows'
+ * 12 other bytes in planes of bn6): a copy, in the caches, unless the
+ * stage has that layout already (a whole block without IPv6 rows). */
+static int w_seal_block(struct fc_ft_writer *w)
+{
+	const size_t n = w->bn, n6 = w->bn6;
+	const uint8_t *raw = w->stage;
+	size_t raw_len = 0, zl;
+	int rc;
+
+	if ((rc = w_pend_room(w)) != FC_FT_OK)
+		return rc;
+	for (size_t fi = 0; fi < w->nf; fi++)
+		raw_len += column_size(&w->fields[fi], n, n6);
+	if (n != FC_FT_BLOCK_RECORDS || n6 != 0) {
+		uint8_t *o = w->raw;
 
 		for (size_t fi = 0; fi < w->nf; fi++) {
 			const struct ft_field_desc *f = &w->fields[fi];
+			int ai;
+			const uint8_t *c = stage_col(w, fi, &ai);
+			unsigned planes = ai >= 0 ? 4 : f->width;
 
-			put_field(col[fi] + i0, r + i0, m, n, f->id,
-				  f->enc == FT_ENC_DELTA, &prev[fi]);
+			for (unsigned j = 0; j < planes; j++, o += n)
+				memcpy(o, c + (size_t)j * FC_FT_BLOCK_RECORDS,
+				       n);
+			for (unsigned j = 0; ai >= 0 && n6 > 0 && j < 12;
+			     j++, o += n6)
+				memcpy(o, stage6(w, ai, j), n6);
+		}
+		raw = w->raw;
+	}
+	zl = w_compress(w, raw, raw_len);
+	if (ZSTD_isError(zl))
+		return FC_FT_E_ZSTD;
+	put32(w->pend + w->pend_len, (uint32_t)n);
+	put32(w->pend + w->pend_len + 4, (uint32_t)raw_len);
+	w->plen[w->n_pend++] = (uint32_t)(FT_REC_PREFIX + zl);
+	w->pend_len += FT_REC_PREFIX + zl;
+	w->bn = 0;
+	w->bn6 = 0;
+	memset(w->prev, 0, sizeof(w->prev));
+	return FC_FT_OK;
+}
+
+/* Records r[0..m) (m6 of them IPv6, m at most what the staged block has
+ * room for) into the stage after its w->bn records. */
+static void w_stage(struct fc_ft_writer *w, const struct fc_ft_record *r,
+		    size_t m, size_t m6)
+{
+	for (size_t i0 = 0; i0 < m; i0 += W_CHUNK) {
+		size_t c = m - i0 < W_CHUNK ? m - i0 : W_CHUNK;
+
+		for (size_t fi = 0; fi < w->nf; fi++) {
+			const struct ft_field_desc *f = &w->fields[fi];
+			int ai;
+
+			put_field(stage_col(w, fi, &ai) + w->bn + i0, r + i0, c,
+				  FC_FT_BLOCK_RECORDS, f->id,
+				  f->enc == FT_ENC_DELTA, &w->prev[fi]);
 		}
 	}
-	for (size_t fi = 0; fi < w->nf && n6 > 0; fi++) {
-		const struct ft_field_desc *f = &w->fields[fi];
-		uint8_t *t = col[fi] + 4 * n;
-		size_t k = 0;
+	for (size_t fi = 0; fi < w->nf && m6 > 0; fi++) {
+		int ai;
+		size_t k = w->bn6;
 
-		if (!is_addr(f->id))
+		(void)stage_col(w, fi, &ai);
+		if (ai < 0)
 			continue;
-		for (size_t i = 0; i < n; i++) {
-			const uint8_t *a = f->id == FT_F_SRC_IP ?
+		for (size_t i = 0; i < m; i++) {
+			const uint8_t *a = w->fields[fi].id == FT_F_SRC_IP ?
 						   r[i].key.src_ip :
 						   r[i].key.dst_ip;
 
 			if (r[i].key.family != 6)
 				continue;
 			for (unsigned j = 0; j < 12; j++)
-				t[j * n6 + k] = a[4 + j];
+				stage6(w, ai, j)[k] = a[4 + j];
 			k++;
 		}
 	}
-	raw_len = (size_t)(o - w->raw);
-	zl = w_compress(w, raw_len);
-	if (ZSTD_isError(zl))
-		return FC_FT_E_ZSTD;
-	put32(w->zbuf, (uint32_t)n);
-	put32(w->zbuf + 4, (uint32_t)raw_len);
-	return w_block(w, FT_BLK_RECORDS, w->zbuf,
-		       (uint32_t)(FT_REC_PREFIX + zl));
+	w->bn += m;
+	w->bn6 += m6;
 }
 
 int fc_ft_writer_set_labels(struct fc_ft_writer *w, uint64_t hash,
@@ -866,26 +987,85 @@ int fc_ft_writer_set_labels(struct fc_ft_writer *w, uint64_t hash,
 	return rc;
 }
 
-int fc_ft_writer_add_interval(struct fc_ft_writer *w,
-			      const struct fc_ft_interval *iv,
-			      const struct fc_ft_record *recs, uint64_t n)
+/* Drop the records added since the last interval. */
+static void w_drop_interval(struct fc_ft_writer *w)
 {
-	uint8_t pl[FT_IV_FIXED + FT_IV_CTR * FC_CTR_MAX];
-	uint64_t n6 = 0;
-	unsigned nc = 0;
-	size_t len;
+	w->bn = 0;
+	w->bn6 = 0;
+	w->pend_len = 0;
+	w->n_pend = 0;
+	w->iv_recs = 0;
+	w->iv_status = FC_FT_OK;
+	memset(w->prev, 0, sizeof(w->prev));
+}
+
+int fc_ft_writer_add_records(struct fc_ft_writer *w,
+			     const struct fc_ft_record *recs, uint64_t n)
+{
 	int rc;
 
-	if (w == NULL || iv == NULL || (n > 0 && recs == NULL) ||
-	    iv->end < iv->start)
+	if (w == NULL || (n > 0 && recs == NULL))
 		return FC_FT_E_INVAL;
 	if (w->failed)
 		return w->failed;
-	for (uint64_t i = 0; i < n; i++) {
-		if (!key_valid(&recs[i].key))
-			return FC_FT_E_INVAL;
-		n6 += recs[i].key.family == 6;
+	if (w->iv_status != FC_FT_OK)
+		return w->iv_status;
+	if (n > 0 && (rc = w_buffers(w)) != FC_FT_OK)
+		goto fail;
+	while (n > 0) {
+		size_t m = FC_FT_BLOCK_RECORDS - w->bn, m6 = 0;
+
+		if (m > n)
+			m = (size_t)n;
+		/* A key the format cannot store refuses the interval: what
+		 * was added of it is dropped (nothing of it is written). */
+		for (size_t i = 0; i < m; i++) {
+			if (!key_valid(&recs[i].key)) {
+				rc = FC_FT_E_INVAL;
+				goto fail;
+			}
+			m6 += recs[i].key.family == 6;
+		}
+		w_stage(w, recs, m, m6);
+		w->iv_recs += m;
+		recs += m;
+		n -= m;
+		if (w->bn == FC_FT_BLOCK_RECORDS &&
+		    (rc = w_seal_block(w)) != FC_FT_OK)
+			goto fail;
 	}
+	return FC_FT_OK;
+fail:
+	w_drop_interval(w);
+	w->iv_status = rc;
+	return rc;
+}
+
+void fc_ft_writer_cancel_interval(struct fc_ft_writer *w)
+{
+	if (w != NULL)
+		w_drop_interval(w);
+}
+
+int fc_ft_writer_end_interval(struct fc_ft_writer *w,
+			      const struct fc_ft_interval *iv)
+{
+	uint8_t pl[FT_IV_FIXED + FT_IV_CTR * FC_CTR_MAX];
+	const uint64_t n = w != NULL ? w->iv_recs : 0;
+	unsigned nc = 0;
+	size_t len, off = 0;
+	int rc;
+
+	if (w == NULL)
+		return FC_FT_E_INVAL;
+	if (iv == NULL || iv->end < iv->start) {
+		rc = FC_FT_E_INVAL;
+		goto out;
+	}
+	if ((rc = w->failed) != FC_FT_OK || (rc = w->iv_status) != FC_FT_OK)
+		goto out;
+	if (w->bn > 0 && (rc = w_seal_block(w)) != FC_FT_OK)
+		goto out;
 	put32(pl, iv->index);
 	put32(pl + 4, iv->flags);
 	put64(pl + 8, iv->start);
@@ -904,25 +1084,40 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
 	}
 	put32(pl + 48, nc);
 	rc = w_block(w, FT_BLK_INTERVAL, pl, (uint32_t)len);
-	if (rc != FC_FT_OK)
-		return rc;
-	if (n > 0 && (rc = w_buffers(w)) != FC_FT_OK) {
-		w->failed = rc;
-		return rc;
+	for (size_t i = 0; rc == FC_FT_OK && i < w->n_pend; i++) {
+		rc = w_block(w, FT_BLK_RECORDS, w->pend + off, w->plen[i]);
+		off += w->plen[i];
 	}
-	for (uint64_t i = 0; i < n; i += FC_FT_BLOCK_RECORDS) {
-		size_t k = n - i < FC_FT_BLOCK_RECORDS ? (size_t)(n - i) :
-							 FC_FT_BLOCK_RECORDS;
-
-		rc = w_records(w, recs + i, k, n6 > 0);
-		if (rc != FC_FT_OK) {
-			w->failed = rc;
-			return rc;
-		}
+	if (rc != FC_FT_OK) {
+		w->failed = rc;
+		goto out;
 	}
 	w->tot_recs += n;
 	w->tot_ivs++;
-	return FC_FT_OK;
+out:
+	w_drop_interval(w);
+	return rc;
+}
+
+int fc_ft_writer_add_interval(struct fc_ft_writer *w,
+			      const struct fc_ft_interval *iv,
+			      const struct fc_ft_record *recs, uint64_t n)
+{
+	int rc;
+
+	if (w == NULL || iv == NULL || (n > 0 && recs == NULL) ||
+	    iv->end < iv->start)
+		return FC_FT_E_INVAL;
+	if (w->failed)
+		return w->failed;
+	/* An interval begun with add_records and not ended is dropped. */
+	w_drop_interval(w);
+	rc = fc_ft_writer_add_records(w, recs, n);
+	if (rc != FC_FT_OK) {
+		w_drop_interval(w);
+		return rc;
+	}
+	return fc_ft_writer_end_interval(w, iv);
 }
 
 static _Atomic bool fail_dirsync;

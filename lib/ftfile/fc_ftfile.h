@@ -206,6 +206,41 @@ int fc_ft_writer_add_interval(struct fc_ft_writer *w,
 			      const struct fc_ft_record *recs, uint64_t n);
 
 /**
+ * An interval's records in slices, for a caller that makes them a few at
+ * a time (the merge, fc_merge_tables_each): each slice is transposed
+ * into the block being built while it is still in the caches, and every
+ * full block is compressed; nothing of the interval reaches the file
+ * before fc_ft_writer_end_interval, which writes its accounting and then
+ * its blocks. The file is byte for byte what fc_ft_writer_add_interval
+ * writes for the same records, however they are sliced. A key the format
+ * cannot store gives FC_FT_E_INVAL and drops what was added of the
+ * interval (end_interval then returns FC_FT_E_INVAL too and writes
+ * nothing). The interval's compressed blocks are held in memory until
+ * its end (about 12 bytes a record for random keys), in a buffer that is
+ * kept (and cached with fc_ft_wcache).
+ * Thread safety: none; one thread per writer. Not hot path (collector).
+ */
+int fc_ft_writer_add_records(struct fc_ft_writer *w,
+			     const struct fc_ft_record *recs, uint64_t n);
+
+/**
+ * End the interval whose records were added: write its accounting (iv;
+ * iv->n_records is ignored: the number added is written) and its
+ * records. Returns FC_FT_OK or a status; the next records begin the next
+ * interval in either case.
+ * Thread safety: none; one thread per writer.
+ */
+int fc_ft_writer_end_interval(struct fc_ft_writer *w,
+			      const struct fc_ft_interval *iv);
+
+/**
+ * Drop the records added since the last interval (a caller whose own
+ * work failed half way). NULL is a no-op.
+ * Thread safety: none; one thread per writer.
+ */
+void fc_ft_writer_cancel_interval(struct fc_ft_writer *w);
+
+/**
  * Write the trailer, fsync, rename .tmp to the final name, fsync the
  * directory, free w. Returns FC_FT_OK; FC_FT_E_DIRSYNC when everything
  * but the directory's fsync succeeded (the file is complete under its

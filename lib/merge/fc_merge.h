@@ -4,7 +4,8 @@
  * one stream of records in canonical order (fc_ftkey_cmp), with the counts
  * of a key seen by several workers (several ports, asymmetric hashing)
  * added together. It owns a reusable output buffer and does not write
- * anything: the caller hands the records to a sink (the file writer).
+ * anything: the caller hands the records to a sink (the file writer),
+ * all at once or in bursts as they are made.
  */
 #ifndef FC_MERGE_H
 #define FC_MERGE_H
@@ -40,5 +41,28 @@ void fc_merge_free(struct fc_merge *m);
 int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 		    unsigned n, const struct fc_ft_record **out,
 		    uint64_t *n_out, uint64_t *pkts);
+
+/**
+ * Takes the next records of a merged interval, in order: n > 0 records,
+ * valid until it returns. Returns 0, or a negative status that stops the
+ * merge.
+ */
+typedef int (*fc_merge_fn)(void *ctx, const struct fc_ft_record *recs,
+			   uint64_t n);
+
+/**
+ * fc_merge_tables with the records handed to fn in bursts as they are
+ * made (a few hundred to a few thousand, each just written and still in
+ * the caches: a sink that transposes them, as the file writer does with
+ * fc_ft_writer_add_records, reads them there instead of from memory).
+ * The bursts, one after the other, are the records fc_merge_tables
+ * gives. *n_out: the records handed over, *pkts: the sum of all counts.
+ * Returns 0, -ENOMEM (before any burst) or what fn returned (no burst
+ * follows it). Control plane (collector).
+ * Thread safety: as fc_merge_tables; fn runs in the caller's thread.
+ */
+int fc_merge_tables_each(struct fc_merge *m, struct fc_flowtable *const *tabs,
+			 unsigned n, fc_merge_fn fn, void *ctx,
+			 uint64_t *n_out, uint64_t *pkts);
 
 #endif /* FC_MERGE_H */

@@ -17,6 +17,7 @@ int fc_sinks_add(struct fc_sinks *ss, const struct fc_sink_ops *ops,
 	atomic_init(&ss->s[ss->n].intervals_ok, 0);
 	atomic_init(&ss->s[ss->n].intervals_failed, 0);
 	atomic_init(&ss->s[ss->n].last_status, 0);
+	ss->s[ss->n].iv_status = 0;
 	ss->n++;
 	return 0;
 }
@@ -34,6 +35,57 @@ static int offer(struct fc_sink *s, const struct fc_ft_interval *iv,
 	}
 	rc_end = s->ops->end(s->ctx, iv, rc != 0);
 	return rc != 0 ? rc : rc_end;
+}
+
+/* The sink's counters for one interval; returns 1 if it failed it. */
+static unsigned account(struct fc_sink *s, int rc)
+{
+	if (rc == 0) {
+		atomic_fetch_add_explicit(&s->intervals_ok, 1,
+					  memory_order_relaxed);
+		return 0;
+	}
+	atomic_fetch_add_explicit(&s->intervals_failed, 1,
+				  memory_order_relaxed);
+	atomic_store_explicit(&s->last_status, rc, memory_order_relaxed);
+	return 1;
+}
+
+bool fc_sinks_stream(const struct fc_sinks *ss)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (!ss->s[i].ops->streams)
+			return false;
+	return true;
+}
+
+void fc_sinks_begin(struct fc_sinks *ss, const struct fc_ft_interval *iv)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		ss->s[i].iv_status = ss->s[i].ops->begin(ss->s[i].ctx, iv);
+}
+
+void fc_sinks_records(struct fc_sinks *ss, const struct fc_ft_record *recs,
+		      uint64_t n)
+{
+	for (unsigned i = 0; i < ss->n; i++)
+		if (ss->s[i].iv_status == 0)
+			ss->s[i].iv_status = ss->s[i].ops->records(
+				ss->s[i].ctx, recs, n);
+}
+
+unsigned fc_sinks_end(struct fc_sinks *ss, const struct fc_ft_interval *iv)
+{
+	unsigned failed = 0;
+
+	for (unsigned i = 0; i < ss->n; i++) {
+		struct fc_sink *s = &ss->s[i];
+		int rc = s->ops->end(s->ctx, iv, s->iv_status != 0);
+
+		failed += account(s, s->iv_status != 0 ? s->iv_status : rc);
+		s->iv_status = 0;
+	}
+	return failed;
 }
 
 unsigned fc_sinks_interval(struct fc_sinks *ss, const struct fc_ft_interval *iv,

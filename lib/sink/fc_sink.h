@@ -50,6 +50,14 @@ struct fc_sink_ops {
 	 * status says so). Thread safety: any thread (reads atomics).
 	 */
 	bool (*report)(void *ctx, char *buf, size_t len);
+	/**
+	 * The sink takes an interval as it is merged (fc_sinks_begin,
+	 * fc_sinks_records, fc_sinks_end): begin's iv has no n_records
+	 * and rec_pkts yet (0; end's iv has them), and records reads each
+	 * burst during the call only (a burst is not a slice of one
+	 * array, and is gone once records returns).
+	 */
+	bool streams;
 };
 
 /**
@@ -63,6 +71,8 @@ struct fc_sink {
 	_Atomic uint64_t intervals_ok;     /**< intervals the sink took whole */
 	_Atomic uint64_t intervals_failed; /**< intervals it could not take */
 	_Atomic int last_status;           /**< its last failure, 0 if none */
+	int iv_status; /**< the streamed interval: its begin's or records'
+			*   failure (the collector's only) */
 };
 
 struct fc_sinks {
@@ -86,6 +96,27 @@ int fc_sinks_add(struct fc_sinks *ss, const struct fc_sink_ops *ops,
  */
 unsigned fc_sinks_interval(struct fc_sinks *ss, const struct fc_ft_interval *iv,
 			   const struct fc_ft_record *recs, uint64_t n);
+
+/**
+ * Whether every sink streams (fc_sink_ops.streams): the collector may
+ * then hand the records over as the merge makes them.
+ * Thread safety: the collector only.
+ */
+bool fc_sinks_stream(const struct fc_sinks *ss);
+
+/**
+ * fc_sinks_interval in three steps, for sinks that all stream: begin an
+ * interval on every sink (iv without n_records and rec_pkts), offer each
+ * burst to every sink still taking the interval, and end it on every
+ * sink with the complete iv (failed set for a sink whose begin or
+ * records failed, which was offered nothing more of it). fc_sinks_end
+ * returns the number of sinks that failed the interval, each counted on
+ * its own sink, as fc_sinks_interval. Thread safety: the collector only.
+ */
+void fc_sinks_begin(struct fc_sinks *ss, const struct fc_ft_interval *iv);
+void fc_sinks_records(struct fc_sinks *ss, const struct fc_ft_record *recs,
+		      uint64_t n);
+unsigned fc_sinks_end(struct fc_sinks *ss, const struct fc_ft_interval *iv);
 
 /**
  * Flush every sink (end of the run). Returns the number that failed.

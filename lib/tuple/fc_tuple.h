@@ -265,10 +265,19 @@ static inline void fc_ftkey4_expand(struct fc_ftkey *k, const uint64_t w[3])
 	uint32_t src = (uint32_t)w[0], dst = (uint32_t)(w[0] >> 32);
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* The inverse of fc_ftkey4_make's words: six stores. */
-	uint64_t z[6] = {src, 0, dst, 0, w[1], w[2]};
+	/* The inverse of fc_ftkey4_make's words: six stores, each of a
+	 * register (an array of the six words went through the stack, and
+	 * its 16-byte reloads of two 8-byte stores could not be forwarded:
+	 * two thirds of the merge's record making). */
+	uint64_t s64 = src, d64 = dst, zero = 0;
+	uint8_t *p = (uint8_t *)k;
 
-	memcpy(k, z, sizeof(z));
+	memcpy(p, &s64, 8);
+	memcpy(p + 8, &zero, 8);
+	memcpy(p + 16, &d64, 8);
+	memcpy(p + 24, &zero, 8);
+	memcpy(p + 32, &w[1], 8);
+	memcpy(p + 40, &w[2], 8);
 #else
 	memset(k, 0, sizeof(*k));
 	memcpy(k->src_ip, &src, 4);

@@ -1756,3 +1756,130 @@ Test(ftfile, anonymised_header_carries_the_fingerprint)
 	cr_assert_eq(fc_ft_reader_info(r)->flags & FC_FT_F_ANON, 0);
 	fc_ft_reader_close(r);
 }
+
+/* One file: interval 0 of n records given in slices of the sizes cuts[]
+ * (repeated until n; NULL: one fc_ft_writer_add_interval), then a small
+ * interval 1 given whole. */
+static void write_sliced(const char *path, const struct fc_ft_record *recs,
+			 uint64_t n, const uint64_t *cuts, unsigned ncuts,
+			 uint32_t opt)
+{
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_writer *w;
+	int st;
+
+	info_of(&info);
+	info.opt_fields = opt;
+	w = fc_ft_writer_open(path, &info, &st);
+	cr_assert_not_null(w, "open: %s", fc_ft_strerror(st));
+	fill_iv(&iv, 0);
+	if (cuts == NULL) {
+		cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs, n),
+			     FC_FT_OK);
+	} else {
+		for (uint64_t o = 0, i = 0; o < n; i++) {
+			uint64_t k = cuts[i % ncuts];
+
+			if (k > n - o)
+				k = n - o;
+			cr_assert_eq(fc_ft_writer_add_records(w, recs + o, k),
+				     FC_FT_OK);
+			o += k;
+		}
+		cr_assert_eq(fc_ft_writer_end_interval(w, &iv), FC_FT_OK);
+	}
+	fill_iv(&iv, 1);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs + 5, 3), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+}
+
+Test(ftfile, records_added_in_slices_write_the_bytes_of_one_call)
+{
+	/* Slices that end on, before and after the 65536-record blocks,
+	 * and empty ones. */
+	static const uint64_t cuts[][6] = {
+		{1, 0, 7, 65535, 2, 65536}, {65536, 65536, 65536, 0, 0, 0},
+		{65537, 1000, 3, 0, 0, 0},  {300, 0, 0, 0, 0, 0},
+	};
+	static const unsigned ncuts[] = {6, 3, 3, 1};
+	const uint64_t n = 200003;
+	struct fc_ft_record *recs = calloc(n, sizeof(*recs));
+	uint8_t *ref, *got;
+	size_t lr, lg;
+
+	cr_assert_not_null(recs);
+	for (uint64_t i = 0; i < n; i++) {
+		make_rec(&recs[i], i);
+		fc_ftkey_set_ext(&recs[i].key, (uint32_t)(i % 4096),
+				 (uint32_t)((i >> 3) % 4096));
+	}
+	for (uint32_t opt = 0; opt <= 3; opt += 3) {
+		write_sliced(pathf("ref.ft.zst"), recs, n, NULL, 0, opt);
+		ref = slurp(pathf("ref.ft.zst"), &lr);
+		for (unsigned c = 0; c < 4; c++) {
+			write_sliced(pathf("s.ft.zst"), recs, n, cuts[c],
+				     ncuts[c], opt);
+			got = slurp(pathf("s.ft.zst"), &lg);
+			cr_assert_eq(lg, lr, "opt %u cuts %u: %zu bytes, not "
+				     "%zu", opt, c, lg, lr);
+			cr_assert_eq(memcmp(got, ref, lr), 0,
+				     "opt %u cuts %u differ", opt, c);
+			free(got);
+			cr_assert_eq(unlink(pathf("s.ft.zst")), 0);
+		}
+		free(ref);
+		cr_assert_eq(unlink(pathf("ref.ft.zst")), 0);
+	}
+	free(recs);
+}
+
+Test(ftfile, a_refused_or_cancelled_interval_leaves_nothing)
+{
+	const uint64_t n = 70000;
+	struct fc_ft_record *recs = calloc(n, sizeof(*recs));
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_writer *w;
+	uint8_t *ref, *got;
+	size_t lr, lg;
+	int st;
+
+	cr_assert_not_null(recs);
+	for (uint64_t i = 0; i < n; i++)
+		make_rec(&recs[i], i);
+	write_sliced(pathf("ref.ft.zst"), recs, 10, NULL, 0, 0);
+	ref = slurp(pathf("ref.ft.zst"), &lr);
+	info_of(&info);
+	w = fc_ft_writer_open(pathf("s.ft.zst"), &info, &st);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	/* A whole block, then a key the format cannot store (a family of
+	 * 5): the interval is refused, and so is what follows of it. */
+	cr_assert_eq(fc_ft_writer_add_records(w, recs, 65600), FC_FT_OK);
+	recs[65700].key.family = 5;
+	cr_assert_eq(fc_ft_writer_add_records(w, recs + 65600, 200),
+		     FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_add_records(w, recs, 3), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_end_interval(w, &iv), FC_FT_E_INVAL);
+	recs[65700].key.family = 4;
+	/* Records given up by their caller. */
+	cr_assert_eq(fc_ft_writer_add_records(w, recs, 70000), FC_FT_OK);
+	fc_ft_writer_cancel_interval(w);
+	fc_ft_writer_cancel_interval(NULL);
+	/* What follows is written as if nothing had been added. */
+	cr_assert_eq(fc_ft_writer_add_records(w, recs, 4), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_add_records(w, recs + 4, 6), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_end_interval(w, &iv), FC_FT_OK);
+	fill_iv(&iv, 1);
+	cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs + 5, 3), FC_FT_OK);
+	cr_assert_eq(fc_ft_writer_add_records(NULL, recs, 1), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_end_interval(NULL, &iv), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+	got = slurp(pathf("s.ft.zst"), &lg);
+	cr_assert_eq(lg, lr);
+	cr_assert_eq(memcmp(got, ref, lr), 0);
+	free(got);
+	free(ref);
+	free(recs);
+}

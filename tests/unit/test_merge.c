@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fc_merge.h"
 
@@ -136,6 +139,27 @@ static int oracle_cmp(const void *a, const void *b)
 			    &((const struct fc_ft_record *)b)->key);
 }
 
+/* fc_merge_fn that appends each burst to an array (and fails with
+ * stop_after bursts taken, when it is not 0). */
+struct bursts {
+	struct fc_ft_record *r;
+	uint64_t n, cap;
+	unsigned calls, stop_after;
+};
+
+static int take_burst(void *ctx, const struct fc_ft_record *recs, uint64_t n)
+{
+	struct bursts *b = ctx;
+
+	cr_assert_gt(n, 0);
+	cr_assert_leq(b->n + n, b->cap);
+	memcpy(b->r + b->n, recs, n * sizeof(*recs));
+	b->n += n;
+	if (++b->calls == b->stop_after)
+		return -EIO;
+	return 0;
+}
+
 /* n packets of random keys over w tables (keys drawn from a pool of
  * about n / 2, so many repeat, also across tables); shape 0: every field
  * random; 1: a few sources and destinations (long runs of one sort
@@ -214,6 +238,20 @@ static void check_against_qsort(uint64_t n, unsigned w, int shape)
 			  (unsigned long long)n, shape, (unsigned long long)i);
 		cr_assert_eq(r[i].packets, ref[i].packets);
 	}
+	/* In bursts: the same records, every burst one after the other. */
+	struct bursts b = {.r = calloc(o + 1, sizeof(*b.r)), .cap = o};
+	uint64_t got2, pkts2;
+
+	cr_assert_not_null(b.r);
+	cr_assert_eq(fc_merge_tables_each(m, t, w, take_burst, &b, &got2,
+					  &pkts2), 0);
+	cr_assert_eq(got2, o);
+	cr_assert_eq(b.n, o);
+	cr_assert_eq(pkts2, pkts);
+	cr_assert_eq(memcmp(b.r, ref, o * sizeof(*ref)), 0,
+		     "n %llu shape %d: the bursts differ",
+		     (unsigned long long)n, shape);
+	free(b.r);
 	fc_merge_free(m);
 	for (unsigned i = 0; i < w; i++)
 		fc_flowtable_free(t[i]);
@@ -228,4 +266,32 @@ Test(merge, equals_qsort_at_every_size_and_shape)
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		for (int shape = 0; shape < 4; shape++)
 			check_against_qsort(sizes[i], 1 + i % 4, shape);
+}
+
+Test(merge, a_burst_refused_stops_the_merge)
+{
+	struct fc_flowtable *t = fc_flowtable_create(100000);
+	struct fc_merge *m = fc_merge_create();
+	struct bursts b = {.cap = 100000, .stop_after = 2};
+	uint64_t got, pkts;
+
+	b.r = calloc(b.cap, sizeof(*b.r));
+	cr_assert_not_null(b.r);
+	for (unsigned i = 0; i < 50000; i++) {
+		struct fc_ftkey k = key(0, (uint8_t)i, (uint16_t)(i >> 8));
+
+		k.src_ip[0] = (uint8_t)(i * 131);
+		k.dst_ip[3] = (uint8_t)(i >> 7);
+		add(t, k, 1);
+	}
+	cr_assert_eq(fc_merge_tables_each(m, &t, 1, take_burst, &b, &got,
+					  &pkts), -EIO);
+	cr_assert_eq(b.calls, 2);
+	cr_assert_eq(got, b.n);
+	cr_assert_lt(b.n, t->n_keys);
+	cr_assert_eq(fc_merge_tables_each(m, &t, 1, NULL, NULL, &got, &pkts),
+		     -EINVAL);
+	free(b.r);
+	fc_merge_free(m);
+	fc_flowtable_free(t);
 }

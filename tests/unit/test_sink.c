@@ -134,3 +134,56 @@ Test(sink, at_most_FC_SINKS_MAX)
 		cr_assert_eq(fc_sinks_add(&ss, &probe_ops, &p), 0);
 	cr_assert_eq(fc_sinks_add(&ss, &probe_ops, &p), -ENOSPC);
 }
+
+static const struct fc_sink_ops stream_ops = {
+	.name = "stream", .begin = p_begin, .records = p_records,
+	.end = p_end, .flush = p_flush, .strerror = p_strerror,
+	.streams = true,
+};
+
+Test(sink, streamed_interval_reaches_every_sink_and_failures_count)
+{
+	static struct fc_ft_record recs[10];
+	struct fc_ft_interval iv = {0};
+	struct probe first = {.contiguous = true, .fail_records = -5};
+	struct probe second = {.contiguous = true};
+	struct fc_sinks ss = {0};
+
+	cr_assert(fc_sinks_stream(&ss));
+	cr_assert_eq(fc_sinks_add(&ss, &stream_ops, &first), 0);
+	cr_assert_eq(fc_sinks_add(&ss, &stream_ops, &second), 0);
+	cr_assert(fc_sinks_stream(&ss));
+	/* Bursts of any size: the first sink fails on its first, takes
+	 * no more of the interval, and ends it failed; the other takes
+	 * them all. */
+	fc_sinks_begin(&ss, &iv);
+	fc_sinks_records(&ss, recs, 4);
+	fc_sinks_records(&ss, recs + 4, 6);
+	cr_assert_eq(fc_sinks_end(&ss, &iv), 1);
+	cr_assert_eq(first.bursts, 1);
+	cr_assert_eq(first.ends_failed, 1);
+	cr_assert_eq(atomic_load(&ss.s[0].intervals_failed), 1);
+	cr_assert_eq(atomic_load(&ss.s[0].last_status), -5);
+	cr_assert_eq(second.recs, 10);
+	cr_assert_eq(second.bursts, 2);
+	cr_assert_eq(second.ends_failed, 0);
+	cr_assert_eq(atomic_load(&ss.s[1].intervals_ok), 1);
+	/* The next interval starts afresh. */
+	first.fail_records = 0;
+	fc_sinks_begin(&ss, &iv);
+	fc_sinks_records(&ss, recs, 10);
+	cr_assert_eq(fc_sinks_end(&ss, &iv), 0);
+	cr_assert_eq(first.recs, 14);
+	cr_assert_eq(atomic_load(&ss.s[0].intervals_ok), 1);
+	/* A failed begin: no records, end told. */
+	first.fail_begin = -7;
+	fc_sinks_begin(&ss, &iv);
+	fc_sinks_records(&ss, recs, 10);
+	cr_assert_eq(fc_sinks_end(&ss, &iv), 1);
+	cr_assert_eq(first.recs, 14);
+	cr_assert_eq(first.ends_failed, 2);
+	cr_assert_eq(atomic_load(&ss.s[0].last_status), -7);
+	/* One sink that does not stream: the set does not. */
+	cr_assert_eq(fc_sinks_add(&ss, &probe_ops, &second), 0);
+	cr_assert(!fc_sinks_stream(&ss));
+}
