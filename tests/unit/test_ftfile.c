@@ -354,6 +354,28 @@ Test(ftfile, crc32c_known_value_and_both_paths_agree)
 			     fc_ft_crc32c_sw(0, buf + 3, n));
 	cr_assert_eq(fc_ft_crc32c(fc_ft_crc32c(0, buf, 333), buf + 333, 667),
 		     fc_ft_crc32c_sw(0, buf, 1000));
+	/* Long buffers take three chains joined at the end: every length
+	 * around the thresholds and a few large ones, from a running CRC. */
+	{
+		size_t len = 3 << 20;
+		uint8_t *big = malloc(len);
+
+		cr_assert_not_null(big);
+		for (size_t i = 0; i < len; i++)
+			big[i] = (uint8_t)rnd();
+		for (size_t n = 3 * 4096 - 30; n < 3 * 4096 + 50; n++)
+			cr_assert_eq(fc_ft_crc32c(0x1234567u, big + 1, n),
+				     fc_ft_crc32c_sw(0x1234567u, big + 1, n),
+				     "%zu bytes", n);
+		for (size_t n = 100000; n < len; n = n * 3 + 7)
+			cr_assert_eq(fc_ft_crc32c(77, big, n),
+				     fc_ft_crc32c_sw(77, big, n),
+				     "%zu bytes", n);
+		cr_assert_eq(fc_ft_crc32c(fc_ft_crc32c(0, big, 70001),
+					  big + 70001, len - 70001),
+			     fc_ft_crc32c_sw(0, big, len));
+		free(big);
+	}
 }
 
 Test(ftfile, names_of_statuses_and_counters)
