@@ -760,6 +760,28 @@ bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r,
 	return match(f->n, f->root, r, lb);
 }
 
+unsigned fr_filter_select(const struct fr_filter *f,
+			  const struct fc_ft_record *v, unsigned n,
+			  const struct fr_flabels *lb, uint16_t *keep)
+{
+	const struct fnode *t = &f->n[f->root];
+	unsigned k = 0;
+
+	/* The commonest question, one protocol, without the tree walk. */
+	if (t->kind == N_PROTO) {
+		for (unsigned i = 0; i < n; i++) {
+			keep[k] = (uint16_t)i;
+			k += v[i].key.proto == t->num;
+		}
+		return k;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		keep[k] = (uint16_t)i;
+		k += match(f->n, f->root, &v[i], lb);
+	}
+	return k;
+}
+
 void fr_filter_bind_labels(const struct fr_filter *f, struct fr_flabels *lb,
 			   const struct fc_ft_reader *rd)
 {

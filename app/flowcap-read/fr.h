@@ -116,6 +116,11 @@ void fr_filter_bind_labels(const struct fr_filter *f, struct fr_flabels *lb,
 			   const struct fc_ft_reader *rd);
 /* Hot path: no allocation, no string work. lb: bound for the record's
  * interval (NULL when the filter has no `label` term: needs() says). */
+/* The records of v[0..n) the filter keeps: their indices into keep (at
+ * most 65536 records); returns how many. */
+unsigned fr_filter_select(const struct fr_filter *f,
+			  const struct fc_ft_record *v, unsigned n,
+			  const struct fr_flabels *lb, uint16_t *keep);
 bool fr_filter_match(const struct fr_filter *f, const struct fc_ft_record *r,
 		     const struct fr_flabels *lb);
 

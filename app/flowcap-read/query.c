@@ -702,7 +702,7 @@ struct jstream {
 };
 
 static void finish_rows(const struct fr_query *q, const struct fr_agg *a,
-			struct fr_row **rows, size_t *n);
+			struct fr_row **rows, size_t *n, bool one_t);
 
 /* The output interval a record starting at x falls in, for the bound: a
  * file whose first interval starts at x makes no group before it. */
@@ -799,7 +799,7 @@ static void finish_ready(struct run *r, bool end)
 		for (size_t i = b; i < e; i++)
 			if (ready[i].a != base)
 				fr_agg_merge(base, ready[i].a);
-		finish_rows(q, base, &rb.rows, &rb.n);
+		finish_rows(q, base, &rb.rows, &rb.n, true);
 		for (size_t i = b; i < e; i++)
 			agg_reset(ready[i].a);
 		pthread_mutex_lock(&st->lock);
@@ -872,6 +872,7 @@ static int blk_cmp(const void *x, const void *y)
 }
 
 #define BATCH 32
+#define SLICE 512
 
 /* Aggregate one file into a; 0, or 1 when it could not be read to its
  * end (reported; what was read before the problem counts). */
@@ -912,6 +913,29 @@ static __attribute__((noinline)) uint16_t label_lookup(
 	}
 	jl->id[fid] = (uint16_t)fr_label_id(name);
 	return jl->id[fid];
+}
+
+/* A record the query changes before grouping it (x, a copy): label ids
+ * by name, anonymised addresses. */
+static const struct fc_ft_record *rewrite(struct run *r, struct jlabels *jl,
+					  const struct fc_ft_reader *rd,
+					  struct fc_anon *anon,
+					  struct fc_ft_record *x)
+{
+	if (r->label_ids) {
+		unsigned fid = fc_ftkey_label(&x->key);
+
+		if (fid != 0)
+			fc_ftkey_set_ext(&x->key,
+					 jl->id[fid] ? jl->id[fid] :
+						       label_lookup(jl, rd, fid),
+					 fc_ftkey_vlan(&x->key));
+	}
+	if (anon != NULL) {
+		fc_anon_addr(anon, x->key.family, x->key.src_ip);
+		fc_anon_addr(anon, x->key.family, x->key.dst_ip);
+	}
+	return x;
 }
 
 static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
@@ -964,71 +988,68 @@ static int agg_file(struct run *r, struct fr_agg *a, struct fc_anon *anon,
 			}
 			n_rec += (uint64_t)nblk;
 			while (at < nblk) {
-				/* A batch: filter and mask up to BATCH records,
-				 * hash them and ask for their slots' cache
-				 * lines, then count them, when the lines have
+				/* A slice: the filter picks the records it
+				 * keeps (one loop over the slice, no call a
+				 * record); then batches of them are masked,
+				 * hashed and their slots' cache lines asked
+				 * for, and counted when the lines have
 				 * (mostly) arrived. */
-				struct fc_ft_record br[BATCH];
-				struct fr_gkey bg[BATCH];
-				uint32_t bh[BATCH];
-				unsigned nb = 0;
+				uint16_t keep[SLICE];
+				int ns = nblk - at < SLICE ? nblk - at : SLICE;
+				unsigned nk = q->filter != NULL ?
+					fr_filter_select(q->filter, blk + at,
+							 (unsigned)ns,
+							 jl->filter, keep) :
+					(unsigned)ns;
 
-				while (nb < BATCH && at < nblk) {
-					const struct fc_ft_record *x0 = &blk[at++];
-					struct fc_ft_record *x = &br[nb];
-					const uint64_t *m;
-					uint64_t w[6];
+				for (unsigned ki = 0; ki < nk;) {
+					struct fc_ft_record br[BATCH];
+					const struct fc_ft_record *bp[BATCH];
+					struct fr_gkey bg[BATCH];
+					uint32_t bh[BATCH];
+					unsigned nb = 0;
 
-					if (q->filter != NULL &&
-					    !fr_filter_match(q->filter, x0,
-							     jl->filter))
-						continue;
-					*x = *x0;
-					if (r->label_ids) {
-						unsigned fid =
-							fc_ftkey_label(&x->key);
+					for (; nb < BATCH && ki < nk; nb++, ki++) {
+						const struct fc_ft_record *x =
+							&blk[at + (q->filter != NULL ?
+								   keep[ki] : ki)];
+						const uint64_t *m;
+						uint64_t w[6];
 
-						if (fid != 0)
-							fc_ftkey_set_ext(&x->key,
-								jl->id[fid] ?
-								jl->id[fid] :
-								label_lookup(jl,
-									rd, fid),
-								fc_ftkey_vlan(
-									&x->key));
+						if (r->label_ids || anon != NULL) {
+							/* Changed: a copy. */
+							br[nb] = *x;
+							x = rewrite(r, jl, rd, anon,
+								    &br[nb]);
+						}
+						bp[nb] = x;
+						m = r->mask[x->key.family == 6];
+						memcpy(w, &x->key, 48);
+						for (int i = 0; i < 6; i++)
+							w[i] &= m[i];
+						bg[nb].t = g.t;
+						memcpy(&bg[nb].k, w, 48);
+						bh[nb] = gkey_hash(&bg[nb]);
+						__builtin_prefetch(
+							&a->slot[bh[nb] & a->smask]);
 					}
-					if (anon != NULL) {
-						fc_anon_addr(anon, x->key.family,
-							     x->key.src_ip);
-						fc_anon_addr(anon, x->key.family,
-							     x->key.dst_ip);
-					}
-					m = r->mask[x->key.family == 6];
-					memcpy(w, &x->key, 48);
-					for (int i = 0; i < 6; i++)
-						w[i] &= m[i];
-					bg[nb].t = g.t;
-					memcpy(&bg[nb].k, w, 48);
-					bh[nb] = gkey_hash(&bg[nb]);
-					__builtin_prefetch(
-						&a->slot[bh[nb] & a->smask]);
-					nb++;
-				}
-				for (unsigned j = 0; j < nb; j++) {
-					uint32_t gi = agg_group_h(a, &bg[j],
-								  bh[j]);
+					for (unsigned j = 0; j < nb; j++) {
+						uint32_t gi = agg_group_h(a, &bg[j],
+									  bh[j]);
 
-					a->cnt[gi].records++;
-					a->cnt[gi].packets += br[j].packets;
-					for (unsigned i = 0; i < q->nd; i++) {
-						struct fr_dkey d;
+						a->cnt[gi].records++;
+						a->cnt[gi].packets += bp[j]->packets;
+						for (unsigned i = 0; i < q->nd; i++) {
+							struct fr_dkey d;
 
-						dval(&d, q->d[i], &br[j]);
-						d.g = gi;
-						d.field = (uint8_t)i;
-						fr_agg_distinct(a, &d);
+							dval(&d, q->d[i], bp[j]);
+							d.g = gi;
+							d.field = (uint8_t)i;
+							fr_agg_distinct(a, &d);
+						}
 					}
 				}
+				at += ns;
 			}
 		}
 		atomic_fetch_add(&r->records_done, n_rec);
@@ -1325,24 +1346,32 @@ static int idx_cmp(const void *pa, const void *pb)
  * rows (a row is 136 bytes; making one of every group cost more than the
  * selection). */
 static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
-			 struct fr_row **out)
+			 struct fr_row **out, bool one_t)
 {
 	size_t n = a->n, m = 0, nint = 0, cap;
-	struct ti *v = malloc((n + 1) * sizeof(*v));
+	struct ti *v = NULL;
 	uint64_t *h = malloc(((size_t)(q->top < n ? q->top : n) + 1) *
 			     sizeof(*h));
 	struct fr_row *rows;
 
-	if (v == NULL || h == NULL)
+	if (h == NULL)
 		fr_oom();
 	heap_agg = a;
-	for (size_t i = 0; i < n; i++) {
-		v[i].t = a->keys[i].t;
-		v[i].i = i;
+	if (one_t) {
+		/* A streamed interval's table: one run, in index order. */
+		nint = n > 0;
+	} else {
+		v = malloc((n + 1) * sizeof(*v));
+		if (v == NULL)
+			fr_oom();
+		for (size_t i = 0; i < n; i++) {
+			v[i].t = a->keys[i].t;
+			v[i].i = i;
+		}
+		sort_by_t(v, n);
+		for (size_t i = 0; i < n; i++)
+			nint += i == 0 || v[i].t != v[i - 1].t;
 	}
-	sort_by_t(v, n);
-	for (size_t i = 0; i < n; i++)
-		nint += i == 0 || v[i].t != v[i - 1].t;
 	cap = q->top < n / (nint ? nint : 1) ? q->top * nint : n;
 	rows = malloc((cap + 1) * sizeof(*rows));
 	if (rows == NULL)
@@ -1350,8 +1379,8 @@ static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
 	for (size_t b = 0, e; b < n; b = e) {
 		size_t k = 0;
 
-		for (e = b; e < n && v[e].t == v[b].t; e++) {
-			uint64_t x = v[e].i;
+		for (e = b; e < n && (one_t || v[e].t == v[b].t); e++) {
+			uint64_t x = one_t ? e : v[e].i;
 
 			if (k < q->top) {
 				size_t i = k++;
@@ -1364,7 +1393,15 @@ static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
 					h[(i - 1) / 2] = t;
 					i = (i - 1) / 2;
 				}
-			} else if (hcmp(x, h[0]) < 0) {
+				continue;
+			}
+			/* In one interval the order column decides first:
+			 * a group below the worst kept one is out without
+			 * a look at its key (most groups). */
+			if (q->order != ORD_NONE &&
+			    agg_order_val(q, a, x) < agg_order_val(q, a, h[0]))
+				continue;
+			if (hcmp(x, h[0]) < 0) {
 				h[0] = x;
 				sift_down(h, k, 0);
 			}
@@ -1379,13 +1416,14 @@ static size_t select_top(const struct fr_query *q, const struct fr_agg *a,
 	return m;
 }
 
-/* The rows of table a, in output order, into *rows (allocated). */
+/* The rows of table a, in output order, into *rows (allocated); one_t:
+ * every group of a is of one output interval. */
 static void finish_rows(const struct fr_query *q, const struct fr_agg *a,
-			struct fr_row **rows, size_t *n)
+			struct fr_row **rows, size_t *n, bool one_t)
 {
 	*n = a->n;
 	if (q->top > 0) {
-		*n = select_top(q, a, rows);
+		*n = select_top(q, a, rows, one_t);
 	} else {
 		*rows = malloc(((size_t)a->n + 1) * sizeof(**rows));
 		if (*rows == NULL)
@@ -1402,7 +1440,7 @@ static void finish(const struct fr_query *q, const struct fr_agg *a)
 	struct fr_row *rows;
 	size_t n;
 
-	finish_rows(q, a, &rows, &n);
+	finish_rows(q, a, &rows, &n, false);
 	fr_output_rows(q, rows, n);
 	free(rows);
 }
