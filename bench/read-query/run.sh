@@ -37,9 +37,9 @@ for b in "$flowcap" "$gen" "$fcread"; do
 		exit 1
 	fi
 done
-for t in /usr/bin/time nfpcapd nfdump; do
+for t in python3 nfpcapd nfdump; do
 	command -v "$t" >/dev/null || {
-		echo "run.sh: $t is missing: apt-get install time nfdump (dpdk-scripts/install-deps.sh)" >&2
+		echo "run.sh: $t is missing: apt-get install python3 nfdump (dpdk-scripts/install-deps.sh)" >&2
 		exit 1
 	}
 done
@@ -63,18 +63,33 @@ records=$("$fcread" --stats "$ft" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^
 nffiles=$(find "$nf" -name 'nfcapd.*' | wc -l)
 flows=$(nfdump -R "$nf" -q -o csv 2>/dev/null | wc -l)
 
-# measure NAME CMD...: median CPU and wall seconds of RUNS runs.
+# measure NAME CMD...: median CPU and wall seconds of RUNS runs, to the
+# millisecond (wait4's resource usage; /usr/bin/time rounds to 10 ms,
+# a tenth of a run here).
 measure() {
 	name=$1
 	shift
-	: >"$WORK/times"
-	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f '%U %S %e' -o "$WORK/t1" "$@" >/dev/null 2>"$WORK/err" ||
-			{ echo "run.sh: $name failed:" >&2; cat "$WORK/err" >&2; return; }
-		awk '{ printf "%.3f %.3f\n", $1 + $2, $3 }' "$WORK/t1" >>"$WORK/times"
-	done
-	cpu=$(sort -n -k1,1 "$WORK/times" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	wall=$(sort -n -k2,2 "$WORK/times" | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+	if ! python3 - "$RUNS" "$@" >"$WORK/t1" 2>"$WORK/err" <<'PY'; then
+import os, statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+cpu, wall = [], []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, st, ru = os.wait4(p.pid, 0)
+    wall.append(time.perf_counter() - t0)
+    cpu.append(ru.ru_utime + ru.ru_stime)
+    if st != 0:
+        sys.stderr.write(err.decode(errors="replace"))
+        sys.exit(1)
+print("%.3f %.3f" % (statistics.median(cpu), statistics.median(wall)))
+PY
+		echo "run.sh: $name failed:" >&2
+		cat "$WORK/err" >&2
+		return
+	fi
+	read -r cpu wall <"$WORK/t1"
 	eval "cpu_$name=$cpu wall_$name=$wall"
 }
 
