@@ -81,10 +81,12 @@ static bool curl_load(char *err, size_t errlen)
 		S(slist_free_all),
 #undef S
 	};
+	__typeof__(cu) got;
 	void *h;
 
 	if (cu.global_init != NULL)
 		return true;
+	memset(&got, 0, sizeof(got));
 	h = dlopen(CURL_SO, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		snprintf(err, errlen, "ClickHouse's HTTP client needs %s, "
@@ -102,8 +104,9 @@ static bool curl_load(char *err, size_t errlen)
 			dlclose(h);
 			return false;
 		}
-		memcpy((char *)&cu + sym[i].off, &f, sizeof(f));
+		memcpy((char *)&got + sym[i].off, &f, sizeof(f));
 	}
+	cu = got; /* all or nothing: a half-loaded set is never used */
 	return true; /* kept loaded: the handles live to the end */
 }
 
