@@ -1856,6 +1856,143 @@ Test(ftfile, records_added_in_slices_write_the_bytes_of_one_call)
 	free(recs);
 }
 
+/* Every byte of every field random (IPv4 keys that have a compact form,
+ * one in 7 IPv6), so that any byte of a row put in the wrong plane or
+ * row shows. */
+static void random_rec(struct fc_ft_record *r, uint64_t *x)
+{
+	uint64_t v[4];
+
+	for (int k = 0; k < 4; k++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		v[k] = *x;
+	}
+	memset(r, 0, sizeof(*r));
+	r->key.family = v[0] % 7 == 0 ? 6 : 4;
+	memcpy(r->key.src_ip, &v[1], r->key.family == 6 ? 8 : 4);
+	memcpy(r->key.dst_ip, &v[2], 4);
+	if (r->key.family == 6)
+		memcpy(r->key.dst_ip + 8, &v[3], 8);
+	r->key.src_port = (uint16_t)(v[0] >> 8);
+	r->key.dst_port = (uint16_t)(v[0] >> 24);
+	r->key.ip_len = (uint16_t)(v[0] >> 40);
+	r->key.proto = (uint8_t)(v[3] >> 3);
+	r->key.ttl = (uint8_t)(v[3] >> 11);
+	r->key.tcp_flags = (uint8_t)(v[3] >> 19);
+	r->key.cls = (uint8_t)((v[3] >> 27) % 3);
+	fc_ftkey_set_ext(&r->key, (unsigned)(v[3] >> 30), (unsigned)(v[3] >> 42));
+	r->packets = v[3] % 5 == 0 ? v[1] ^ v[2] : (v[2] & 0xffff) + 1;
+}
+
+Test(ftfile, compact_rows_write_the_bytes_of_their_records)
+{
+	/* Slices around the 16-row groups the writer transposes, and
+	 * around the blocks; the IPv6 records between them go as records. */
+	static const uint64_t cuts[] = {1, 15, 16, 17, 0, 31, 300, 65535, 7};
+	const uint64_t n = 140001;
+	struct fc_ft_record *recs = calloc(n, sizeof(*recs));
+	struct fc_ft_crecord *rows = calloc(n, sizeof(*rows));
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	uint8_t *ref, *got;
+	size_t lr, lg;
+
+	cr_assert_not_null(recs);
+	cr_assert_not_null(rows);
+	for (uint64_t i = 0; i < n; i++) {
+		struct fc_ftkey4 c;
+
+		random_rec(&recs[i], &x);
+		if (recs[i].key.family == 4) {
+			cr_assert(fc_ftkey_is_compact(&recs[i].key));
+			fc_ftkey4_make(&c, &recs[i].key);
+			memcpy(rows[i].w, c.w, sizeof(c.w));
+			rows[i].packets = recs[i].packets;
+		}
+	}
+	for (uint32_t opt = 0; opt <= 3; opt++) {
+		struct fc_ft_file_info info;
+		struct fc_ft_interval iv;
+		struct fc_ft_writer *w;
+		unsigned ci = 0;
+		int st;
+
+		write_sliced(pathf("ref.ft.zst"), recs, n, NULL, 0, opt);
+		ref = slurp(pathf("ref.ft.zst"), &lr);
+		info_of(&info);
+		info.opt_fields = opt;
+		w = fc_ft_writer_open(pathf("c.ft.zst"), &info, &st);
+		cr_assert_not_null(w);
+		fill_iv(&iv, 0);
+		for (uint64_t o = 0; o < n;) {
+			uint64_t k = cuts[ci++ % (sizeof(cuts) / sizeof(*cuts))],
+				 e;
+
+			/* The slice, cut short at the next change of kind. */
+			if (k > n - o)
+				k = n - o;
+			for (e = o; e < o + k; e++)
+				if ((recs[e].key.family == 4) !=
+				    (recs[o].key.family == 4))
+					break;
+			if (recs[o].key.family == 4)
+				st = fc_ft_writer_add_records4(w, rows + o,
+							       e - o);
+			else
+				st = fc_ft_writer_add_records(w, recs + o,
+							      e - o);
+			cr_assert_eq(st, FC_FT_OK);
+			o = e;
+		}
+		cr_assert_eq(fc_ft_writer_end_interval(w, &iv), FC_FT_OK);
+		fill_iv(&iv, 1);
+		cr_assert_eq(fc_ft_writer_add_interval(w, &iv, recs + 5, 3),
+			     FC_FT_OK);
+		cr_assert_eq(fc_ft_writer_close(w), FC_FT_OK);
+		got = slurp(pathf("c.ft.zst"), &lg);
+		cr_assert_eq(lg, lr, "opt %u: %zu bytes, not %zu", opt, lg, lr);
+		cr_assert_eq(memcmp(got, ref, lr), 0, "opt %u differ", opt);
+		free(got);
+		free(ref);
+		cr_assert_eq(unlink(pathf("c.ft.zst")), 0);
+		cr_assert_eq(unlink(pathf("ref.ft.zst")), 0);
+	}
+	free(rows);
+	free(recs);
+}
+
+Test(ftfile, a_compact_row_the_format_cannot_take_is_refused)
+{
+	struct fc_ft_record rec;
+	struct fc_ft_crecord row;
+	struct fc_ft_file_info info;
+	struct fc_ft_interval iv;
+	struct fc_ft_writer *w;
+	struct fc_ftkey4 c;
+	int st;
+
+	make_rec(&rec, 0);
+	fc_ftkey4_make(&c, &rec.key);
+	memcpy(row.w, c.w, sizeof(c.w));
+	row.packets = 1;
+	info_of(&info);
+	w = fc_ft_writer_open(pathf("c.ft.zst"), &info, &st);
+	cr_assert_not_null(w);
+	fill_iv(&iv, 0);
+	cr_assert_eq(fc_ft_writer_add_records4(w, &row, 1), FC_FT_OK);
+	/* A class beyond the known ones, then a family other than 4. */
+	row.w[2] |= (uint64_t)FC_FT_CLASS_COUNT << 32;
+	cr_assert_eq(fc_ft_writer_add_records4(w, &row, 1), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_end_interval(w, &iv), FC_FT_E_INVAL);
+	row.w[2] = (row.w[2] & ~(0xffULL << 32)) ^ (2ULL << 24);
+	cr_assert_eq(fc_ft_writer_add_records4(w, &row, 1), FC_FT_E_INVAL);
+	fc_ft_writer_cancel_interval(w);
+	cr_assert_eq(fc_ft_writer_add_records4(w, NULL, 1), FC_FT_E_INVAL);
+	cr_assert_eq(fc_ft_writer_add_records4(NULL, &row, 1), FC_FT_E_INVAL);
+	fc_ft_writer_abort(w);
+}
+
 Test(ftfile, a_refused_or_cancelled_interval_leaves_nothing)
 {
 	const uint64_t n = 70000;
