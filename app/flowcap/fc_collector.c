@@ -181,22 +181,6 @@ static int stream_burst(void *ctx, const struct fc_ft_record *recs,
 	return 0;
 }
 
-/* fc_merge4_fn of a streamed interval: IPv4 keys' rows in compact form,
- * for sinks that all take them. */
-static int stream_burst4(void *ctx, const struct fc_ft_crecord *recs,
-			 uint64_t n)
-{
-	struct fc_app *app = ctx;
-
-	if (app->label_pkts != NULL)
-		for (uint64_t i = 0; i < n; i++)
-			atomic_fetch_add_explicit(
-				&app->label_pkts[recs[i].w[2] >> 40 & 0xfff],
-				recs[i].packets, memory_order_relaxed);
-	fc_sinks_records4(&app->sinks, recs, n);
-	return 0;
-}
-
 /* Account and write interval k from the tables at the heads of the FIFOs
  * (those whose interval is k); gap_end > k writes one collapsed run of
  * empty intervals k..gap_end. */
@@ -270,13 +254,8 @@ static void emit(struct collector *c, uint64_t k, uint64_t gap_end,
 	}
 	if (stream) {
 		fc_sinks_begin(&app->sinks, &iv);
-		if (fc_sinks_compact(&app->sinks))
-			rc = fc_merge_tables_each4(c->merge, tabs, nt,
-						   stream_burst, stream_burst4,
-						   app, &n, &pkts);
-		else
-			rc = fc_merge_tables_each(c->merge, tabs, nt,
-						  stream_burst, app, &n, &pkts);
+		rc = fc_merge_tables_each(c->merge, tabs, nt, stream_burst, app,
+					  &n, &pkts);
 	} else {
 		rc = fc_merge_tables(c->merge, tabs, nt, &recs, &n, &pkts);
 	}

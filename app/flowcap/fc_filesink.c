@@ -230,18 +230,6 @@ static int fs_records(void *ctx, const struct fc_ft_record *recs, uint64_t n)
 	return rc;
 }
 
-/* A burst of IPv4 keys' rows in compact form: as fs_records. */
-static int fs_records4(void *ctx, const struct fc_ft_crecord *recs,
-		       uint64_t n)
-{
-	struct fc_filesink *c = ctx;
-	int rc = fc_ft_writer_add_records4(c->wr, recs, n);
-
-	if (rc != FC_FT_OK)
-		c->err = rc;
-	return rc;
-}
-
 /* The interval ends: its accounting and records are written to the open
  * file, and on failure it is counted LOST, with the intervals already in
  * that file (which cannot be completed without the space that just ran
@@ -310,7 +298,6 @@ static const struct fc_sink_ops filesink_ops = {
 	.name = "file",
 	.begin = fs_begin,
 	.records = fs_records,
-	.records4 = fs_records4,
 	.end = fs_end,
 	.flush = fs_flush,
 	.strerror = fs_strerror,

@@ -9,11 +9,9 @@
  * share of keys (--overlap) is also seen by a second worker, as with
  * several ports or asymmetric routing. Reports the median merge, write
  * and total seconds, and bytes per record on disk. By default the merge
- * hands its rows to the writer in bursts as it makes them, IPv4 keys'
- * rows in compact form (fc_merge_tables_each4, fc_ft_writer_add_records4),
- * as flowcap's collector does with a file sink alone; --records hands
- * every row over as a 56-byte record (fc_merge_tables_each,
- * fc_ft_writer_add_records); --whole merges the interval into
+ * hands its records to the writer in bursts as it makes them
+ * (fc_merge_tables_each, fc_ft_writer_add_records), as flowcap's
+ * collector does with a file sink alone; --whole merges the interval into
  * one array first and writes that (fc_merge_tables,
  * fc_ft_writer_add_interval). A last table gives
  * bytes per record for the generator's default mix. It uses public APIs
@@ -53,7 +51,6 @@ struct opts {
 	const char *dir;
 	bool default_mix;
 	bool whole;
-	bool records;
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -190,18 +187,6 @@ static int stream_add(void *ctx, const struct fc_ft_record *recs, uint64_t n)
 	return st == FC_FT_OK ? 0 : st;
 }
 
-static int stream_add4(void *ctx, const struct fc_ft_crecord *recs,
-		       uint64_t n)
-{
-	struct stream_ctx *s = ctx;
-	uint64_t c = cpu_ns(), t = bench_mono_ns();
-	int st = fc_ft_writer_add_records4(s->wr, recs, n);
-
-	s->cpu += cpu_ns() - c;
-	s->wall += bench_mono_ns() - t;
-	return st == FC_FT_OK ? 0 : st;
-}
-
 static int one_run(const struct opts *o, struct fc_merge *m,
 		   struct fc_flowtable **tabs, unsigned w, unsigned run,
 		   struct timing *t)
@@ -249,13 +234,8 @@ static int one_run(const struct opts *o, struct fc_merge *m,
 
 		sc.cpu = cpu_ns() - co;
 		sc.wall = bench_mono_ns() - no;
-		if (o->records)
-			rc = fc_merge_tables_each(m, tabs, w, stream_add, &sc,
-						  &n_out, &pkts);
-		else
-			rc = fc_merge_tables_each4(m, tabs, w, stream_add,
-						   stream_add4, &sc, &n_out,
-						   &pkts);
+		rc = fc_merge_tables_each(m, tabs, w, stream_add, &sc, &n_out,
+					  &pkts);
 		/* The bursts' time is the write's. */
 		n1 = bench_mono_ns() - sc.wall;
 		c1 = cpu_ns() - sc.cpu;
@@ -436,11 +416,7 @@ static void usage(FILE *f)
 "      --no-default-mix skip the generator-default-mix table\n"
 "      --whole          merge the interval into one array, then write it\n"
 "                       (default: the merge hands each burst of records to\n"
-"                       the writer as it makes them, IPv4 keys' rows in\n"
-"                       compact form)\n"
-"      --records        hand every row to the writer as a 56-byte record\n"
-"                       (fc_merge_tables_each: flowcap's path for sinks\n"
-"                       that take no compact rows)\n"
+"                       the writer as it makes them)\n"
 "      --seed N         generator seed (default 1)\n"
 "  -h, --help\n"
 "Numbers take k, M, G suffixes (x1000).\n", FC_FT_LEVEL_DEFAULT);
@@ -457,7 +433,6 @@ int main(int argc, char **argv)
 		{"level", required_argument, NULL, 'l'},
 		{"no-default-mix", no_argument, NULL, 'N'},
 		{"whole", no_argument, NULL, 'W'},
-		{"records", no_argument, NULL, 'R'},
 		{"seed", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -507,9 +482,6 @@ int main(int argc, char **argv)
 		case 'W':
 			o.whole = true;
 			break;
-		case 'R':
-			o.records = true;
-			break;
 		case 'E':
 			bad = bench_parse_u64(optarg, &o.seed);
 			break;
@@ -554,10 +526,8 @@ int main(int argc, char **argv)
 	printf("bench-collector: %s, files in %s, zstd level %d, overlap "
 	       "%.0f%%, %u runs (median), %s\n\n", cpu, o.dir, o.level,
 	       o.overlap * 100, o.runs, o.whole ? "whole interval merged, "
-	       "then written" : o.records ? "records to the writer in bursts "
-	       "(merge CPU: without the writer's share)" : "compact IPv4 rows "
-	       "and records to the writer in bursts (merge CPU: without the "
-	       "writer's share)");
+	       "then written" : "records to the writer in bursts (merge "
+	       "CPU: without the writer's share)");
 	printf("| keys | W | records | packets | merge s | write s | total s "
 	       "| merge CPU s | write CPU s | CPU s | CPU ns/record "
 	       "| file MiB | B/record |\n");

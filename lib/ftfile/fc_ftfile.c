@@ -29,9 +29,6 @@
 #ifdef __SSE4_2__
 #include <nmmintrin.h>
 #endif
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "fc_ftfile.h"
 
@@ -814,6 +811,9 @@ static inline uint64_t be32_of(const uint8_t *a)
  * updated). One loop per field with its width a constant: the record's
  * field is read and its bytes stored in one go, no decision per record.
  */
+static void put_field(uint8_t *out, const struct fc_ft_record *r, size_t m,
+		      size_t n, unsigned id, bool delta, uint64_t *prev)
+{
 #define PUT_LOOP(width, is_delta, expr)                                        \
 	do {                                                                   \
 		uint64_t p = *prev;                                            \
@@ -832,11 +832,6 @@ static inline uint64_t be32_of(const uint8_t *a)
 		else                                                           \
 			PUT_LOOP(width, false, expr);                          \
 	} while (0)
-
-static void put_field(uint8_t *restrict out,
-		      const struct fc_ft_record *restrict r, size_t m, size_t n,
-		      unsigned id, bool delta, uint64_t *prev)
-{
 	switch (id) {
 	case FT_F_FAMILY: PUT(1, r[i].key.family); break;
 	case FT_F_CLASS: PUT(1, r[i].key.cls); break;
@@ -853,85 +848,9 @@ static void put_field(uint8_t *restrict out,
 	case FT_F_VLAN: PUT(2, fc_ftkey_vlan(&r[i].key)); break;
 	default: PUT(field_width[id], 0); break;
 	}
-}
-
-/* A compact row's fields (the words of fc_ftkey4) as the writer reads
- * them: on a little-endian host, the row's bytes are this struct. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-struct crow {
-	uint32_t src, dst; /* w[0] */
-	uint16_t sport, dport;
-	uint32_t ip_len; /* w[1] */
-	uint8_t proto, ttl, flags, family, cls, ext[3]; /* w[2] */
-	uint64_t packets;
-};
-
-_Static_assert(sizeof(struct crow) == sizeof(struct fc_ft_crecord),
-	       "a compact row is 32 bytes");
-#define C_ROWS(r) ((const struct crow *)(const void *)(r))
-#define C_PROTO(r) ((r)->proto)
-#define C_TTL(r) ((r)->ttl)
-#define C_FLAGS(r) ((r)->flags)
-#define C_FAMILY(r) ((r)->family)
-#define C_CLASS(r) ((r)->cls)
-#define C_SPORT(r) ((r)->sport)
-#define C_DPORT(r) ((r)->dport)
-#define C_IPLEN(r) ((r)->ip_len)
-#define C_SRC(r) ((r)->src)
-#define C_DST(r) ((r)->dst)
-#define C_EXT(r) ((uint32_t)(r)->ext[0] | (uint32_t)(r)->ext[1] << 8 |       \
-		  (uint32_t)(r)->ext[2] << 16)
-#else
-#define crow fc_ft_crecord
-#define C_ROWS(r) (r)
-#define C_PROTO(r) ((uint8_t)(r)->w[2])
-#define C_TTL(r) ((uint8_t)((r)->w[2] >> 8))
-#define C_FLAGS(r) ((uint8_t)((r)->w[2] >> 16))
-#define C_FAMILY(r) ((uint8_t)((r)->w[2] >> 24))
-#define C_CLASS(r) ((uint8_t)((r)->w[2] >> 32))
-#define C_SPORT(r) ((uint16_t)(r)->w[1])
-#define C_DPORT(r) ((uint16_t)((r)->w[1] >> 16))
-#define C_IPLEN(r) ((uint32_t)((r)->w[1] >> 32))
-#define C_SRC(r) ((uint32_t)(r)->w[0])
-#define C_DST(r) ((uint32_t)((r)->w[0] >> 32))
-#define C_EXT(r) ((uint32_t)((r)->w[2] >> 40))
-#endif
-
-/* The 4 bytes of an address word (network order, read as a host-order
- * uint32_t) as a big-endian value. */
-static inline uint64_t c_be32(uint32_t v)
-{
-	uint8_t b[4];
-
-	memcpy(b, &v, 4);
-	return be32_of(b);
-}
-
-static void put_field4(uint8_t *restrict out,
-		       const struct fc_ft_crecord *restrict rows, size_t m,
-		       size_t n, unsigned id, bool delta, uint64_t *prev)
-{
-	const struct crow *restrict r = C_ROWS(rows);
-
-	switch (id) {
-	case FT_F_FAMILY: PUT(1, C_FAMILY(&r[i])); break;
-	case FT_F_CLASS: PUT(1, C_CLASS(&r[i])); break;
-	case FT_F_SRC_IP: PUT(4, c_be32(C_SRC(&r[i]))); break;
-	case FT_F_DST_IP: PUT(4, c_be32(C_DST(&r[i]))); break;
-	case FT_F_SRC_PORT: PUT(2, C_SPORT(&r[i])); break;
-	case FT_F_DST_PORT: PUT(2, C_DPORT(&r[i])); break;
-	case FT_F_PROTO: PUT(1, C_PROTO(&r[i])); break;
-	case FT_F_TTL: PUT(1, C_TTL(&r[i])); break;
-	case FT_F_TCP_FLAGS: PUT(1, C_FLAGS(&r[i])); break;
-	case FT_F_IP_LEN: PUT(4, C_IPLEN(&r[i])); break;
-	case FT_F_PACKETS: PUT(8, r[i].packets); break;
-	case FT_F_LABEL: PUT(2, C_EXT(&r[i]) & 0xfff); break;
-	case FT_F_VLAN: PUT(2, C_EXT(&r[i]) >> 12 & 0xfff); break;
-	default: PUT(field_width[id], 0); break;
-	}
-}
 #undef PUT
 #undef PUT_LOOP
+}
 
 static bool key_valid(const struct fc_ftkey *k)
 {
@@ -1070,155 +989,26 @@ static void w_stage(struct fc_ft_writer *w, const struct fc_ft_record *r,
 		}
 	}
 	for (size_t fi = 0; fi < w->nf && m6 > 0; fi++) {
-		const size_t off = w->fields[fi].id == FT_F_SRC_IP ?
-					   offsetof(struct fc_ftkey, src_ip) :
-					   offsetof(struct fc_ftkey, dst_ip);
-		uint8_t *pl[12];
 		int ai;
 		size_t k = w->bn6;
 
 		(void)stage_col(w, fi, &ai);
 		if (ai < 0)
 			continue;
-		/* The planes' addresses in registers: stored through a
-		 * uint8_t pointer, each byte made the compiler load them
-		 * again (a fifth of the writer's time with 10 % IPv6 rows). */
-		for (unsigned j = 0; j < 12; j++)
-			pl[j] = stage6(w, ai, j);
 		for (size_t i = 0; i < m; i++) {
-			const uint8_t *a = (const uint8_t *)&r[i].key + off;
+			const uint8_t *a = w->fields[fi].id == FT_F_SRC_IP ?
+						   r[i].key.src_ip :
+						   r[i].key.dst_ip;
 
 			if (r[i].key.family != 6)
 				continue;
 			for (unsigned j = 0; j < 12; j++)
-				pl[j][k] = a[4 + j];
+				stage6(w, ai, j)[k] = a[4 + j];
 			k++;
 		}
 	}
 	w->bn += m;
 	w->bn6 += m6;
-}
-
-/* w_stage of compact rows (IPv4 keys: no IPv6 bytes). */
-#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FT_ROWS_SIMD 1
-/* The byte of a compact row (struct crow) that is plane j of field id,
- * or -1 where the plane is not one byte of the row (the label and VLAN,
- * which share bytes). */
-static int crow_byte(unsigned id, unsigned j)
-{
-	switch (id) {
-	case FT_F_FAMILY: return 19;
-	case FT_F_CLASS: return 20;
-	case FT_F_SRC_IP: return 3 - (int)j; /* big-endian value */
-	case FT_F_DST_IP: return 7 - (int)j;
-	case FT_F_SRC_PORT: return 8 + (int)j;
-	case FT_F_DST_PORT: return 10 + (int)j;
-	case FT_F_IP_LEN: return 12 + (int)j;
-	case FT_F_PROTO: return 16;
-	case FT_F_TTL: return 17;
-	case FT_F_TCP_FLAGS: return 18;
-	case FT_F_PACKETS: return 24 + (int)j;
-	default: return -1;
-	}
-}
-
-/* Rows are loaded in this order so that the transposition leaves every
- * plane's 16 bytes in row order (4-bit reversal). */
-static const uint8_t bitrev4[16] = {0, 8, 4, 12, 2, 10, 6, 14,
-				    1, 9, 5, 13, 3, 11, 7, 15};
-
-/* 16 rows of 16 bytes into 16 planes: four rounds of interleaving pairs
- * of registers byte by byte. With the rows loaded in bitrev4 order, a[k]
- * ends as the plane of byte bitrev4[k], its rows in order. */
-static inline void transpose16(__m128i a[16])
-{
-	__m128i b[16];
-
-	for (int round = 0; round < 4; round++) {
-		for (int i = 0; i < 8; i++) {
-			b[i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
-			b[i + 8] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
-		}
-		memcpy(a, b, sizeof(b));
-	}
-}
-
-/* Planes of compact rows r[0..m), m a multiple of 16, for the bytes whose
- * destination dst[b] is set (each plane at dst[b] + i): a 16 x 16 byte
- * transposition for each half of 16 rows, about 10 instructions a row
- * where a loop a field makes 3 to 25. */
-static void stage_rows_simd(uint8_t *const dst[32],
-			    const struct fc_ft_crecord *r, size_t m)
-{
-	for (size_t i = 0; i < m; i += 16) {
-		for (unsigned h = 0; h < 2; h++) {
-			__m128i a[16];
-
-			for (unsigned k = 0; k < 16; k++)
-				a[k] = _mm_loadu_si128(
-					(const __m128i *)(const void *)&r[
-						i + bitrev4[k]].w[2 * h]);
-			transpose16(a);
-			for (unsigned k = 0; k < 16; k++) {
-				uint8_t *d = dst[16 * h + bitrev4[k]];
-
-				if (d != NULL)
-					_mm_storeu_si128(
-						(__m128i *)(void *)(d + i), a[k]);
-			}
-		}
-	}
-}
-#endif
-
-/* w_stage of compact rows (IPv4 keys: no IPv6 bytes). The planes that
- * are bytes of the row as they are (every field but a delta-coded one,
- * the label and the VLAN) are made by transposing 16 rows at a time;
- * the others, and the last rows short of 16, a field at a time. */
-static void w_stage4(struct fc_ft_writer *w, const struct fc_ft_crecord *r,
-		     size_t m)
-{
-	bool done_f[FT_MAX_FIELDS] = {false};
-	size_t done = 0;
-
-#ifdef FT_ROWS_SIMD
-	uint8_t *dst[32] = {NULL};
-
-	for (size_t fi = 0; fi < w->nf; fi++) {
-		const struct ft_field_desc *f = &w->fields[fi];
-		unsigned planes = is_addr(f->id) ? 4 : f->width;
-		int ai;
-		uint8_t *col = stage_col(w, fi, &ai) + w->bn;
-
-		if (f->enc != FT_ENC_PLANES || crow_byte(f->id, 0) < 0)
-			continue;
-		for (unsigned j = 0; j < planes; j++)
-			dst[crow_byte(f->id, j)] =
-				col + (size_t)j * FC_FT_BLOCK_RECORDS;
-		done_f[fi] = true;
-	}
-	done = m & ~(size_t)15;
-	stage_rows_simd(dst, r, done);
-#endif
-	for (size_t i0 = 0; i0 < m; i0 += W_CHUNK) {
-		size_t c = m - i0 < W_CHUNK ? m - i0 : W_CHUNK;
-
-		for (size_t fi = 0; fi < w->nf; fi++) {
-			const struct ft_field_desc *f = &w->fields[fi];
-			size_t from = done_f[fi] ? done : 0;
-			int ai;
-
-			if (i0 + c <= from)
-				continue;
-			if (from < i0)
-				from = i0;
-			put_field4(stage_col(w, fi, &ai) + w->bn + from,
-				   r + from, i0 + c - from, FC_FT_BLOCK_RECORDS,
-				   f->id, f->enc == FT_ENC_DELTA, &w->prev[fi]);
-		}
-	}
-	w->bn += m;
 }
 
 int fc_ft_writer_set_labels(struct fc_ft_writer *w, uint64_t hash,
@@ -1266,13 +1056,12 @@ static void w_drop_interval(struct fc_ft_writer *w)
 	memset(w->prev, 0, sizeof(w->prev));
 }
 
-/* fc_ft_writer_add_records of records (recs) or of compact rows (c). */
-static int add_rows(struct fc_ft_writer *w, const struct fc_ft_record *recs,
-		    const struct fc_ft_crecord *c, uint64_t n)
+int fc_ft_writer_add_records(struct fc_ft_writer *w,
+			     const struct fc_ft_record *recs, uint64_t n)
 {
 	int rc;
 
-	if (w == NULL || (n > 0 && recs == NULL && c == NULL))
+	if (w == NULL || (n > 0 && recs == NULL))
 		return FC_FT_E_INVAL;
 	if (w->failed)
 		return w->failed;
@@ -1287,34 +1076,16 @@ static int add_rows(struct fc_ft_writer *w, const struct fc_ft_record *recs,
 			m = (size_t)n;
 		/* A key the format cannot store refuses the interval: what
 		 * was added of it is dropped (nothing of it is written). */
-		if (c != NULL) {
-			uint64_t bad = 0;
-
-			/* Family 4, a known class. */
-			for (size_t i = 0; i < m; i++) {
-				uint64_t fc = c[i].w[2] >> 24 & 0xffff;
-
-				bad |= ((fc & 0xff) != 4) |
-				       (fc >> 8 >= FC_FT_CLASS_COUNT);
-			}
-			if (bad) {
+		for (size_t i = 0; i < m; i++) {
+			if (!key_valid(&recs[i].key)) {
 				rc = FC_FT_E_INVAL;
 				goto fail;
 			}
-			w_stage4(w, c, m);
-			c += m;
-		} else {
-			for (size_t i = 0; i < m; i++) {
-				if (!key_valid(&recs[i].key)) {
-					rc = FC_FT_E_INVAL;
-					goto fail;
-				}
-				m6 += recs[i].key.family == 6;
-			}
-			w_stage(w, recs, m, m6);
-			recs += m;
+			m6 += recs[i].key.family == 6;
 		}
+		w_stage(w, recs, m, m6);
 		w->iv_recs += m;
+		recs += m;
 		n -= m;
 		if (w->bn == FC_FT_BLOCK_RECORDS &&
 		    (rc = w_seal_block(w)) != FC_FT_OK)
@@ -1325,22 +1096,6 @@ fail:
 	w_drop_interval(w);
 	w->iv_status = rc;
 	return rc;
-}
-
-int fc_ft_writer_add_records(struct fc_ft_writer *w,
-			     const struct fc_ft_record *recs, uint64_t n)
-{
-	if (n > 0 && recs == NULL)
-		return FC_FT_E_INVAL;
-	return add_rows(w, recs, NULL, n);
-}
-
-int fc_ft_writer_add_records4(struct fc_ft_writer *w,
-			      const struct fc_ft_crecord *recs, uint64_t n)
-{
-	if (n > 0 && recs == NULL)
-		return FC_FT_E_INVAL;
-	return add_rows(w, NULL, recs, n);
 }
 
 void fc_ft_writer_cancel_interval(struct fc_ft_writer *w)

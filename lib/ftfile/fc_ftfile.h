@@ -224,18 +224,6 @@ int fc_ft_writer_add_records(struct fc_ft_writer *w,
 			     const struct fc_ft_record *recs, uint64_t n);
 
 /**
- * fc_ft_writer_add_records of rows whose keys are IPv4, in compact form
- * (fc_ft_crecord, as fc_merge_tables_each4 hands them): the same bytes
- * in the file as the records they stand for, without a 56-byte record
- * made and read for each. The two calls may be mixed in one interval,
- * the rows in their order. A row whose family is not 4 or whose class
- * is unknown gives FC_FT_E_INVAL, as fc_ft_writer_add_records.
- * Thread safety: none; one thread per writer. Not hot path (collector).
- */
-int fc_ft_writer_add_records4(struct fc_ft_writer *w,
-			      const struct fc_ft_crecord *recs, uint64_t n);
-
-/**
  * End the interval whose records were added: write its accounting (iv;
  * iv->n_records is ignored: the number added is written) and its
  * records. Returns FC_FT_OK or a status; the next records begin the next

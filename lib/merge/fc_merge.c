@@ -54,7 +54,6 @@ struct fc_merge {
 	struct sortent *ents, *ents2;
 	uint64_t cap, cap6;
 	uint64_t count[N_TOP]; /* histogram of the first digit */
-	bool full4; /* an IPv4 key among the full ones (not compact) */
 };
 
 struct fc_merge *fc_merge_create(void)
@@ -326,95 +325,6 @@ static uint64_t emit(struct fc_merge *m, const struct sortent *e, uint64_t n,
 	return w;
 }
 
-/* Compact rows r[0..n) share a prefix: put them in full order and add
- * up equal keys. Returns how many rows are left. */
-static int crec_cmp(const void *a, const void *b)
-{
-	return fc_ftkey4_cmp(((const struct fc_ft_crecord *)a)->w,
-			     ((const struct fc_ft_crecord *)b)->w);
-}
-
-static inline bool crec_eq(const struct fc_ft_crecord *a,
-			   const struct fc_ft_crecord *b)
-{
-	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
-		(a->w[2] ^ b->w[2])) == 0;
-}
-
-static uint64_t combine_run4(struct fc_ft_crecord *r, uint64_t n)
-{
-	uint64_t o = 1;
-
-	if (n == 2 && crec_eq(&r[0], &r[1])) {
-		r[0].packets += r[1].packets;
-		return 1;
-	}
-	if (n > 16) {
-		qsort(r, n, sizeof(*r), crec_cmp);
-	} else {
-		for (uint64_t i = 1; i < n; i++) {
-			struct fc_ft_crecord x = r[i];
-			uint64_t j = i;
-
-			while (j > 0 && fc_ftkey4_cmp(r[j - 1].w, x.w) > 0) {
-				r[j] = r[j - 1];
-				j--;
-			}
-			r[j] = x;
-		}
-	}
-	for (uint64_t i = 1; i < n; i++) {
-		if (crec_eq(&r[o - 1], &r[i]))
-			r[o - 1].packets += r[i].packets;
-		else
-			r[o++] = r[i];
-	}
-	return o;
-}
-
-/* The sorted entries e[0..n) of IPv4 keys (none of them FULL) as compact
- * rows, written over them from e[0] on (a row and an entry are both 32
- * bytes, and row w is written after entry w has been read): no 56-byte
- * record is made. Returns the number of rows; adds their counts to
- * *sum. Runs of one prefix are put in full order and added up as in
- * emit. */
-static uint64_t emit4(struct sortent *e, uint64_t n, uint64_t *sum)
-{
-	struct fc_ft_crecord *r = (struct fc_ft_crecord *)(void *)e;
-	uint64_t w = 0, rs = 0, s = 0, prev = 0;
-
-	for (uint64_t i = 0; i < n; i++) {
-		const struct sortent x = e[i];
-		const uint64_t v = x.pref << 3 | x.a >> 61;
-		uint64_t w0, w1;
-		uint8_t *d;
-
-		if (i > 0 && x.pref != prev) {
-			if (w - rs > 1)
-				w = rs + combine_run4(r + rs, w - rs);
-			rs = w;
-		}
-		prev = x.pref;
-		s += x.packets;
-		/* Four 8-byte stores of registers: a row built on the stack
-		 * and copied was reloaded 16 bytes at a time from two 8-byte
-		 * stores, which cannot be forwarded (85 % of emit4's
-		 * samples were on those two loads). */
-		w0 = __builtin_bswap32((uint32_t)(v >> 32)) |
-		     (uint64_t)__builtin_bswap32((uint32_t)v) << 32;
-		w1 = x.a & ((1ULL << 48) - 1);
-		d = (uint8_t *)&r[w++];
-		memcpy(d, &w0, 8);
-		memcpy(d + 8, &w1, 8);
-		memcpy(d + 16, &x.b, 8);
-		memcpy(d + 24, &x.packets, 8);
-	}
-	if (w - rs > 1)
-		w = rs + combine_run4(r + rs, w - rs);
-	*sum += s;
-	return w;
-}
-
 /* Every key of t into entries m->ents[k..] (IPv6 keys' records into
  * m->tmp6[*k6..]), the slot of each asked for AHEAD keys before it is
  * read; the top digit of each prefix is counted. Returns the new k. */
@@ -454,7 +364,6 @@ static uint64_t gather(struct fc_merge *m, const struct fc_flowtable *t,
 		s = &t->slots6[t->used6[j]];
 		m->tmp6[*k6].key = s->key;
 		m->tmp6[*k6].packets = s->packets;
-		m->full4 |= s->key.family != 6;
 		e->pref = prefix_of(&s->key);
 		e->a = (*k6)++ | FULL;
 		e->b = 0;
@@ -471,17 +380,12 @@ static uint64_t gather(struct fc_merge *m, const struct fc_flowtable *t,
 
 /* fc_merge_tables, and with fn the records in bursts: each written from
  * the start of m->recs, so that they are still in the caches when fn
- * takes them; with fn4 too, the IPv4 keys' rows in compact form to fn4
- * instead, each burst made over the sort entries it comes from (IPv4
- * and IPv6 keys never share a first-level bucket: the first digit
- * starts with the family). The two kinds of burst come in the order of
- * their keys. */
+ * takes them. */
 static int merge(struct fc_merge *m, struct fc_flowtable *const *tabs,
-		 unsigned n, fc_merge_fn fn, fc_merge4_fn fn4, void *ctx,
-		 uint64_t *n_out, uint64_t *pkts)
+		 unsigned n, fc_merge_fn fn, void *ctx, uint64_t *n_out,
+		 uint64_t *pkts)
 {
-	uint64_t total = 0, total6 = 0, k = 0, k6 = 0, w = 0, cw = 0, sum = 0,
-		 done = 0;
+	uint64_t total = 0, total6 = 0, k = 0, k6 = 0, w = 0, sum = 0, done = 0;
 	struct sortent *e;
 	int rc = 0;
 
@@ -502,13 +406,8 @@ static int merge(struct fc_merge *m, struct fc_flowtable *const *tabs,
 		m->cap6 = total6;
 	}
 	memset(m->count, 0, sizeof(m->count));
-	m->full4 = false;
 	for (unsigned i = 0; i < n; i++)
 		k = gather(m, tabs[i], k, &k6);
-	/* An IPv4 key kept whole (a length beyond 16 bits, which no packet
-	 * has) has no compact row: every row then goes as a record. */
-	if (m->full4)
-		fn4 = NULL;
 	/* The first digit's histogram was made by gather (an 11-bit digit:
 	 * the one sort_inplace takes for more than 4096 entries). Each of
 	 * its buckets is then sorted and turned into records while it is
@@ -516,76 +415,17 @@ static int merge(struct fc_merge *m, struct fc_flowtable *const *tabs,
 	 * first); keys of one prefix share a bucket. */
 	e = m->ents;
 	if (k <= 4096) {
-		uint64_t i = 0;
-
 		sort_inplace(e, m->ents2, k, 64, NULL);
 		insertion_sort(e, k);
-		/* Runs of one family: at most one per class and family. */
-		while (i < k && rc == 0) {
-			const bool v4 = fn4 != NULL && !(e[i].pref >> 61 & 1);
-			uint64_t j = i + 1, c;
-
-			while (j < k && (e[j].pref >> 61 & 1) ==
-						(e[i].pref >> 61 & 1))
-				j++;
-			if (v4 && w > 0) {
-				rc = fn(ctx, m->recs, w);
-				done += w;
-				w = 0;
-				if (rc != 0)
-					break;
-			}
-			if (v4) {
-				c = emit4(e + i, j - i, &sum);
-				rc = fn4(ctx, (const struct fc_ft_crecord *)(
-						      const void *)(e + i),
-					 c);
-				done += c;
-			} else {
-				w = emit(m, e + i, j - i, w, &sum);
-			}
-			i = j;
-		}
+		w = emit(m, e, k, 0, &sum);
 	} else {
 		uint64_t start = 0;
 
 		scatter(e, m->ents2, k, m->count, N_TOP, TOP_SHIFT);
 		for (unsigned v = 0; v < N_TOP && rc == 0; v++) {
 			uint64_t end = m->count[v];
-			const bool v4 = fn4 != NULL && !(v >> 8 & 1);
 
-			if (end == start)
-				continue;
-			/* The other kind's pending burst goes first. */
-			if (v4 && w > 0) {
-				rc = fn(ctx, m->recs, w);
-				done += w;
-				w = 0;
-			} else if (!v4 && cw > 0) {
-				rc = fn4(ctx, (const struct fc_ft_crecord *)(
-						      const void *)e,
-					 cw);
-				done += cw;
-				cw = 0;
-			}
-			if (rc != 0)
-				break;
-			if (v4) {
-				/* Sorted after the rows of the burst so far,
-				 * then made rows where it lies. */
-				sort_into(m->ents2 + start, e + cw, end - start,
-					  TOP_SHIFT);
-				insertion_sort(e + cw, end - start);
-				cw += emit4(e + cw, end - start, &sum);
-				if (cw >= BURST_MIN) {
-					rc = fn4(ctx,
-						 (const struct fc_ft_crecord *)(
-							 const void *)e,
-						 cw);
-					done += cw;
-					cw = 0;
-				}
-			} else {
+			if (end > start) {
 				/* Every bucket into the start of ents, which
 				 * therefore stays in the caches. */
 				sort_into(m->ents2 + start, e, end - start,
@@ -601,10 +441,6 @@ static int merge(struct fc_merge *m, struct fc_flowtable *const *tabs,
 			start = end;
 		}
 	}
-	if (cw > 0 && rc == 0) {
-		rc = fn4(ctx, (const struct fc_ft_crecord *)(const void *)e, cw);
-		done += cw;
-	}
 	if (fn != NULL && w > 0 && rc == 0)
 		rc = fn(ctx, m->recs, w);
 	*n_out = done + w;
@@ -616,7 +452,7 @@ int fc_merge_tables(struct fc_merge *m, struct fc_flowtable *const *tabs,
 		    unsigned n, const struct fc_ft_record **out,
 		    uint64_t *n_out, uint64_t *pkts)
 {
-	int rc = merge(m, tabs, n, NULL, NULL, NULL, n_out, pkts);
+	int rc = merge(m, tabs, n, NULL, NULL, n_out, pkts);
 
 	*out = m->recs;
 	if (rc != 0)
@@ -630,14 +466,5 @@ int fc_merge_tables_each(struct fc_merge *m, struct fc_flowtable *const *tabs,
 {
 	if (fn == NULL)
 		return -EINVAL;
-	return merge(m, tabs, n, fn, NULL, ctx, n_out, pkts);
-}
-
-int fc_merge_tables_each4(struct fc_merge *m, struct fc_flowtable *const *tabs,
-			  unsigned n, fc_merge_fn fn, fc_merge4_fn fn4,
-			  void *ctx, uint64_t *n_out, uint64_t *pkts)
-{
-	if (fn == NULL || fn4 == NULL)
-		return -EINVAL;
-	return merge(m, tabs, n, fn, fn4, ctx, n_out, pkts);
+	return merge(m, tabs, n, fn, ctx, n_out, pkts);
 }

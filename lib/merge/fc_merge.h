@@ -65,26 +65,4 @@ int fc_merge_tables_each(struct fc_merge *m, struct fc_flowtable *const *tabs,
 			 unsigned n, fc_merge_fn fn, void *ctx,
 			 uint64_t *n_out, uint64_t *pkts);
 
-/**
- * Takes the next rows of a merged interval whose keys are IPv4, in
- * compact form: n > 0 rows, valid until it returns. As fc_merge_fn.
- */
-typedef int (*fc_merge4_fn)(void *ctx, const struct fc_ft_crecord *recs,
-			    uint64_t n);
-
-/**
- * fc_merge_tables_each with the rows of IPv4 keys handed to fn4 in
- * compact form (32 bytes a row, made from the sort's entries where they
- * lie: no 56-byte record is written or read), the others to fn as
- * records; fn and fn4 are called in the order of the keys, so the
- * bursts of both, one after the other, are the records fc_merge_tables
- * gives. (In the rare interval with an IPv4 key that has no compact
- * form, every row goes to fn.) Returns as fc_merge_tables_each.
- * Thread safety: as fc_merge_tables; fn and fn4 run in the caller's
- * thread.
- */
-int fc_merge_tables_each4(struct fc_merge *m, struct fc_flowtable *const *tabs,
-			  unsigned n, fc_merge_fn fn, fc_merge4_fn fn4,
-			  void *ctx, uint64_t *n_out, uint64_t *pkts);
-
 #endif /* FC_MERGE_H */

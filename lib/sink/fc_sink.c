@@ -74,23 +74,6 @@ void fc_sinks_records(struct fc_sinks *ss, const struct fc_ft_record *recs,
 				ss->s[i].ctx, recs, n);
 }
 
-bool fc_sinks_compact(const struct fc_sinks *ss)
-{
-	for (unsigned i = 0; i < ss->n; i++)
-		if (!ss->s[i].ops->streams || ss->s[i].ops->records4 == NULL)
-			return false;
-	return true;
-}
-
-void fc_sinks_records4(struct fc_sinks *ss, const struct fc_ft_crecord *recs,
-		       uint64_t n)
-{
-	for (unsigned i = 0; i < ss->n; i++)
-		if (ss->s[i].iv_status == 0)
-			ss->s[i].iv_status = ss->s[i].ops->records4(
-				ss->s[i].ctx, recs, n);
-}
-
 unsigned fc_sinks_end(struct fc_sinks *ss, const struct fc_ft_interval *iv)
 {
 	unsigned failed = 0;

@@ -37,13 +37,6 @@ struct fc_sink_ops {
 	int (*begin)(void *ctx, const struct fc_ft_interval *iv);
 	/** Consecutive slices of one array, valid until end() returns. */
 	int (*records)(void *ctx, const struct fc_ft_record *recs, uint64_t n);
-	/**
-	 * Optional (may be NULL), for a sink that streams: rows of IPv4
-	 * keys in compact form, in their place among the records' bursts
-	 * (fc_sinks_records4), read during the call only.
-	 */
-	int (*records4)(void *ctx, const struct fc_ft_crecord *recs,
-			uint64_t n);
 	int (*end)(void *ctx, const struct fc_ft_interval *iv, bool failed);
 	/** The run is over: complete what is open. */
 	int (*flush)(void *ctx);
@@ -124,16 +117,6 @@ void fc_sinks_begin(struct fc_sinks *ss, const struct fc_ft_interval *iv);
 void fc_sinks_records(struct fc_sinks *ss, const struct fc_ft_record *recs,
 		      uint64_t n);
 unsigned fc_sinks_end(struct fc_sinks *ss, const struct fc_ft_interval *iv);
-
-/**
- * Whether every sink streams and takes compact rows (records4): the
- * collector may then hand IPv4 keys' rows over in that form, through
- * fc_sinks_records4, between fc_sinks_begin and fc_sinks_end.
- * Thread safety: the collector only.
- */
-bool fc_sinks_compact(const struct fc_sinks *ss);
-void fc_sinks_records4(struct fc_sinks *ss, const struct fc_ft_crecord *recs,
-		       uint64_t n);
 
 /**
  * Flush every sink (end of the run). Returns the number that failed.

@@ -194,53 +194,6 @@ struct fc_ftkey4 {
 };
 
 /**
- * One aggregate row of an IPv4 key in compact form: the key's words (as
- * fc_ftkey4.w) and its packet count, 32 bytes where an fc_ft_record is
- * 56. The merge hands IPv4 rows to the file writer in this form
- * (fc_merge_tables_each4, fc_ft_writer_add_records4).
- */
-struct fc_ft_crecord {
-	uint64_t w[3];
-	uint64_t packets;
-};
-
-_Static_assert(sizeof(struct fc_ft_crecord) == 32,
-	       "fc_ft_crecord must stay 32 bytes");
-
-/**
- * The canonical order of fc_ftkey_cmp on the keys of two compact rows.
- * Thread safety: any thread; pure function.
- */
-static inline int fc_ftkey4_cmp(const uint64_t a[3], const uint64_t b[3])
-{
-	uint64_t x, y;
-
-	/* Class, then the addresses (family is 4 in both). */
-	x = (a[2] >> 32 & 0xff);
-	y = (b[2] >> 32 & 0xff);
-	if (x != y)
-		return x < y ? -1 : 1;
-	x = (uint64_t)__builtin_bswap32((uint32_t)a[0]) << 32 |
-	    __builtin_bswap32((uint32_t)(a[0] >> 32));
-	y = (uint64_t)__builtin_bswap32((uint32_t)b[0]) << 32 |
-	    __builtin_bswap32((uint32_t)(b[0] >> 32));
-	if (x != y)
-		return x < y ? -1 : 1;
-	/* Ports, protocol, TTL, flags, length, label, VLAN. */
-	x = (a[1] & 0xffff) << 48 | (a[1] >> 16 & 0xffff) << 32 |
-	    (a[2] & 0xff) << 16 | (a[2] & 0xff00) | (a[2] >> 16 & 0xff);
-	y = (b[1] & 0xffff) << 48 | (b[1] >> 16 & 0xffff) << 32 |
-	    (b[2] & 0xff) << 16 | (b[2] & 0xff00) | (b[2] >> 16 & 0xff);
-	if (x != y)
-		return x < y ? -1 : 1;
-	x = (a[1] >> 32) << 32 | (a[2] >> 40 & 0xfff) << 12 | a[2] >> 52;
-	y = (b[1] >> 32) << 32 | (b[2] >> 40 & 0xfff) << 12 | b[2] >> 52;
-	if (x != y)
-		return x < y ? -1 : 1;
-	return 0;
-}
-
-/**
  * True when the key has a compact form.
  * Thread safety: any thread; pure function.
  */

@@ -160,25 +160,6 @@ static int take_burst(void *ctx, const struct fc_ft_record *recs, uint64_t n)
 	return 0;
 }
 
-/* Compact rows into b as records; a row is only ever an IPv4 key. */
-static int take_burst4(void *ctx, const struct fc_ft_crecord *rows,
-		       uint64_t n)
-{
-	struct bursts *b = ctx;
-
-	cr_assert_gt(n, 0);
-	cr_assert_leq(b->n + n, b->cap);
-	for (uint64_t i = 0; i < n; i++) {
-		memset(&b->r[b->n], 0, sizeof(b->r[b->n]));
-		fc_ftkey4_expand(&b->r[b->n].key, rows[i].w);
-		cr_assert_eq(b->r[b->n].key.family, 4);
-		b->r[b->n++].packets = rows[i].packets;
-	}
-	if (++b->calls == b->stop_after)
-		return -EIO;
-	return 0;
-}
-
 /* n packets of random keys over w tables (keys drawn from a pool of
  * about n / 2, so many repeat, also across tables); shape 0: every field
  * random; 1: a few sources and destinations (long runs of one sort
@@ -270,23 +251,6 @@ static void check_against_qsort(uint64_t n, unsigned w, int shape)
 	cr_assert_eq(memcmp(b.r, ref, o * sizeof(*ref)), 0,
 		     "n %llu shape %d: the bursts differ",
 		     (unsigned long long)n, shape);
-	/* IPv4 keys as compact rows, the others as records: in key order,
-	 * together the same records. */
-	memset(b.r, 0, (o + 1) * sizeof(*b.r));
-	b.n = 0;
-	b.calls = 0;
-	cr_assert_eq(fc_merge_tables_each4(m, t, w, take_burst, take_burst4,
-					   &b, &got2, &pkts2),
-		     0);
-	cr_assert_eq(got2, o);
-	cr_assert_eq(b.n, o);
-	cr_assert_eq(pkts2, pkts);
-	for (uint64_t i = 0; i < o; i++) {
-		cr_assert(fc_ftkey_eq(&b.r[i].key, &ref[i].key),
-			  "n %llu shape %d: compact record %llu differs",
-			  (unsigned long long)n, shape, (unsigned long long)i);
-		cr_assert_eq(b.r[i].packets, ref[i].packets);
-	}
 	free(b.r);
 	fc_merge_free(m);
 	for (unsigned i = 0; i < w; i++)
@@ -327,111 +291,6 @@ Test(merge, a_burst_refused_stops_the_merge)
 	cr_assert_lt(b.n, t->n_keys);
 	cr_assert_eq(fc_merge_tables_each(m, &t, 1, NULL, NULL, &got, &pkts),
 		     -EINVAL);
-	cr_assert_eq(fc_merge_tables_each4(m, &t, 1, take_burst, NULL, NULL,
-					   &got, &pkts),
-		     -EINVAL);
-	b.n = 0;
-	b.calls = 0;
-	cr_assert_eq(fc_merge_tables_each4(m, &t, 1, take_burst, take_burst4,
-					   &b, &got, &pkts),
-		     -EIO);
-	cr_assert_eq(b.calls, 2);
-	cr_assert_eq(got, b.n);
-	cr_assert_lt(b.n, t->n_keys);
-	free(b.r);
-	fc_merge_free(m);
-	fc_flowtable_free(t);
-}
-
-Test(merge, the_compact_order_is_the_keys_order)
-{
-	uint64_t x = 88172645463325252ULL;
-
-	/* Keys that differ in one field at a time, and at random. */
-	for (int i = 0; i < 200000; i++) {
-		struct fc_ftkey a, b;
-		struct fc_ftkey4 ca, cb;
-		uint64_t v[3];
-		int c1, c2;
-
-		for (int k = 0; k < 3; k++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			v[k] = x;
-		}
-		memset(&a, 0, sizeof(a));
-		a.family = 4;
-		a.cls = (uint8_t)(v[0] % 3);
-		memcpy(a.src_ip, &v[1], 4);
-		memcpy(a.dst_ip, (uint8_t *)&v[1] + 4, 4);
-		a.src_port = (uint16_t)v[2];
-		a.dst_port = (uint16_t)(v[2] >> 16);
-		a.ip_len = (uint16_t)(v[2] >> 32);
-		a.proto = (uint8_t)(v[2] >> 48);
-		a.ttl = (uint8_t)(v[2] >> 56);
-		a.tcp_flags = (uint8_t)(v[0] >> 8);
-		fc_ftkey_set_ext(&a, (unsigned)(v[0] >> 16),
-				 (unsigned)(v[0] >> 28));
-		b = a;
-		switch (i % 13) {
-		case 0: b.cls = (uint8_t)((a.cls + 1) % 3); break;
-		case 1: b.src_ip[v[0] >> 40 & 3] ^= (uint8_t)(v[0] >> 42 | 1); break;
-		case 2: b.dst_ip[v[0] >> 40 & 3] ^= (uint8_t)(v[0] >> 42 | 1); break;
-		case 3: b.src_port ^= (uint16_t)(v[0] >> 40 | 1); break;
-		case 4: b.dst_port ^= (uint16_t)(v[0] >> 40 | 1); break;
-		case 5: b.proto ^= (uint8_t)(v[0] >> 40 | 1); break;
-		case 6: b.ttl ^= (uint8_t)(v[0] >> 40 | 1); break;
-		case 7: b.tcp_flags ^= (uint8_t)(v[0] >> 40 | 1); break;
-		case 8: b.ip_len ^= (uint16_t)(v[0] >> 40 | 1); break;
-		case 9: fc_ftkey_set_ext(&b, fc_ftkey_label(&a) ^ 0x801,
-					 fc_ftkey_vlan(&a)); break;
-		case 10: fc_ftkey_set_ext(&b, fc_ftkey_label(&a),
-					  fc_ftkey_vlan(&a) ^ 0x401); break;
-		case 11: break; /* equal */
-		default: /* all at random */
-			memcpy(b.src_ip, &v[2], 4);
-			b.dst_port = (uint16_t)v[1];
-			break;
-		}
-		fc_ftkey4_make(&ca, &a);
-		fc_ftkey4_make(&cb, &b);
-		c1 = fc_ftkey_cmp(&a, &b);
-		c2 = fc_ftkey4_cmp(ca.w, cb.w);
-		cr_assert_eq((c1 > 0) - (c1 < 0), c2, "case %d: %d, not %d",
-			     i % 13, c2, c1);
-	}
-}
-
-Test(merge, an_ipv4_key_without_a_compact_form_goes_as_a_record)
-{
-	struct fc_flowtable *t = fc_flowtable_create(1000);
-	struct fc_merge *m = fc_merge_create();
-	struct bursts b = {.cap = 1000};
-	uint64_t got, pkts;
-
-	b.r = calloc(b.cap, sizeof(*b.r));
-	cr_assert_not_null(b.r);
-	for (unsigned i = 0; i < 300; i++) {
-		struct fc_ftkey k = key(i % 3, (uint8_t)i, (uint16_t)i);
-
-		/* A length no packet has: kept whole by the table. */
-		if (i == 77)
-			k.ip_len = 70000;
-		add(t, k, 1 + i % 2);
-	}
-	cr_assert_eq(fc_merge_tables_each4(m, &t, 1, take_burst, take_burst4,
-					   &b, &got, &pkts),
-		     0);
-	cr_assert_eq(got, 300);
-	cr_assert_eq(b.n, 300);
-	cr_assert_eq(pkts, 450);
-	for (unsigned i = 1; i < 300; i++)
-		cr_assert_lt(fc_ftkey_cmp(&b.r[i - 1].key, &b.r[i].key), 0);
-	for (unsigned i = 0; i < 300; i++)
-		if (b.r[i].key.ip_len == 70000)
-			got = i;
-	cr_assert_lt(got, 300);
 	free(b.r);
 	fc_merge_free(m);
 	fc_flowtable_free(t);
