@@ -989,21 +989,29 @@ static void w_stage(struct fc_ft_writer *w, const struct fc_ft_record *r,
 		}
 	}
 	for (size_t fi = 0; fi < w->nf && m6 > 0; fi++) {
+		const size_t off = w->fields[fi].id == FT_F_SRC_IP ?
+					   offsetof(struct fc_ftkey, src_ip) :
+					   offsetof(struct fc_ftkey, dst_ip);
+		uint8_t *pl[12];
 		int ai;
 		size_t k = w->bn6;
 
 		(void)stage_col(w, fi, &ai);
 		if (ai < 0)
 			continue;
+		/* The planes' addresses in registers: stored through a
+		 * uint8_t pointer, each byte made the compiler load them
+		 * again (a fifth of the writer's samples with 10 % IPv6
+		 * rows). */
+		for (unsigned j = 0; j < 12; j++)
+			pl[j] = stage6(w, ai, j);
 		for (size_t i = 0; i < m; i++) {
-			const uint8_t *a = w->fields[fi].id == FT_F_SRC_IP ?
-						   r[i].key.src_ip :
-						   r[i].key.dst_ip;
+			const uint8_t *a = (const uint8_t *)&r[i].key + off;
 
 			if (r[i].key.family != 6)
 				continue;
 			for (unsigned j = 0; j < 12; j++)
-				stage6(w, ai, j)[k] = a[4 + j];
+				pl[j][k] = a[4 + j];
 			k++;
 		}
 	}
