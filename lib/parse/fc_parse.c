@@ -114,7 +114,8 @@ int fc_parse_dlt_supported(uint32_t dlt)
 	((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) |        \
 	 (1u << 12) | (1u << 14) | (1u << 16) | (1u << 18))
 
-/* fc_parse_l4word (see fc_parse.h): TCP flags f, then UDP, then ICMP type t. */
+/* fc_parse_l4word (see fc_parse.h): TCP flags f (UDP at f = 0), then ICMP
+ * type t. */
 #define L4WORD_TCP(f)                                                          \
 	((uint64_t)(f) << 16 | 4u << 24 |                                  \
 	 (uint64_t)((((f) & TCP_RST) ||                                     \
@@ -134,10 +135,22 @@ int fc_parse_dlt_supported(uint32_t dlt)
 	EACH_16(m, f), EACH_16(m, (f) + 16), EACH_16(m, (f) + 32), EACH_16(m, (f) + 48)
 #define EACH_BYTE(m) EACH_64(m, 0), EACH_64(m, 64), EACH_64(m, 128), EACH_64(m, 192)
 
-const uint64_t fc_parse_l4word[257 + 256] = {
+const uint64_t fc_parse_l4word[256 + 256] = {
 	EACH_BYTE(L4WORD_TCP),
-	4u << 24 | (uint64_t)FC_FT_CLASS_OTHER << 32,
 	EACH_BYTE(L4WORD_ICMP),
+};
+
+/* UDP takes TCP's word for flags 0: no flags, class other. */
+_Static_assert(L4WORD_TCP(0) == (4u << 24 | (uint64_t)FC_FT_CLASS_OTHER << 32),
+	       "UDP's compact word is TCP's with no flags");
+
+/* fc_parse_proto4 (see fc_parse.h): TCP up to its flags byte, whose
+ * index it is; UDP's ports, index 0; ICMP's type and code, index 256 +
+ * the type. Every other protocol: need 0, not taken. */
+const struct fc_parse_proto4 fc_parse_proto4[FC_PARSE_FAST4_PROTOS] = {
+	[PROTO_ICMP] = {.need = 4, .at = 0, .mask = 0xff, .icmp = 1},
+	[PROTO_TCP] = {.need = 14, .at = 13, .mask = 0xff, .icmp = 0},
+	[PROTO_UDP] = {.need = 4, .at = 0, .mask = 0, .icmp = 0},
 };
 
 /*
