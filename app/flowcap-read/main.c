@@ -640,7 +640,11 @@ int main(int argc, char **argv)
 	check_columns(&q, &in);
 	check_interval(&q, &in);
 	if (o.query) {
-		ret |= fr_query_run(&q, &in);
+		/* No result, not even its header, when no input could be
+		 * read (each was reported); an empty directory still gives
+		 * the query's columns. */
+		if (n_ok > 0 || ret == 0)
+			ret |= fr_query_run(&q, &in);
 	} else {
 		struct fr_dump d = {.fmt = o.fmt, .stats = o.stats,
 				    .verify = o.verify, .filter = q.filter,

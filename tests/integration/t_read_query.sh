@@ -313,6 +313,11 @@ rc=0
 "$FCREAD" --interval 90 --group-by class "$FT" >/dev/null 2>"$TMP/e" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "interval 90 is not a multiple of the interval length of .* (60 s)" "$TMP/e" &&
 	ok "--interval 90 over 60 s files: refused, exit 2" || { bad "--interval 90"; cat "$TMP/e"; }
+rc=0
+"$FCREAD" --format csv --group-by class "$TMP/nonexistent.ft.zst" >"$TMP/o" 2>"$TMP/e" || rc=$?
+[ "$rc" -eq 1 ] && [ ! -s "$TMP/o" ] && grep -q "nonexistent.ft.zst: cannot read" "$TMP/e" &&
+	ok "a query whose every input is unreadable: the reason, exit 1, no header" ||
+	{ bad "unreadable input: exit $rc, $(wc -l <"$TMP/o") lines out"; cat "$TMP/e"; }
 noted() { # what, expected row count, options...
 	what=$1 want=$2
 	shift 2
