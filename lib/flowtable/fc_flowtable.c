@@ -47,9 +47,11 @@ uint64_t fc_flowtable_mem_size(uint64_t keys)
 	return fc_flowtable_mem_size_parts(keys, fc_flowtable_keys6_for(keys));
 }
 
-/* Pages are faulted in as keys arrive: a table sized for a busy interval
- * costs only what a quiet one touches. Slots are hit at random: 2 MB pages
- * save most TLB misses (advice only; failure is harmless). */
+/* Pages are faulted in as keys arrive. Slots are hit at random: 2 MB pages
+ * save most TLB misses (advice only; failure is harmless), but they also
+ * mean that a quiet interval's few thousand keys, one on every page,
+ * fault in (and have the kernel zero) the whole table on its first use
+ * (bench/README.md, several workers with --read). */
 static void *map_slots(size_t len)
 {
 	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
