@@ -206,10 +206,11 @@ extern const struct fc_parse_proto4 fc_parse_proto4[FC_PARSE_FAST4_PROTOS];
  * and ICMP too (the most common IPv4 packets that path leaves to the full
  * walk), and gives the same key (the unit tests and the fuzz target compare
  * it with fc_parse_pkt followed by fc_ftkey4_make). Returns 0 when c is
- * filled, -1 otherwise: the caller then takes fc_parse_pkt. Past the one
- * branch that leaves the fast path, nothing depends on the packet's
- * contents: the tag, the protocol (TCP, UDP or ICMP: ports or type and
- * code, TCP flags or none) are all selected without a branch. Traffic
+ * filled, -1 otherwise: the caller then takes fc_parse_pkt. Past the
+ * branches that leave the fast path (each rare, so predicted), nothing
+ * depends on the packet's contents: the tag, the protocol (TCP, UDP or
+ * ICMP: ports or type and code, TCP flags or none) are all selected
+ * without a branch. Traffic
  * mixes them packet by packet, and a mispredicted branch costs about as
  * much as this whole function (the branches on ICMP and on TCP that GCC
  * made of an earlier version missed 0.40 times a packet of the
