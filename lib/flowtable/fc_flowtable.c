@@ -63,6 +63,49 @@ static void *map_slots(size_t len)
 	return mem;
 }
 
+/* Map a part: its full-size mapping, and a small one to start with when
+ * the part is for more than FC_FLOWTABLE_SMALL_KEYS keys. */
+static int map_part(void **slots, uint64_t *n_slots, void **full,
+		    uint64_t *n_full, uint64_t *limit, size_t *map_len,
+		    size_t *small_len, uint64_t keys, uint64_t n,
+		    uint64_t n_small, size_t slot_size)
+{
+	*map_len = n * slot_size;
+	*full = map_slots(*map_len);
+	if (*full == NULL)
+		return -1;
+	*n_full = n;
+	if (keys <= FC_FLOWTABLE_SMALL_KEYS) {
+		*slots = *full;
+		*n_slots = n;
+		*full = NULL;
+		*limit = keys;
+		*small_len = 0;
+		return 0;
+	}
+	*small_len = n_small * slot_size;
+	*slots = mmap(NULL, *small_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*slots == MAP_FAILED) {
+		munmap(*full, *map_len);
+		return -1;
+	}
+	*n_slots = n_small;
+	*limit = FC_FLOWTABLE_SMALL_KEYS;
+	return 0;
+}
+
+static void unmap_part(void *slots, void *full, size_t map_len,
+		       size_t small_len)
+{
+	if (full == NULL) {
+		munmap(slots, map_len);
+	} else {
+		munmap(slots, small_len);
+		munmap(full, map_len);
+	}
+}
+
 struct fc_flowtable *fc_flowtable_create_parts(uint64_t keys4, uint64_t keys6)
 {
 	struct fc_flowtable *t;
@@ -73,29 +116,31 @@ struct fc_flowtable *fc_flowtable_create_parts(uint64_t keys4, uint64_t keys6)
 	if (posix_memalign((void **)&t, FC_CACHE_LINE, sizeof(*t)) != 0)
 		return NULL;
 	memset(t, 0, sizeof(*t));
-	t->n_slots4 = slots4_for(keys4);
-	t->n_slots6 = slots6_for(keys6);
 	t->max_keys4 = keys4;
 	t->max_keys6 = keys6;
 	t->max_keys = keys4 + keys6;
-	t->map_len4 = t->n_slots4 * sizeof(struct fc_flowtable_slot4);
-	t->map_len6 = t->n_slots6 * sizeof(struct fc_flowtable_slot);
 	t->used4 = malloc(keys4 * sizeof(uint32_t));
 	if (t->used4 == NULL)
 		goto err_used4;
 	t->used6 = malloc(keys6 * sizeof(uint32_t));
 	if (t->used6 == NULL)
 		goto err_used6;
-	t->slots4 = map_slots(t->map_len4);
-	if (t->slots4 == NULL)
+	if (map_part((void **)&t->slots4, &t->n_slots4, (void **)&t->full4,
+		     &t->n_full4, &t->limit4, &t->map_len4, &t->small_len4,
+		     keys4, slots4_for(keys4),
+		     slots4_for(FC_FLOWTABLE_SMALL_KEYS),
+		     sizeof(struct fc_flowtable_slot4)) != 0)
 		goto err_slots4;
-	t->slots6 = map_slots(t->map_len6);
-	if (t->slots6 == NULL)
+	if (map_part((void **)&t->slots6, &t->n_slots6, (void **)&t->full6,
+		     &t->n_full6, &t->limit6, &t->map_len6, &t->small_len6,
+		     keys6, slots6_for(keys6),
+		     slots6_for(FC_FLOWTABLE_SMALL_KEYS),
+		     sizeof(struct fc_flowtable_slot)) != 0)
 		goto err_slots6;
 	return t;
 
 err_slots6:
-	munmap(t->slots4, t->map_len4);
+	unmap_part(t->slots4, t->full4, t->map_len4, t->small_len4);
 err_slots4:
 	free(t->used6);
 err_used6:
@@ -116,8 +161,8 @@ void fc_flowtable_free(struct fc_flowtable *t)
 {
 	if (t == NULL)
 		return;
-	munmap(t->slots6, t->map_len6);
-	munmap(t->slots4, t->map_len4);
+	unmap_part(t->slots6, t->full6, t->map_len6, t->small_len6);
+	unmap_part(t->slots4, t->full4, t->map_len4, t->small_len4);
 	free(t->used6);
 	free(t->used4);
 	free(t);
@@ -156,14 +201,103 @@ void fc_flowtable_reset(struct fc_flowtable *t)
 	t->tbl_full = 0;
 }
 
+/* The IPv4 part moves to its full-size mapping: every key, in insertion
+ * order, to its home there (its hash computed again from its words), the
+ * insertion-order list rewritten, the small mapping given back. On the
+ * worker, once in the table's life. */
+static void grow4(struct fc_flowtable *t)
+{
+	struct fc_flowtable_slot4 *from = t->slots4, *to = t->full4;
+	const uint64_t n = t->n_full4;
+
+	for (uint64_t k = 0; k < t->n_keys4; k++) {
+		const struct fc_flowtable_slot4 *s = &from[t->used4[k]];
+		uint64_t i = fc_flowtable_home(
+			n, fc_ftkey4_hash(s->w[0], s->w[1], s->w[2]));
+
+		while (to[i].packets != 0)
+			if (++i == n)
+				i = 0;
+		to[i] = *s;
+		t->used4[k] = (uint32_t)i;
+	}
+	munmap(from, t->small_len4);
+	t->slots4 = to;
+	t->n_slots4 = n;
+	t->full4 = NULL;
+	t->small_len4 = 0;
+	t->limit4 = t->max_keys4;
+}
+
+static void grow6(struct fc_flowtable *t)
+{
+	struct fc_flowtable_slot *from = t->slots6, *to = t->full6;
+	const uint64_t n = t->n_full6;
+
+	for (uint64_t k = 0; k < t->n_keys6; k++) {
+		const struct fc_flowtable_slot *s = &from[t->used6[k]];
+		uint64_t i = fc_flowtable_home(n, s->hash);
+
+		while (to[i].packets != 0)
+			if (++i == n)
+				i = 0;
+		to[i] = *s;
+		t->used6[k] = (uint32_t)i;
+	}
+	munmap(from, t->small_len6);
+	t->slots6 = to;
+	t->n_slots6 = n;
+	t->full6 = NULL;
+	t->small_len6 = 0;
+	t->limit6 = t->max_keys6;
+}
+
+/* Insert at a part's limit: the part is full (the key is refused and
+ * counted in tbl_full), or small and must grow first. Out of line, so
+ * that the common insert saves no registers. */
+static __attribute__((noinline, cold)) unsigned
+insert4_at_limit(struct fc_flowtable *t, const struct fc_ftkey4 *c)
+{
+	uint64_t i;
+
+	if (t->n_keys4 >= t->max_keys4) {
+		t->tbl_full++;
+		return 0;
+	}
+	/* The key is new: its place is the first empty slot of its probe
+	 * run in the full-size part. */
+	grow4(t);
+	i = fc_flowtable_home(t->n_slots4, c->hash);
+	while (t->slots4[i].packets != 0)
+		if (++i == t->n_slots4)
+			i = 0;
+	return fc_flowtable_insert4_slow(t, c, &t->slots4[i]);
+}
+
+static __attribute__((noinline, cold)) unsigned
+insert6_at_limit(struct fc_flowtable *t, const struct fc_ftkey *key,
+		 uint64_t hash)
+{
+	uint64_t i;
+
+	if (t->n_keys6 >= t->max_keys6) {
+		t->tbl_full++;
+		return 0;
+	}
+	grow6(t);
+	i = fc_flowtable_home(t->n_slots6, hash);
+	while (t->slots6[i].packets != 0)
+		if (++i == t->n_slots6)
+			i = 0;
+	return fc_flowtable_insert6_slow(t, key, hash, &t->slots6[i]);
+}
+
 unsigned fc_flowtable_insert4_slow(struct fc_flowtable *t,
 				   const struct fc_ftkey4 *c,
 				   struct fc_flowtable_slot4 *empty)
 {
-	if (FC_UNLIKELY(t->n_keys4 >= t->max_keys4)) {
-		t->tbl_full++;
-		return 0;
-	}
+	if (FC_UNLIKELY(t->n_keys4 >= t->limit4))
+		return insert4_at_limit(t, c);
 	empty->w[0] = c->w[0];
 	empty->w[1] = c->w[1];
 	empty->w[2] = c->w[2];
@@ -177,10 +311,8 @@ unsigned fc_flowtable_insert6_slow(struct fc_flowtable *t,
 				   const struct fc_ftkey *key, uint64_t hash,
 				   struct fc_flowtable_slot *empty)
 {
-	if (FC_UNLIKELY(t->n_keys6 >= t->max_keys6)) {
-		t->tbl_full++;
-		return 0;
-	}
+	if (FC_UNLIKELY(t->n_keys6 >= t->limit6))
+		return insert6_at_limit(t, key, hash);
 	empty->key = *key;
 	empty->hash = hash;
 	empty->packets = 1;
@@ -230,9 +362,18 @@ void fc_flowtable_count_split(struct fc_flowtable *t,
 	const uint64_t n_slots4 = t->n_slots4;
 	uint64_t counted = 0;
 
-	for (unsigned j = 0; j < n4; j++)
-		counted += fc_flowtable_count4_at(
-			t, &c[j], fc_flowtable_home(n_slots4, c[j].hash));
+	if (FC_LIKELY(t->n_keys4 + n4 < t->limit4)) {
+		for (unsigned j = 0; j < n4; j++)
+			counted += fc_flowtable_count4_at(
+				t, &c[j], fc_flowtable_home(n_slots4, c[j].hash));
+	} else {
+		/* An insert may grow the part, or find it full: its size
+		 * is read again for every key. */
+		for (unsigned j = 0; j < n4; j++)
+			counted += fc_flowtable_count4_at(
+				t, &c[j],
+				fc_flowtable_home(t->n_slots4, c[j].hash));
+	}
 	for (unsigned j = 0; j < n6; j++)
 		counted += fc_flowtable_count6_at(
 			t, &k6[j], h6[j], fc_flowtable_home(t->n_slots6, h6[j]));

@@ -28,7 +28,7 @@
  * so none straddles a line): the three words of the key's compact form
  * (struct fc_ftkey4, in fc_tuple.h), compared at once, and its count. No
  * hash is stored: it would only spare a 3-word compare in a line that is
- * already loaded, and it is never needed again (tables do not grow).
+ * already loaded, and the one time a part grows it is computed again.
  * packets == 0 marks an empty slot. 64 bits of count: 148.8 Mpps (100GbE
  * at 64 bytes) takes 3900 years to overflow it; 40 bits would last 2 hours,
  * less than a long interval.
@@ -67,9 +67,36 @@ struct fc_flowtable {
 	uint64_t n_keys6;
 	uint32_t *used6;
 	uint64_t max_keys;  /**< max_keys4 + max_keys6 */
-	size_t map_len4;
+	/* Each part starts small (see FC_FLOWTABLE_SMALL_KEYS): until it
+	 * grows, full4/full6 is its full-size mapping, reserved and never
+	 * touched. An insert at limit4/limit6 keys takes the cold path:
+	 * FC_FLOWTABLE_SMALL_KEYS while the part is small (it grows), then
+	 * max_keys4/max_keys6 (the key is refused). */
+	uint64_t limit4;
+	uint64_t limit6;
+	struct fc_flowtable_slot4 *full4;
+	struct fc_flowtable_slot *full6;
+	uint64_t n_full4;
+	uint64_t n_full6;
+	size_t map_len4;    /**< bytes of the full-size mapping */
 	size_t map_len6;
+	size_t small_len4;  /**< bytes of the small one, 0 once grown */
+	size_t small_len6;
 };
+
+/*
+ * Keys a part holds before it moves to its full size. A part for more
+ * keys than this starts with slots for this many (200 KB of IPv4 slots,
+ * 300 KB of IPv6 slots: within a core's L2 cache), and moves, once in
+ * the table's life, to the full-size mapping reserved at creation when
+ * its worker inserts one key more (a rehash of this many keys, on the
+ * worker, a few hundred microseconds). A quiet table (an interval of a
+ * few thousand keys, a light trace) so never has its full-size mapping
+ * faulted in: at random slots, a few thousand keys would put one on
+ * every 2 MB page and have the kernel zero the whole part (64 MB for the
+ * default 1M keys) on first use; a busy one stays full size for good.
+ */
+#define FC_FLOWTABLE_SMALL_KEYS 4096
 
 /* Slots are indexed by uint32_t: at most 2^31 keys per part. */
 #define FC_FLOWTABLE_MAX_KEYS (1ULL << 31)
@@ -90,7 +117,10 @@ static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
  * part has keys4 * 3 / 2 slots and the IPv6 part keys6 * 8 / 7 (short
  * probes at full load); no power-of-two rounding: the home slot is the
  * 32-bit hash scaled to the part, (h * n) >> 32. Memory is mapped (faulted
- * in on use) and advised for transparent huge pages. NULL on error.
+ * in on use) and advised for transparent huge pages. A part for more than
+ * FC_FLOWTABLE_SMALL_KEYS keys starts with slots for that many and grows
+ * to its full size (slots4 or slots6 and their count change) when it
+ * needs to, once; iteration order is kept. NULL on error.
  * Control plane.
  * Thread safety: any thread; the new table is the caller's.
  */

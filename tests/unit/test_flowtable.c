@@ -156,70 +156,99 @@ Test(flowtable, burst_counts_every_packet)
 /*
  * A v4/v6 mix through add_burst (bursts of every size) against a plain
  * reference: every key, its count, and the iteration order (IPv4 keys in
- * first-seen order, then IPv6 keys in first-seen order).
+ * first-seen order, then IPv6 keys in first-seen order). The pool's keys
+ * are random, so distinct; the reference follows pool indexes.
  */
-Test(flowtable, mixed_burst_matches_reference)
+static void check_mixed(unsigned distinct, unsigned n_pkts, uint64_t keys4,
+			uint64_t keys6, bool small)
 {
-	enum { DISTINCT = 3000, PKTS = 40000 };
-	static struct fc_ftkey pool[DISTINCT], pkts[PKTS];
-	static struct fc_ft_record ref4[DISTINCT], ref6[DISTINCT];
+	struct fc_ftkey *pool = calloc(distinct, sizeof(*pool));
+	uint32_t *pkts = calloc(n_pkts, sizeof(*pkts));
+	uint32_t *ref4 = calloc(distinct, sizeof(*ref4));
+	uint32_t *ref6 = calloc(distinct, sizeof(*ref6));
+	uint64_t *count = calloc(distinct, sizeof(*count));
+	struct fc_ftkey burst[70];
 	uint64_t n4 = 0, n6 = 0, x = 88172645463325252ULL;
-	struct fc_flowtable *t = fc_flowtable_create_parts(2500, 1000);
-	struct fc_flowtable *u = fc_flowtable_create_parts(2500, 1000);
+	struct fc_flowtable *t = fc_flowtable_create_parts(keys4, keys6);
+	struct fc_flowtable *u = fc_flowtable_create_parts(keys4, keys6);
 	struct fc_ft_record r;
 
-	for (unsigned i = 0; i < DISTINCT; i++)
+	cr_assert(pool && pkts && ref4 && ref6 && count && t && u);
+	for (unsigned i = 0; i < distinct; i++)
 		pool[i] = key_rand(&x);
 	/* A wide IPv4 key (no parser makes one) takes the 64-byte part. */
 	pool[7].family = 4;
 	memset(pool[7].src_ip + 4, 0, 12);
 	memset(pool[7].dst_ip + 4, 0, 12);
 	pool[7].ip_len = 70000;
-	for (unsigned i = 0; i < PKTS; i++) {
+	for (unsigned i = 0; i < n_pkts; i++) {
 		/* Skewed: low indexes often, so counts differ. */
-		uint64_t a = xs(&x) % DISTINCT, b = xs(&x) % DISTINCT;
+		uint64_t a = xs(&x) % distinct, b = xs(&x) % distinct;
 
-		pkts[i] = pool[a < b ? a : b];
+		pkts[i] = (uint32_t)(a < b ? a : b);
 	}
-	for (unsigned i = 0, b = 1; i < PKTS; i += b, b = b % 70 + 1)
-		fc_flowtable_add_burst(t, pkts + i,
-				       PKTS - i < b ? PKTS - i : b);
-	for (unsigned i = 0; i < PKTS; i++) {
-		struct fc_ft_record *ref = fc_ftkey_is_compact(&pkts[i]) ?
-					   ref4 : ref6;
-		uint64_t *n = ref == ref4 ? &n4 : &n6, j;
+	for (unsigned i = 0, b = 1; i < n_pkts; i += b, b = b % 70 + 1) {
+		unsigned m = n_pkts - i < b ? n_pkts - i : b;
 
-		fc_flowtable_add(u, &pkts[i]);
-		for (j = 0; j < *n; j++)
-			if (fc_ftkey_eq(&ref[j].key, &pkts[i]))
-				break;
-		if (j == *n) {
-			ref[j].key = pkts[i];
-			ref[j].packets = 0;
-			(*n)++;
+		for (unsigned j = 0; j < m; j++)
+			burst[j] = pool[pkts[i + j]];
+		fc_flowtable_add_burst(t, burst, m);
+	}
+	for (unsigned i = 0; i < n_pkts; i++) {
+		uint32_t k = pkts[i];
+
+		fc_flowtable_add(u, &pool[k]);
+		if (count[k]++ == 0) {
+			if (fc_ftkey_is_compact(&pool[k]))
+				ref4[n4++] = k;
+			else
+				ref6[n6++] = k;
 		}
-		ref[j].packets++;
 	}
 	cr_assert_eq(t->n_keys, n4 + n6);
 	cr_assert_eq(t->n_keys4, n4);
-	cr_assert_eq(t->pkts, PKTS);
+	cr_assert_eq(t->pkts, n_pkts);
 	cr_assert_eq(t->tbl_full, 0);
 	for (uint64_t i = 0; i < n4 + n6; i++) {
-		const struct fc_ft_record *want = i < n4 ? &ref4[i] :
-						       &ref6[i - n4];
+		uint32_t k = i < n4 ? ref4[i] : ref6[i - n4];
 
 		fc_flowtable_key_at(t, i, &r);
-		cr_assert(fc_ftkey_eq(&r.key, &want->key), "key %llu",
+		cr_assert(fc_ftkey_eq(&r.key, &pool[k]), "key %llu",
 			  (unsigned long long)i);
-		cr_assert_eq(r.packets, want->packets);
+		cr_assert_eq(r.packets, count[k]);
 		fc_flowtable_key_at(u, i, &r);
-		cr_assert(fc_ftkey_eq(&r.key, &want->key));
-		cr_assert_eq(r.packets, want->packets);
+		cr_assert(fc_ftkey_eq(&r.key, &pool[k]));
+		cr_assert_eq(r.packets, count[k]);
+		cr_assert_eq(lookup(t, &pool[k]), count[k]);
 	}
-	cr_assert_eq(lookup(t, &pool[7]), lookup(u, &pool[7]));
 	cr_assert_gt(lookup(t, &pool[7]), 0);
+	/* Still in the small parts, or at full size (from the start, or
+	 * grown). */
+	cr_assert_eq(t->full4 != NULL && t->full6 != NULL, small);
+	cr_assert_eq(u->full4 != NULL && u->full6 != NULL, small);
 	fc_flowtable_free(t);
 	fc_flowtable_free(u);
+	free(count);
+	free(ref6);
+	free(ref4);
+	free(pkts);
+	free(pool);
+}
+
+Test(flowtable, mixed_burst_matches_reference)
+{
+	/* Parts nearly full, then the same keys in small parts of a
+	 * large table. */
+	check_mixed(3000, 40000, 2500, 1000, false);
+	check_mixed(3000, 40000, 100000, 20000, true);
+}
+
+/* Both parts pass FC_FLOWTABLE_SMALL_KEYS within a burst and grow: the
+ * keys of the rest of the burst go to the full-size part, and counts and
+ * order are those of the reference. */
+Test(flowtable, growing_parts_match_reference)
+{
+	check_mixed(30000, 400000, 40000, 12000, false);
 }
 
 Test(flowtable, full_table_counts_overflow_and_keeps_counting)
@@ -335,7 +364,16 @@ Test(flowtable, reset_writes_only_the_slots_it_used)
 	uint64_t n = t->n_slots4 / 10, before, after;
 
 	cr_assert_not_null(t);
+	/* Grown to full size first (the forced hashes below are for it). */
+	for (uint32_t i = 0; i <= FC_FLOWTABLE_SMALL_KEYS; i++) {
+		struct fc_ftkey k = key_n(i);
+
+		fc_flowtable_add(t, &k);
+	}
+	fc_flowtable_reset(t);
+	cr_assert_null(t->full4);
 	cr_assert_eq(madvise(t->slots4, t->map_len4, MADV_NOHUGEPAGE), 0);
+	cr_assert_eq(madvise(t->slots4, t->map_len4, MADV_DONTNEED), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		struct fc_ftkey k = key_n(i);
 		struct fc_ftkey4 c;
@@ -358,6 +396,75 @@ Test(flowtable, reset_writes_only_the_slots_it_used)
 		cr_assert((t->slots4[s].packets | t->slots4[s].w[0] |
 			   t->slots4[s].w[1] | t->slots4[s].w[2]) == 0,
 			  "slot %llu not cleared", (unsigned long long)s);
+	fc_flowtable_free(t);
+}
+
+Test(flowtable, quiet_table_never_touches_its_full_size_part)
+{
+	/* flowcap's default table (1M IPv4 keys, 48 MB of slots; 125k IPv6
+	 * keys, 9 MB): intervals of 1000 keys at random must not fault in
+	 * a page of the full-size parts (with 2 MB pages, a key on each
+	 * would have the kernel zero all of them). */
+	struct fc_flowtable *t = fc_flowtable_create_parts(1000000, 125000);
+	uint64_t x = 88172645463325252ull;
+
+	cr_assert_not_null(t);
+	for (unsigned round = 0; round < 3; round++) {
+		for (uint32_t i = 0; i < 1000; i++) {
+			struct fc_ftkey k = key_rand(&x);
+
+			fc_flowtable_add(t, &k);
+			fc_flowtable_add(t, &k);
+		}
+		cr_assert_eq(t->n_keys, 1000);
+		cr_assert_eq(t->pkts, 2000);
+		cr_assert_not_null(t->full4);
+		cr_assert_not_null(t->full6);
+		cr_assert_eq(resident_pages(t->full4, t->map_len4), 0);
+		cr_assert_eq(resident_pages(t->full6, t->map_len6), 0);
+		cr_assert_leq(t->n_slots4 * sizeof(*t->slots4), 256 << 10);
+		fc_flowtable_reset(t);
+	}
+	fc_flowtable_free(t);
+}
+
+Test(flowtable, grown_part_stays_full_size)
+{
+	struct fc_flowtable *t = fc_flowtable_create_parts(100000, 20000);
+	const uint64_t n4 = FC_FLOWTABLE_SMALL_KEYS + 1;
+	uint64_t full;
+
+	cr_assert_not_null(t);
+	full = t->n_full4;
+	for (uint32_t i = 0; i < n4; i++) {
+		struct fc_ftkey k = key_n(i);
+
+		fc_flowtable_add(t, &k);
+		cr_assert_eq(t->n_slots4,
+			     i < FC_FLOWTABLE_SMALL_KEYS ? t->n_slots4 : full);
+	}
+	cr_assert_eq(t->n_slots4, full);
+	cr_assert_null(t->full4);
+	cr_assert_not_null(t->full6, "the IPv6 part did not grow");
+	for (uint32_t i = 0; i < n4; i++) {
+		struct fc_ftkey k = key_n(i);
+
+		cr_assert_eq(lookup(t, &k), 1);
+	}
+	fc_flowtable_reset(t);
+	cr_assert_eq(t->n_slots4, full);
+	for (uint64_t s = 0; s < t->n_slots4; s++)
+		cr_assert((t->slots4[s].packets | t->slots4[s].w[0] |
+			   t->slots4[s].w[1] | t->slots4[s].w[2]) == 0,
+			  "slot %llu not empty", (unsigned long long)s);
+	for (uint32_t i = 0; i < 10; i++) {
+		struct fc_ftkey k = key_n(i);
+
+		fc_flowtable_add(t, &k);
+		fc_flowtable_add(t, &k);
+		cr_assert_eq(lookup(t, &k), 2);
+	}
+	cr_assert_eq(t->n_keys, 10);
 	fc_flowtable_free(t);
 }
 
