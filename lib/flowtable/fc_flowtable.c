@@ -48,10 +48,10 @@ uint64_t fc_flowtable_mem_size(uint64_t keys)
 }
 
 /* Pages are faulted in as keys arrive. Slots are hit at random: 2 MB pages
- * save most TLB misses (advice only; failure is harmless), but they also
- * mean that a quiet interval's few thousand keys, one on every page,
- * fault in (and have the kernel zero) the whole table on its first use
- * (bench/README.md, several workers with --read). */
+ * save most TLB misses (advice only; failure is harmless). They also mean
+ * that a few hundred keys, one on every page, fault in (and have the
+ * kernel zero) the whole mapping: hence small parts first (fc_flowtable.h,
+ * FC_FLOWTABLE_SMALL_KEYS). */
 static void *map_slots(size_t len)
 {
 	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,

@@ -90,7 +90,9 @@ struct fc_flowtable {
  * 300 KB of IPv6 slots: within a core's L2 cache), and moves, once in
  * the table's life, to the full-size mapping reserved at creation when
  * its worker inserts one key more (a rehash of this many keys, on the
- * worker, a few hundred microseconds). A quiet table (an interval of a
+ * worker; what it costs is the full-size part's first touch, about 5 ms
+ * for 1M keys, which a busy table paid over its first few hundred keys
+ * before parts started small). A quiet table (an interval of a
  * few thousand keys, a light trace) so never has its full-size mapping
  * faulted in: at random slots, a few thousand keys would put one on
  * every 2 MB page and have the kernel zero the whole part (64 MB for the
