@@ -163,6 +163,10 @@ void fc_flowtable_free(struct fc_flowtable *t)
 		return;
 	unmap_part(t->slots6, t->full6, t->map_len6, t->small_len6);
 	unmap_part(t->slots4, t->full4, t->map_len4, t->small_len4);
+	if (t->old4 != NULL)
+		munmap(t->old4, t->small_len4);
+	if (t->old6 != NULL)
+		munmap(t->old6, t->small_len6);
 	free(t->used6);
 	free(t->used4);
 	free(t);
@@ -181,6 +185,17 @@ void fc_flowtable_reset(struct fc_flowtable *t)
 	const uint64_t n4 = t->n_keys4, n6 = t->n_keys - t->n_keys4;
 	enum { AHEAD = 16 };
 
+	/* The small slots of a part that grew during the interval. */
+	if (t->old4 != NULL) {
+		munmap(t->old4, t->small_len4);
+		t->old4 = NULL;
+		t->small_len4 = 0;
+	}
+	if (t->old6 != NULL) {
+		munmap(t->old6, t->small_len6);
+		t->old6 = NULL;
+		t->small_len6 = 0;
+	}
 	for (uint64_t i = 0; i < n4; i++) {
 		if (i + AHEAD < n4)
 			__builtin_prefetch(&t->slots4[t->used4[i + AHEAD]], 1,
@@ -202,9 +217,10 @@ void fc_flowtable_reset(struct fc_flowtable *t)
 }
 
 /* The IPv4 part moves to its full-size mapping: every key, in insertion
- * order, to its home there (its hash computed again from its words), the
- * insertion-order list rewritten, the small mapping given back. On the
- * worker, once in the table's life. */
+ * order, to its home there (its hash computed again from its words), and
+ * the insertion-order list rewritten. On the worker, once in the table's
+ * life; the small mapping is given back by the next reset, on the
+ * collector (nothing is freed on the hot path). */
 static void grow4(struct fc_flowtable *t)
 {
 	struct fc_flowtable_slot4 *from = t->slots4, *to = t->full4;
@@ -221,11 +237,10 @@ static void grow4(struct fc_flowtable *t)
 		to[i] = *s;
 		t->used4[k] = (uint32_t)i;
 	}
-	munmap(from, t->small_len4);
+	t->old4 = from;
 	t->slots4 = to;
 	t->n_slots4 = n;
 	t->full4 = NULL;
-	t->small_len4 = 0;
 	t->limit4 = t->max_keys4;
 }
 
@@ -244,11 +259,10 @@ static void grow6(struct fc_flowtable *t)
 		to[i] = *s;
 		t->used6[k] = (uint32_t)i;
 	}
-	munmap(from, t->small_len6);
+	t->old6 = from;
 	t->slots6 = to;
 	t->n_slots6 = n;
 	t->full6 = NULL;
-	t->small_len6 = 0;
 	t->limit6 = t->max_keys6;
 }
 

@@ -80,7 +80,10 @@ struct fc_flowtable {
 	uint64_t n_full6;
 	size_t map_len4;    /**< bytes of the full-size mapping */
 	size_t map_len6;
-	size_t small_len4;  /**< bytes of the small one, 0 once grown */
+	void *old4;         /**< the small slots after growing, until the
+			     *   next reset unmaps them */
+	void *old6;
+	size_t small_len4;  /**< bytes of the small slots, 0 once unmapped */
 	size_t small_len6;
 };
 
@@ -122,7 +125,8 @@ static inline uint64_t fc_flowtable_keys6_for(uint64_t keys)
  * in on use) and advised for transparent huge pages. A part for more than
  * FC_FLOWTABLE_SMALL_KEYS keys starts with slots for that many and grows
  * to its full size (slots4 or slots6 and their count change) when it
- * needs to, once; iteration order is kept. NULL on error.
+ * needs to, once; iteration order is kept, and the next reset unmaps the
+ * small slots. NULL on error.
  * Control plane.
  * Thread safety: any thread; the new table is the caller's.
  */

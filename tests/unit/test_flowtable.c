@@ -446,12 +446,17 @@ Test(flowtable, grown_part_stays_full_size)
 	cr_assert_eq(t->n_slots4, full);
 	cr_assert_null(t->full4);
 	cr_assert_not_null(t->full6, "the IPv6 part did not grow");
+	/* The small slots wait for the reset (the collector's) to go. */
+	cr_assert_not_null(t->old4);
+	cr_assert_null(t->old6);
 	for (uint32_t i = 0; i < n4; i++) {
 		struct fc_ftkey k = key_n(i);
 
 		cr_assert_eq(lookup(t, &k), 1);
 	}
 	fc_flowtable_reset(t);
+	cr_assert_null(t->old4);
+	cr_assert_eq(t->small_len4, 0);
 	cr_assert_eq(t->n_slots4, full);
 	for (uint64_t s = 0; s < t->n_slots4; s++)
 		cr_assert((t->slots4[s].packets | t->slots4[s].w[0] |
