@@ -35,10 +35,25 @@ static uint64_t slots6_for(uint64_t keys)
 	return round_slots(keys + keys / 7 + 1, sizeof(struct fc_flowtable_slot));
 }
 
+/* Slots of a part's small start, 0 for a part that starts full size. */
+static uint64_t small4_for(uint64_t keys)
+{
+	return keys > FC_FLOWTABLE_SMALL_KEYS ?
+		       slots4_for(FC_FLOWTABLE_SMALL_KEYS) : 0;
+}
+
+static uint64_t small6_for(uint64_t keys)
+{
+	return keys > FC_FLOWTABLE_SMALL_KEYS ?
+		       slots6_for(FC_FLOWTABLE_SMALL_KEYS) : 0;
+}
+
 uint64_t fc_flowtable_mem_size_parts(uint64_t keys4, uint64_t keys6)
 {
-	return slots4_for(keys4) * sizeof(struct fc_flowtable_slot4) +
-	       slots6_for(keys6) * sizeof(struct fc_flowtable_slot) +
+	return (slots4_for(keys4) + small4_for(keys4)) *
+		       sizeof(struct fc_flowtable_slot4) +
+	       (slots6_for(keys6) + small6_for(keys6)) *
+		       sizeof(struct fc_flowtable_slot) +
 	       (keys4 + keys6) * sizeof(uint32_t);
 }
 
@@ -75,7 +90,7 @@ static int map_part(void **slots, uint64_t *n_slots, void **full,
 	if (*full == NULL)
 		return -1;
 	*n_full = n;
-	if (keys <= FC_FLOWTABLE_SMALL_KEYS) {
+	if (n_small == 0) {
 		*slots = *full;
 		*n_slots = n;
 		*full = NULL;
@@ -127,14 +142,12 @@ struct fc_flowtable *fc_flowtable_create_parts(uint64_t keys4, uint64_t keys6)
 		goto err_used6;
 	if (map_part((void **)&t->slots4, &t->n_slots4, (void **)&t->full4,
 		     &t->n_full4, &t->limit4, &t->map_len4, &t->small_len4,
-		     keys4, slots4_for(keys4),
-		     slots4_for(FC_FLOWTABLE_SMALL_KEYS),
+		     keys4, slots4_for(keys4), small4_for(keys4),
 		     sizeof(struct fc_flowtable_slot4)) != 0)
 		goto err_slots4;
 	if (map_part((void **)&t->slots6, &t->n_slots6, (void **)&t->full6,
 		     &t->n_full6, &t->limit6, &t->map_len6, &t->small_len6,
-		     keys6, slots6_for(keys6),
-		     slots6_for(FC_FLOWTABLE_SMALL_KEYS),
+		     keys6, slots6_for(keys6), small6_for(keys6),
 		     sizeof(struct fc_flowtable_slot)) != 0)
 		goto err_slots6;
 	return t;

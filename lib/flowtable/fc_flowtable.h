@@ -155,7 +155,8 @@ void fc_flowtable_reset(struct fc_flowtable *t);
 
 /**
  * Bytes of memory fc_flowtable_create_parts(keys4, keys6) reserves: slots of
- * both parts and the insertion-order indexes.
+ * both parts (with the small slots a part starts with) and the
+ * insertion-order indexes.
  * Thread safety: any thread; pure function.
  */
 uint64_t fc_flowtable_mem_size_parts(uint64_t keys4, uint64_t keys6);
