@@ -79,8 +79,10 @@ static void usage(FILE *f)
 "                     moves the clock only if the next packet does too;\n"
 "                     a lone one is counted bad_time (default 86400,\n"
 "                     0 = believe every time)\n"
-"  --idle-exit SECS   stop after SECS without packets (default: 2 when\n"
-"                     every port is a net_pcap replay, else never)\n"
+"  --idle-exit SECS   stop after SECS without packets while every worker\n"
+"                     polls, to the millisecond (e.g. 0.2; default: 2\n"
+"                     when every port is a net_pcap replay, else never;\n"
+"                     0 = never)\n"
 "  --stats / --no-stats  per-second stats line on stderr (default: when\n"
 "                     stderr is a terminal)\n"
 "  --user NAME        after EAL and port set-up, drop root privileges to\n"
@@ -210,6 +212,20 @@ static int parse_u64(const char *opt, const char *v, uint64_t lo, uint64_t hi,
 		return 0;
 	fprintf(stderr, "flowcap: %s '%s': %s\n", opt, v,
 		fc_num_expect(st, lo, hi, why, sizeof(why)));
+	return -1;
+}
+
+/* Seconds from 0 to hi, to the millisecond: "2", "0.2", "1.25". */
+static int parse_secs(const char *opt, const char *v, uint64_t hi,
+		      uint64_t *ms)
+{
+	enum fc_num_status st = fc_num_milli(v, 0, hi * 1000, ms);
+
+	if (st == FC_NUM_OK)
+		return 0;
+	fprintf(stderr, "flowcap: %s '%s': %s; expected seconds from 0 to "
+		"%" PRIu64 ", with at most 3 decimals (e.g. 0.5)\n", opt, v,
+		st == FC_NUM_RANGE ? "out of range" : "not a number", hi);
 	return -1;
 }
 
@@ -421,9 +437,9 @@ int fc_options_parse(struct fc_cfg *cfg, int argc, char **argv)
 			cfg->max_jump = v;
 			break;
 		case OPT_IDLE:
-			if (parse_u64("--idle-exit", optarg, 0, 86400, &v))
+			if (parse_secs("--idle-exit", optarg, 86400, &v))
 				return -1;
-			cfg->idle_exit = (double)v;
+			cfg->idle_exit = (double)v / 1000.0;
 			break;
 		case OPT_TESTDELAY:
 			if (parse_u64("--test-collector-delay", optarg, 0,

@@ -655,6 +655,16 @@ run_live_loop(struct fc_worker *w, const bool slow)
 						      w->rxq[q].queue, m,
 						      w->burst);
 			if (n) {
+				/* No longer idle, said before the burst: one
+				 * that waits for a table (a replay's trace
+				 * time) must not look like a quiet input to
+				 * --idle-exit meanwhile. */
+				if (idle_rounds) {
+					idle_rounds = 0;
+					atomic_store_explicit(
+						&w->pub_empty, 0,
+						memory_order_relaxed);
+				}
 				process_live(w, m, n, now_sec);
 				got += n;
 			}
@@ -702,11 +712,6 @@ run_live_loop(struct fc_worker *w, const bool slow)
 			idle_pause(&empty);
 		} else {
 			empty = 0;
-			if (idle_rounds) {
-				idle_rounds = 0;
-				atomic_store_explicit(&w->pub_empty, 0,
-						      memory_order_relaxed);
-			}
 		}
 		if ((++polls & 1023) == 0)
 			publish(w);

@@ -469,14 +469,16 @@ static void free_tables(struct fc_app *app)
 /* Live capture control loop: the shared clock, idle exit, stats, signals. */
 static void control_loop(struct fc_app *app)
 {
-	uint64_t hz = rte_get_tsc_hz(), t_last_rx = rte_rdtsc();
+	uint64_t hz = rte_get_tsc_hz(), quiet_since = rte_rdtsc();
 	uint64_t next_stats = rte_rdtsc() + hz, last_total = 0;
 	uint64_t prev[FC_MAX_WORKERS] = {0};
 	double idle = app->cfg.idle_exit;
-	uint64_t marks[FC_MAX_WORKERS];
+	uint64_t marks[FC_MAX_WORKERS], idle_tsc;
 
 	if (idle < 0)
 		idle = app->hw_ts ? 2.0 : 0.0;
+	/* 0 = never; the smallest idle (1 ms) is millions of cycles. */
+	idle_tsc = (uint64_t)(idle * (double)hz);
 	while (!atomic_load(&app->stop)) {
 		uint64_t now = rte_rdtsc(), total = 0, wm;
 
@@ -499,21 +501,27 @@ static void control_loop(struct fc_app *app)
 		if (wm > atomic_load(&app->clock))
 			atomic_store_explicit(&app->clock, wm,
 					      memory_order_release);
-		/* End of a replay: no packet for `idle` seconds, and every
-		 * worker has really been polling meanwhile (a worker starved
-		 * of CPU is not a sign that the input has ended). */
+		/* End of a replay: no packet for `idle` seconds, all of
+		 * which every worker spent in a run of empty polls (1000 in
+		 * a row at least, seen at every round). The quiet time starts
+		 * again whenever a packet is counted or a worker is not in
+		 * such a run: one that has not polled yet (launched, not yet
+		 * given a CPU) or is busy with a burst is no sign that the
+		 * input has ended. A net_pcap replay's worker finds nothing
+		 * only at the end of its file, so the idle clock starts
+		 * there, and a short idle (tenths of a second, as the tests
+		 * use) is as safe as a long one. */
 		bool polling = true;
 
 		for (unsigned i = 0; i < app->n_workers; i++)
 			if (atomic_load_explicit(&app->workers[i].pub_empty,
 						 memory_order_relaxed) < 1000)
 				polling = false;
-		if (total != last_total) {
+		if (total != last_total || !polling) {
 			last_total = total;
-			t_last_rx = now;
-		} else if (idle > 0 && polling &&
-			   (double)(now - t_last_rx) / (double)hz >= idle) {
-			printf("flowcap: no packets for %.0f s: end of input\n",
+			quiet_since = now;
+		} else if (idle_tsc > 0 && now - quiet_since >= idle_tsc) {
+			printf("flowcap: no packets for %g s: end of input\n",
 			       idle);
 			atomic_store(&app->stop, 1);
 			break;

@@ -48,3 +48,39 @@ const char *fc_num_expect(enum fc_num_status st, uint64_t lo, uint64_t hi,
 		 st == FC_NUM_RANGE ? "out of range" : "not a number", lo, hi);
 	return buf;
 }
+
+enum fc_num_status fc_num_milli(const char *s, uint64_t lo, uint64_t hi,
+				uint64_t *out)
+{
+	uint64_t v = 0, frac = 0;
+	const char *p = s;
+	unsigned nd = 0;
+
+	if (s == NULL || *p < '0' || *p > '9')
+		return FC_NUM_NOT_A_NUMBER;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return FC_NUM_RANGE;
+		v = v * 10 + d;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && nd < 3; p++, nd++)
+			frac = frac * 10 + (uint64_t)(*p - '0');
+		if (nd == 0)
+			return FC_NUM_NOT_A_NUMBER;
+	}
+	/* A fourth decimal lands here too: not a spelling we take. */
+	if (*p != '\0')
+		return FC_NUM_NOT_A_NUMBER;
+	for (; nd < 3; nd++)
+		frac *= 10;
+	if (v > (UINT64_MAX - frac) / 1000)
+		return FC_NUM_RANGE;
+	v = v * 1000 + frac;
+	if (v < lo || v > hi)
+		return FC_NUM_RANGE;
+	*out = v;
+	return FC_NUM_OK;
+}

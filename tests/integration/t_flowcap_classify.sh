@@ -69,7 +69,8 @@ for t in pcapplusplus-example-tcp-mix lan-ftp-mixed-ipv4opt-ipv6; do
 	# shellcheck disable=SC2046
 	if ! "$FLOWCAP" $(eal 2) \
 		--vdev "net_pcap0,rx_pcap=$d/q0.pcap,rx_pcap=$d/q1.pcap" -- \
-		--out "$d/a" --workers 2 --classify "$RULES" >"$d/a.log" 2>&1; then
+		--out "$d/a" --workers 2 --classify "$RULES" --idle-exit 0.2 \
+		>"$d/a.log" 2>&1; then
 		bad "$t net_pcap: exit"; tail -5 "$d/a.log"; continue
 	fi
 	flabels "$d/a" >"$d/got"

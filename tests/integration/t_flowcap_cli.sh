@@ -72,6 +72,16 @@ expect 0 "--interval SECS" --help
 expect 2 "unknown or incomplete option '--bogus'" --bogus
 expect 2 "expected an integer from 1" --interval 0 --read "$T" --out "$TMP/out"
 expect 2 "expected an integer from 1" --interval 10x --read "$T" --out "$TMP/out"
+# --idle-exit: seconds to the millisecond (0.2 is used below), nothing
+# else.
+expect 2 "'-1': not a number; expected seconds from 0 to 86400" \
+	--idle-exit -1 --read "$T" --out "$TMP/out"
+expect 2 "'0.5s': not a number; expected seconds" --idle-exit 0.5s \
+	--read "$T" --out "$TMP/out"
+expect 2 "'0.0001': not a number; expected seconds .* at most 3 decimals" \
+	--idle-exit 0.0001 --read "$T" --out "$TMP/out"
+expect 2 "'86400.5': out of range; expected seconds from 0 to 86400" \
+	--idle-exit 86400.5 --read "$T" --out "$TMP/out"
 expect 2 "does not exist" --read "$T" --out "$TMP/missing"
 touch "$TMP/afile"
 expect 2 "is not a directory" --read "$T" --out "$TMP/afile"
@@ -199,11 +209,13 @@ else
 	skip "EAL failure without hugepages: $free hugepages free here"
 fi
 
-# A shipped driver config on a replay: applied and exact.
+# A shipped driver config on a replay: applied and exact. The replay
+# ends 0.2 s after its last packet (--idle-exit with decimals), and the
+# rows being exact says that so short a wait lost nothing.
 mkdir -p "$TMP/drv"
 # shellcheck disable=SC2046
 "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$T" -- --out "$TMP/drv" \
-	--idle-exit 1 --driver-config "$FC_SRC/drivers-config/virtual.ini" \
+	--idle-exit 0.2 --driver-config "$FC_SRC/drivers-config/virtual.ini" \
 	>"$TMP/drv.log" 2>&1
 rows "$TMP/drv" >"$TMP/drv.csv"
 if grep -q "driver settings from .*virtual.ini" "$TMP/drv.log" &&
@@ -212,6 +224,12 @@ if grep -q "driver settings from .*virtual.ini" "$TMP/drv.log" &&
 	ok "--driver-config virtual.ini applied (512 descriptors), rows exact"
 else
 	bad "--driver-config virtual.ini"; tail -5 "$TMP/drv.log"
+fi
+if grep -q "no packets for 0.2 s: end of input" "$TMP/drv.log" &&
+	grep -q "conservation OK" "$TMP/drv.log"; then
+	ok "--idle-exit 0.2: the replay ended 0.2 s after its last packet"
+else
+	bad "--idle-exit 0.2: no 'no packets for 0.2 s'"; tail -5 "$TMP/drv.log"
 fi
 
 # The same trace twice into one directory: the second run must not

@@ -99,7 +99,7 @@ rm -rf "$TMP/out"
 mkdir -p "$TMP/out"
 # shellcheck disable=SC2046
 if "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$TMP/d4.pcap" -- \
-	--out "$TMP/out" --decap --idle-exit 1 >"$TMP/np.log" 2>&1; then
+	--out "$TMP/out" --decap --idle-exit 0.2 >"$TMP/np.log" 2>&1; then
 	compare "net_pcap --decap" "$TMP/d4.pcap" "$TMP/out" --innermost
 else
 	bad "net_pcap --decap: exit $?: $(tail -n 2 "$TMP/np.log")"

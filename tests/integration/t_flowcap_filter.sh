@@ -87,7 +87,8 @@ for t in smb-file-transfer-all-vlan many-protocols-vlan-ipv6-llc \
 	# shellcheck disable=SC2046
 	if ! "$FLOWCAP" $(eal 2) \
 		--vdev "net_pcap0,rx_pcap=$d/q0.pcap,rx_pcap=$d/q1.pcap" -- \
-		--out "$d/a" --workers 2 --filter "$e" >"$d/a.log" 2>&1; then
+		--out "$d/a" --workers 2 --filter "$e" --idle-exit 0.2 \
+		>"$d/a.log" 2>&1; then
 		bad "$t net_pcap 2 workers: exit"; tail -5 "$d/a.log"; continue
 	fi
 	"$FLOWCAP" --read "$d/ref.pcap" --out "$d/b" >/dev/null 2>&1

@@ -59,12 +59,12 @@ want=$(( ((last - first) / 7 + 1 + 3) / 4 ))
 	bad "rotate 4: $files files, expected $want"
 # shellcheck disable=SC2046
 run "net_pcap 1 queue" "$TMP/exp60.csv" $(eal 1) \
-	--vdev "net_pcap0,rx_pcap=$g" -- --idle-exit 1
+	--vdev "net_pcap0,rx_pcap=$g" -- --idle-exit 0.2
 awk -F, 'BEGIN {OFS=","} {$11 = 2 * $11; print}' "$TMP/exp60.csv" |
 	LC_ALL=C sort >"$TMP/exp60x2.csv"
 # shellcheck disable=SC2046
 run "net_pcap 2 queues x 2 workers" "$TMP/exp60x2.csv" $(eal 2) \
-	--vdev "net_pcap0,rx_pcap=$g,rx_pcap=$g" -- --idle-exit 1
+	--vdev "net_pcap0,rx_pcap=$g,rx_pcap=$g" -- --idle-exit 0.2
 # Standard input.
 out="$TMP/stdin"
 mkdir -p "$out"

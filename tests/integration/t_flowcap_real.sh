@@ -37,7 +37,7 @@ for pcap in "$FC_SHARED"/pcaps/real/*.pcap; do
 	mkdir -p "$out"
 	# shellcheck disable=SC2046
 	if ! "$FLOWCAP" $(eal 1) --vdev "net_pcap0,rx_pcap=$pcap" -- \
-		--interval 60 --out "$out" --name t --idle-exit 1 \
+		--interval 60 --out "$out" --name t --idle-exit 0.2 \
 		>"$out.log" 2>&1; then
 		bad "$name net_pcap: exit"; tail -5 "$out.log"; continue
 	fi

@@ -39,7 +39,7 @@ if nm -D "$FCREAD" 2>/dev/null | grep -q -E '__(asan|tsan|msan)_init' ||
 fi
 
 cat >"$TMP/hostile.py" <<'EOF'
-import os, re, resource, stat, struct, subprocess, sys, time
+import os, re, resource, shutil, stat, struct, subprocess, sys, time
 
 FCREAD, TMP, MEMLIMIT_KB = sys.argv[1], sys.argv[2], int(sys.argv[3])
 files = sys.argv[4:]
@@ -102,10 +102,18 @@ def fix(d):
         o = b + 12 + ln
     return bytes(d)
 
+# The address-space limit is set by prlimit(1), which then execs the
+# reader: a preexec_fn would make Python fork itself for each of the
+# ~3,700 runs instead of spawning, 4 ms more per run (a quarter of this
+# test's time). preexec_fn only where prlimit is missing.
 def limits():
-    if MEMLIMIT_KB:
-        b = MEMLIMIT_KB * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (b, b))
+    b = MEMLIMIT_KB * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (b, b))
+PRLIMIT, PREEXEC = [], None
+if MEMLIMIT_KB and shutil.which('prlimit'):
+    PRLIMIT = ['prlimit', '--as=%d' % (MEMLIMIT_KB * 1024), '--']
+elif MEMLIMIT_KB:
+    PREEXEC = limits
 
 n_ok = n_bad = 0
 def ok(m):
@@ -126,9 +134,9 @@ def xfail(m, detail=''):
 def run(args, timeout=10):
     t0 = time.monotonic()
     try:
-        p = subprocess.run([FCREAD] + args, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=timeout,
-                           preexec_fn=limits)
+        p = subprocess.run(PRLIMIT + [FCREAD] + args,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout, preexec_fn=PREEXEC)
     except subprocess.TimeoutExpired:
         return None, b'', b'', timeout
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
