@@ -4,21 +4,33 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+/* The decimal digits at *p (at least one) into *v; *p moves past them. */
+static enum fc_num_status digits(const char **p, uint64_t *v)
+{
+	const char *q = *p;
+
+	if (q == NULL || *q < '0' || *q > '9')
+		return FC_NUM_NOT_A_NUMBER;
+	for (*v = 0; *q >= '0' && *q <= '9'; q++) {
+		unsigned d = (unsigned)(*q - '0');
+
+		if (*v > (UINT64_MAX - d) / 10)
+			return FC_NUM_RANGE;
+		*v = *v * 10 + d;
+	}
+	*p = q;
+	return FC_NUM_OK;
+}
+
 enum fc_num_status fc_num_u64(const char *s, uint64_t lo, uint64_t hi,
 			      unsigned flags, uint64_t *out)
 {
-	uint64_t v = 0, mul = 1;
+	uint64_t v, mul = 1;
 	const char *p = s;
+	enum fc_num_status st = digits(&p, &v);
 
-	if (s == NULL || *p < '0' || *p > '9')
-		return FC_NUM_NOT_A_NUMBER;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return FC_NUM_RANGE;
-		v = v * 10 + d;
-	}
+	if (st != FC_NUM_OK)
+		return st;
 	if (flags & FC_NUM_SI) {
 		if (*p == 'k' || *p == 'K')
 			mul = 1000;
@@ -52,19 +64,13 @@ const char *fc_num_expect(enum fc_num_status st, uint64_t lo, uint64_t hi,
 enum fc_num_status fc_num_milli(const char *s, uint64_t lo, uint64_t hi,
 				uint64_t *out)
 {
-	uint64_t v = 0, frac = 0;
+	uint64_t v, frac = 0;
 	const char *p = s;
 	unsigned nd = 0;
+	enum fc_num_status st = digits(&p, &v);
 
-	if (s == NULL || *p < '0' || *p > '9')
-		return FC_NUM_NOT_A_NUMBER;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return FC_NUM_RANGE;
-		v = v * 10 + d;
-	}
+	if (st != FC_NUM_OK)
+		return st;
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9' && nd < 3; p++, nd++)
 			frac = frac * 10 + (uint64_t)(*p - '0');
