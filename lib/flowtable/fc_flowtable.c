@@ -285,38 +285,27 @@ static void grow6(struct fc_flowtable *t)
 static __attribute__((noinline, cold)) unsigned
 insert4_at_limit(struct fc_flowtable *t, const struct fc_ftkey4 *c)
 {
-	uint64_t i;
-
 	if (t->n_keys4 >= t->max_keys4) {
 		t->tbl_full++;
 		return 0;
 	}
-	/* The key is new: its place is the first empty slot of its probe
-	 * run in the full-size part. */
+	/* Then the key, new, is counted in the full-size part. */
 	grow4(t);
-	i = fc_flowtable_home(t->n_slots4, c->hash);
-	while (t->slots4[i].packets != 0)
-		if (++i == t->n_slots4)
-			i = 0;
-	return fc_flowtable_insert4_slow(t, c, &t->slots4[i]);
+	return fc_flowtable_count4_at(t, c,
+				      fc_flowtable_home(t->n_slots4, c->hash));
 }
 
 static __attribute__((noinline, cold)) unsigned
 insert6_at_limit(struct fc_flowtable *t, const struct fc_ftkey *key,
 		 uint64_t hash)
 {
-	uint64_t i;
-
 	if (t->n_keys6 >= t->max_keys6) {
 		t->tbl_full++;
 		return 0;
 	}
 	grow6(t);
-	i = fc_flowtable_home(t->n_slots6, hash);
-	while (t->slots6[i].packets != 0)
-		if (++i == t->n_slots6)
-			i = 0;
-	return fc_flowtable_insert6_slow(t, key, hash, &t->slots6[i]);
+	return fc_flowtable_count6_at(t, key, hash,
+				      fc_flowtable_home(t->n_slots6, hash));
 }
 
 unsigned fc_flowtable_insert4_slow(struct fc_flowtable *t,
